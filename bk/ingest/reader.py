@@ -1,0 +1,442 @@
+"""Read one ERP export (CSV, XLSX, or a JSON array saved as .csv), recognise its kind by header, clean it."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from bk.errors import InvalidExportError
+from bk.ingest import checks, schema
+from bk.ingest.cleaning import (
+    parse_dates,
+    parse_integers,
+    parse_numbers,
+    parse_toggle,
+    strip_html,
+    unit_suffix,
+)
+from bk.ingest.schema import KINDS, Column, Kind, norm_header
+
+Severity = Literal["error", "warning", "info"]
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # uncompressed / compressed: beyond this a workbook is treated as a zip bomb
+HEADER_SEARCH_ROWS = 15
+CELL_FINDINGS_PER_COLUMN = 20  # then one summary finding for the rest of that column
+RETIRED_MARKERS = ("remove",)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A data-quality finding: where it is (file, spreadsheet row, column), how bad, and what it says."""
+
+    file: str
+    row: int | None
+    column: str | None
+    severity: Severity
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "severity": self.severity, "message": self.message}
+
+    def __str__(self) -> str:
+        where = self.file + (f" row {self.row}" if self.row is not None else "")
+        where += f" column '{self.column}'" if self.column else ""
+        return f"{self.severity}: {where}: {self.message}"
+
+
+@dataclass
+class Export:
+    """One parsed export. ``frame`` has the schema's snake_case columns; ``rows`` counts its data rows."""
+
+    name: str
+    kind: str
+    frame: pd.DataFrame
+    findings: list[Finding]
+    sha256: str
+    header_row: int  # 1-based spreadsheet row of the header
+    source_columns: list[str] = field(default_factory=list)
+    dates_in_content: list[date] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            counts[f.severity] += 1
+        return counts
+
+
+def read_export(source: str | Path | bytes, *, name: str | None = None) -> Export:
+    """Read one export from a path or from bytes (``name`` = its original file name, used in messages only).
+
+    Raises ``InvalidExportError`` naming the file when it cannot be read as any known export: empty, binary,
+    unknown header, too large, a truncated or macro-enabled workbook. Bad cells are findings, never errors.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise InvalidExportError(name, f"is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidExportError(name, f"cannot be read ({exc.strerror or exc})") from exc
+    else:
+        data = bytes(source)
+        name = name or "upload"
+    name = safe_display_name(name)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidExportError(name, f"is {len(data) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+    if not data.strip():
+        raise InvalidExportError(name, "is empty; export the report again from eFab")
+    digest = hashlib.sha256(data).hexdigest()
+    grid, json_records = _grid(data, name)
+    return _parse(grid, json_records, name=name, sha256=digest)
+
+
+def safe_display_name(name: str) -> str:
+    """The last path part of an uploaded file name, without control characters: for messages, never a path."""
+    text = re.sub(r"[\x00-\x1f\x7f]", "", str(name)).replace("\\", "/")
+    text = text.rsplit("/", 1)[-1].strip() or "upload"
+    return text[:200]
+
+
+# ---------------------------------------------------------------------------------------------- raw grids
+
+
+def _grid(data: bytes, name: str) -> tuple[list[list[str]] | None, list[dict] | None]:
+    """Bytes -> (rows of text cells, None) for tables, or (None, records) for JSON arrays."""
+    if data[:4] == b"PK\x03\x04":
+        return _xlsx_rows(data, name), None
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InvalidExportError(name, "is an old binary Excel (.xls) or Office file; save it as .xlsx or .csv")
+    text = _decode(data, name)
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise InvalidExportError(name, f"looks like JSON but is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise InvalidExportError(name, "is JSON but not an array of records")
+        return None, records
+    if stripped.startswith("{"):
+        raise InvalidExportError(name, "is a JSON object; the QuadS exports are JSON arrays of records")
+    return _csv_rows(text, name), None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InvalidExportError(name, "starts like UTF-16 text but does not decode as UTF-16") from exc
+    if b"\x00" in data[:4096]:
+        raise InvalidExportError(name, "is binary, not a CSV/XLSX export (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\r\n\t")
+    if controls > 8 or text[:4096].count("\ufffd") > 8:
+        raise InvalidExportError(name, "is binary, not a CSV/XLSX export")
+    return text
+
+
+def _csv_rows(text: str, name: str) -> list[list[str]]:
+    try:
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") and sample.count(";") > 2 else ","
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
+
+
+def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidExportError(name, "is a damaged or truncated .xlsx workbook; export it again") from exc
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise InvalidExportError(name, "is a zip file but not an Excel workbook")
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise InvalidExportError(name, "is a macro-enabled workbook; save it as a plain .xlsx or .csv without macros")
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > MAX_XLSX_UNCOMPRESSED_BYTES or unpacked > MAX_XLSX_RATIO * max(len(data), 1) + 50 * 2**20:
+        raise InvalidExportError(
+            name, f"unpacks to {unpacked / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB; refused as a possible zip bomb"
+        )
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine=_excel_engine())
+    except Exception as exc:  # the Excel engines raise many unrelated types for a broken workbook
+        raise InvalidExportError(name, f"is a workbook that cannot be read ({type(exc).__name__}); export it again") from exc
+    return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def _excel_engine() -> str:
+    try:
+        import python_calamine  # noqa: F401  -- ten times faster than openpyxl on the mill's sheets
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, pd.Timestamp) or hasattr(value, "isoformat"):
+        text = value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+        return text.removesuffix(" 00:00:00")
+    return str(value)
+
+
+# -------------------------------------------------------------------------------------- kind recognition
+
+
+def recognise(headers: list[str]) -> tuple[Kind | None, int, list[str]]:
+    """The kind whose required headers are all present (most matched columns wins).
+
+    Returns (kind, matched, missing) where ``missing`` lists the closest kind's absent headers when none fits.
+    """
+    present = {norm_header(h) for h in headers}
+    best: tuple[Kind | None, int] = (None, -1)
+    closest: tuple[int, list[str]] = (10**9, [])
+    for kind in KINDS.values():
+        missing = [c.headers[0] for c in kind.columns if c.required and not any(norm_header(h) in present for h in c.headers)]
+        if missing:
+            if len(missing) < closest[0]:
+                closest = (len(missing), [f"{kind.name}: {', '.join(missing)}"])
+            continue
+        matched = sum(1 for c in kind.columns if any(norm_header(h) in present for h in c.headers))
+        if matched > best[1]:
+            best = (kind, matched)
+    return best[0], best[1], closest[1]
+
+
+def _find_header(rows: list[list[str]], name: str) -> tuple[int, Kind]:
+    closest: list[str] = []
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if not any(cell.strip() for cell in row):
+            continue
+        kind, _, missing = recognise(row)
+        if kind is not None:
+            return index, kind
+        closest = closest or missing
+    if not rows or not any(any(c.strip() for c in r) for r in rows):
+        raise InvalidExportError(name, "has no rows; export the report again from eFab")
+    hint = f" (closest: {closest[0]} missing)" if closest else ""
+    raise InvalidExportError(
+        name, f"no known export header in the first {HEADER_SEARCH_ROWS} rows{hint}; is this an eFab export?"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+
+
+class _Findings(list):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def add(self, severity: Severity, message: str, *, row: int | None = None, column: str | None = None) -> None:
+        self.append(Finding(self.file, row, column, severity, message))
+
+
+def _parse(grid: list[list[str]] | None, records: list[dict] | None, *, name: str, sha256: str) -> Export:
+    findings = _Findings(name)
+    if records is not None:
+        header_keys: list[str] = []
+        for r in records[:200]:
+            header_keys.extend(k for k in r if k not in header_keys)
+        kind, _, missing = recognise(header_keys)
+        if kind is None:
+            hint = f" (closest: {missing[0]} missing)" if missing else ""
+            raise InvalidExportError(name, f"is a JSON array but not a known QuadS export{hint}")
+        raw = pd.DataFrame.from_records(records)
+        header_index = 0
+        first_data_row = 1  # JSON: row N = the N-th record
+    else:
+        assert grid is not None
+        header_index, kind = _find_header(grid, name)
+        header = [cell for cell in grid[header_index]]
+        body = grid[header_index + 1 :]
+        width = len(header)
+        too_long = [i for i, r in enumerate(body) if len(r) > width and any(c.strip() for c in r[width:])]
+        for i in too_long[:CELL_FINDINGS_PER_COLUMN]:
+            findings.add("warning", f"has {len(body[i])} cells, the header has {width}; extra cells ignored",
+                         row=header_index + 2 + i)
+        rows = [(r + [""] * (width - len(r)))[:width] for r in body]
+        raw = pd.DataFrame(rows, columns=pd.RangeIndex(width), dtype="string") if rows else pd.DataFrame(
+            columns=pd.RangeIndex(width), dtype="string")
+        raw.columns = header
+        first_data_row = header_index + 2  # spreadsheet row number of the first data row
+    frame, row_numbers, source_columns, dates_in_content = _typed_frame(raw, kind, findings, first_data_row)
+    frame = checks.derive_and_check(kind.name, frame, findings.add, row_numbers)
+    return Export(
+        name=name,
+        kind=kind.name,
+        frame=frame,
+        findings=list(findings),
+        sha256=sha256,
+        header_row=header_index + 1,
+        source_columns=source_columns,
+        dates_in_content=dates_in_content,
+    )
+
+
+def _typed_frame(
+    raw: pd.DataFrame, kind: Kind, findings: _Findings, first_data_row: int
+) -> tuple[pd.DataFrame, np.ndarray, list[str], list[date]]:
+    headers = [str(h) for h in raw.columns]
+    normalised = [norm_header(h) for h in headers]
+    # blank rows (the BOM has thousands) carry nothing: count them, then drop
+    text = raw.astype("string")
+    blank_row = (text.isna() | (text.apply(lambda s: s.str.strip()) == "")).all(axis=1)
+    if blank_row.any():
+        findings.add("info", f"{int(blank_row.sum())} blank rows skipped")
+    raw = raw.loc[~blank_row.to_numpy()]
+    row_numbers = pd.Series(np.flatnonzero(~blank_row.to_numpy()) + first_data_row, index=raw.index)
+
+    out: dict[str, pd.Series] = {}
+    if kind.name == "suppliers":
+        # retired suppliers carry 'Remove' in Lead_time/MOQ/Type instead of values: a flag, not bad cells
+        marked = raw.astype("string").apply(lambda s: s.str.strip().str.lower().isin(RETIRED_MARKERS)).fillna(False)
+        out["retired"] = marked.any(axis=1).astype(bool)
+        raw = raw.mask(marked.to_numpy(), "")
+    used: set[int] = set()
+    for column in kind.columns:
+        position = next(
+            (i for i, h in enumerate(normalised) if i not in used and h in {norm_header(a) for a in column.headers}),
+            None,
+        )
+        if position is None:
+            continue
+        used.add(position)
+        out[column.name] = _clean_column(raw.iloc[:, position], column, headers[position], findings, row_numbers)
+        if (kind.name, column.name) == ("knit_orders", "knit_order"):
+            # eFab appends a warning icon (<i class='fa fa-exclamation-triangle' title=...>) to some KO numbers
+            out["has_warning"] = raw.iloc[:, position].astype("string").str.contains("<i", regex=False, na=False)
+        if (kind.name, column.name) == ("sales_orders", "unit_price_usd"):
+            out["price_uom"] = unit_suffix(raw.iloc[:, position]).astype("category")
+
+    dates_in_content: list[date] = []
+    for pattern, mode in kind.pattern_columns:
+        regex = re.compile(pattern)
+        for i, h in enumerate(normalised):
+            if i in used or not regex.match(h):
+                continue
+            used.add(i)
+            target = _pattern_target(mode, headers[i].strip())
+            if target is None:
+                findings.add("warning", f"column '{headers[i]}' looks like a week but its date cannot be read")
+                continue
+            out[target], _ = _clean_numeric(raw.iloc[:, i], headers[i], True, findings, row_numbers)
+            if mode == "iso_week":
+                dates_in_content.append(pd.Timestamp(_parse_header_date(headers[i].strip())).date())
+
+    ignored = [headers[i] for i in range(len(headers)) if i not in used]
+    spacer = [h for i, h in enumerate(headers) if i not in used and not h.strip()]
+    named = [h for h in ignored if h.strip()]
+    if named:
+        findings.add("info", f"columns not used by the dashboard: {', '.join(named[:12])}" + (" …" if len(named) > 12 else ""))
+    if spacer:
+        nonblank = sum(int((raw.iloc[:, i].astype("string").str.strip().fillna("") != "").sum())
+                       for i, h in enumerate(headers) if i not in used and not h.strip())
+        if nonblank:
+            findings.add("warning", f"{nonblank} values under blank (spacer) headers ignored")
+    ordered = [c.name for c in kind.columns if c.name in out]
+    ordered += [c for c in out if c not in ordered]
+    frame = pd.DataFrame({c: out[c] for c in ordered}, index=raw.index).reset_index(drop=True)
+    return frame, row_numbers.to_numpy(), headers, dates_in_content
+
+
+def _pattern_target(mode: str, header: str) -> str | None:
+    if mode == "iso_week":
+        when = _parse_header_date(header)
+        if when is None:
+            return None
+        iso = when.isocalendar()
+        return schema.iso_week_column(iso.year, iso.week)
+    h = norm_header(header)
+    if mode == "demand_bucket":
+        measure, _, bucket = h.partition(" ")
+        return schema.demand_bucket_column(measure, bucket)
+    if mode == "week_bucket":
+        return schema.week_bucket_column(h)
+    return None
+
+
+def _parse_header_date(header: str) -> pd.Timestamp | None:
+    parsed, bad = parse_dates(pd.Series([header.removesuffix(" 00:00:00")]))
+    return None if bad.iloc[0] or pd.isna(parsed.iloc[0]) else parsed.iloc[0]
+
+
+def _report_bad(bad: pd.Series, values: pd.Series, header: str, expected: str, findings: _Findings,
+                row_numbers: pd.Series, severity: Severity = "warning") -> None:
+    bad_index = bad[bad.to_numpy()].index
+    for idx in bad_index[:CELL_FINDINGS_PER_COLUMN]:
+        cell = str(values.loc[idx])
+        shown = cell if len(cell) <= 40 else cell[:37] + "..."
+        findings.add(severity, f"'{shown}' is not {expected}; left blank", row=int(row_numbers.loc[idx]), column=header)
+    if len(bad_index) > CELL_FINDINGS_PER_COLUMN:
+        findings.add(severity, f"{len(bad_index) - CELL_FINDINGS_PER_COLUMN} more cells are not {expected}", column=header)
+
+
+def _clean_numeric(values: pd.Series, header: str, blank_zero: bool, findings: _Findings,
+                   row_numbers: pd.Series) -> tuple[pd.Series, pd.Series]:
+    numbers, bad = parse_numbers(values, blank_zero=blank_zero)
+    _report_bad(bad, values, header, "a number", findings, row_numbers)
+    huge = numbers.abs() > 1e12
+    if huge.any():
+        for idx in huge[huge].index[:CELL_FINDINGS_PER_COLUMN]:
+            findings.add("warning", f"{numbers.loc[idx]:.6g} is implausibly large; left blank",
+                         row=int(row_numbers.loc[idx]), column=header)
+        numbers = numbers.mask(huge)
+    return numbers, bad
+
+
+def _clean_column(values: pd.Series, column: Column, header: str, findings: _Findings,
+                  row_numbers: pd.Series) -> pd.Series:
+    kind = column.type
+    if kind == "number":
+        return _clean_numeric(values, header, column.blank_zero, findings, row_numbers)[0]
+    if kind == "int":
+        numbers, bad = parse_integers(values)
+        _report_bad(bad, values, header, "a whole number", findings, row_numbers)
+        return numbers
+    if kind == "date":
+        dates, bad = parse_dates(values)
+        _report_bad(bad, values, header, "a date", findings, row_numbers)
+        return dates
+    if kind == "html_flag":
+        flags, bad = parse_toggle(values)
+        _report_bad(bad, values, header, "an on/off toggle", findings, row_numbers)
+        return flags
+    text = strip_html(values)
+    if kind == "category":
+        return text.astype("category")
+    if kind == "style":
+        return text.astype("string")
+    return text.astype("string")
