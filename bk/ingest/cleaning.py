@@ -113,11 +113,11 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_toggle(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The sales-order 'On Hold' HTML toggle (``fa-toggle-on``/``off``) or yes/no/true/false -> boolean."""
     text = values.astype("string")
-    toggle = text.str.extract(_TOGGLE, expand=False)
-    plain = strip_html(text).str.lower()
-    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    result = result.mask(toggle == "on", True).mask(toggle == "off", False)
-    result = result.mask(toggle.isna() & plain.isin(["yes", "y", "true", "1", "on"]), True)
-    result = result.mask(toggle.isna() & plain.isin(["no", "n", "false", "0", "off"]), False)
-    bad = result.isna() & plain.notna()
-    return result.astype("boolean"), bad.fillna(False).astype(bool)
+    toggle = text.str.extract(_TOGGLE, expand=False).to_numpy(dtype=object, na_value=None)
+    plain = strip_html(text).str.lower().to_numpy(dtype=object, na_value=None)
+    on = (toggle == "on") | ((toggle == None) & np.isin(plain, ["yes", "y", "true", "1", "on"]))  # noqa: E711
+    off = (toggle == "off") | ((toggle == None) & np.isin(plain, ["no", "n", "false", "0", "off"]))  # noqa: E711
+    result = pd.Series(pd.array([True if a else False if b else pd.NA for a, b in zip(on, off, strict=True)],
+                                dtype="boolean"), index=values.index)
+    bad = pd.Series(~on & ~off & (plain != None), index=values.index)  # noqa: E711
+    return result, bad

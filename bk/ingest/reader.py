@@ -185,7 +185,8 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
             name, f"unpacks to {unpacked / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB; refused as a possible zip bomb"
         )
     try:
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine=_excel_engine())
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine=_excel_engine(),
+                              keep_default_na=False, na_filter=False)
     except Exception as exc:  # the Excel engines raise many unrelated types for a broken workbook
         raise InvalidExportError(name, f"is a workbook that cannot be read ({type(exc).__name__}); export it again") from exc
     return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
@@ -222,12 +223,14 @@ def recognise(headers: list[str]) -> tuple[Kind | None, int, list[str]]:
     """
     present = {norm_header(h) for h in headers}
     best: tuple[Kind | None, int] = (None, -1)
-    closest: tuple[int, list[str]] = (10**9, [])
+    closest: tuple[float, list[str]] = (0.0, [])
     for kind in KINDS.values():
-        missing = [c.headers[0] for c in kind.columns if c.required and not any(norm_header(h) in present for h in c.headers)]
+        required = [c for c in kind.columns if c.required]
+        missing = [c.headers[0] for c in required if not any(norm_header(h) in present for h in c.headers)]
         if missing:
-            if len(missing) < closest[0]:
-                closest = (len(missing), [f"{kind.name}: {', '.join(missing)}"])
+            share = 1 - len(missing) / len(required)
+            if share >= 0.5 and share > closest[0]:
+                closest = (share, [f"{kind.name}: {', '.join(missing)}"])
             continue
         matched = sum(1 for c in kind.columns if any(norm_header(h) in present for h in c.headers))
         if matched > best[1]:
