@@ -1,0 +1,16 @@
+"""Beverly Knits planning dashboard: routes to the pages and shows the snapshot picker; nothing else."""
+
+import streamlit as st
+
+from ui import state
+
+st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+]
+
+navigation = st.navigation(PAGES)
+state.sidebar_picker()
+navigation.run()

@@ -1,0 +1,80 @@
+"""Data: upload the day's exports, see each file's kind and findings, save them as a snapshot, pick one."""
+
+import hashlib
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from bk.errors import BkError, InvalidExportError
+from bk.ingest.reader import read_export
+from bk.ingest.schema import KINDS
+from bk.ingest.snapshot import infer_as_of
+from ui import state
+from ui.format import findings_frame
+
+st.title("Data")
+state.flash()
+st.caption("Upload the exports of one day (CSV or XLSX, any file names: each file is recognised by its header). "
+           "Nothing is saved until you press **Save snapshot**; the active snapshot stays as it is until then.")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _parse(digest: str, name: str, data: bytes):
+    # keyed on the content digest; returns the export or the error message for this file
+    try:
+        return read_export(data, name=name), None
+    except InvalidExportError as exc:
+        return None, str(exc)
+
+
+uploads = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
+parsed, failed = [], []
+for upload in uploads or []:
+    data = upload.getvalue()
+    export, error = _parse(hashlib.sha256(data).hexdigest(), upload.name, data)
+    if error:
+        failed.append(error)
+    else:
+        parsed.append((upload, export))
+
+if uploads:
+    rows = [{"file": e.name, "kind": e.kind, "report": KINDS[e.kind].title, "rows": e.rows,
+             **e.severity_counts()} for _, e in parsed]
+    if rows:
+        st.subheader("Recognised")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        with st.expander("Findings per file"):
+            findings = findings_frame([f for _, e in parsed for f in e.findings])
+            st.dataframe(findings, hide_index=True, width="stretch")
+    for message in failed:
+        st.error(message)
+    kinds = [e.kind for _, e in parsed]
+    repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+    for kind in repeated:
+        st.error(f"Two files are {KINDS[kind].title} ({kind}); remove one.")
+    exports = {e.kind: e for _, e in parsed}
+    guessed, source = infer_as_of(exports, [u.name for u, _ in parsed]) if exports else (date.today(), "today")
+    as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
+    if failed or repeated or not parsed:
+        st.button("Save snapshot", disabled=True, help="Fix or remove the files with errors first.")
+    elif st.button("Save snapshot", type="primary"):
+        try:
+            info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)
+        except BkError as exc:
+            st.error(str(exc))
+        else:
+            state.select_snapshot(info.snapshot_id,
+                                  message=f"Saved snapshot {info.snapshot_id} ({len(info.files)} files); it is now active.")
+
+st.subheader("Saved snapshots")
+infos = state.store().list()
+if not infos:
+    st.info("No snapshot saved yet: the app shows the demo data.")
+else:
+    table = pd.DataFrame([{"snapshot": i.snapshot_id, "as of": i.as_of, "saved at": i.saved_at,
+                           "files": len(i.files), "kinds": ", ".join(sorted(i.kinds))} for i in reversed(infos)])
+    st.dataframe(table, hide_index=True, width="stretch")
+    chosen = st.selectbox("Make active", [i.snapshot_id for i in reversed(infos)], key="make_active")
+    if st.button("Use this snapshot"):
+        state.select_snapshot(chosen, message=f"Snapshot {chosen} is now active.")

@@ -1,0 +1,55 @@
+"""AppTest of the Data page: recognise uploads, refuse garbage without saving, save and activate a snapshot."""
+
+from __future__ import annotations
+
+from bk.ingest.snapshot import SnapshotStore
+from tests.pages.conftest import no_exceptions, page
+
+MACHINES = b"\xef\xbb\xbfWC,MACH\n9.38.20.F,161\n1.19.22.V,041\n"
+
+
+def table_text(at) -> str:
+    return " ".join(df.value.to_string() for df in at.dataframe)
+
+
+def test_upload_shows_the_kind_and_saves(isolated_store):
+    at = page("data.py").run()
+    no_exceptions(at)
+    at.file_uploader[0].set_value(("Machine Report fin1.csv", MACHINES, "text/csv")).run()
+    no_exceptions(at)
+    assert "machines" in table_text(at) and not at.error
+    save = next(b for b in at.button if b.label == "Save snapshot")
+    assert not save.disabled
+    save.click().run()
+    no_exceptions(at)
+    infos = SnapshotStore(isolated_store).list()
+    assert len(infos) == 1 and infos[0].kinds == ["machines"]
+    assert any("Saved snapshot" in s.value for s in at.success)
+
+
+def test_garbage_shows_an_error_naming_the_file_and_saves_nothing(isolated_store):
+    at = page("data.py").run()
+    at.file_uploader[0].set_value([("Machine Report fin1.csv", MACHINES, "text/csv"),
+                                   ("junk.csv", b"\x00\x01\x02\x03" * 300, "text/csv")]).run()
+    no_exceptions(at)
+    assert any("junk.csv" in e.value and "binary" in e.value for e in at.error)
+    save = next(b for b in at.button if b.label == "Save snapshot")
+    assert save.disabled
+    assert SnapshotStore(isolated_store).list() == []
+
+
+def test_real_export_upload_is_recognised(real_dir):
+    at = page("data.py").run()
+    data = (real_dir / "eFab_Knit_Orders.csv").read_bytes()
+    at.file_uploader[0].set_value(("eFab_Knit_Orders_20250822.csv", data, "text/csv")).run()
+    no_exceptions(at)
+    text = table_text(at)
+    assert "knit_orders" in text and "194" in text
+
+
+def test_two_files_of_one_kind_are_refused(isolated_store):
+    at = page("data.py").run()
+    at.file_uploader[0].set_value([("a.csv", MACHINES, "text/csv"),
+                                   ("b.csv", MACHINES + b"x.y,5\n", "text/csv")]).run()
+    assert any("Two files are Machines" in e.value for e in at.error)
+    assert SnapshotStore(isolated_store).list() == []

@@ -1,0 +1,105 @@
+"""Streamlit-side state: the snapshot store, the active snapshot (sidebar picker) and its cached loading."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from bk.errors import BkError
+from bk.ingest.snapshot import Snapshot, SnapshotStore, load_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_ID = "demo"
+DEMO_DIR = ROOT / "data" / "demo"
+
+
+def snapshot_dir() -> Path:
+    """Where snapshots are saved: ``BK_SNAPSHOT_DIR`` if set, else ``data/snapshots`` in the project."""
+    return Path(os.environ.get("BK_SNAPSHOT_DIR", ROOT / "data" / "snapshots"))
+
+
+def store() -> SnapshotStore:
+    return SnapshotStore(snapshot_dir())
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the snapshot…")
+def _load(snapshot_id: str, root: str) -> Snapshot:
+    # cache_resource: one shared, read-only copy per snapshot for all sessions (frames are never mutated)
+    if snapshot_id == DEMO_ID:
+        snapshot, failures = load_paths([DEMO_DIR])
+        if failures:
+            raise BkError("the demo data is damaged: " + "; ".join(map(str, failures)))
+        snapshot.snapshot_id = DEMO_ID
+        return snapshot
+    return SnapshotStore(root).load(snapshot_id)
+
+
+def snapshot_choices() -> list[tuple[str, str]]:
+    """(id, label) of the saved snapshots, newest first, then the demo."""
+    choices = [(i.snapshot_id, f"{i.as_of:%Y-%m-%d} · {len(i.files)} files") for i in reversed(store().list())]
+    if DEMO_DIR.is_dir():
+        choices.append((DEMO_ID, "Demo data (synthetic)"))
+    return choices
+
+
+def active_snapshot_id() -> str | None:
+    choices = [c for c, _ in snapshot_choices()]
+    current = st.session_state.get("snapshot_id")
+    if current in choices:
+        return current
+    return choices[0] if choices else None
+
+
+def select_snapshot(snapshot_id: str, *, message: str | None = None) -> None:
+    """Make a snapshot active and rerun; the sidebar picker follows on that rerun, ``message`` is shown then."""
+    st.session_state["snapshot_id"] = snapshot_id
+    st.session_state["_pending_snapshot"] = snapshot_id
+    if message:
+        st.session_state["_flash"] = message
+    st.rerun()
+
+
+def flash() -> None:
+    """Show (once) the message left by the action before the last rerun."""
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message)
+
+
+def active_snapshot() -> Snapshot | None:
+    """The snapshot picked in the sidebar, loaded once per process; shows the error and returns None if broken."""
+    snapshot_id = active_snapshot_id()
+    if snapshot_id is None:
+        st.info("No data yet: upload the day's exports on the Data page.")
+        return None
+    try:
+        return _load(snapshot_id, str(snapshot_dir()))
+    except BkError as exc:
+        st.error(str(exc))
+        return None
+
+
+def sidebar_picker() -> None:
+    """The sidebar snapshot picker: the latest saved snapshot by default, else the demo."""
+    choices = snapshot_choices()
+    with st.sidebar:
+        if not choices:
+            st.caption("No snapshot saved yet.")
+            return
+        labels = dict(choices)
+        ids = list(labels)
+        current = active_snapshot_id()
+        pending = st.session_state.pop("_pending_snapshot", None)
+        if pending in ids:
+            st.session_state["snapshot_picker"] = pending
+        elif st.session_state.get("snapshot_picker") not in ids:
+            st.session_state["snapshot_picker"] = current
+        picked = st.selectbox("Snapshot", ids, format_func=labels.__getitem__, key="snapshot_picker")
+        st.session_state["snapshot_id"] = picked
+        snapshot = active_snapshot()
+        if snapshot is not None:
+            st.caption(f"As of **{snapshot.as_of:%a %d %b %Y}**")
+            if snapshot.inherited:
+                st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))

@@ -1,0 +1,20 @@
+"""Streamlit widgets shared by pages: download buttons for a table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui.format import csv_bytes, xlsx_bytes
+
+
+def downloads(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None:
+    """CSV and XLSX download buttons for one table (formula-looking cells neutralised)."""
+    key = key or name
+    left, right = st.columns(2)
+    # callables: the files are built only when clicked, not on every rerun
+    left.download_button("Download CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+                         key=f"{key}-csv", on_click="ignore", width="stretch")
+    right.download_button("Download XLSX", lambda: xlsx_bytes(frame, name), file_name=f"{name}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key}-xlsx", on_click="ignore", width="stretch")
