@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -106,8 +107,7 @@ def read_export(source: str | Path | bytes, *, name: str | None = None) -> Expor
     if not data.strip():
         raise InvalidExportError(name, "is empty; export the report again from eFab")
     digest = hashlib.sha256(data).hexdigest()
-    grid, json_records = _grid(data, name)
-    return _parse(grid, json_records, name=name, sha256=digest)
+    return _parse(_table(data, name), name=name, sha256=digest)
 
 
 def safe_display_name(name: str) -> str:
@@ -120,10 +120,21 @@ def safe_display_name(name: str) -> str:
 # ---------------------------------------------------------------------------------------------- raw grids
 
 
-def _grid(data: bytes, name: str) -> tuple[list[list[str]] | None, list[dict] | None]:
-    """Bytes -> (rows of text cells, None) for tables, or (None, records) for JSON arrays."""
+@dataclass
+class _Table:
+    """A raw table: its kind, the 0-based index of the header row, and the body as text cells under the header."""
+
+    kind: Kind
+    header_index: int
+    raw: pd.DataFrame
+    first_data_row: int  # spreadsheet row number (JSON: record number) of raw's first row
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (row, message) found while reading
+
+
+def _table(data: bytes, name: str) -> _Table:
+    """Bytes -> the raw table of a CSV, XLSX or JSON-array export, with its kind recognised from the header."""
     if data[:4] == b"PK\x03\x04":
-        return _xlsx_rows(data, name), None
+        return _rows_table(_xlsx_rows(data, name), name)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InvalidExportError(name, "is an old binary Excel (.xls) or Office file; save it as .xlsx or .csv")
     text = _decode(data, name)
@@ -135,10 +146,63 @@ def _grid(data: bytes, name: str) -> tuple[list[list[str]] | None, list[dict] | 
             raise InvalidExportError(name, f"looks like JSON but is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise InvalidExportError(name, "is JSON but not an array of records")
-        return None, records
+        return _json_table(records, name)
     if stripped.startswith("{"):
         raise InvalidExportError(name, "is a JSON object; the QuadS exports are JSON arrays of records")
-    return _csv_rows(text, name), None
+    return _csv_table(text, name)
+
+
+def _json_table(records: list[dict], name: str) -> _Table:
+    header_keys: list[str] = []
+    for r in records[:200]:
+        header_keys.extend(k for k in r if k not in header_keys)
+    kind, _, missing = recognise(header_keys)
+    if kind is None:
+        hint = f" (closest: {missing[0]} missing)" if missing else ""
+        raise InvalidExportError(name, f"is a JSON array but not a known QuadS export{hint}")
+    return _Table(kind, 0, pd.DataFrame.from_records(records), first_data_row=1)
+
+
+def _csv_table(text: str, name: str) -> _Table:
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") and sample.count(";") > 2 else ","
+    try:
+        head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
+                                     HEADER_SEARCH_ROWS))
+    except csv.Error as exc:
+        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
+    header_index, kind = _find_header(head, name)
+    header = head[header_index]
+    simple_head = "\n" not in "".join("".join(r) for r in head[: header_index + 1])
+    if simple_head:
+        # fast path: pandas' C parser; a row with more cells than the header sends us to the careful path
+        try:
+            raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, skiprows=header_index + 1,
+                              names=list(range(len(header))), dtype=str, keep_default_na=False,
+                              na_filter=False, skip_blank_lines=False, engine="c")
+        except (pd.errors.ParserError, ValueError):
+            pass
+        else:
+            raw.columns = header
+            return _Table(kind, header_index, raw, first_data_row=header_index + 2)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
+    return _rows_table(rows, name)
+
+
+def _rows_table(rows: list[list[str]], name: str) -> _Table:
+    header_index, kind = _find_header(rows, name)
+    header = list(rows[header_index])
+    body = rows[header_index + 1 :]
+    width = len(header)
+    notes = [(header_index + 2 + i, f"has {len(r)} cells, the header has {width}; extra cells ignored")
+             for i, r in enumerate(body) if len(r) > width and any(str(c).strip() for c in r[width:])]
+    padded = [(list(r) + [""] * (width - len(r)))[:width] for r in body]
+    raw = pd.DataFrame(padded, columns=pd.RangeIndex(width), dtype="string")
+    raw.columns = header
+    return _Table(kind, header_index, raw, first_data_row=header_index + 2, notes=notes)
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -157,15 +221,6 @@ def _decode(data: bytes, name: str) -> str:
     if controls > 8 or text[:4096].count("\ufffd") > 8:
         raise InvalidExportError(name, "is binary, not a CSV/XLSX export")
     return text
-
-
-def _csv_rows(text: str, name: str) -> list[list[str]]:
-    try:
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") and sample.count(";") > 2 else ","
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
 
 
 def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
@@ -267,36 +322,15 @@ class _Findings(list):
         self.append(Finding(self.file, row, column, severity, message))
 
 
-def _parse(grid: list[list[str]] | None, records: list[dict] | None, *, name: str, sha256: str) -> Export:
+def _parse(table: _Table, *, name: str, sha256: str) -> Export:
     findings = _Findings(name)
-    if records is not None:
-        header_keys: list[str] = []
-        for r in records[:200]:
-            header_keys.extend(k for k in r if k not in header_keys)
-        kind, _, missing = recognise(header_keys)
-        if kind is None:
-            hint = f" (closest: {missing[0]} missing)" if missing else ""
-            raise InvalidExportError(name, f"is a JSON array but not a known QuadS export{hint}")
-        raw = pd.DataFrame.from_records(records)
-        header_index = 0
-        first_data_row = 1  # JSON: row N = the N-th record
-    else:
-        assert grid is not None
-        header_index, kind = _find_header(grid, name)
-        header = [cell for cell in grid[header_index]]
-        body = grid[header_index + 1 :]
-        width = len(header)
-        too_long = [i for i, r in enumerate(body) if len(r) > width and any(c.strip() for c in r[width:])]
-        for i in too_long[:CELL_FINDINGS_PER_COLUMN]:
-            findings.add("warning", f"has {len(body[i])} cells, the header has {width}; extra cells ignored",
-                         row=header_index + 2 + i)
-        rows = [(r + [""] * (width - len(r)))[:width] for r in body]
-        raw = pd.DataFrame(rows, columns=pd.RangeIndex(width), dtype="string") if rows else pd.DataFrame(
-            columns=pd.RangeIndex(width), dtype="string")
-        raw.columns = header
-        first_data_row = header_index + 2  # spreadsheet row number of the first data row
+    for row, message in table.notes[:CELL_FINDINGS_PER_COLUMN]:
+        findings.add("warning", message, row=row)
+    kind, raw, first_data_row, header_index = table.kind, table.raw, table.first_data_row, table.header_index
     frame, row_numbers, source_columns, dates_in_content = _typed_frame(raw, kind, findings, first_data_row)
     frame = checks.derive_and_check(kind.name, frame, findings.add, row_numbers)
+    if frame.empty:
+        findings.add("warning", "has a header but no data rows")
     return Export(
         name=name,
         kind=kind.name,

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -258,7 +258,7 @@ class SnapshotStore:
             return existing[snapshot_id]
         manifest = {
             "as_of": source_as_of.isoformat(),
-            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": [
                 {"name": safe_display_name(e.name), "kind": kind, "rows": e.rows, "sha256": e.sha256,
                  "stored_as": e.sha256 + _extension(by_hash[e.sha256][1])}
