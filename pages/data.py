@@ -10,7 +10,7 @@ from bk.errors import BkError, InvalidExportError
 from bk.ingest.reader import read_export
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
-from ui import state
+from ui import auth, state
 from ui.format import findings_frame
 
 st.title("Data")
@@ -58,6 +58,8 @@ if uploads:
     as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
     if failed or repeated or not parsed:
         st.button("Save snapshot", disabled=True, help="Fix or remove the files with errors first.")
+    elif not auth.may_save():
+        st.button("Save snapshot", disabled=True, help="Saving needs authorisation.")
     elif st.button("Save snapshot", type="primary"):
         try:
             info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)

@@ -53,3 +53,18 @@ def test_two_files_of_one_kind_are_refused(isolated_store):
                                    ("b.csv", MACHINES + b"x.y,5\n", "text/csv")]).run()
     assert any("Two files are Machines" in e.value for e in at.error)
     assert SnapshotStore(isolated_store).list() == []
+
+
+def test_upload_token_is_required_when_configured(isolated_store, monkeypatch):
+    monkeypatch.setenv("BK_UPLOAD_TOKEN", "s3cret")
+    at = page("data.py").run()
+    at.file_uploader[0].set_value(("Machine Report fin1.csv", MACHINES, "text/csv")).run()
+    save = next(b for b in at.button if b.label == "Save snapshot")
+    assert save.disabled
+    at.text_input(key="upload_token_input").input("wrong").run()
+    assert any("token is wrong" in e.value for e in at.error)
+    assert next(b for b in at.button if b.label == "Save snapshot").disabled
+    at.text_input(key="upload_token_input").input("s3cret").run()
+    next(b for b in at.button if b.label == "Save snapshot").click().run()
+    no_exceptions(at)
+    assert len(SnapshotStore(isolated_store).list()) == 1
