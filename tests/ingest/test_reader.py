@@ -77,11 +77,11 @@ def test_reordered_and_missing_optional_columns():
 
 
 def test_ko_html_warning_stripped_and_flagged():
-    data = ("Style #,Order #,Start Date,Quoted Date,Qty Ordered (lbs),G00 (lbs),Shipped (lbs),Balance (lbs),"
-            "Seconds (lbs),BKI #s,Machine,PO#,Modified\n"
-            "CF5506/0,\"K2508054&nbsp;<i class='fa fa-exclamation-triangle' title='zero price'></i>\","
-            "8/29/2025,,100,,,100,,,041,,8/28/2025\n"
-            "CF5506/0,K2508055,,,100,,,100,,,124.0,,8/28/2025\n").encode()
+    data = (b"Style #,Order #,Start Date,Quoted Date,Qty Ordered (lbs),G00 (lbs),Shipped (lbs),Balance (lbs),"
+            b"Seconds (lbs),BKI #s,Machine,PO#,Modified\n"
+            b"CF5506/0,\"K2508054&nbsp;<i class='fa fa-exclamation-triangle' title='zero price'></i>\","
+            b"8/29/2025,,100,,,100,,,041,,8/28/2025\n"
+            b"CF5506/0,K2508055,,,100,,,100,,,124.0,,8/28/2025\n")
     f = read_export(data, name="ko.csv").frame
     assert f["knit_order"].tolist() == ["K2508054", "K2508055"]
     assert f["has_warning"].tolist() == [True, False]
