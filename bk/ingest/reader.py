@@ -349,8 +349,7 @@ def _typed_frame(
     headers = [str(h) for h in raw.columns]
     normalised = [norm_header(h) for h in headers]
     # blank rows (the BOM has thousands) carry nothing: count them, then drop
-    text = raw.astype("string")
-    blank_row = (text.isna() | (text.apply(lambda s: s.str.strip()) == "")).all(axis=1)
+    blank_row = pd.Series(_blank_cells(raw).all(axis=1), index=raw.index)
     if blank_row.any():
         findings.add("info", f"{int(blank_row.sum())} blank rows skipped")
     raw = raw.loc[~blank_row.to_numpy()]
@@ -359,9 +358,9 @@ def _typed_frame(
     out: dict[str, pd.Series] = {}
     if kind.name == "suppliers":
         # retired suppliers carry 'Remove' in Lead_time/MOQ/Type instead of values: a flag, not bad cells
-        marked = raw.astype("string").apply(lambda s: s.str.strip().str.lower().isin(RETIRED_MARKERS)).fillna(False)
-        out["retired"] = marked.any(axis=1).astype(bool)
-        raw = raw.mask(marked.to_numpy(), "")
+        marked = _marked_cells(raw, RETIRED_MARKERS)
+        out["retired"] = pd.Series(marked.any(axis=1), index=raw.index)
+        raw = raw.mask(marked, "")
     used: set[int] = set()
     for column in kind.columns:
         position = next(
@@ -409,6 +408,25 @@ def _typed_frame(
     return frame, row_numbers.to_numpy(), headers, dates_in_content
 
 
+def _blank_cells(raw: pd.DataFrame) -> np.ndarray:
+    """A (rows, columns) boolean array: the cell is missing or only white space."""
+    if raw.shape[1] == 0:
+        return np.ones((len(raw), 1), dtype=bool)
+    columns = [raw.iloc[:, i].astype("string") for i in range(raw.shape[1])]
+    return np.column_stack([(c.isna() | (c.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+                            for c in columns])
+
+
+def _marked_cells(raw: pd.DataFrame, markers: tuple[str, ...]) -> np.ndarray:
+    """A (rows, columns) boolean array: the cell's text is one of ``markers`` (any case, stripped)."""
+    if raw.shape[1] == 0:
+        return np.zeros((len(raw), 0), dtype=bool)
+    return np.column_stack([
+        raw.iloc[:, i].astype("string").str.strip().str.lower().isin(markers).to_numpy(dtype=bool, na_value=False)
+        for i in range(raw.shape[1])
+    ])
+
+
 def _pattern_target(mode: str, header: str) -> str | None:
     if mode == "iso_week":
         when = _parse_header_date(header)
@@ -432,13 +450,15 @@ def _parse_header_date(header: str) -> pd.Timestamp | None:
 
 def _report_bad(bad: pd.Series, values: pd.Series, header: str, expected: str, findings: _Findings,
                 row_numbers: pd.Series, severity: Severity = "warning") -> None:
-    bad_index = bad[bad.to_numpy()].index
-    for idx in bad_index[:CELL_FINDINGS_PER_COLUMN]:
-        cell = str(values.loc[idx])
+    positions = np.flatnonzero(bad.to_numpy(dtype=bool))
+    for pos in positions[:CELL_FINDINGS_PER_COLUMN]:
+        cell = str(values.iloc[pos])
         shown = cell if len(cell) <= 40 else cell[:37] + "..."
-        findings.add(severity, f"'{shown}' is not {expected}; left blank", row=int(row_numbers.loc[idx]), column=header)
-    if len(bad_index) > CELL_FINDINGS_PER_COLUMN:
-        findings.add(severity, f"{len(bad_index) - CELL_FINDINGS_PER_COLUMN} more cells are not {expected}", column=header)
+        findings.add(severity, f"'{shown}' is not {expected}; left blank", row=int(row_numbers.iloc[pos]),
+                     column=header)
+    if len(positions) > CELL_FINDINGS_PER_COLUMN:
+        findings.add(severity, f"{len(positions) - CELL_FINDINGS_PER_COLUMN} more cells are not {expected}",
+                     column=header)
 
 
 def _clean_numeric(values: pd.Series, header: str, blank_zero: bool, findings: _Findings,
@@ -447,9 +467,9 @@ def _clean_numeric(values: pd.Series, header: str, blank_zero: bool, findings: _
     _report_bad(bad, values, header, "a number", findings, row_numbers)
     huge = numbers.abs() > 1e12
     if huge.any():
-        for idx in huge[huge].index[:CELL_FINDINGS_PER_COLUMN]:
-            findings.add("warning", f"{numbers.loc[idx]:.6g} is implausibly large; left blank",
-                         row=int(row_numbers.loc[idx]), column=header)
+        for pos in np.flatnonzero(huge.to_numpy(dtype=bool))[:CELL_FINDINGS_PER_COLUMN]:
+            findings.add("warning", f"{numbers.iloc[pos]:.6g} is implausibly large; left blank",
+                         row=int(row_numbers.iloc[pos]), column=header)
         numbers = numbers.mask(huge)
     return numbers, bad
 
@@ -462,6 +482,12 @@ def _clean_column(values: pd.Series, column: Column, header: str, findings: _Fin
     if kind == "int":
         numbers, bad = parse_integers(values)
         _report_bad(bad, values, header, "a whole number", findings, row_numbers)
+        if column.required:
+            missing = numbers.isna() & ~bad
+            if missing.any():
+                first = [int(row_numbers.iloc[p]) for p in np.flatnonzero(missing.to_numpy(dtype=bool))[:5]]
+                findings.add("warning", f"{int(missing.sum())} rows have no value (rows {', '.join(map(str, first))}"
+                             + (" …" if missing.sum() > 5 else "") + ")", column=header)
         return numbers
     if kind == "date":
         dates, bad = parse_dates(values)
