@@ -8,6 +8,7 @@ st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/yarn.py", title="Yarn requirements", icon=":material/shopping_cart:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 

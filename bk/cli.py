@@ -55,6 +55,27 @@ def validate(paths: Sequence[str], *, as_json: bool) -> int:
     return 1 if failed else 0
 
 
+def _snapshot(paths: Sequence[str], as_of: date | None):
+    from bk.ingest.snapshot import load_paths
+
+    snapshot, failures = load_paths(paths, as_of=as_of)
+    for failure in failures:
+        print(f"skipped {failure}", file=sys.stderr)
+    return snapshot
+
+
+def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path) -> int:
+    """Write the yarn demand table (per knit order × yarn, or per yarn) as CSV."""
+    from bk.services import yarn
+
+    snapshot = _snapshot(paths, as_of)
+    result = yarn.plan(snapshot.frames, as_of=snapshot.as_of)
+    table = yarn.by_ko_table(result) if by == "ko" else yarn.by_yarn_table(result)
+    table.to_csv(out, index=False)
+    print(f"wrote {len(table)} rows to {out} (as of {snapshot.as_of})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=7)
 
+    p = sub.add_parser("yarn-demand", help="time-phased yarn demand per knit order or per yarn, as CSV")
+    p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
+    p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: the snapshot's as-of date)")
+    p.add_argument("--by", choices=["ko", "yarn"], default="ko")
+    p.add_argument("--out", required=True, type=Path)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
@@ -78,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = write_demo(args.out, scale=args.scale, seed=args.seed)
             print(f"wrote {len(written)} files to {args.out}")
             return 0
+        if args.command == "yarn-demand":
+            return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
     except BkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

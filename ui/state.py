@@ -36,6 +36,11 @@ def _load(snapshot_id: str, root: str) -> Snapshot:
     return SnapshotStore(root).load(snapshot_id)
 
 
+def load(snapshot_id: str) -> Snapshot:
+    """A snapshot by id from the process-wide resource cache (raises BkError when it cannot be read)."""
+    return _load(snapshot_id, str(snapshot_dir()))
+
+
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
     choices = [(i.snapshot_id, f"{i.as_of:%Y-%m-%d} · {len(i.files)} files") for i in reversed(store().list())]
@@ -75,7 +80,7 @@ def active_snapshot() -> Snapshot | None:
         st.info("No data yet: upload the day's exports on the Data page.")
         return None
     try:
-        return _load(snapshot_id, str(snapshot_dir()))
+        return load(snapshot_id)
     except BkError as exc:
         st.error(str(exc))
         return None

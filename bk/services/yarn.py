@@ -332,7 +332,7 @@ def purchase_suggestions(balance: pd.DataFrame, inventory: pd.DataFrame, supplie
 
 
 def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: bool = False,
-         extra_knit_orders: pd.DataFrame | None = None, schedule: Schedule = Schedule()) -> dict:
+         extra_knit_orders: pd.DataFrame | list[dict] | None = None, schedule: Schedule = Schedule()) -> dict:
     """The whole yarn plan for one snapshot. Raises MissingDataError naming any export it lacks.
 
     Keys: ``shortages`` (purchase suggestions, one row per short yarn), ``projected_balance`` (long: yarn_id,
@@ -346,7 +346,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                     "lbs_per_day": pd.Series(dtype="float64")}))
     if extra_knit_orders is not None and len(extra_knit_orders):
-        knit_orders = pd.concat([knit_orders, _what_if_orders(extra_knit_orders)], ignore_index=True)
+        knit_orders = pd.concat([knit_orders, _what_if_orders(pd.DataFrame(extra_knit_orders))], ignore_index=True)
     bom, bom_findings = prepare_bom(bom_raw, known_yarns=inventory["yarn_id"])
     exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule)
     supply, supply_source = receipts(frames, as_of=as_of)
@@ -571,4 +571,9 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     return table
 
 
-OPERATIONS = {"yarn.plan": plan, "yarn.reconcile": reconcile}
+def pegged_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, yarn_id: int, **plan_params) -> pd.DataFrame:
+    """Pegging as an operation: the plan with ``plan_params``, then the KOs behind ``yarn_id``'s demand."""
+    return pegging(plan(frames, as_of=as_of, **plan_params), int(yarn_id))
+
+
+OPERATIONS = {"yarn.plan": plan, "yarn.reconcile": reconcile, "yarn.pegging": pegged_demand}

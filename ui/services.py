@@ -1,0 +1,43 @@
+"""Service results for pages: tier-1 cache (st.cache_data, keyed on the snapshot digest) over the manager."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from bk.ingest.snapshot import Snapshot
+from bk.optimization.manager import ServiceManager
+from ui import state
+
+TTL_S = {"default": 3600, "forecast": 6 * 3600}
+MAX_ENTRIES = {"default": 32, "forecast": 8}
+
+
+@st.cache_resource
+def manager() -> ServiceManager:
+    """One service manager per process (its cache, profiler and breakers are shared by all sessions)."""
+    return ServiceManager.from_environment()
+
+
+def _params_key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+@st.cache_data(ttl=TTL_S["default"], max_entries=MAX_ENTRIES["default"], show_spinner=False)
+def _cached(operation: str, snapshot_id: str, digest: str, params_key: str):
+    # the key is the digest of the snapshot's files, never the frames (Streamlit samples large frames)
+    snapshot = state.load(snapshot_id)
+    return manager().run(operation, snapshot, **json.loads(params_key))
+
+
+@st.cache_data(ttl=TTL_S["forecast"], max_entries=MAX_ENTRIES["forecast"], show_spinner=False)
+def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: str):
+    snapshot = state.load(snapshot_id)
+    return manager().run(operation, snapshot, **json.loads(params_key))
+
+
+def run(operation: str, snapshot: Snapshot, **params):
+    """Run a service operation for the snapshot with JSON-able params; cached per (operation, digest, params)."""
+    cached = _cached_forecast if operation.startswith("forecast.") else _cached
+    return cached(operation, snapshot.snapshot_id, snapshot.digest, _params_key(params))
