@@ -9,6 +9,8 @@ st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/yarn.py", title="Yarn requirements", icon=":material/shopping_cart:"),
+    st.Page("pages/inventory.py", title="Yarn inventory", icon=":material/inventory_2:"),
+    st.Page("pages/pipeline.py", title="Fabric pipeline", icon=":material/conveyor_belt:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 

@@ -30,12 +30,13 @@ def operations() -> dict[str, Callable]:
 class ServiceManager:
     """Runs named service operations on a snapshot."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, snapshot_loader: Callable[[str], Snapshot] | None = None) -> None:
         self._operations: dict[str, Callable] | None = None
+        self.snapshot_loader = snapshot_loader
 
     @classmethod
-    def from_environment(cls) -> ServiceManager:
-        return cls()
+    def from_environment(cls, **kwargs) -> ServiceManager:
+        return cls(**kwargs)
 
     @property
     def operations(self) -> dict[str, Callable]:
@@ -45,6 +46,16 @@ class ServiceManager:
 
     def run(self, operation: str, snapshot: Snapshot, **params):
         """The result of ``operation`` on the snapshot's frames at its as-of date."""
+        if operation == "inventory.diff":
+            return self._diff(snapshot, **params)
         if operation not in self.operations:
             raise BkError(f"unknown operation '{operation}'")
         return self.operations[operation](snapshot.frames, as_of=snapshot.as_of, **params)
+
+    def _diff(self, snapshot: Snapshot, *, earlier_snapshot_id: str, top_n: int = 20):
+        from bk.services.inventory import diff
+
+        if self.snapshot_loader is None:
+            raise BkError("comparing snapshots needs the snapshot store")
+        earlier = self.snapshot_loader(earlier_snapshot_id)
+        return diff(earlier.frames, snapshot.frames, top_n=top_n)
