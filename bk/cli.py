@@ -76,6 +76,33 @@ def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path)
     return 0
 
 
+REPORT_SECTIONS = ("inventory", "pipeline", "capacity", "forecast")
+
+
+def report(paths: Sequence[str], *, as_of: date | None, out: Path) -> int:
+    """One JSON object with each service's headline figures for the snapshot."""
+    import importlib
+
+    snapshot = _snapshot(paths, as_of)
+    result: dict = {"as_of": snapshot.as_of.isoformat(), "files": len(snapshot.exports)}
+    modules = {"inventory": "bk.services.inventory", "pipeline": "bk.services.pipeline",
+               "capacity": "bk.services.capacity", "forecast": "bk.services.forecasting"}
+    for section in REPORT_SECTIONS:
+        try:
+            module = importlib.import_module(modules[section])
+        except ModuleNotFoundError as exc:
+            if exc.name != modules[section]:
+                raise
+            continue
+        try:
+            result[section] = module.report_keys(snapshot.frames, as_of=snapshot.as_of)
+        except BkError as exc:
+            result[section] = {"error": str(exc)}
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--by", choices=["ko", "yarn"], default="ko")
     p.add_argument("--out", required=True, type=Path)
 
+    p = sub.add_parser("report", help="headline figures of every service as one JSON object")
+    p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
+    p.add_argument("--as-of", type=_as_of, default=None)
+    p.add_argument("--json", dest="out", required=True, type=Path)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
@@ -105,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = write_demo(args.out, scale=args.scale, seed=args.seed)
             print(f"wrote {len(written)} files to {args.out}")
             return 0
+        if args.command == "report":
+            return report(args.paths, as_of=args.as_of, out=args.out)
         if args.command == "yarn-demand":
             return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
     except BkError as exc:
