@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/yarn.py", title="Yarn requirements", icon=":material/shopping_cart:"),
     st.Page("pages/inventory.py", title="Yarn inventory", icon=":material/inventory_2:"),
     st.Page("pages/pipeline.py", title="Fabric pipeline", icon=":material/conveyor_belt:"),
+    st.Page("pages/capacity.py", title="Knitting capacity", icon=":material/precision_manufacturing:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 
