@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/inventory.py", title="Yarn inventory", icon=":material/inventory_2:"),
     st.Page("pages/pipeline.py", title="Fabric pipeline", icon=":material/conveyor_belt:"),
     st.Page("pages/capacity.py", title="Knitting capacity", icon=":material/precision_manufacturing:"),
+    st.Page("pages/forecasting.py", title="Sales forecast", icon=":material/trending_up:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 

@@ -28,5 +28,6 @@ def test_sidebar_lists_only_the_registered_pages(server, page):
     links = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
     # each link is "<material icon name>\n\n<title>": keep the title
     assert [t.strip().splitlines()[-1] for t in links] == ["Overview", "Yarn requirements", "Yarn inventory",
-                                                                 "Fabric pipeline", "Knitting capacity", "Data"]
+                                                                 "Fabric pipeline", "Knitting capacity", "Sales forecast",
+                                                                 "Data"]
     screenshot(page, "overview")
