@@ -1,16 +1,35 @@
-"""Service manager: builds the service operations for a snapshot and runs them through cache, profiler and
-circuit breaker."""
+"""Service manager: runs the named service operations on a snapshot through the tier-2 cache, the profiler
+and a circuit breaker, keeps the memory monitor running, and scores the app's health."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import threading
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
+from bk.optimization.breaker import BreakerRegistry
+from bk.optimization.cache import ResultCache
+from bk.optimization.health import HealthInputs, health_score
+from bk.optimization.memory import memory_monitor
+from bk.optimization.profiler import Profiler
 
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
                    "bk.services.forecasting")
+# The operations each page opens with: computed in the background when a snapshot is saved or picked.
+DEFAULT_VIEWS: list[tuple[str, dict]] = [
+    ("yarn.plan", {"include_past_due": False, "extra_knit_orders": []}),
+    ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
+    ("pipeline.wip", {"aging_days": 90}),
+    ("pipeline.netting", {}),
+    ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),
+    ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
+]
+SLO_MS = {"forecast.all": 3000.0}
 
 
 def operations() -> dict[str, Callable]:
@@ -28,15 +47,27 @@ def operations() -> dict[str, Callable]:
 
 
 class ServiceManager:
-    """Runs named service operations on a snapshot."""
+    """Runs named service operations on a snapshot: tier-2 cache → circuit breaker → profiler → service."""
 
-    def __init__(self, *, snapshot_loader: Callable[[str], Snapshot] | None = None) -> None:
+    def __init__(self, *, cache: ResultCache | None = None, profiler: Profiler | None = None,
+                 breakers: BreakerRegistry | None = None,
+                 snapshot_loader: Callable[[str], Snapshot] | None = None, memory_budget_mb: float = 500.0):
         self._operations: dict[str, Callable] | None = None
+        self.cache = cache
+        self.profiler = profiler or Profiler(slo_ms=SLO_MS)
+        self.breakers = breakers or BreakerRegistry()
         self.snapshot_loader = snapshot_loader
+        self.memory_budget_mb = memory_budget_mb
+        self.monitor = memory_monitor()
+        self._warming: set[str] = set()
 
     @classmethod
     def from_environment(cls, **kwargs) -> ServiceManager:
-        return cls(**kwargs)
+        """Cache under ``BK_CACHE_DIR`` (default data/cache); memory budget ``BK_MEMORY_BUDGET_MB``."""
+        directory = Path(os.environ.get("BK_CACHE_DIR", Path(__file__).resolve().parents[2] / "data" / "cache"))
+        size = int(float(os.environ.get("BK_CACHE_SIZE_MB", "512")) * 2**20)
+        budget = float(os.environ.get("BK_MEMORY_BUDGET_MB", "500"))
+        return cls(cache=ResultCache(directory, size_limit_bytes=size), memory_budget_mb=budget, **kwargs)
 
     @property
     def operations(self) -> dict[str, Callable]:
@@ -45,12 +76,25 @@ class ServiceManager:
         return self._operations
 
     def run(self, operation: str, snapshot: Snapshot, **params):
-        """The result of ``operation`` on the snapshot's frames at its as-of date."""
+        """The result of ``operation`` on the snapshot's frames at its as-of date (cached per digest+params)."""
         if operation == "inventory.diff":
             return self._diff(snapshot, **params)
         if operation not in self.operations:
             raise BkError(f"unknown operation '{operation}'")
-        return self.operations[operation](snapshot.frames, as_of=snapshot.as_of, **params)
+        fn = self.operations[operation]
+
+        def compute():
+            with self.profiler.measure(operation):
+                return fn(snapshot.frames, as_of=snapshot.as_of, **params)
+
+        def guarded():
+            if self.cache is None:
+                return compute()
+            data_type = "forecast" if operation.startswith("forecast.") else "frame"
+            value, _ = self.cache.get_or_compute(operation, snapshot.digest, params, compute, data_type=data_type)
+            return value
+
+        return self.breakers.get(operation).call(guarded)
 
     def _diff(self, snapshot: Snapshot, *, earlier_snapshot_id: str, top_n: int = 20):
         from bk.services.inventory import diff
@@ -58,4 +102,48 @@ class ServiceManager:
         if self.snapshot_loader is None:
             raise BkError("comparing snapshots needs the snapshot store")
         earlier = self.snapshot_loader(earlier_snapshot_id)
-        return diff(earlier.frames, snapshot.frames, top_n=top_n)
+        with self.profiler.measure("inventory.diff"):
+            return diff(earlier.frames, snapshot.frames, top_n=top_n)
+
+    def warm(self, snapshot: Snapshot, *, background: bool = True) -> threading.Thread | None:
+        """Compute every page's default view for the snapshot (in a thread), so the first visit is a cache hit."""
+        if snapshot.digest in self._warming:
+            return None
+        self._warming.add(snapshot.digest)
+
+        def work():
+            for operation, params in DEFAULT_VIEWS:
+                if operation in self.operations:
+                    try:
+                        self.run(operation, snapshot, **params)
+                    except BkError:
+                        continue  # e.g. a missing export: the page says so when opened
+        if not background:
+            work()
+            return None
+        thread = threading.Thread(target=work, name=f"bk-warm-{snapshot.digest[:8]}", daemon=True)
+        thread.start()
+        return thread
+
+    def health(self, snapshot: Snapshot | None = None) -> dict:
+        """Health score with its components (see bk.optimization.health), plus the raw figures behind it."""
+        ops = self.profiler.report()["operations"]
+        cache_stats = self.cache.stats_dict() if self.cache else {}
+        hits = sum(s["hits"] for s in cache_stats.values())
+        total = hits + sum(s["misses"] for s in cache_stats.values())
+        cache_status = self.cache.status() if self.cache else {"ok": False, "degraded_reason": "no cache configured"}
+        findings = snapshot.findings if snapshot is not None else []
+        age = (date.today() - snapshot.as_of).days if snapshot is not None else 0
+        if snapshot is not None and snapshot.snapshot_id == "demo":
+            age = 0  # the demo is not stale data
+        states = self.breakers.states()
+        inputs = HealthInputs(
+            rss_mb=self.monitor.rss_mb(), memory_budget_mb=self.memory_budget_mb,
+            p95_ms={k: v["p95"] for k, v in ops.items() if v["p95"] is not None},
+            slo_ms={k: self.profiler.slo(k) for k in ops},
+            cache_hit_rate=hits / total if total else None, cache_degraded=not cache_status["ok"],
+            error_rate=self.profiler.error_rate(), open_breakers=sum(s == "open" for s in states.values()),
+            data_age_days=float(age), finding_errors=sum(f.severity == "error" for f in findings),
+            finding_warnings=sum(f.severity == "warning" for f in findings))
+        return {**health_score(inputs), "cache": cache_status, "cache_stats": cache_stats, "breakers": states,
+                "profiler": ops}

@@ -1,0 +1,255 @@
+"""Tier-2 result cache: a diskcache LRU of service results keyed by (operation, snapshot digest, params).
+
+Values are stored as bytes only — frames as parquet, everything else as JSON — in a tagged container, and a
+``Disk`` that refuses to unpickle: diskcache unpickles what it reads (CVE-2025-69872), so a pickle planted in
+the directory is dropped as a miss, never loaded. A missing, read-only or corrupt directory degrades to
+computing every time, and ``status()`` says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import diskcache
+import pandas as pd
+
+MAGIC = b"BKC1"
+DEFAULT_TTL_S = {"frame": 3600, "forecast": 6 * 3600, "default": 3600}
+
+
+class RefusePickleDisk(diskcache.Disk):
+    """A diskcache Disk that reads raw bytes and str keys only; pickled entries raise instead of loading."""
+
+    def get(self, key, raw):
+        if not raw:
+            raise ValueError("refusing to unpickle a cache key")
+        return super().get(key, raw)
+
+    def fetch(self, mode, filename, value, read):
+        if mode == diskcache.core.MODE_PICKLE:
+            raise ValueError("refusing to unpickle a cache value")
+        return super().fetch(mode, filename, value, read)
+
+
+# ---------------------------------------------------------------------------------------- serialisation
+
+
+def encode(value, *, expires_at: float) -> bytes:
+    """Our byte container: MAGIC, expiry, a JSON header, then one parquet blob per frame."""
+    blobs: list[bytes] = []
+
+    def walk(v):
+        if isinstance(v, pd.DataFrame):
+            buf = io.BytesIO()
+            frame = v.copy()
+            frame.columns = [str(c) for c in frame.columns]
+            frame.to_parquet(buf, index=True)
+            blobs.append(buf.getvalue())
+            return {"__frame__": len(blobs) - 1}
+        if isinstance(v, pd.Series):
+            return {"__series__": walk(v.to_frame(name=str(v.name) if v.name is not None else "value"))}
+        if isinstance(v, dict):
+            return {"__dict__": [[str(k), walk(x)] for k, x in v.items()]}
+        if isinstance(v, (list, tuple)):
+            return [walk(x) for x in v]
+        if isinstance(v, float) and v != v:
+            return {"__nan__": True}
+        if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+            return v.item()
+        if hasattr(v, "isoformat"):
+            return {"__date__": v.isoformat(), "__type__": type(v).__name__}
+        return v
+
+    header = json.dumps(walk(value)).encode()
+    parts = [MAGIC, struct.pack("<dI", expires_at, len(header)), header]
+    for blob in blobs:
+        parts += [struct.pack("<Q", len(blob)), blob]
+    return b"".join(parts)
+
+
+def decode(data: bytes) -> tuple[object, float]:
+    """The value and its expiry; raises ValueError for anything that is not our container."""
+    if not isinstance(data, (bytes, bytearray)) or not data.startswith(MAGIC):
+        raise ValueError("not a bk cache entry")
+    expires_at, header_len = struct.unpack_from("<dI", data, 4)
+    pos = 4 + struct.calcsize("<dI")
+    header = json.loads(data[pos:pos + header_len])
+    pos += header_len
+    blobs = []
+    while pos < len(data):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        pos += 8
+        blobs.append(pd.read_parquet(io.BytesIO(data[pos:pos + n])))
+        pos += n
+
+    def build(v):
+        if isinstance(v, dict):
+            if "__frame__" in v:
+                return blobs[v["__frame__"]]
+            if "__series__" in v:
+                frame = build(v["__series__"])
+                return frame.iloc[:, 0]
+            if "__dict__" in v:
+                return {k: build(x) for k, x in v["__dict__"]}
+            if "__nan__" in v:
+                return float("nan")
+            if "__date__" in v:
+                text = v["__date__"]
+                return pd.Timestamp(text) if v.get("__type__") != "date" else pd.Timestamp(text).date()
+        if isinstance(v, list):
+            return [build(x) for x in v]
+        return v
+
+    return build(header), expires_at
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+@dataclass
+class OpStats:
+    hits: int = 0
+    misses: int = 0
+    errors: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+
+@dataclass
+class ResultCache:
+    """Service results on disk with LRU eviction, a size limit and a TTL per data type."""
+
+    directory: Path
+    size_limit_bytes: int = 512 * 2**20
+    ttl_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
+    clock: Callable[[], float] = time.time
+    cull_limit: int = 10
+
+    def __post_init__(self):
+        self.directory = Path(self.directory)
+        self._cache: diskcache.Cache | None = None
+        self._lock = threading.Lock()
+        self.stats: dict[str, OpStats] = {}
+        self.degraded_reason: str | None = None
+
+    def _open(self) -> diskcache.Cache | None:
+        if self._cache is not None and self.directory.is_dir():
+            return self._cache
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.directory, 0o700)
+            self._cache = diskcache.Cache(str(self.directory), disk=RefusePickleDisk,
+                                          eviction_policy="least-recently-used", size_limit=self.size_limit_bytes,
+                                          cull_limit=self.cull_limit)
+            self.degraded_reason = None
+        except (OSError, sqlite3.Error) as exc:
+            self._cache = None
+            self.degraded_reason = f"cache directory unusable ({exc}); computing every time"
+        return self._cache
+
+    @staticmethod
+    def key(operation: str, digest: str, params: dict) -> str:
+        canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+        return f"{operation}:{digest}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+    def _stat(self, operation: str) -> OpStats:
+        return self.stats.setdefault(operation, OpStats())
+
+    def get_or_compute(self, operation: str, digest: str, params: dict, compute: Callable[[], object], *,
+                       data_type: str = "default") -> tuple[object, bool]:
+        """The cached value, or ``compute()`` stored for next time; and whether it was a hit."""
+        key = self.key(operation, digest, params)
+        value = self._read(operation, key)
+        if value is not _MISS:
+            with self._lock:
+                self._stat(operation).hits += 1
+            return value, True
+        with self._lock:
+            self._stat(operation).misses += 1
+        result = compute()
+        self._write(operation, key, result, data_type)
+        return result, False
+
+    def _read(self, operation: str, key: str):
+        cache = self._open()
+        if cache is None:
+            return _MISS
+        try:
+            data = cache.get(key, default=None)
+        except (ValueError, OSError, sqlite3.Error) as exc:
+            self._note_error(operation, exc)
+            self._discard(cache, key)
+            return _MISS
+        if data is None:
+            return _MISS
+        try:
+            value, expires_at = decode(data)
+        except (ValueError, struct.error, OSError) as exc:
+            self._note_error(operation, exc)
+            self._discard(cache, key)
+            return _MISS
+        if expires_at <= self.clock():
+            self._discard(cache, key)
+            return _MISS
+        return value
+
+    def _write(self, operation: str, key: str, value, data_type: str) -> None:
+        cache = self._open()
+        if cache is None:
+            return
+        ttl = self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
+        try:
+            cache.set(key, encode(value, expires_at=self.clock() + ttl))
+        except (TypeError, ValueError, OSError, sqlite3.Error) as exc:
+            self._note_error(operation, exc)
+
+    def _discard(self, cache, key: str) -> None:
+        try:
+            cache.delete(key)
+        except (OSError, sqlite3.Error):
+            pass
+
+    def _note_error(self, operation: str, exc: Exception) -> None:
+        with self._lock:
+            self._stat(operation).errors += 1
+        if isinstance(exc, sqlite3.DatabaseError | OSError):
+            self.degraded_reason = f"cache error ({type(exc).__name__}: {exc}); computing instead"
+            self._cache = None
+
+    def clear(self) -> None:
+        cache = self._open()
+        if cache is not None:
+            cache.clear()
+
+    def status(self) -> dict:
+        """Directory, whether it works, why not, entries and bytes on disk."""
+        cache = self._open()
+        entries = volume = 0
+        if cache is not None:
+            try:
+                entries, volume = len(cache), cache.volume()
+            except (OSError, sqlite3.Error) as exc:
+                self.degraded_reason = f"cache unreadable ({exc})"
+        return {"directory": str(self.directory), "ok": self.degraded_reason is None, "degraded_reason":
+                self.degraded_reason, "entries": entries, "volume_bytes": volume}
+
+    def stats_dict(self) -> dict:
+        with self._lock:
+            return {op: {"hits": s.hits, "misses": s.misses, "errors": s.errors, "hit_rate": s.hit_rate}
+                    for op, s in self.stats.items()}
+
+
+_MISS = object()

@@ -1,0 +1,249 @@
+"""Memory: lossless dtype optimisation of frames, and one process-wide monitor of RSS and garbage collections."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+CATEGORY_MAX_UNIQUE_RATIO = 0.5
+FLOAT32_MAX_RELATIVE_CHANGE = 1e-6
+
+
+@dataclass
+class FrameReport:
+    """What optimize_frame did: rows, deep bytes before/after and the dtype of each changed column."""
+
+    rows: int
+    bytes_before: int
+    bytes_after: int
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def reduction_pct(self) -> float:
+        return 100.0 * (1 - self.bytes_after / self.bytes_before) if self.bytes_before else 0.0
+
+
+def optimize_frame(df: pd.DataFrame, *, float32: bool = False) -> tuple[pd.DataFrame, FrameReport]:
+    """A copy of ``df`` in compact dtypes, with the same rows and values; the input is not changed.
+
+    Text columns whose distinct values are at most half the rows become categories; integers (plain or
+    nullable) are downcast to the smallest type holding their range; floats holding only whole numbers and no
+    NaN become integers; with ``float32`` other floats become float32 where no value moves by more than 1e-6
+    relative (off by default: sums of float32 drift, and planners compare totals to the cent). Dates and
+    booleans are kept.
+    """
+    before = int(df.memory_usage(deep=True).sum())
+    out = {}
+    changes: dict[str, tuple[str, str]] = {}
+    for name in df.columns:
+        col = df[name]
+        new = _compact(col, float32=float32)
+        if str(new.dtype) != str(col.dtype):
+            changes[str(name)] = (str(col.dtype), str(new.dtype))
+        out[name] = new
+    result = pd.DataFrame(out, index=df.index)
+    result.attrs = dict(df.attrs)
+    return result, FrameReport(len(df), before, int(result.memory_usage(deep=True).sum()), changes)
+
+
+def _compact(col: pd.Series, *, float32: bool) -> pd.Series:
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype) \
+            or pd.api.types.is_datetime64_any_dtype(dtype):
+        return col
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        n = len(col)
+        if n and col.nunique(dropna=True) <= CATEGORY_MAX_UNIQUE_RATIO * n:
+            try:
+                return col.astype("category")
+            except (TypeError, ValueError):
+                return col
+        return col
+    if pd.api.types.is_integer_dtype(dtype):
+        if col.isna().all():
+            return col
+        lo, hi = col.min(), col.max()
+        nullable = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        for kind in ("int8", "int16", "int32", "int64"):
+            info = np.iinfo(kind)
+            if info.min <= lo and hi <= info.max:
+                return col.astype(kind.capitalize() if nullable else kind)
+        return col
+    if pd.api.types.is_float_dtype(dtype):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(values)
+        if finite.all() and len(values) and np.array_equal(values, np.floor(values)):
+            lo, hi = values.min(), values.max()
+            for kind in ("int8", "int16", "int32", "int64"):
+                info = np.iinfo(kind)
+                if info.min <= lo and hi <= info.max:
+                    return pd.Series(values.astype(kind), index=col.index, name=col.name)
+        if float32 and dtype == np.float64:
+            narrow = values.astype(np.float32).astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = np.abs(narrow - values) / np.abs(values)
+            ok = np.where(np.isnan(values), np.isnan(narrow), (values == 0) | (rel <= FLOAT32_MAX_RELATIVE_CHANGE))
+            if ok.all():
+                return col.astype("float32")
+    return col
+
+
+# ------------------------------------------------------------------------------------------------ monitor
+
+
+def current_rss_mb() -> float:
+    import psutil
+
+    return psutil.Process(os.getpid()).memory_info().rss / 2**20
+
+
+class MemoryMonitor:
+    """RSS samples and GC events in bounded buffers, a GC when RSS passes a threshold, and a leak slope.
+
+    One instance per process (``memory_monitor()``); the sampler is a daemon thread started once. Clock and
+    RSS reader are injectable for tests; ``sample()`` takes one sample synchronously.
+    """
+
+    def __init__(self, *, interval_s: float = 1.0, threshold_mb: float = 500.0, cooldown_s: float = 30.0,
+                 samples: int = 3600, events: int = 2000, clock: Callable[[], float] = time.time,
+                 rss_mb: Callable[[], float] = current_rss_mb):
+        self.interval_s = interval_s
+        self.threshold_mb = threshold_mb
+        self.cooldown_s = cooldown_s
+        self.clock = clock
+        self.rss_mb = rss_mb
+        self.samples: deque[tuple[float, float]] = deque(maxlen=samples)
+        self.gc_events: deque[dict] = deque(maxlen=events)
+        self.threshold_collections = 0
+        self._last_forced = -float("inf")
+        self._gc_start: dict[int, float] = {}
+        self._source: str | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # -- GC events ---------------------------------------------------------------------------------
+
+    def install_gc_callback(self) -> None:
+        if self._on_gc not in gc.callbacks:
+            gc.callbacks.append(self._on_gc)
+
+    def remove_gc_callback(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        generation = info.get("generation", -1)
+        if phase == "start":
+            self._gc_start[generation] = time.perf_counter()
+            return
+        started = self._gc_start.pop(generation, None)
+        pause_ms = (time.perf_counter() - started) * 1000 if started is not None else float("nan")
+        self.gc_events.append({"time": self.clock(), "generation": generation, "pause_ms": pause_ms,
+                               "collected": info.get("collected", 0), "uncollectable": info.get("uncollectable", 0),
+                               "source": self._source or _caller_source()})
+
+    def collect(self, *, source: str = "manual") -> int:
+        """Run a full collection now, recorded with ``source``; returns the number of objects collected."""
+        self._source = source
+        try:
+            return gc.collect()
+        finally:
+            self._source = None
+
+    # -- RSS ---------------------------------------------------------------------------------------
+
+    def sample(self) -> float:
+        """Record one RSS sample; collect garbage (logged) if it is over the threshold and out of cool-down."""
+        now, rss = self.clock(), float(self.rss_mb())
+        with self._lock:
+            self.samples.append((now, rss))
+        if rss > self.threshold_mb and now - self._last_forced >= self.cooldown_s:
+            self._last_forced = now
+            self.threshold_collections += 1
+            collected = self.collect(source="threshold")
+            log.warning("RSS %.0f MB over %.0f MB: gc.collect() freed %d objects", rss, self.threshold_mb, collected)
+        return rss
+
+    def start(self) -> MemoryMonitor:
+        """Start the sampler thread (once) and the GC callback."""
+        self.install_gc_callback()
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="bk-memory-sampler", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.remove_gc_callback()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.sample()
+            except Exception:  # the sampler must never die: a failing psutil read is logged and retried
+                log.exception("memory sample failed")
+
+    def leak_slope_mb_per_min(self, window_min: float = 10.0) -> float:
+        """Least-squares slope of RSS (MB per minute) over the last ``window_min`` minutes; 0 with < 3 samples."""
+        with self._lock:
+            data = list(self.samples)
+        if not data:
+            return 0.0
+        cutoff = data[-1][0] - window_min * 60
+        recent = np.array([(t, r) for t, r in data if t >= cutoff])
+        if len(recent) < 3 or np.ptp(recent[:, 0]) == 0:
+            return 0.0
+        slope_per_s = np.polyfit(recent[:, 0], recent[:, 1], 1)[0]
+        return float(slope_per_s * 60)
+
+    def snapshot(self) -> dict:
+        """Plain lists and numbers for a page or a JSON report."""
+        with self._lock:
+            samples = list(self.samples)
+        return {"rss": [{"time": t, "rss_mb": r} for t, r in samples], "gc_events": list(self.gc_events),
+                "threshold_mb": self.threshold_mb, "threshold_collections": self.threshold_collections,
+                "leak_slope_mb_per_min": self.leak_slope_mb_per_min()}
+
+
+def _caller_source() -> str:
+    """'streamlit_post_script' when Streamlit's script runner asked for this collection, else 'automatic'."""
+    try:
+        frame = sys._getframe(1)
+    except ValueError:
+        return "automatic"
+    depth = 0
+    while frame is not None and depth < 12:
+        if "scriptrunner" in frame.f_code.co_filename.replace("\\", "/"):
+            return "streamlit_post_script"
+        if frame.f_code.co_name == "collect" and "bk/optimization/memory" in frame.f_code.co_filename:
+            return "manual"
+        frame = frame.f_back
+        depth += 1
+    return "automatic"
+
+
+_MONITOR: MemoryMonitor | None = None
+_MONITOR_LOCK = threading.Lock()
+
+
+def memory_monitor(**kwargs) -> MemoryMonitor:
+    """The process's monitor, created and started on first use (later kwargs are ignored)."""
+    global _MONITOR
+    with _MONITOR_LOCK:
+        if _MONITOR is None:
+            threshold = float(os.environ.get("BK_GC_THRESHOLD_MB", kwargs.pop("threshold_mb", 500.0)))
+            _MONITOR = MemoryMonitor(threshold_mb=threshold, **kwargs).start()
+        return _MONITOR

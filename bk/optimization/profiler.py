@@ -1,0 +1,162 @@
+"""Profiler: durations of every service operation in bounded buffers, percentiles against an SLO, bottlenecks,
+an on-demand cProfile of one call, and an in-process load test."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_SLO_MS = 200.0
+
+
+@dataclass
+class _Op:
+    durations_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
+    count: int = 0
+    errors: int = 0
+
+
+class Profiler:
+    """Per-operation timings: ``with profiler.measure("yarn.plan"): ...`` or ``@profiler.timed("yarn.plan")``."""
+
+    def __init__(self, *, buffer: int = 1000, slo_ms: dict[str, float] | None = None,
+                 default_slo_ms: float = DEFAULT_SLO_MS):
+        self.buffer = buffer
+        self.slo_ms = dict(slo_ms or {})
+        self.default_slo_ms = default_slo_ms
+        self._ops: dict[str, _Op] = {}
+        self._lock = threading.Lock()
+
+    def record(self, operation: str, duration_ms: float, *, error: bool = False) -> None:
+        with self._lock:
+            op = self._ops.setdefault(operation, _Op(deque(maxlen=self.buffer)))
+            op.durations_ms.append(duration_ms)
+            op.count += 1
+            op.errors += int(error)
+
+    @contextmanager
+    def measure(self, operation: str):
+        started = time.perf_counter()
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self.record(operation, (time.perf_counter() - started) * 1000, error=failed)
+
+    def timed(self, operation: str):
+        def decorate(fn: Callable) -> Callable:
+            def wrapper(*args, **kwargs):
+                with self.measure(operation):
+                    return fn(*args, **kwargs)
+            wrapper.__wrapped__ = fn
+            wrapper.__name__ = getattr(fn, "__name__", operation)
+            return wrapper
+        return decorate
+
+    def slo(self, operation: str) -> float:
+        return self.slo_ms.get(operation, self.default_slo_ms)
+
+    def percentiles(self, operation: str) -> dict:
+        """count, errors, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations."""
+        with self._lock:
+            op = self._ops.get(operation)
+            values = np.array(op.durations_ms if op else [], dtype=float)
+            count, errors = (op.count, op.errors) if op else (0, 0)
+        if not len(values):
+            return {"count": count, "errors": errors, "p50": None, "p95": None, "p99": None, "max": None}
+        p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        return {"count": count, "errors": errors, "p50": float(p50), "p95": float(p95), "p99": float(p99),
+                "max": float(values.max()), "slo_ms": self.slo(operation)}
+
+    def operations(self) -> list[str]:
+        with self._lock:
+            return sorted(self._ops)
+
+    def bottlenecks(self) -> list[dict]:
+        """Operations whose p95 exceeds their SLO, worst ratio first."""
+        rows = []
+        for name in self.operations():
+            p = self.percentiles(name)
+            if p["p95"] is not None and p["p95"] > self.slo(name):
+                rows.append({"operation": name, "p95_ms": p["p95"], "slo_ms": self.slo(name),
+                             "ratio": p["p95"] / self.slo(name)})
+        return sorted(rows, key=lambda r: r["ratio"], reverse=True)
+
+    def error_rate(self) -> float:
+        with self._lock:
+            total = sum(op.count for op in self._ops.values())
+            errors = sum(op.errors for op in self._ops.values())
+        return errors / total if total else 0.0
+
+    def report(self) -> dict:
+        return {"operations": {name: self.percentiles(name) for name in self.operations()},
+                "bottlenecks": self.bottlenecks(), "error_rate": self.error_rate()}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._ops.clear()
+
+
+def deep_profile(fn: Callable, *args, top: int = 20, **kwargs) -> list[dict]:
+    """cProfile one call; the ``top`` functions by cumulative time."""
+    profile = cProfile.Profile()
+    profile.runcall(fn, *args, **kwargs)
+    stats = pstats.Stats(profile, stream=io.StringIO()).sort_stats("cumulative")
+    rows = []
+    for (filename, line, name), (_, nc, tt, ct, _callers) in stats.stats.items():
+        rows.append({"function": f"{name} ({filename.rsplit('/', 1)[-1]}:{line})", "calls": nc,
+                     "total_ms": tt * 1000, "cumulative_ms": ct * 1000})
+    return sorted(rows, key=lambda r: r["cumulative_ms"], reverse=True)[:top]
+
+
+def load_test(operations: dict[str, Callable[[], object]], *, workers: int = 4, duration_s: float = 5.0,
+              max_calls: int = 100_000) -> dict:
+    """``workers`` threads call the operations round-robin for ``duration_s`` (bounded by ``max_calls``).
+
+    Returns calls, errors, throughput (calls/s) and per-operation percentiles."""
+    profiler = Profiler(buffer=max_calls)
+    names = list(operations)
+    deadline = time.perf_counter() + duration_s
+    counter = {"n": 0}
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        i = offset
+        while time.perf_counter() < deadline:
+            with lock:
+                if counter["n"] >= max_calls:
+                    return
+                counter["n"] += 1
+            name = names[i % len(names)]
+            i += 1
+            try:
+                with profiler.measure(name):
+                    operations[name]()
+            except Exception:  # counted as an error of that operation; the load test goes on
+                pass
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(worker, range(workers)))
+    elapsed = time.perf_counter() - started
+    report = profiler.report()
+    calls = sum(p["count"] for p in report["operations"].values())
+    return {"workers": workers, "duration_s": elapsed, "calls": calls,
+            "errors": sum(p["errors"] for p in report["operations"].values()),
+            "throughput_per_s": calls / elapsed if elapsed else 0.0, "operations": report["operations"]}
+
+
+PROFILER = Profiler()
