@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/capacity.py", title="Knitting capacity", icon=":material/precision_manufacturing:"),
     st.Page("pages/forecasting.py", title="Sales forecast", icon=":material/trending_up:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("pages/health.py", title="App health", icon=":material/monitor_heart:"),
 ]
 
 navigation = st.navigation(PAGES)

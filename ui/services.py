@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import streamlit as st
 
@@ -35,6 +36,27 @@ def _cached(operation: str, snapshot_id: str, digest: str, params_key: str):
 def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: str):
     snapshot = state.load(snapshot_id)
     return manager().run(operation, snapshot, **json.loads(params_key))
+
+
+def alert_thresholds() -> dict:
+    """Alert thresholds from the environment (BK_ALERT_RSS_MB, BK_ALERT_LEAK_MB_PER_MIN)."""
+    return {"rss_mb": float(os.environ.get("BK_ALERT_RSS_MB", "400")),
+            "leak_mb_per_min": float(os.environ.get("BK_ALERT_LEAK_MB_PER_MIN", "5"))}
+
+
+def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
+    """An in-process load test of every default view of the snapshot through the manager."""
+    from bk.optimization.manager import DEFAULT_VIEWS
+    from bk.optimization.profiler import load_test as run_load
+
+    m = manager()
+    ops = {op: (lambda op=op, p=p: m.run(op, snapshot, **p)) for op, p in DEFAULT_VIEWS if op in m.operations}
+    return run_load(ops, workers=workers, duration_s=duration_s)
+
+
+def warm(snapshot: Snapshot) -> None:
+    """Compute every page's default view in the background (once per snapshot and process)."""
+    manager().warm(snapshot)
 
 
 def run(operation: str, snapshot: Snapshot, **params):

@@ -80,10 +80,14 @@ def active_snapshot() -> Snapshot | None:
         st.info("No data yet: upload the day's exports on the Data page.")
         return None
     try:
-        return load(snapshot_id)
+        snapshot = load(snapshot_id)
     except BkError as exc:
         st.error(str(exc))
         return None
+    from ui import services  # here, not at the top: services imports this module
+
+    services.warm(snapshot)
+    return snapshot
 
 
 def sidebar_picker() -> None:

@@ -29,5 +29,5 @@ def test_sidebar_lists_only_the_registered_pages(server, page):
     # each link is "<material icon name>\n\n<title>": keep the title
     assert [t.strip().splitlines()[-1] for t in links] == ["Overview", "Yarn requirements", "Yarn inventory",
                                                                  "Fabric pipeline", "Knitting capacity", "Sales forecast",
-                                                                 "Data"]
+                                                                 "Data", "App health"]
     screenshot(page, "overview")

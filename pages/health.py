@@ -1,0 +1,96 @@
+"""Health of the app itself: memory, garbage collections, operation latencies, cache hit rates, a score."""
+
+import json
+import time
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from ui import metrics, services, state
+
+st.title("App health")
+manager = services.manager()
+metrics.start_exporter()
+snapshot = state.active_snapshot()
+
+with st.sidebar:
+    refresh = st.toggle("Live refresh (2 s)", value=True)
+
+buttons = st.columns(3)
+if buttons[0].button("Collect garbage now"):
+    freed = manager.monitor.collect(source="manual")
+    st.toast(f"gc.collect() freed {freed} objects")
+if buttons[1].button("Run a 5-second load test") and snapshot is not None:
+    with st.spinner("4 workers calling every service operation for 5 s…"):
+        st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
+report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
+          "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
+          "cache": manager.cache.status() if manager.cache else None}
+buttons[2].download_button("Download JSON report", json.dumps(report, indent=2, default=str),
+                           file_name="bk-health.json", mime="application/json", on_click="ignore")
+if "load_test" in st.session_state:
+    lt = st.session_state["load_test"]
+    st.info(f"Load test: {lt['calls']} calls in {lt['duration_s']:.1f} s = {lt['throughput_per_s']:.1f}/s, "
+            f"{lt['errors']} errors")
+    st.dataframe(pd.DataFrame(lt["operations"]).T, width="stretch")
+
+
+@st.fragment(run_every=2 if refresh else None)
+def live() -> None:
+    health = manager.health(snapshot)
+    thresholds = services.alert_thresholds()
+    top = st.columns([1, 3])
+    top[0].metric("Health score", f"{health['score']:.0f} / 100", help=health["status"])
+    components = pd.DataFrame([{"component": k, **v} for k, v in health["components"].items()])
+    top[1].dataframe(components, hide_index=True, width="stretch")
+    mem = manager.monitor.snapshot()
+    rss = pd.DataFrame(mem["rss"])
+    alerts = []
+    if len(rss) and rss["rss_mb"].iloc[-1] > thresholds["rss_mb"]:
+        alerts.append(f"RSS {rss['rss_mb'].iloc[-1]:.0f} MB is over {thresholds['rss_mb']:.0f} MB")
+    if mem["leak_slope_mb_per_min"] > thresholds["leak_mb_per_min"]:
+        alerts.append(f"RSS grows {mem['leak_slope_mb_per_min']:.1f} MB/min over the last 10 minutes")
+    for b in manager.profiler.bottlenecks():
+        alerts.append(f"{b['operation']}: p95 {b['p95_ms']:.0f} ms over its {b['slo_ms']:.0f} ms SLO")
+    if not health["cache"]["ok"]:
+        alerts.append(f"Result cache degraded: {health['cache']['degraded_reason']}")
+    for name, s in health["breakers"].items():
+        if s != "closed":
+            alerts.append(f"{name} is {s} (circuit breaker)")
+    for a in alerts:
+        st.warning(a)
+    if not alerts:
+        st.success(f"No alert ({health['status']}).")
+    left, right = st.columns(2)
+    if len(rss):
+        rss["time"] = pd.to_datetime(rss["time"], unit="s")
+        left.plotly_chart(px.line(rss.tail(600), x="time", y="rss_mb", title="Resident memory (MB)"),
+                          width="stretch")
+    gc_events = pd.DataFrame(mem["gc_events"])
+    if len(gc_events):
+        gc_events["time"] = pd.to_datetime(gc_events["time"], unit="s")
+        right.plotly_chart(px.scatter(gc_events.tail(500), x="time", y="pause_ms", color="source",
+                                      symbol="generation", title="Garbage collections (pause ms)"),
+                           width="stretch")
+    ops = pd.DataFrame(health["profiler"]).T
+    if len(ops):
+        ops = ops.reset_index(names="operation")
+        long = ops.melt(id_vars="operation", value_vars=["p50", "p95", "p99"], var_name="percentile",
+                        value_name="ms")
+        st.plotly_chart(px.bar(long, x="operation", y="ms", color="percentile", barmode="group",
+                               title="Service operation latency (ms)"), width="stretch")
+    tier1 = metrics.streamlit_cache_counters()
+    tier2 = health["cache_stats"]
+    hits2 = sum(s["hits"] for s in tier2.values())
+    total2 = hits2 + sum(s["misses"] for s in tier2.values())
+    c = st.columns(3)
+    c[0].metric("Tier 1 hit rate (st.cache_data)", "n/a" if not tier1 or tier1["hit_rate"] is None
+                else f"{tier1['hit_rate']:.0%}")
+    c[1].metric("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a")
+    c[2].metric("Updated", time.strftime("%H:%M:%S"))
+    if tier2:
+        st.dataframe(pd.DataFrame(tier2).T, width="stretch")
+
+
+live()

@@ -1,0 +1,71 @@
+"""Process metrics for Prometheus on a side port (``BK_METRICS_PORT``), and Streamlit's own tier-1 counters."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.request
+
+import streamlit as st
+
+from ui import services
+
+
+def streamlit_cache_counters() -> dict | None:
+    """Tier-1 (st.cache_data) hits and misses from this server's /_stcore/metrics; None when not served."""
+    port = st.get_option("server.port") or 8501
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/metrics", timeout=1) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    hits = misses = 0.0
+    for line in text.splitlines():
+        m = re.match(r'^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$', line)
+        if not m or "cache" not in m.group(1):
+            continue
+        labels, value = m.group(2), float(m.group(3))
+        if 'cache_type="cache_data"' not in labels and "cache_data" not in labels:
+            continue
+        if "hit" in m.group(1) or 'result="hit"' in labels:
+            hits += value
+        elif "miss" in m.group(1) or 'result="miss"' in labels:
+            misses += value
+    total = hits + misses
+    return {"hits": hits, "misses": misses, "hit_rate": hits / total if total else None}
+
+
+@st.cache_resource
+def start_exporter() -> int | None:
+    """Serve RSS, GC and profiler figures for Prometheus on BK_METRICS_PORT (once per process); else None."""
+    port = os.environ.get("BK_METRICS_PORT")
+    if not port:
+        return None
+    from prometheus_client import REGISTRY, start_http_server
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    manager = services.manager()
+
+    class Collector:
+        def collect(self):
+            snap = manager.monitor.snapshot()
+            rss = snap["rss"][-1]["rss_mb"] if snap["rss"] else manager.monitor.rss_mb()
+            yield GaugeMetricFamily("bk_process_rss_megabytes", "Resident memory of the app", value=rss)
+            gc_total = CounterMetricFamily("bk_gc_collections", "Garbage collections seen", labels=["generation"])
+            for gen in (0, 1, 2):
+                gc_total.add_metric([str(gen)], sum(e["generation"] == gen for e in snap["gc_events"]))
+            yield gc_total
+            p95 = GaugeMetricFamily("bk_operation_p95_milliseconds", "p95 of each service operation",
+                                    labels=["operation"])
+            calls = CounterMetricFamily("bk_operation_calls", "Calls of each service operation",
+                                        labels=["operation"])
+            for name, p in manager.profiler.report()["operations"].items():
+                if p["p95"] is not None:
+                    p95.add_metric([name], p["p95"])
+                calls.add_metric([name], p["count"])
+            yield p95
+            yield calls
+
+    REGISTRY.register(Collector())
+    start_http_server(int(port), addr="127.0.0.1")
+    return int(port)
