@@ -153,7 +153,9 @@ class ResultCache:
             os.chmod(self.directory, 0o700)
             self._cache = diskcache.Cache(str(self.directory), disk=RefusePickleDisk,
                                           eviction_policy="least-recently-used", size_limit=self.size_limit_bytes,
-                                          cull_limit=self.cull_limit)
+                                          cull_limit=self.cull_limit,
+                                          # no mmap: a cache file overwritten while mapped kills the process (SIGBUS)
+                                          sqlite_mmap_size=0)
             self.degraded_reason = None
         except (OSError, sqlite3.Error) as exc:
             self._cache = None

@@ -90,7 +90,8 @@ def _compact(col: pd.Series, *, float32: bool) -> pd.Series:
                 if info.min <= lo and hi <= info.max:
                     return pd.Series(values.astype(kind), index=col.index, name=col.name)
         if float32 and dtype == np.float64:
-            narrow = values.astype(np.float32).astype(np.float64)
+            with np.errstate(over="ignore"):  # an overflow becomes inf and fails the check below
+                narrow = values.astype(np.float32).astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = np.abs(narrow - values) / np.abs(values)
             ok = np.where(np.isnan(values), np.isnan(narrow), (values == 0) | (rel <= FLOAT32_MAX_RELATIVE_CHANGE))
