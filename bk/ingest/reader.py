@@ -28,6 +28,7 @@ from bk.ingest.cleaning import (
     unit_suffix,
 )
 from bk.ingest.schema import KINDS, Column, Kind, norm_header
+from bk.optimization.memory import optimize_frame
 
 Severity = Literal["error", "warning", "info"]
 
@@ -331,6 +332,7 @@ def _parse(table: _Table, *, name: str, sha256: str) -> Export:
     frame = checks.derive_and_check(kind.name, frame, findings.add, row_numbers)
     if frame.empty:
         findings.add("warning", "has a header but no data rows")
+    frame, _ = optimize_frame(frame)
     return Export(
         name=name,
         kind=kind.name,

@@ -4,6 +4,7 @@ and a circuit breaker, keeps the memory monitor running, and scores the app's he
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import memory_monitor
 from bk.optimization.profiler import Profiler
 
+log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
                    "bk.services.forecasting")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
@@ -118,6 +120,8 @@ class ServiceManager:
                         self.run(operation, snapshot, **params)
                     except BkError:
                         continue  # e.g. a missing export: the page says so when opened
+                    except Exception:  # counted by the profiler and breaker; the page shows it when opened
+                        log.exception("warming %s failed", operation)
         if not background:
             work()
             return None

@@ -38,9 +38,9 @@ def optimize_frame(df: pd.DataFrame, *, float32: bool = False) -> tuple[pd.DataF
     """A copy of ``df`` in compact dtypes, with the same rows and values; the input is not changed.
 
     Text columns whose distinct values are at most half the rows become categories; integers (plain or
-    nullable) are downcast to the smallest type holding their range; floats holding only whole numbers and no
-    NaN become integers; with ``float32`` other floats become float32 where no value moves by more than 1e-6
-    relative (off by default: sums of float32 drift, and planners compare totals to the cent). Dates and
+    nullable) are downcast to the smallest type holding their range; floats stay floats (as integers they
+    would change the arithmetic of every service: fill values, division); with ``float32`` floats become
+    float32 where no value moves by more than 1e-6 relative (off by default: sums of float32 drift, and planners compare totals to the cent). Dates and
     booleans are kept.
     """
     before = int(df.memory_usage(deep=True).sum())
@@ -82,13 +82,6 @@ def _compact(col: pd.Series, *, float32: bool) -> pd.Series:
         return col
     if pd.api.types.is_float_dtype(dtype):
         values = col.to_numpy(dtype="float64", na_value=np.nan)
-        finite = np.isfinite(values)
-        if finite.all() and len(values) and np.array_equal(values, np.floor(values)):
-            lo, hi = values.min(), values.max()
-            for kind in ("int8", "int16", "int32", "int64"):
-                info = np.iinfo(kind)
-                if info.min <= lo and hi <= info.max:
-                    return pd.Series(values.astype(kind), index=col.index, name=col.name)
         if float32 and dtype == np.float64:
             with np.errstate(over="ignore"):  # an overflow becomes inf and fails the check below
                 narrow = values.astype(np.float32).astype(np.float64)

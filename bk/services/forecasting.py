@@ -49,7 +49,7 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
         dates.dt.to_period("M").dt.to_timestamp()
     key = pd.Series("total", index=yds.index) if level == "total" else \
         yds["sales_style" if level == "style" else "customer"].astype("string")
-    wide = yds["qty"].groupby([period, key]).sum().unstack(fill_value=0.0)
+    wide = yds["qty"].astype("float64").groupby([period, key]).sum().unstack(fill_value=0.0)
     if len(s):
         all_dates = s["invoice_date"]
         first, last = all_dates.min(), all_dates.max()

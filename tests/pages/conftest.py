@@ -15,6 +15,7 @@ TIMEOUT_S = 60  # statsmodels imports and the first snapshot load take a few sec
 def isolated_store(tmp_path, monkeypatch):
     monkeypatch.setenv("BK_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
     monkeypatch.setenv("BK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
     return tmp_path / "snapshots"
 
 
