@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state
+from ui import metrics, services, state
 
 st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout="wide")
 
@@ -18,5 +18,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-state.sidebar_picker()
-navigation.run()
+metrics.start_exporter()
+with services.page_timer(navigation.title):
+    state.sidebar_picker()
+    navigation.run()

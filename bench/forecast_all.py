@@ -25,7 +25,10 @@ print(json.dumps({{"forecast_all_s": round(cold, 3), "forecast_all_warm_s": roun
 
 
 def measure() -> dict:
-    folder = REAL if REAL.is_dir() else ROOT / "data" / "demo"
+    return measure_folder(REAL if REAL.is_dir() else ROOT / "data" / "demo")
+
+
+def measure_folder(folder) -> dict:
     out = subprocess.run([sys.executable, "-c", CODE.format(root=str(ROOT), folder=str(folder))],
                          capture_output=True, text=True, check=True)
     return {**json.loads(out.stdout), "snapshot": str(folder)}

@@ -103,6 +103,19 @@ def report(paths: Sequence[str], *, as_of: date | None, out: Path) -> int:
     return 0
 
 
+def _bench(argv: list[str]) -> int:
+    """Run bench/run.py (benchmarks live beside the package, not in it)."""
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+    sys.argv = [str(script), *argv]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
 
+    p = sub.add_parser("bench", help="measure everything the optimization issue asks; writes JSON",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["bench"]:
+        return _bench(list(argv[1:]))
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":

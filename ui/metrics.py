@@ -65,6 +65,18 @@ def start_exporter() -> int | None:
                 calls.add_metric([name], p["count"])
             yield p95
             yield calls
+            p50 = GaugeMetricFamily("bk_operation_p50_milliseconds", "p50 of each service operation",
+                                    labels=["operation"])
+            for name, p in manager.profiler.report()["operations"].items():
+                if p["p50"] is not None:
+                    p50.add_metric([name], p["p50"])
+            yield p50
+            tier2 = CounterMetricFamily("bk_result_cache_lookups", "Tier-2 (disk) cache lookups",
+                                        labels=["operation", "result"])
+            for name, s in (manager.cache.stats_dict() if manager.cache else {}).items():
+                tier2.add_metric([name, "hit"], s["hits"])
+                tier2.add_metric([name, "miss"], s["misses"])
+            yield tier2
 
     REGISTRY.register(Collector())
     start_http_server(int(port), addr="127.0.0.1")

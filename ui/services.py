@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -52,6 +53,13 @@ def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
     m = manager()
     ops = {op: (lambda op=op, p=p: m.run(op, snapshot, **p)) for op, p in DEFAULT_VIEWS if op in m.operations}
     return run_load(ops, workers=workers, duration_s=duration_s)
+
+
+@contextmanager
+def page_timer(title: str):
+    """Record the server time of one page run as the profiler operation ``page:<title>``."""
+    with manager().profiler.measure(f"page:{title}"):
+        yield
 
 
 def warm(snapshot: Snapshot) -> None:

@@ -1,0 +1,250 @@
+"""`python -m bk bench`: every figure of the optimization issue, measured, as one JSON object.
+
+In-process: ingest, DataFrame memory against object/default dtypes, each service operation uncached and
+cached (tier 2), forecast of every style (cold, in a fresh process). Served: a real `streamlit run app.py`
+driven by headless Chromium through every page (RSS), 300 more page loads (RSS growth), a scripted planner
+session (tier-1 + tier-2 hit rate from /_stcore/metrics and the Prometheus side port), page rerun server time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+PAGES = ["", "yarn", "inventory", "pipeline", "capacity", "forecasting",
+         "data", "health"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    from bk.ingest.snapshot import files_in
+
+    return files_in(paths)
+
+
+def df_reduction(paths: list[Path]) -> dict:
+    """Deep memory of our parsed frames against pandas reading the same files with dtype=object and default."""
+    import pandas as pd
+
+    from bk.ingest import read_export
+
+    ours = as_object = default = 0
+    for path in _files(paths):
+        export = read_export(path)
+        ours += int(export.frame.memory_usage(deep=True).sum())
+        data = path.read_bytes()
+        if data[:4] == b"PK\x03\x04":
+            obj = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+            plain = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+        elif data.lstrip(b"\xef\xbb\xbf \n").startswith(b"["):
+            records = json.loads(data.decode("utf-8-sig"))
+            obj = pd.DataFrame.from_records(records).astype(object)
+            plain = pd.DataFrame.from_records(records)
+        else:
+            obj = pd.read_csv(io.BytesIO(data), dtype=object, encoding="utf-8-sig", low_memory=False)
+            plain = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", low_memory=False)
+        as_object += int(obj.memory_usage(deep=True).sum())
+        default += int(plain.memory_usage(deep=True).sum())
+    return {"df_bytes_ours": ours, "df_bytes_object": as_object, "df_bytes_default": default,
+            "df_reduction_vs_object_pct": round(100 * (1 - ours / as_object), 1),
+            "df_reduction_vs_default_pct": round(100 * (1 - ours / default), 1)}
+
+
+def service_timings(snapshot, repeats: int = 9) -> dict:
+    """p95 of every page operation called directly (uncached) and through the manager's tier-2 cache."""
+    from common import timings_ms
+
+    from bk.optimization.cache import ResultCache
+    from bk.optimization.manager import DEFAULT_VIEWS, ServiceManager, operations
+
+    ops = operations()
+    out, medians = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        manager = ServiceManager(cache=ResultCache(Path(tmp)))
+        for name, params in DEFAULT_VIEWS:
+            if name not in ops:
+                continue
+            fn = ops[name]
+            n = 3 if name.startswith("forecast") else repeats
+            uncached = timings_ms(lambda fn=fn, params=params: fn(snapshot.frames, as_of=snapshot.as_of, **params),
+                                  repeats=n, warmup=1)
+            manager.run(name, snapshot, **params)
+            cached = timings_ms(lambda name=name, params=params: manager.run(name, snapshot, **params), repeats=n,
+                                warmup=1)
+            out[name] = {"uncached": uncached["p95"], "cached": cached["p95"], "uncached_p50": uncached["p50"]}
+            medians[name] = uncached["p50"]
+    total = sum(v for k, v in medians.items() if not k.startswith("forecast"))
+    return {"service_p95_ms": out, "service_total_ms": round(total, 1),
+            "service_total_ms_note": "sum of the uncached medians, forecast excluded (it has its own figure)"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 3) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def _lookups(text: str, pattern: str) -> tuple[float, float]:
+    hits = misses = 0.0
+    for line in text.splitlines():
+        if not re.match(pattern, line):
+            continue
+        value = float(line.rsplit(" ", 1)[1])
+        if 'result="hit"' in line:
+            hits += value
+        elif 'result="miss"' in line:
+            misses += value
+    return hits, misses
+
+
+def served(paths: list[Path] | None, *, reloads: int = 300) -> dict:
+    """A real server and browser: RSS after every page, growth over ``reloads`` page loads, hit rate, rerun."""
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="bk-bench-"))
+    env = {**os.environ, "BK_SNAPSHOT_DIR": str(work / "snapshots"), "BK_CACHE_DIR": str(work / "cache"),
+           "BK_METRICS_PORT": str(_free_port())}
+    if paths:
+        from bk.ingest.snapshot import SnapshotStore
+
+        SnapshotStore(work / "snapshots").save([(p.name, p.read_bytes()) for p in _files(paths)])
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(180):
+            try:
+                if _get(base + "/_stcore/health") == "ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        server = psutil.Process(proc.pid)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+            def visit(path: str) -> None:
+                page.goto(f"{base}/{path}")
+                page.wait_for_selector("h1", timeout=120_000)  # the page's title: its script is running
+                page.wait_for_timeout(300)
+                page.wait_for_function(
+                    "() => !document.querySelector(\"[data-testid='stStatusWidget']\") && "
+                    "!document.querySelector(\"[data-testid='stSpinner']\")", timeout=120_000)
+                page.wait_for_timeout(200)
+
+            for path in PAGES:  # every page once: the figure the issue asks for
+                visit(path)
+            time.sleep(3)  # let background warming finish
+            rss_all_pages = server.memory_info().rss / 2**20
+            # scripted planner session: every page, a filter change, back again
+            metrics_before = _get(base + "/_stcore/metrics")
+            side_before = _get(f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics")
+            for path in PAGES:
+                visit(path)
+            visit("capacity")  # change a filter: utilisation by machine instead of work centre
+            page.locator("[data-testid='stRadio'] label").filter(has_text="machine").first.click()
+            page.wait_for_timeout(500)
+            page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")",
+                                   timeout=120_000)
+            visit("inventory")
+            visit("yarn")
+            metrics_after = _get(base + "/_stcore/metrics")
+            side_after = _get(f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics")
+            t1 = [a - b for a, b in zip(_lookups(metrics_after, r"^cache_lookups_total\{.*st_cache_data"),
+                                        _lookups(metrics_before, r"^cache_lookups_total\{.*st_cache_data"),
+                                        strict=True)]
+            t2 = [a - b for a, b in zip(_lookups(side_after, r"^bk_result_cache_lookups_total"),
+                                        _lookups(side_before, r"^bk_result_cache_lookups_total"), strict=True)]
+            # warm-up for the growth figure, then the loads
+            for path in PAGES * 2:
+                visit(path)
+            rss_warm = server.memory_info().rss / 2**20
+            for i in range(reloads):
+                visit(PAGES[i % len(PAGES)])
+            rss_after = server.memory_info().rss / 2**20
+            browser.close()
+        side = _get(f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics")
+        reruns = [float(m.group(2)) for m in re.finditer(r'^bk_operation_p50_milliseconds\{operation="page:([^"]+)"\} '
+                                                          r'([0-9.eE+-]+)$', side, re.M)]
+        hits, total = t1[0] + t2[0], t1[0] + t1[1] + t2[0] + t2[1]
+        return {"rss_mb_all_pages": round(rss_all_pages, 1), "rss_mb_after_warmup": round(rss_warm, 1),
+                "rss_growth_mb_300_reruns": round(rss_after - rss_warm, 1), "page_loads": reloads,
+                "cache_hit_rate_session": round(hits / total, 3) if total else None,
+                "cache_session_lookups": {"tier1_hits": t1[0], "tier1_misses": t1[1], "tier2_hits": t2[0],
+                                          "tier2_misses": t2[1]},
+                "rerun_server_ms": round(statistics.median(reruns), 1) if reruns else None,
+                "rerun_server_ms_note": "median over pages of each page's p50 server run time (page:<title>)"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bk bench")
+    parser.add_argument("--snapshot", nargs="+", type=Path, help="files/folders of a snapshot (default: demo)")
+    parser.add_argument("--scale", type=float, default=1.0, help="demo scale when no --snapshot")
+    parser.add_argument("--json", type=Path, required=True, help="where to write the JSON object")
+    parser.add_argument("--reloads", type=int, default=300)
+    parser.add_argument("--no-browser", action="store_true", help="skip the served-app figures")
+    args = parser.parse_args(argv)
+
+    from common import demo_snapshot
+
+    from bk.ingest.snapshot import load_paths
+
+    if args.snapshot:
+        paths = args.snapshot
+        snapshot, _ = load_paths(paths)
+        label = ", ".join(map(str, paths))
+    else:
+        snapshot = demo_snapshot(args.scale)
+        paths = [ROOT / "bench" / "out" / f"demo-scale-{args.scale:g}"]
+        label = f"demo scale {args.scale:g}"
+    import ingest as ingest_bench
+
+    result: dict = {"snapshot": label, "as_of": snapshot.as_of.isoformat()}
+    result["ingest_s"] = ingest_bench.measure(paths[0], repeats=3)["ingest_s"]
+    result.update(df_reduction(paths))
+    result.update(service_timings(snapshot))
+    if args.snapshot or args.scale == 1:
+        import forecast_all
+
+        result["forecast_all_s"] = forecast_all.measure_folder(paths[0])["forecast_all_s"]
+    if not args.no_browser:
+        result.update(served(paths, reloads=args.reloads))
+    args.json.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
