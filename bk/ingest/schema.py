@@ -57,6 +57,16 @@ def norm_header(header: object) -> str:
 
 
 N = "number"
+# eFab's two demand-by-style reports share everything but the KO column
+_STYLE = C("style", "Style", t="style")
+_DEMAND_BY_STYLE = (
+    C("yarn_id", "Yarn", t="int"),
+    C("percentage", "Percentage", t=N),
+    C("this_week_lbs", "This Week", t=N, zero=True),
+    C("later_lbs", "Later", t=N, zero=True),
+    C("total_lbs", "Total", t=N, zero=True),
+)
+_WEEK_BUCKETS = ((r"^week \d{1,2}$", "week_bucket"),)
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -278,33 +288,10 @@ KINDS: dict[str, Kind] = {
             ),
             pattern_columns=((r"^(demand|receipts|balance) (this week|week \d{1,2}|later)$", "demand_bucket"),),
         ),
-        Kind(
-            "yarn_demand_by_style",
-            "eFab yarn demand by style",
-            (
-                C("style", "Style", t="style"),
-                C("yarn_id", "Yarn", t="int"),
-                C("percentage", "Percentage", t=N),
-                C("this_week_lbs", "This Week", t=N, zero=True),
-                C("later_lbs", "Later", t=N, zero=True),
-                C("total_lbs", "Total", t=N, zero=True),
-            ),
-            pattern_columns=((r"^week \d{1,2}$", "week_bucket"),),
-        ),
-        Kind(
-            "yarn_demand_by_style_ko",
-            "eFab yarn demand by style and knit order",
-            (
-                C("style", "Style", t="style"),
-                C("knit_order", "KO", t="code"),
-                C("yarn_id", "Yarn", t="int"),
-                C("percentage", "Percentage", t=N),
-                C("this_week_lbs", "This Week", t=N, zero=True),
-                C("later_lbs", "Later", t=N, zero=True),
-                C("total_lbs", "Total", t=N, zero=True),
-            ),
-            pattern_columns=((r"^week \d{1,2}$", "week_bucket"),),
-        ),
+        Kind("yarn_demand_by_style", "eFab yarn demand by style", (_STYLE, *_DEMAND_BY_STYLE),
+             pattern_columns=_WEEK_BUCKETS),
+        Kind("yarn_demand_by_style_ko", "eFab yarn demand by style and knit order",
+             (_STYLE, C("knit_order", "KO", t="code"), *_DEMAND_BY_STYLE), pattern_columns=_WEEK_BUCKETS),
         Kind(
             "sales_activity",
             "Sales activity (invoice lines)",
