@@ -41,11 +41,10 @@ def _require_browser() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def _serve(work: Path):
+    """Start `streamlit run app.py` on a free port with its own snapshot store; yield its details; stop it."""
     _require_browser()
     port = _free_port()
-    work = tmp_path_factory.mktemp("server")
     env = {**os.environ, "BK_SNAPSHOT_DIR": str(work / "snapshots"), "BK_CACHE_DIR": str(work / "cache")}
     log = open(work / "streamlit.log", "w")
     proc = subprocess.Popen(
@@ -67,13 +66,26 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError("streamlit did not become healthy in 90 s")
-    yield {"url": url, "proc": proc, "work": work}
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield {"url": url, "proc": proc, "work": work}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    yield from _serve(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A server of its own, for a test that fills the snapshot store."""
+    yield from _serve(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,8 @@ async def _run(base: str, tmp, stats: dict) -> None:
         await browser.close()
 
 
-def test_ten_browser_sessions_for_a_minute(server, tmp_path):
+def test_ten_browser_sessions_for_a_minute(fresh_server, tmp_path):
+    server = fresh_server
     proc = psutil.Process(server["proc"].pid)
     rss_start = proc.memory_info().rss / 2**20
     stats = {"pages": 0, "saves": 0, "exceptions": 0, "errors": []}
