@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import threading
 import time
 
 import psutil
@@ -71,7 +72,10 @@ def test_ten_browser_sessions_for_a_minute(fresh_server, tmp_path):
     proc = psutil.Process(server["proc"].pid)
     rss_start = proc.memory_info().rss / 2**20
     stats = {"pages": 0, "saves": 0, "exceptions": 0, "errors": []}
-    asyncio.run(_run(server["url"], tmp_path, stats))
+    # in a thread of its own: the session's sync Playwright keeps an event loop on this one
+    runner = threading.Thread(target=lambda: asyncio.run(_run(server["url"], tmp_path, stats)))
+    runner.start()
+    runner.join()
     rss_end = proc.memory_info().rss / 2**20
     store = SnapshotStore(server["work"] / "snapshots")
     infos = store.list()
