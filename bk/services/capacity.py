@@ -191,6 +191,9 @@ def _suggest(unassigned: pd.DataFrame, machine_wc: pd.Series, free_at: dict[int,
     """For each unassigned KO, the machine of its style's work centre that frees up first."""
     rows = []
     free = dict(free_at)
+    by_wc: dict[str, list[int]] = {}
+    for m, w in machine_wc.dropna().items():  # once, not per KO: there are thousands at scale
+        by_wc.setdefault(str(w), []).append(int(m))
     for r in unassigned.sort_values(["start_date", "knit_order"], na_position="last").itertuples(index=False):
         wc = r.style_work_center
         row = {"knit_order": r.knit_order, "style": r.style, "balance_lbs": r.balance_lbs,
@@ -199,7 +202,7 @@ def _suggest(unassigned: pd.DataFrame, machine_wc: pd.Series, free_at: dict[int,
         if pd.isna(wc):
             row["note"] = "style has no work centre in the greige list"
         else:
-            candidates = [int(m) for m, w in machine_wc.items() if not pd.isna(w) and w == wc]
+            candidates = by_wc.get(str(wc), [])
             if not candidates:
                 row["note"] = f"no machine in work centre {wc}"
             else:
