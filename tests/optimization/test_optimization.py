@@ -63,7 +63,9 @@ def test_percentiles_against_numpy_on_a_known_sample():
     stats = p.percentiles("op")
     assert (stats["p50"], stats["p95"], stats["p99"], stats["max"]) == (50.5, pytest.approx(95.05),
                                                                        pytest.approx(99.01), 100.0)
-    assert stats["count"] == 100 and p.bottlenecks()[0]["operation"] == "op" if stats["p95"] > 200 else True
+    assert stats["count"] == 100 and p.bottlenecks() == []  # p95 95 ms is within the default 200 ms SLO
+    p.slo_ms["op"] = 90.0
+    assert [b["operation"] for b in p.bottlenecks()] == ["op"]
 
 
 def test_bottlenecks_worst_first_and_errors_counted():
@@ -89,7 +91,7 @@ def test_load_test_counts_calls_and_errors():
         raise ValueError("x")
 
     result = load_test({"ok": ok, "bad": bad}, workers=2, duration_s=0.2, max_calls=200)
-    assert result["calls"] == 200 or result["calls"] > 10
+    assert 10 < result["calls"] <= 200 and calls["n"] + result["operations"]["bad"]["count"] == result["calls"]
     assert result["operations"]["bad"]["errors"] == result["operations"]["bad"]["count"] > 0
 
 
@@ -183,8 +185,7 @@ def test_corrupt_or_deleted_cache_directory_is_survived(tmp_path):
     (tmp_path / "c" / "cache.db").write_bytes(b"garbage" * 1000)
     value, hit = cache.get_or_compute("op", "d2", {}, lambda: 2)
     assert value == 2 and hit is False
-    status = cache.status()
-    assert status["ok"] is False or cache.get_or_compute("op", "d3", {}, lambda: 3)[0] == 3
+    assert cache.get_or_compute("op", "d3", {}, lambda: 3)[0] == 3  # still answering, whatever the file holds
 
 
 def test_unusable_directory_degrades_and_says_so(tmp_path, monkeypatch):
