@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bk.errors import MissingDataError
-from bk.services.yarn import _norm_key, week_monday
+from bk.services.styles import RATE_EXACT, knit_rates, norm_key, week_monday
 
 DAY_CAPACITY = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.0)  # machine-days: Mon-Fri full, Saturday half, Sunday none
 WEEK_CAPACITY = sum(DAY_CAPACITY)  # 5.5
@@ -46,11 +46,11 @@ def style_work_centers(greige: pd.DataFrame | None, styles: pd.Series) -> tuple[
     if greige is None or len(greige) == 0:
         return pd.Series(pd.NA, index=styles.index, dtype="string"), pd.Series("none", index=styles.index)
     g = greige.dropna(subset=["work_center"])
-    by_style = pd.Series(g["work_center"].astype(str).to_numpy(), index=_norm_key(g["style"]).astype(object))
+    by_style = pd.Series(g["work_center"].astype(str).to_numpy(), index=norm_key(g["style"]).astype(object))
     by_style = by_style[~by_style.index.duplicated()]
-    by_base = pd.Series(g["work_center"].astype(str).to_numpy(), index=_norm_key(g["base"]).astype(object))
+    by_base = pd.Series(g["work_center"].astype(str).to_numpy(), index=norm_key(g["base"]).astype(object))
     by_base = by_base[~by_base.index.duplicated()]
-    key = _norm_key(styles).astype(object)
+    key = norm_key(styles).astype(object)
     exact = key.map(by_style)
     base = key.str.split("/").str[0].map(by_base)
     wc = exact.fillna(base).astype("string")
@@ -79,16 +79,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
 
     open_kos = kos.loc[kos["balance_lbs"] > 0].copy()
     open_kos["style"] = open_kos["style"].astype("string").str.strip()
-    key = _norm_key(open_kos["style"]).astype(object)
-    if rates is not None and len(rates):
-        positive = rates.loc[rates["lbs_per_day"] > 0]
-        by_key = positive.groupby(_norm_key(positive["style"]).astype(object))["lbs_per_day"].mean()
-        median = float(positive["lbs_per_day"].median())
-    else:
-        by_key, median = pd.Series(dtype="float64"), float("nan")
-    found = key.map(by_key).astype("float64")
-    open_kos["lbs_per_day"] = found.fillna(median)
-    open_kos["rate_source"] = np.where(found.notna(), "style rate", "median (missing)")
+    open_kos[["lbs_per_day", "rate_source"]] = knit_rates(open_kos["style"], rates)
     open_kos["machine_days"] = open_kos["balance_lbs"] / open_kos["lbs_per_day"]
     wc, how = style_work_centers(frames.get("greige_styles"), open_kos["style"])
     open_kos["style_work_center"] = wc
@@ -160,7 +151,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
         "late_kos": int(schedule["late"].sum()),
         "late_unknown_kos": int(schedule["late_unknown"].sum()),
         "max_wc_utilization": float(window["utilization"].max()) if len(window) else 0.0,
-        "rate_defaulted_kos": int((open_kos["rate_source"] != "style rate").sum()),
+        "rate_defaulted_kos": int((open_kos["rate_source"] != RATE_EXACT).sum()),
         "unknown_machines": sorted(int(m) for m in set(schedule.loc[~schedule["machine_known"], "machine"])),
         "window_weeks": window_weeks, "bottleneck_threshold": bottleneck_threshold,
     }

@@ -12,6 +12,7 @@ import pandas as pd
 
 from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
+from bk.services.styles import RATE_EXACT, RATE_MEDIAN, knit_rates, norm_key, week_monday
 
 N_WEEKS = 9  # the as-of ISO week ("This Week") and the next 8, then "later"
 LATER = "later"
@@ -33,10 +34,6 @@ class Schedule:
     computed_balance: bool = False
 
 
-def week_monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def bucket_starts(as_of: date) -> list[date]:
     """Monday of each of the 9 ISO-week buckets."""
     first = week_monday(as_of)
@@ -46,11 +43,6 @@ def bucket_starts(as_of: date) -> list[date]:
 def bucket_labels(as_of: date) -> list[str]:
     """``week_of_YYYY-MM-DD`` for the 9 weeks, then ``later``."""
     return [f"week_of_{d.isoformat()}" for d in bucket_starts(as_of)] + [LATER]
-
-
-def _norm_key(text: pd.Series) -> pd.Series:
-    """Style lookup key: no white space, upper case (plain replaces: pyarrow does them without Python)."""
-    return text.astype("string").str.replace(" ", "", regex=False).str.replace("\t", "", regex=False).str.upper()
 
 
 def _isin(values: pd.Series, allowed) -> np.ndarray:
@@ -101,20 +93,11 @@ def prepare_bom(bom: pd.DataFrame, *, known_yarns: pd.Series | None = None,
     if len(unknown):
         findings.append({"style": "", "yarn_id": pd.NA, "severity": "warning",
                          "message": f"{len(unknown)} BOM yarns are not in the yarn inventory (no stock, no cost)"})
-    b["style_key"] = _norm_key(b["style"])
+    b["style_key"] = norm_key(b["style"])
     out = b[["style", "style_key", "yarn_id", "fraction", "style_sum", "normalised", "known_yarn"]]
     out = out.astype({"yarn_id": "int64", "fraction": "float64"}).reset_index(drop=True)
     return out, pd.DataFrame(findings, columns=["style", "yarn_id", "severity", "message"]).astype(
         {"yarn_id": "Int64", "style": "string"})
-
-
-def style_rates(rates: pd.DataFrame) -> tuple[pd.Series, float]:
-    """Knitting rate (lbs/day) by normalised style key, only positive rates; and the median positive rate."""
-    r = rates.loc[rates["lbs_per_day"] > 0, ["style", "lbs_per_day"]].copy()
-    r["key"] = _norm_key(r["style"])
-    by_key = r.groupby(r["key"].astype(object))["lbs_per_day"].mean()
-    median = float(r["lbs_per_day"].median()) if len(r) else float("nan")
-    return by_key, median
 
 
 # ------------------------------------------------------------------------------------------ schedule
@@ -163,13 +146,8 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
     if "rate_lbs_per_day" not in kos:
         kos["rate_lbs_per_day"] = np.nan
     kos["style"] = kos["style"].astype("string").str.strip()
-    kos["style_key"] = _norm_key(kos["style"])
-    by_key, median = style_rates(rates)
-    file_rate = kos["style_key"].astype(object).map(by_key).astype("float64")
-    given_raw = pd.to_numeric(kos["rate_lbs_per_day"], errors="coerce").astype("float64")
-    given = given_raw.where(given_raw > 0)
-    kos["lbs_per_day"] = given.fillna(file_rate).fillna(median).astype("float64")
-    kos["rate_source"] = np.where(given.notna(), "given", np.where(file_rate.notna(), "style rate", "median (missing)"))
+    kos["style_key"] = norm_key(kos["style"])
+    kos[["lbs_per_day", "rate_source"]] = knit_rates(kos["style"], rates, given=kos["rate_lbs_per_day"])
     as_of_day = pd.Timestamp(as_of)
     start = kos["start_date"].where(kos["start_date"] > as_of_day, as_of_day).fillna(as_of_day)
     kos["start"] = start.dt.normalize()
@@ -372,7 +350,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "summary": {
             "as_of": as_of.isoformat(), "open_kos": int(len(kos)), "kos_without_bom": int((~kos["has_bom"]).sum()),
             "lbs_without_bom": float(kos.loc[~kos["has_bom"], "balance_lbs"].sum()),
-            "rate_defaulted_kos": int((kos["rate_source"] == "median (missing)").sum()),
+            "rate_defaulted_kos": int((kos["rate_source"] == RATE_MEDIAN).sum()),
             "kos_balance_recomputed": int((kos["balance_lbs"] - kos["export_balance_lbs"]).abs().gt(0.05).sum()),
             "yarns_short": int(len(shortages)), "expedite": int(shortages["expedite"].sum()),
             "shortage_lbs": float(shortages["shortage_lbs"].sum()),
@@ -507,16 +485,16 @@ def reconcile_ko(exploded: dict, report: pd.DataFrame, knit_orders: pd.DataFrame
     kos = exploded["kos"]
     rate_source = ko_ids.map(pd.Series(kos["rate_source"].to_numpy(), index=kos["knit_order"].astype("string")))
     open_ko = rate_source.notna().to_numpy(dtype=bool)
-    pair = _norm_key(merged["style"].astype("string")) + "|" + merged["yarn_id"].astype("string")
+    pair = norm_key(merged["style"].astype("string")) + "|" + merged["yarn_id"].astype("string")
     bom_pairs = (bom["style_key"] + "|" + bom["yarn_id"].astype("string")).unique()
     in_bom = _isin(pair, bom_pairs)
     ok = (merged["match"] & merged["buckets_match"]).to_numpy(dtype=bool)
     cause = np.select(
         [ok, ~in_export, ~open_ko, ~in_bom, merged["efab_lbs"].to_numpy() == 0, ~merged["match"].to_numpy(dtype=bool),
-         (rate_source != "style rate").to_numpy(dtype=bool)],
+         (~rate_source.isin([RATE_EXACT, "given"])).to_numpy(dtype=bool)],
         ["", "KO missing from the knit-order export", "KO closed (balance 0) in the knit-order export",
          "BOM differs (yarn not in our BOM for this style)", "BOM differs (yarn not in eFab's report)",
-         "balance or BOM fraction differs", "rate missing (median used)"],
+         "balance or BOM fraction differs", "rate not in the file (family or median used)"],
         default="knitting rate or start date differs")
     merged["cause"] = pd.Series(cause, dtype="string")
     cols = ["knit_order", "style", "yarn_id", "efab_lbs", "our_lbs", "match", "buckets_match", "cause"]

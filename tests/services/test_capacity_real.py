@@ -17,8 +17,11 @@ def test_every_open_ko_once_and_machine_days_preserved(real_snapshot):
     assert sorted(listed) == sorted(open_kos["knit_order"]) and len(set(listed)) == len(listed)
     rates = f["style_rates"][f["style_rates"]["lbs_per_day"] > 0]
     by_style = rates.assign(k=rates["style"].str.replace(" ", "").str.upper()).groupby("k")["lbs_per_day"].mean()
+    by_family = rates.assign(k=rates["style"].str.replace(" ", "").str.upper().str.split("/").str[0]).groupby(
+        "k")["lbs_per_day"].mean()
     assigned = open_kos[open_kos["machine"].notna()]
-    rate = assigned["style"].str.replace(" ", "").str.upper().map(by_style).fillna(rates["lbs_per_day"].median())
+    key = assigned["style"].str.replace(" ", "").str.upper()
+    rate = key.map(by_style).fillna(key.str.split("/").str[0].map(by_family)).fillna(rates["lbs_per_day"].median())
     expected_days = float((assigned["balance_lbs"] / rate).sum())
     assert result["machine_load"]["load_days"].sum() == pytest.approx(expected_days, rel=1e-6)
 
