@@ -35,6 +35,11 @@ Severity = Literal["error", "warning", "info"]
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_XLSX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # uncompressed / compressed: beyond this a workbook is treated as a zip bomb
+# What one worksheet may declare or use before any Excel engine sees it: an engine allocates the whole used
+# range (rows x columns) at once, and a 5 KB sheet with one cell at XFD1048576 asks for 549 GB.
+MAX_XLSX_SHEET_BYTES = 200 * 1024 * 1024
+MAX_XLSX_COLUMNS = 1_000
+MAX_XLSX_CELLS = 5_000_000  # rows x columns of the range a sheet declares or uses
 HEADER_SEARCH_ROWS = 15
 CELL_FINDINGS_PER_COLUMN = 20  # then one summary finding for the rest of that column
 RETIRED_MARKERS = ("remove",)
@@ -240,12 +245,65 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
         raise InvalidExportError(
             name, f"unpacks to {unpacked / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB; refused as a possible zip bomb"
         )
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            _check_sheet_extent(archive, info, name)
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine=_excel_engine(),
                               keep_default_na=False, na_filter=False)
     except Exception as exc:  # the Excel engines raise many unrelated types for a broken workbook
         raise InvalidExportError(name, f"is a workbook that cannot be read ({type(exc).__name__}); export it again") from exc
     return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z]{1,3})?(\d{1,7})?(?::([A-Za-z]{1,3})(\d{1,7}))?\"")
+_CELL_REF = re.compile(rb"<(?:\w+:)?(c|row)\b[^>]*?\br=\"([A-Za-z]{0,3})(\d{1,10})\"")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a worksheet whose declared or used range is larger than any export, before an engine reads it.
+
+    Reads the sheet's XML (at most MAX_XLSX_SHEET_BYTES) and takes the largest row and column from its
+    ``<dimension ref>`` and from every cell and row reference; raises InvalidExportError naming the file when
+    columns exceed MAX_XLSX_COLUMNS or rows x columns exceed MAX_XLSX_CELLS.
+    """
+    if info.file_size > MAX_XLSX_SHEET_BYTES:
+        raise InvalidExportError(name, f"has a sheet of {info.file_size / 2**20:.0f} MB; the limit is "
+                                       f"{MAX_XLSX_SHEET_BYTES // 2**20} MB per sheet")
+    try:
+        with archive.open(info) as stream:
+            xml = stream.read(MAX_XLSX_SHEET_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InvalidExportError(name, "is a damaged or truncated .xlsx workbook; export it again") from exc
+    if len(xml) > MAX_XLSX_SHEET_BYTES:  # the zip directory understated the size
+        raise InvalidExportError(name, f"has a sheet larger than {MAX_XLSX_SHEET_BYTES // 2**20} MB")
+    max_row, max_col, cells = 0, 0, 0
+    declared = _DIMENSION.search(xml, 0, 4096) or _DIMENSION.search(xml)
+    if declared:
+        for letters, digits in ((declared[1], declared[2]), (declared[3], declared[4])):
+            max_col = max(max_col, _column_number(letters or b""))
+            max_row = max(max_row, int(digits or 0))
+    for match in _CELL_REF.finditer(xml):
+        max_row = max(max_row, int(match[3]))
+        if match[1] == b"c":
+            cells += 1
+            max_col = max(max_col, _column_number(match[2]))
+        if max_col > MAX_XLSX_COLUMNS or max_row * max(max_col, 1) > MAX_XLSX_CELLS or cells > MAX_XLSX_CELLS:
+            break
+    if max_col > MAX_XLSX_COLUMNS:
+        raise InvalidExportError(name, f"has a sheet that reaches column {max_col:,}; exports have at most "
+                                       f"{MAX_XLSX_COLUMNS:,} columns, so it is refused")
+    grid = max(max_row * max(max_col, 1), cells)
+    if grid > MAX_XLSX_CELLS:
+        raise InvalidExportError(name, f"has a sheet spanning {max_row:,} rows x {max(max_col, 1):,} columns; "
+                                       f"the limit is {MAX_XLSX_CELLS:,} cells, so it is refused")
 
 
 def _excel_engine() -> str:

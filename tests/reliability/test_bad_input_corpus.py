@@ -21,6 +21,7 @@ from bk.errors import InvalidExportError, SnapshotError
 from bk.ingest import read_export
 from bk.ingest.reader import safe_display_name
 from bk.ingest.snapshot import SnapshotStore
+from tests.reliability.hostile_files import HOSTILE_XLSX
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT.parent / "shared" / "snapshots" / "2025-08-28"
@@ -129,6 +130,7 @@ def corpus() -> list[tuple[str, str, bytes]]:
         ("crlf", "crlf.csv", b"WC,MACH\r\n9.38.20.F,161\r\n"),
         ("quotes", "quotes.csv", b'WC,MACH\n"9.38.20.F,161\n'),
     ]
+    out += [("huge sheet range", name, build()) for name, build in HOSTILE_XLSX.values()]
     return out
 
 
@@ -180,7 +182,8 @@ def test_corpus_of_bad_files_never_escapes_an_exception(tmp_path):
     growth_mb = (process.memory_info().rss - rss_before) / 2**20
     assert growth_mb < 800, growth_mb
     refused = {d for (d, o) in outcomes if o == "refused"}
-    assert {"empty", "random bytes", "zip bomb", "macro workbook", "old xls", "not a workbook"} <= refused
+    assert {"empty", "random bytes", "zip bomb", "macro workbook", "old xls", "not a workbook",
+            "huge sheet range"} <= refused
     print({f"{d}: {o}": n for (d, o), n in sorted(outcomes.items())})
 
 

@@ -1,0 +1,59 @@
+"""A few KB of xlsx must never take the process down: sheets that declare or use a huge range are refused
+before any Excel engine allocates it (each read runs in a child process with a 3 GB address-space cap, so a
+regression shows as a failed test instead of killing pytest)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bk.errors import InvalidExportError
+from bk.ingest import read_export
+from tests.reliability.hostile_files import HOSTILE_XLSX, MACHINE_CELLS, sparse_xlsx
+
+ROOT = Path(__file__).resolve().parents[2]
+CHILD = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+from bk.errors import InvalidExportError
+from bk.ingest import read_export
+try:
+    export = read_export(sys.argv[1])
+    print(json.dumps({"kind": export.kind, "rows": export.rows}))
+except InvalidExportError as exc:
+    print(json.dumps({"refused": str(exc)}))
+"""
+
+
+@pytest.mark.parametrize("label", sorted(HOSTILE_XLSX))
+def test_hostile_workbook_is_refused_and_the_process_survives(label, tmp_path):
+    name, build = HOSTILE_XLSX[label]
+    data = build()
+    assert len(data) < 5_000
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["refused"].startswith(f"{name}: has a sheet")
+    assert "refused" in outcome["refused"]
+
+
+def test_the_message_says_what_the_sheet_spans():
+    with pytest.raises(InvalidExportError, match=r"reaches column 16,384; exports have at most 1,000 columns"):
+        read_export(HOSTILE_XLSX["far-corner bomb"][1](), name="m.xlsx")
+    with pytest.raises(InvalidExportError, match=r"spanning 1,048,576 rows x 26 columns; the limit is 5,000,000"):
+        read_export(HOSTILE_XLSX["tall sparse bomb"][1](), name="m.xlsx")
+
+
+def test_an_honest_sparse_sheet_within_the_bounds_is_read():
+    # a gap of empty rows and a far but sane column: 60 columns x 5,000 rows is well inside the bounds
+    export = read_export(sparse_xlsx("A1:BH5000", [*MACHINE_CELLS, ("A5000", "1.19.22.V"), ("B5000", "041")]),
+                         name="machines.xlsx")
+    assert export.kind == "machines"
+    assert sorted(export.frame["machine"].dropna().astype(int)) == [41, 41]
