@@ -130,7 +130,7 @@ DATE_FORMAT = "D MMM YYYY"
 _WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
 _LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
 _ISO_WEEK = re.compile(r"^week_(\d{4})_(\d{2})_lbs$")
-_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")  # machine names: lower case words joined by _
 _PREFIX = {None: "", "demand": "Demand ", "receipts": "Receipts ", "balance": "Balance ", "efab": "eFab ",
            "our": "Ours "}
 _SUFFIX_UNIT = (("_lbs", " (lbs)", "lbs"), ("_yds", " (yds)", "yds"), ("_usd", " ($)", "usd"), ("_pct", " (%)", "pct"),
@@ -308,8 +308,7 @@ def _as_text(value) -> str:
 def facts_table(facts: Mapping, *, key_label: str = "Assumption", value_label: str = "Value") -> pd.DataFrame:
     """A dict (assumptions, a summary, reconciliation causes) as a small two-column text table, never JSON.
     Keys are spelled out (``service_level`` → 'Service level'); nested values become 'k: v, …'."""
-    rows = [{key_label: FACT_LABELS.get(str(k)) or (column_label(k)[0] if _SNAKE.match(str(k)) or str(k) in LABELS
-                                                  else str(k)),
+    rows = [{key_label: FACT_LABELS.get(str(k)) or column_label(str(k))[0],
              value_label: _as_text(v)} for k, v in facts.items()]
     return pd.DataFrame(rows, columns=[key_label, value_label])
 
