@@ -40,7 +40,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "uom": ("Unit", "text"), "age": ("Age", "text"), "bucket": ("Week", "text"), "abc": ("ABC class", "text"),
     "note": ("Note", "text"), "cause": ("Likely cause", "text"), "message": ("Message", "text"),
     "severity": ("Severity", "text"), "file": ("File", "text"), "row": ("Row", "id"), "column": ("Column", "text"),
-    "kind": ("Export kind", "text"), "title": ("Export", "text"), "rank": ("Rank", "count"),
+    "kind": ("Export kind", "text"), "title": ("Export", "text"), "export": ("Export", "text"),
+    "page": ("Page", "text"), "effect": ("What the page loses", "text"), "required": ("Page cannot open", "bool"),
+    "snapshot": ("Snapshot", "text"), "saved": ("Saved", "text"), "exports": ("Exports", "text"), "rank": ("Rank", "count"),
     # pounds
     "on_hand_lbs": ("On hand (lbs)", "lbs"), "allocated_lbs": ("Allocated (lbs)", "lbs"),
     "on_order_lbs": ("On order (lbs)", "lbs"), "planning_balance_lbs": ("Planning balance (lbs)", "lbs"),
@@ -267,7 +269,7 @@ TABLES: dict[str, TableSpec] = {
     "forecast_accuracy": TableSpec(first=("series", "selected", "wape_selected", "wape_naive"), pinned=("series",)),
     # data
     "findings": TableSpec(first=("severity", "file", "row", "column", "message"), sort=(("severity", True),)),
-    "missing_exports": TableSpec(first=("title", "pages")),
+    "missing_exports": TableSpec(first=("page", "export", "required", "effect")),
 }
 
 
