@@ -61,9 +61,9 @@ if uploads:
         earlier = [(state.snapshot_label(i.snapshot_id, i.as_of), i.as_of, i.kinds) for i in state.store().list()]
         missing = missing_exports(exports, as_of=as_of, earlier=earlier)
         taken = inherited_kinds(exports, as_of=as_of, earlier=earlier)
-        if taken:
-            st.caption("Master data not uploaded, taken from earlier snapshots: "
-                       + "; ".join(f"{KINDS[k].title} from {label}" for k, label in sorted(taken.items())))
+        for donor in sorted(set(taken.values())):
+            st.caption(f"Master data not uploaded, taken from {donor}: "
+                       + ", ".join(KINDS[k].title for k, label in sorted(taken.items()) if label == donor))
         if missing.empty:
             st.success("This snapshot has every export the pages use.")
         else:

@@ -70,11 +70,14 @@ with tab_abc:
                         mode="lines", line={"color": "#1f77b4"}, secondary_y=True,
                         hovertemplate="top %{x} yarns: %{y:.0f} % of usage value<extra></extra>")
         fig.update_yaxes(title_text="usage value per year ($)", tickformat="$,.0f", secondary_y=False)
-        fig.update_yaxes(title_text="cumulative share of usage value (%)", range=[0, 100], ticksuffix=" %",
-                         secondary_y=True)
+        fig.update_yaxes(title_text="cumulative share of usage value", range=[0, 101], tickmode="array",
+                         tickvals=[0, 20, 40, 60, 80, 95, 100], ticksuffix=" %", showgrid=False, secondary_y=True)
+        for cut in (80, 95):
+            fig.add_hline(y=cut, line_dash="dot", line_color="#555", line_width=1, secondary_y=True)
         fig.update_xaxes(title_text="yarns ranked by usage value per year (1 = largest)")
         fig.update_layout(title="ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest",
-                          height=380, margin={"t": 50, "b": 40}, barmode="overlay")
+                          height=380, margin={"t": 80, "b": 40}, barmode="overlay",
+                          legend={"orientation": "h", "y": 1.12, "x": 0})
         st.plotly_chart(fig, width="stretch")
     cover = result["cover_distribution"]
     finite = cover[cover["weeks_of_cover"] != NO_USAGE_LABEL]

@@ -128,6 +128,9 @@ NUMBER_FORMAT = {"lbs": "localized", "yds": "localized", "usd": "dollar", "usd_p
 DECIMALS = {"lbs": 0, "yds": 0, "usd": 0, "usd_per_lb": 2, "pct": 0, "share": 0, "count": 0, "days": 0, "weeks": 1,
             "ratio": 2, "lbs_per_day": 0, "yds_per_lb": 2}
 DATE_FORMAT = "D MMM YYYY"
+# long text columns get a fixed width so the decision figures after them stay on screen (full text on hover)
+TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "customer": "medium",
+              "sold_to": "medium", "message": "large", "cause": "medium", "effect": "large", "export": "medium"}
 
 _WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
 _LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
@@ -383,9 +386,10 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
             if s.dtype == object and s.map(lambda v: isinstance(v, Mapping | list | tuple | set)).any():
                 s = s.map(lambda v: _as_text(v) if isinstance(v, Mapping | list | tuple | set) else v)
             if s.dtype == object or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):
-                s = _safe_text(s)
+                s = _safe_text(s).astype("string").fillna("")  # a missing name is blank, not 'None'
             out[column] = s
-            config[label] = st.column_config.TextColumn(label, pinned=pinned, help=help_text)
+            config[label] = st.column_config.TextColumn(label, pinned=pinned, help=help_text,
+                                                        width=TEXT_WIDTH.get(column))
     return out.rename(columns=names), config
 
 

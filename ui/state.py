@@ -138,7 +138,6 @@ def sidebar_picker() -> None:
         st.session_state["snapshot_id"] = picked
         snapshot = active_snapshot()
         if snapshot is not None:
-            st.caption(f"**{snapshot_label(snapshot.snapshot_id, snapshot.as_of)}** · {len(snapshot.exports)} "
-                       f"exports · as of {snapshot.as_of:%a %d %b %Y}")
+            st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
             if snapshot.inherited:
                 st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))

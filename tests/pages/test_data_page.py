@@ -98,7 +98,8 @@ def test_master_data_of_an_earlier_snapshot_is_not_listed_as_missing(isolated_st
     missing = table_with(at, "Page", "Export")
     assert "Machines" not in set(missing["Export"]) and "Knit orders" not in set(missing["Export"])
     assert "Knitting capacity" not in set(missing.loc[missing["Page cannot open"], "Page"])
-    assert any("Machines from 21 Aug 2025 · " in c.value for c in at.caption)
+    assert any(c.value.startswith("Master data not uploaded, taken from 21 Aug 2025 · ") and c.value.endswith(": Machines")
+               for c in at.caption), [c.value for c in at.caption]
 
 
 def test_saved_snapshots_have_one_name(isolated_store):
