@@ -227,7 +227,7 @@ TABLES: dict[str, TableSpec] = {
                                "shortage_projected", "short_in_horizon", "shortage_now"),
         sort=(("horizon_shortage_lbs", False), ("shortage_lbs", False), ("weeks_of_cover", True)),
         labels={"shortage_lbs": "Short now (lbs)"},
-        notes={"weeks_of_cover": "Empty = no usage recorded (cover unlimited)",
+        notes={"weeks_of_cover": "None = no usage recorded: cover unlimited (∞)",
                "horizon_shortage_lbs": "Planning view: deepest projected balance below zero in the yarn "
                                        "requirements plan (same figure as on Yarn requirements)",
                "shortage_lbs": "eFab view: planning balance below zero today (on hand + allocated + on order)",
