@@ -361,6 +361,8 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
         used.add(label)
         names[column] = label
         s = out[column]
+        if s.dtype == object and s.notna().any() and s.dropna().map(lambda v: isinstance(v, date)).all():
+            s = pd.to_datetime(s)  # python dates (a manifest's as-of) are shown like every other date
         pinned = True if column in spec.pinned else None
         help_text = spec.notes.get(column)
         if pd.api.types.is_datetime64_any_dtype(s):

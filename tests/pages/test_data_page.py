@@ -109,6 +109,8 @@ def test_saved_snapshots_have_one_name(isolated_store):
     no_exceptions(at)
     saved = table_with(at, "Snapshot", "As of", "Files")
     assert list(saved["Snapshot"]) == [label]
+    assert str(saved["As of"].iloc[0])[:10] == "2025-08-28" and "Saved" in saved.columns
+    assert at.dataframe[0].proto.columns and "D MMM YYYY" in at.dataframe[0].proto.columns  # a DateColumn
     assert at.selectbox(key="make_active").format_func(info.snapshot_id) == label
     assert_readable(at)
     at.button[0].click().run()
