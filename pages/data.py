@@ -45,7 +45,7 @@ if uploads:
              **{f"{k}s" if k != "info" else k: v for k, v in e.severity_counts().items()}} for _, e in parsed]
     if rows:
         st.subheader("Recognised")
-        show_table(pd.DataFrame(rows), key="recognised", search=False)
+        show_table(pd.DataFrame(rows), key="recognised", search=False, max_height_px=900)  # every file at a glance
         with st.expander("Findings per file"):
             show_table(findings_frame([f for _, e in parsed for f in e.findings]), "findings", key="findings")
     for message in failed:

@@ -271,7 +271,7 @@ TABLES: dict[str, TableSpec] = {
     # forecasting (for the forecasting page)
     "forecast_accuracy": TableSpec(first=("series", "selected", "wape_selected", "wape_naive"), pinned=("series",)),
     # data
-    "findings": TableSpec(first=("severity", "file", "row", "column", "message"), sort=(("severity", True),)),
+    "findings": TableSpec(first=("severity", "file", "row", "column", "message")),
     "missing_exports": TableSpec(first=("page", "export", "required", "effect")),
 }
 
@@ -409,13 +409,18 @@ def fmt_pct(value: float, *, share: bool = False) -> str:
     return f"{value * 100 if share else value:.0f} %"
 
 
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
 def findings_frame(findings) -> pd.DataFrame:
-    """Findings as a table: file, row, column, severity, message."""
-    return pd.DataFrame(
+    """Findings as a table: file, row, column, severity, message; errors first, then warnings, then notes."""
+    frame = pd.DataFrame(
         [{"file": f.file, "row": f.row, "column": f.column, "severity": f.severity, "message": f.message}
          for f in findings],
         columns=["file", "row", "column", "severity", "message"],
     ).astype({"row": "Int64"})
+    rank = frame["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
+    return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------ downloads

@@ -142,3 +142,15 @@ def test_show_table_neutralises_formulas_before_the_grid():
     grid = at.dataframe[0].value
     assert list(grid.columns) == ["Note", "Shortage (lbs)"]
     assert list(grid["Note"]) == ["'=cmd|' /C calc'!A0", "'+1+1", "plain", "-3.5"]
+
+
+def test_findings_list_errors_first_then_warnings_then_notes():
+    from types import SimpleNamespace as F
+
+    from ui.format import findings_frame
+
+    findings = [F(file="a.csv", row=3, column="x", severity="info", message="n1"),
+                F(file="a.csv", row=None, column="y", severity="warning", message="w1"),
+                F(file="b.csv", row=7, column="z", severity="error", message="e1"),
+                F(file="b.csv", row=8, column="z", severity="info", message="n2")]
+    assert list(findings_frame(findings)["message"]) == ["e1", "w1", "n1", "n2"]
