@@ -11,7 +11,9 @@ from bk.ingest.reader import read_export
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
 from ui import auth, state
+from ui.coverage import inherited_kinds, limited_pages, missing_exports
 from ui.format import findings_frame
+from ui.table import show_table
 
 st.title("Data")
 state.flash()
@@ -39,14 +41,13 @@ for upload in uploads or []:
         parsed.append((upload, export))
 
 if uploads:
-    rows = [{"file": e.name, "kind": e.kind, "report": KINDS[e.kind].title, "rows": e.rows,
-             **e.severity_counts()} for _, e in parsed]
+    rows = [{"file": e.name, "title": KINDS[e.kind].title, "kind": e.kind, "rows": e.rows,
+             **{f"{k}s" if k != "info" else k: v for k, v in e.severity_counts().items()}} for _, e in parsed]
     if rows:
         st.subheader("Recognised")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        show_table(pd.DataFrame(rows), key="recognised", search=False, max_height_px=900)  # every file at a glance
         with st.expander("Findings per file"):
-            findings = findings_frame([f for _, e in parsed for f in e.findings])
-            st.dataframe(findings, hide_index=True, width="stretch")
+            show_table(findings_frame([f for _, e in parsed for f in e.findings]), "findings", key="findings")
     for message in failed:
         st.error(message)
     kinds = [e.kind for _, e in parsed]
@@ -56,6 +57,22 @@ if uploads:
     exports = {e.kind: e for _, e in parsed}
     guessed, source = infer_as_of(exports, [u.name for u, _ in parsed]) if exports else (date.today(), "today")
     as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
+    if parsed:
+        earlier = [(state.snapshot_label(i.snapshot_id, i.as_of), i.as_of, i.kinds) for i in state.store().list()]
+        missing = missing_exports(exports, as_of=as_of, earlier=earlier)
+        taken = inherited_kinds(exports, as_of=as_of, earlier=earlier)
+        for donor in sorted(set(taken.values())):
+            st.caption(f"Master data not uploaded, taken from {donor}: "
+                       + ", ".join(KINDS[k].title for k, label in sorted(taken.items()) if label == donor))
+        if missing.empty:
+            st.success("This snapshot has every export the pages use.")
+        else:
+            blocked = limited_pages(missing)
+            head = (f"Without these exports {', '.join(blocked)} will not open" if blocked
+                    else "Every page opens, with less")
+            st.warning(f"{head}: this snapshot lacks {len(missing)} export need(s) listed below. "
+                       "Add the files now, or save anyway.")
+            show_table(missing, "missing_exports", key="missing", search=False)
     if failed or repeated or not parsed:
         st.button("Save snapshot", disabled=True, help="Fix or remove the files with errors first.")
     elif not auth.may_save():
@@ -66,17 +83,21 @@ if uploads:
         except BkError as exc:
             st.error(str(exc))
         else:
+            label = state.snapshot_label(info.snapshot_id, info.as_of)
             state.select_snapshot(info.snapshot_id,
-                                  message=f"Saved snapshot {info.snapshot_id} ({len(info.files)} files); it is now active.")
+                                  message=f"Saved snapshot {label} ({len(info.files)} files); it is now active.")
 
 st.subheader("Saved snapshots")
 infos = state.store().list()
 if not infos:
     st.info("No snapshot saved yet: the app shows the demo data.")
 else:
-    table = pd.DataFrame([{"snapshot": i.snapshot_id, "as of": i.as_of, "saved at": i.saved_at,
-                           "files": len(i.files), "kinds": ", ".join(sorted(i.kinds))} for i in reversed(infos)])
-    st.dataframe(table, hide_index=True, width="stretch")
-    chosen = st.selectbox("Make active", [i.snapshot_id for i in reversed(infos)], key="make_active")
+    labels = {i.snapshot_id: state.snapshot_label(i.snapshot_id, i.as_of) for i in infos}
+    table = pd.DataFrame([{"snapshot": labels[i.snapshot_id], "as_of": i.as_of,
+                           "saved": pd.Timestamp(i.saved_at).strftime("%d %b %Y %H:%M"), "files": len(i.files),
+                           "exports": ", ".join(sorted(KINDS[k].title for k in i.kinds))} for i in reversed(infos)])
+    show_table(table, key="saved-snapshots", search=False)
+    chosen = st.selectbox("Make active", [i.snapshot_id for i in reversed(infos)], format_func=labels.__getitem__,
+                          key="make_active")
     if st.button("Use this snapshot"):
-        state.select_snapshot(chosen, message=f"Snapshot {chosen} is now active.")
+        state.select_snapshot(chosen, message=f"Snapshot {labels[chosen]} is now active.")

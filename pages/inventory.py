@@ -1,12 +1,14 @@
 """Yarn inventory: positions, shortages now and projected, cover, ABC, reorder points, and what changed."""
 
-import numpy as np
 import plotly.express as px
 import streamlit as st
+from plotly.subplots import make_subplots
 
 from bk.errors import BkError
+from bk.services.inventory import NO_USAGE_LABEL, with_horizon
 from ui import services, state
-from ui.widgets import downloads
+from ui.format import fmt_lbs, fmt_usd
+from ui.table import show_facts, show_table
 
 st.title("Yarn inventory")
 snapshot = state.active_snapshot()
@@ -20,63 +22,88 @@ demand_cv = left.slider("Demand variability (CV)", 0.1, 1.5, 0.5, 0.05,
                         help="σ of weekly demand as a share of weekly usage: the exports have no weekly history.")
 try:
     result = services.run("inventory.analyze", snapshot, service_level=service_level, demand_cv=demand_cv)
-    projected = services.run("yarn.plan", snapshot)["shortages"]
+    plan_shortages = services.run("yarn.plan", snapshot)["shortages"]
 except BkError as exc:
     st.error(str(exc))
     st.stop()
 summary = result["summary"]
+positions = with_horizon(result["positions"], plan_shortages)
 with right:
     c = st.columns(4)
-    c[0].metric("Yarns", summary["yarn_count"])
-    c[1].metric("Short now", summary["shortage_count"], help=f"{summary['shortage_lbs']:,.0f} lbs below zero")
-    c[2].metric("Short in the horizon", len(projected), help="From the yarn requirements plan")
-    c[3].metric("Below reorder point", summary["below_reorder_count"])
-    st.metric("Stock value", f"${summary['on_hand_value_usd']:,.0f}")
+    c[0].metric("Short in the horizon", int(positions["short_in_horizon"].sum()),
+                help="Planning view, same as Yarn requirements: yarns whose projected balance goes below zero "
+                     f"({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at the deepest point)")
+    c[1].metric("Short now", summary["shortage_count"],
+                help=f"eFab view: planning balance below zero today ({fmt_lbs(summary['shortage_lbs'])})")
+    c[2].metric("Below reorder point", summary["below_reorder_count"])
+    c[3].metric("Stock value", fmt_usd(summary["on_hand_value_usd"]), help=f"{summary['yarn_count']:,} yarns")
 with st.expander("Assumptions behind these numbers", expanded=False):
-    st.json(result["assumptions"])
+    show_facts(result["assumptions"], key="assumptions")
 
-positions = result["positions"].merge(projected[["yarn_id", "first_shortage_week"]], on="yarn_id", how="left",
-                                      suffixes=("_unused", ""))
-positions = positions.drop(columns=[c for c in positions.columns if c.endswith("_unused")])
-tab_pos, tab_abc, tab_roll, tab_diff = st.tabs(["Positions", "ABC and cover", "By supplier / type / color",
+tab_pos, tab_abc, tab_roll, tab_diff = st.tabs(["Positions", "ABC and cover", "By supplier / type / colour",
                                                 "Compare snapshots"])
 with tab_pos:
-    only = st.segmented_control("Show", ["All", "Short now", "Short in horizon", "Below reorder"], default="All")
+    only = st.segmented_control("Show", ["All", "Short in horizon", "Short now", "Below reorder"], default="All")
     view = positions
     if only == "Short now":
         view = view[view["shortage_now"]]
     elif only == "Short in horizon":
-        view = view[view["first_shortage_week"].notna()]
+        view = view[view["short_in_horizon"]]
     elif only == "Below reorder":
         view = view[view["below_reorder"]]
-    shown = view.assign(weeks_of_cover=view["weeks_of_cover"].replace(np.inf, np.nan))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        "weeks_of_cover": st.column_config.NumberColumn("Weeks of cover", format="%.1f",
-                                                        help="Empty = no usage (∞)"),
-        "first_shortage_week": st.column_config.DateColumn("First short week")})
-    downloads(view, "yarn_positions")
+    show_table(view, "yarn_positions", key="positions", download="yarn_positions",
+               caption="Short in horizon = yarn requirements plan; short now = eFab planning balance")
 with tab_abc:
     pareto = result["pareto"]
     if pareto.empty:
         st.info("No consumption recorded: ABC needs usage.")
     else:
-        fig = px.bar(pareto.head(100), x=pareto.head(100).index, y="annual_value_usd", color="abc",
-                     labels={"x": "yarns, by annual consumption value", "annual_value_usd": "$ per year"})
-        fig.add_scatter(x=pareto.head(100).index, y=pareto.head(100)["cumulative_share"]
-                        * pareto["annual_value_usd"].max(), mode="lines", name="cumulative share (scaled)")
+        colours = {"A": "#d62728", "B": "#ff7f0e", "C": "#7f7f7f"}
+        fig = make_subplots(specs=[[{"secondary_y": True}]])
+        for cls, rows in pareto.groupby("abc", sort=True):
+            fig.add_bar(x=rows["rank"], y=rows["annual_value_usd"], name=f"class {cls}",
+                        marker_color=colours.get(str(cls), "#1f77b4"),
+                        customdata=rows[["yarn_id", "description"]],
+                        hovertemplate="#%{x} yarn %{customdata[0]} %{customdata[1]}<br>$%{y:,.0f} per year"
+                                      "<extra></extra>")
+        fig.add_scatter(x=pareto["rank"], y=pareto["cumulative_share"] * 100, name="cumulative share",
+                        mode="lines", line={"color": "#1f77b4"}, secondary_y=True,
+                        hovertemplate="top %{x} yarns: %{y:.0f} % of usage value<extra></extra>")
+        fig.update_yaxes(title_text="usage value per year ($)", tickformat="$,.0f", secondary_y=False)
+        fig.update_yaxes(title_text="cumulative share of usage value", range=[0, 101], tickmode="array",
+                         tickvals=[0, 20, 40, 60, 80, 95, 100], ticksuffix=" %", showgrid=False, secondary_y=True)
+        for cut in (80, 95):
+            fig.add_hline(y=cut, line_dash="dot", line_color="#555", line_width=1, secondary_y=True)
+        fig.update_xaxes(title_text="yarns ranked by usage value per year (1 = largest)")
+        fig.update_layout(title="ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest",
+                          height=380, margin={"t": 80, "b": 40}, barmode="overlay",
+                          legend={"orientation": "h", "y": 1.12, "x": 0})
         st.plotly_chart(fig, width="stretch")
-    st.plotly_chart(px.bar(result["cover_distribution"], x="weeks_of_cover", y="yarns",
-                           title="Weeks of cover"), width="stretch")
+    cover = result["cover_distribution"]
+    finite = cover[cover["weeks_of_cover"] != NO_USAGE_LABEL]
+    no_usage = cover.loc[cover["weeks_of_cover"] == NO_USAGE_LABEL, "yarns"].sum()
+    bar = px.bar(finite, x="weeks_of_cover", y="yarns", text="yarns",
+                 title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
+                 labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"})
+    bar.update_layout(height=320, margin={"t": 50, "b": 40})
+    st.plotly_chart(bar, width="stretch")
+    st.caption(f"Not drawn: {int(no_usage):,} yarns with no usage recorded (cover unlimited).")
 with tab_roll:
-    by = st.radio("Group by", ["supplier", "yarn type", "color"], horizontal=True)
-    table = result[{"supplier": "by_supplier", "yarn type": "by_yarn_type", "color": "by_color"}[by]]
-    st.plotly_chart(px.bar(table.head(20), x=table.columns[0], y="value_usd", title=f"Stock value by {by}"),
-                    width="stretch")
-    st.dataframe(table, hide_index=True, width="stretch")
-    downloads(table, f"inventory_by_{by.replace(' ', '_')}")
+    by = st.radio("Group by", ["supplier", "yarn type", "colour"], horizontal=True)
+    key = {"supplier": "by_supplier", "yarn type": "by_yarn_type", "colour": "by_color"}[by]
+    table = result[key]
+    top = table.sort_values("value_usd", ascending=False).head(20)
+    fig = px.bar(top, x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
+                 labels={table.columns[0]: by, "value_usd": "stock value ($)"})
+    fig.update_yaxes(tickformat="$,.0f")
+    st.plotly_chart(fig, width="stretch")
+    show_table(table, "inventory_rollup", key=f"rollup-{key}", download=f"inventory_{key}")
 with tab_diff:
-    others = [(i, label) for i, label in state.snapshot_choices() if i != snapshot.snapshot_id]
-    if not others:
+    others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())
+    if snapshot.snapshot_id == state.DEMO_ID:
+        st.info("The demo data is one synthetic day: there is nothing to compare it with. Save real snapshots "
+                "on the Data page to compare one day with another.")
+    elif not others:
         st.info("Save another snapshot to compare with.")
     else:
         labels = dict(others)
@@ -86,8 +113,12 @@ with tab_diff:
         except BkError as exc:
             st.error(str(exc))
         else:
-            st.write({k.replace("_", " "): v for k, v in change["summary"].items()})
-            for key in ("new_shortages", "cleared_shortages", "biggest_moves", "po_received", "po_slipped", "added",
-                        "gone"):
-                st.markdown(f"**{key.replace('_', ' ').capitalize()}** ({len(change[key])})")
-                st.dataframe(change[key], hide_index=True, width="stretch")
+            st.caption(f"From **{labels[earlier_id]}** to **{state.snapshot_label(snapshot.snapshot_id, snapshot.as_of)}**")
+            show_facts(change["summary"], key="diff-summary", key_label="Change", value_label="Yarns / lbs")
+            for name in ("new_shortages", "cleared_shortages", "biggest_moves", "po_received", "po_slipped", "added",
+                         "gone"):
+                title = {"po_received": "POs received", "po_slipped": "POs slipped"}.get(
+                    name, name.replace("_", " ").capitalize())
+                st.markdown(f"**{title}** ({len(change[name])})")
+                if len(change[name]):
+                    show_table(change[name], "inventory_change", key=f"diff-{name}", search=False)

@@ -6,7 +6,12 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
-from ui.widgets import downloads
+from ui.format import fmt_lbs, fmt_pct
+from ui.table import show_table
+
+# age buckets of the pipeline service, youngest first, coloured from calm to alarming
+AGE_COLOURS = {"0–30 d": "#9ecae1", "31–90 d": "#4292c6", "91–180 d": "#fdae6b", "181–365 d": "#e6550d",
+               ">365 d": "#a50f15"}
 
 st.title("Fabric pipeline")
 snapshot = state.active_snapshot()
@@ -22,21 +27,35 @@ except BkError as exc:
 stages = wip["stages"]
 cols = st.columns(len(stages))
 for col, row in zip(cols, stages.itertuples(), strict=True):
-    col.metric(row.stage, f"{row.lbs:,.0f} lbs", help=f"{row.label}: {row.rolls:,} rolls, {row.styles:,} styles")
-flow = go.Figure(go.Funnel(y=stages["stage"], x=stages["lbs"], textinfo="value"))
-flow.update_layout(height=260, margin={"t": 10, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)")
+    col.metric(row.stage, fmt_lbs(row.lbs), help=f"{row.label}: {row.rolls:,} rolls, {row.styles:,} styles; "
+                                                 f"{row.aged_rolls:,} rolls older than {int(aging_days)} days")
+flow = go.Figure(go.Funnel(y=stages["stage"] + " · " + stages["label"], x=stages["lbs"],
+                           texttemplate="%{x:,.0f} lbs", hovertemplate="%{y}: %{x:,.0f} lbs<extra></extra>"))
+flow.update_layout(height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)")
 st.plotly_chart(flow, width="stretch")
 
 tab_age, tab_who, tab_so = st.tabs(["Age", "Customers and processors", "Sales-order coverage"])
 with tab_age:
-    st.plotly_chart(px.bar(wip["ages"], x="stage", y="lbs", color="age", barmode="stack",
-                           title="Lbs by age of the roll"), width="stretch")
-    st.markdown(f"**Rolls older than {int(aging_days)} days** — {wip['summary']['value_note']}")
-    st.dataframe(wip["aged_rolls"], hide_index=True, width="stretch")
-    downloads(wip["aged_rolls"], "aged_rolls")
+    ages = wip["ages"]
+    order = [a for a in AGE_COLOURS if a in set(ages["age"])] + sorted(set(ages["age"]) - set(AGE_COLOURS))
+    fig = px.bar(ages, x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll",
+                 category_orders={"age": order}, color_discrete_map=AGE_COLOURS,
+                 labels={"lbs": "lbs", "stage": "stage", "age": "age"})
+    fig.update_yaxes(tickformat=",.0f")
+    st.plotly_chart(fig, width="stretch")
+    rolls = wip["aged_roll_list"]
+    st.markdown(f"**Rolls older than {int(aging_days)} days: {len(rolls):,} rolls, "
+                f"{fmt_lbs(rolls['lbs'].sum())}** — oldest first")
+    st.caption(wip["summary"]["value_note"])
+    show_table(rolls, "aged_rolls", key="aged-rolls", download="aged_rolls")
+    with st.expander("Aged rolls by stage"):
+        show_table(wip["aged_rolls"], key="aged-by-stage", search=False)
 with tab_who:
-    st.dataframe(wip["by_customer"], hide_index=True, width="stretch")
-    st.dataframe(wip["by_processor"], hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        show_table(wip["by_customer"], "by_customer", key="by-customer", download="pipeline_by_customer")
+    with right:
+        show_table(wip["by_processor"], "by_processor", key="by-processor", download="pipeline_by_processor")
 with tab_so:
     try:
         netting = services.run("pipeline.netting", snapshot)
@@ -47,12 +66,10 @@ with tab_so:
         c = st.columns(4)
         c[0].metric("Open sales orders", s["open_so_count"])
         c[1].metric("Balance", f"{s['so_balance_yds']:,.0f} yds")
-        c[2].metric("Uncovered", f"{s['so_uncovered_yds']:,.0f} yds")
-        c[3].metric("Not nettable (UOM)", s["not_nettable"])
+        c[2].metric("Uncovered", f"{s['so_uncovered_yds']:,.0f} yds",
+                    help=f"{fmt_pct(100 - s['coverage_pct'])} of the balance")
+        c[3].metric("Not nettable (unit)", s["not_nettable"])
         st.caption("Orders are served earliest quoted date first from F01, I01, G02, G00, then open knit orders; "
                    "each roll and KO counts once. Lbs convert with the style's own yds/lb from F01/I01 rolls, "
-                   "else the median of all styles (noted).")
-        st.dataframe(netting["orders"], hide_index=True, width="stretch",
-                     column_config={"coverage_pct": st.column_config.ProgressColumn("Coverage", min_value=0,
-                                                                                    max_value=100, format="%.0f%%")})
-        downloads(netting["orders"], "sales_order_coverage")
+                   "else the median of all styles (noted). Orders on hold are listed last.")
+        show_table(netting["orders"], "sales_order_coverage", key="so-coverage", download="sales_order_coverage")

@@ -1,21 +1,328 @@
-"""Display helpers shared by pages: findings tables and downloads (text only, never HTML)."""
+"""The display vocabulary, in one place: column labels with units, number formats by unit, per-table column
+order (decision columns first, pinned), small fact tables instead of JSON, and safe downloads (text only).
+
+Pages never label or format a column themselves: they call ``ui.table.show_table(frame, "<table>")``, which
+uses :func:`display_frame` from here. Downloads keep the machine-friendly snake_case names.
+"""
 
 from __future__ import annotations
 
 import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
+import streamlit as st
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+# ------------------------------------------------------------------------------------------ units and labels
+# unit -> how a number of that unit is shown. 'share' is a 0–1 fraction shown as a percentage.
+UNITS = ("lbs", "yds", "usd", "usd_per_lb", "pct", "share", "count", "id", "days", "weeks", "ratio",
+         "lbs_per_day", "yds_per_lb", "date", "bool", "text")
 
-def findings_frame(findings) -> pd.DataFrame:
-    """Findings as a table: file, row, column, severity, message."""
-    return pd.DataFrame(
-        [{"file": f.file, "row": f.row, "column": f.column, "severity": f.severity, "message": f.message}
-         for f in findings],
-        columns=["file", "row", "column", "severity", "message"],
-    ).astype({"row": "Int64"})
+# column -> (label, unit); the label carries the unit so a header is never a bare number
+LABELS: dict[str, tuple[str, str]] = {
+    # identities
+    "yarn_id": ("Yarn", "id"), "knit_order": ("Knit order", "text"), "style": ("Style", "text"),
+    "sales_order": ("Sales order", "text"), "machine": ("Machine", "id"), "work_center": ("Work centre", "text"),
+    "supplier": ("Supplier", "text"), "description": ("Description", "text"), "color": ("Colour", "text"),
+    "yarn_type": ("Yarn type", "text"), "customer": ("Customer", "text"), "processor": ("Processor", "text"),
+    "sold_to": ("Sold to", "text"), "sales_style": ("Sales style", "text"),
+    "finished_style": ("Finished style", "text"), "greige_style": ("Greige style", "text"),
+    "greige_lookup": ("Greige found by", "text"), "greige_pool_styles": ("Greige pool styles", "text"),
+    "roll": ("Roll", "text"), "stage": ("Stage", "text"), "label": ("Stage name", "text"),
+    "next_stage": ("Next stage", "text"), "series": ("Series", "text"), "model": ("Model", "text"),
+    "uom": ("Unit", "text"), "age": ("Age", "text"), "bucket": ("Week", "text"), "abc": ("ABC class", "text"),
+    "note": ("Note", "text"), "cause": ("Likely cause", "text"), "message": ("Message", "text"),
+    "severity": ("Severity", "text"), "file": ("File", "text"), "row": ("Row", "id"), "column": ("Column", "text"),
+    "kind": ("Export kind", "text"), "title": ("Export", "text"), "export": ("Export", "text"),
+    "page": ("Page", "text"), "effect": ("What the page loses", "text"), "required": ("Page cannot open", "bool"),
+    "snapshot": ("Snapshot", "text"), "saved": ("Saved", "text"), "exports": ("Exports", "text"), "rank": ("Rank", "count"),
+    # pounds
+    "on_hand_lbs": ("On hand (lbs)", "lbs"), "allocated_lbs": ("Allocated (lbs)", "lbs"),
+    "on_order_lbs": ("On order (lbs)", "lbs"), "planning_balance_lbs": ("Planning balance (lbs)", "lbs"),
+    "planning_balance_calc_lbs": ("Planning balance, recomputed (lbs)", "lbs"),
+    "planning_diff_lbs": ("Planning balance difference (lbs)", "lbs"),
+    "consumed_lbs": ("Consumed (lbs)", "lbs"), "shortage_lbs": ("Shortage (lbs)", "lbs"),
+    "weekly_usage_lbs": ("Weekly usage (lbs)", "lbs"), "annual_consumption_lbs": ("Usage per year (lbs)", "lbs"),
+    "sigma_weekly_lbs": ("σ weekly demand (lbs)", "lbs"), "safety_stock_lbs": ("Safety stock (lbs)", "lbs"),
+    "reorder_point_lbs": ("Reorder point (lbs)", "lbs"), "below_reorder_lbs": ("Below reorder point (lbs)", "lbs"),
+    "total_demand_lbs": ("Demand in horizon (lbs)", "lbs"), "total_receipts_lbs": ("Receipts in horizon (lbs)", "lbs"),
+    "past_due_receipts_lbs": ("Past-due receipts (lbs)", "lbs"), "min_balance_lbs": ("Lowest balance (lbs)", "lbs"),
+    "net_need_lbs": ("Net need (lbs)", "lbs"), "moq_lbs": ("Minimum order (lbs)", "lbs"),
+    "suggested_order_lbs": ("Order (lbs)", "lbs"), "headline_balance_lbs": ("Balance at horizon end (lbs)", "lbs"),
+    "balance_lbs": ("Balance (lbs)", "lbs"), "export_balance_lbs": ("Balance in export (lbs)", "lbs"),
+    "demand_lbs": ("Demand (lbs)", "lbs"), "receipts_lbs": ("Receipts (lbs)", "lbs"), "total_lbs": ("Total (lbs)", "lbs"),
+    "lbs": ("Lbs", "lbs"), "aged_lbs": ("Aged (lbs)", "lbs"), "lbs_with_cost": ("Lbs with a cost", "lbs"),
+    "uncovered_lbs": ("Uncovered (lbs)", "lbs"), "efab_lbs": ("eFab (lbs)", "lbs"), "our_lbs": ("Ours (lbs)", "lbs"),
+    "later": ("Later (lbs)", "lbs"), "qty": ("Quantity", "lbs"), "balance_qty": ("Balance (order unit)", "lbs"),
+    # yards
+    "yds": ("Yds", "yds"), "balance_yds": ("Balance (yds)", "yds"), "covered_yds": ("Covered (yds)", "yds"),
+    "uncovered_yds": ("Uncovered (yds)", "yds"), "covered_f01_yds": ("From F01 (yds)", "yds"),
+    "covered_i01_yds": ("From I01 (yds)", "yds"), "covered_g02_yds": ("From G02 (yds)", "yds"),
+    "covered_g00_yds": ("From G00 (yds)", "yds"), "covered_ko_yds": ("From knit orders (yds)", "yds"),
+    # money
+    "cost_per_lb": ("Cost ($/lb)", "usd_per_lb"), "value_usd": ("Value ($)", "usd"),
+    "annual_value_usd": ("Usage value per year ($)", "usd"), "order_cost_usd": ("Order cost ($)", "usd"),
+    # shares and percentages
+    "coverage_pct": ("Coverage (%)", "pct"), "share_pct": ("Share (%)", "pct"), "share": ("Share (%)", "share"),
+    "cumulative_share": ("Cumulative share (%)", "share"), "utilization": ("Utilisation (%)", "share"),
+    "fraction": ("BOM share (%)", "share"), "wape": ("WAPE (%)", "share"), "wape_selected": ("WAPE, chosen (%)", "share"),
+    "wape_naive": ("WAPE, naive (%)", "share"),
+    "ko_rows_reproduced_share": ("KO rows reproduced (%)", "share"),
+    "receipt_cells_matching_share": ("Receipt cells matching (%)", "share"),
+    # dates
+    "first_shortage_week": ("First short week", "date"), "order_by": ("Order by", "date"),
+    "quoted_date": ("Quoted date", "date"), "start": ("Start", "date"), "start_date": ("Start in export", "date"),
+    "finish": ("Finish", "date"), "free_from": ("Machine free from", "date"),
+    "finish_if_placed": ("Finish if placed", "date"), "week_start": ("Week of", "date"),
+    "bucket_start": ("Week of", "date"), "period": ("Period", "date"), "origin": ("Forecast made", "date"),
+    "invoice_date": ("Invoice date", "date"), "as_of": ("As of", "date"), "saved_at": ("Saved", "date"),
+    # durations and rates
+    "lead_time_days": ("Lead time (days)", "days"), "age_days": ("Age (days)", "days"),
+    "oldest_days": ("Oldest (days)", "days"), "median_age_days": ("Median age (days)", "days"),
+    "machine_days": ("Machine days", "weeks"), "load_days": ("Load (machine days)", "weeks"),
+    "capacity_days": ("Capacity (machine days)", "weeks"), "weeks_of_cover": ("Weeks of cover", "weeks"),
+    "weeks_since_reconcile": ("Weeks since count", "weeks"), "lbs_per_day": ("Knit rate (lbs/day)", "lbs_per_day"),
+    "yds_per_lb": ("Yds per lb", "yds_per_lb"),
+    # counts
+    "yarns": ("Yarns", "count"), "rolls": ("Rolls", "count"), "styles": ("Styles", "count"),
+    "orders": ("Orders", "count"), "machines": ("Machines", "count"), "aged_rolls": ("Aged rolls", "count"),
+    "shortage_count": ("Yarns short", "count"), "below_reorder_count": ("Yarns below reorder point", "count"),
+    "nonzero_periods": ("Periods with sales", "count"), "step": ("Weeks ahead", "count"),
+    "suggested_machine": ("Suggested machine", "id"), "files": ("Files", "count"), "rows": ("Rows", "count"),
+    "errors": ("Errors", "count"), "warnings": ("Warnings", "count"), "info": ("Notes", "count"),
+    # flags
+    "horizon_shortage_lbs": ("Short in horizon (lbs)", "lbs"), "short_in_horizon": ("Short in horizon", "bool"),
+    "shortage_now": ("Short now", "bool"), "shortage_projected": ("Short in horizon", "bool"),
+    "below_reorder": ("Below reorder point", "bool"), "expedite": ("Expedite", "bool"), "late": ("Late", "bool"),
+    "late_unknown": ("Lateness unknown", "bool"), "machine_known": ("Machine known", "bool"),
+    "has_bom": ("Has BOM", "bool"), "on_hold": ("On hold", "bool"), "nettable": ("Nettable", "bool"),
+    "match": ("Matches", "bool"), "buckets_match": ("Weeks match", "bool"), "selected": ("Chosen", "bool"),
+    "planning_identity_ok": ("Planning balance adds up", "bool"), "lead_time_defaulted": ("Lead time assumed", "bool"),
+    "median_yds_per_lb": ("Median yds/lb used", "bool"),
+    # provenance
+    "rate_source": ("Rate from", "text"), "usage_source": ("Usage from", "text"),
+    "lead_time_source": ("Lead time from", "text"), "sigma_source": ("σ from", "text"),
+    "cost_source": ("Cost from", "text"), "yds_per_lb_source": ("Yds/lb from", "text"),
+    "interval_source": ("Interval from", "text"), "wc_match": ("Work centre found by", "text"),
+    "inherited_from": ("Taken from snapshot", "text"),
+    # forecasts
+    "mean": ("Forecast", "lbs"), "lo80": ("Low 80 %", "lbs"), "hi80": ("High 80 %", "lbs"), "lo95": ("Low 95 %", "lbs"),
+    "hi95": ("High 95 %", "lbs"), "actual": ("Actual", "lbs"), "naive": ("Naive forecast", "lbs"),
+    "mase": ("MASE", "ratio"), "mase_selected": ("MASE, chosen", "ratio"), "bias": ("Bias", "ratio"),
+    "bias_selected": ("Bias, chosen", "ratio"), "abs_error_selected": ("Abs. error, chosen", "lbs"),
+    "abs_error_naive": ("Abs. error, naive", "lbs"), "abs_actual": ("Abs. actual", "lbs"),
+    "total_qty": ("Total quantity", "lbs"),
+}
+
+# number formats understood by st.column_config.NumberColumn, by unit (values are rounded to match first)
+NUMBER_FORMAT = {"lbs": "localized", "yds": "localized", "usd": "dollar", "usd_per_lb": "dollar", "pct": "%.0f%%",
+                 "share": "%.0f%%", "count": "localized", "id": "%d", "days": "%.0f", "weeks": "%.1f", "ratio": "%.2f",
+                 "lbs_per_day": "%.0f", "yds_per_lb": "%.2f"}
+DECIMALS = {"lbs": 0, "yds": 0, "usd": 0, "usd_per_lb": 2, "pct": 0, "share": 0, "count": 0, "days": 0, "weeks": 1,
+            "ratio": 2, "lbs_per_day": 0, "yds_per_lb": 2}
+DATE_FORMAT = "D MMM YYYY"
+# long text columns get a fixed width so the decision figures after them stay on screen (full text on hover)
+TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "customer": "medium",
+              "sold_to": "medium", "message": "large", "cause": "medium", "effect": "large", "export": "medium"}
+
+_WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
+_LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
+_ISO_WEEK = re.compile(r"^week_(\d{4})_(\d{2})_lbs$")
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")  # machine names: lower case words joined by _
+_PREFIX = {None: "", "demand": "Demand ", "receipts": "Receipts ", "balance": "Balance ", "efab": "eFab ",
+           "our": "Ours "}
+_SUFFIX_UNIT = (("_lbs", " (lbs)", "lbs"), ("_yds", " (yds)", "yds"), ("_usd", " ($)", "usd"), ("_pct", " (%)", "pct"),
+                ("_days", " (days)", "days"), ("_share", " (%)", "share"), ("_count", "", "count"))
+
+
+def short_date(d) -> str:
+    """A date as '1 Sep 2025' (no time, no leading zero)."""
+    d = pd.Timestamp(d)
+    return f"{d.day} {d:%b %Y}"
+
+
+def week_label(d) -> str:
+    """A week bucket by its Monday: 'wk of 1 Sep'."""
+    d = pd.Timestamp(d)
+    return f"wk of {d.day} {d:%b}"
+
+
+def later_label(last_week_start) -> str:
+    """The open-ended bucket after the last dated week: 'after 26 Oct' (the Sunday the last week ends)."""
+    end = pd.Timestamp(last_week_start) + pd.Timedelta(days=6)
+    return f"after {end.day} {end:%b}"
+
+
+def bucket_labels(buckets: pd.DataFrame) -> dict[str, str]:
+    """bucket name -> chart label for a yarn plan's ``buckets`` (bucket, bucket_start); 'later' as 'after <date>'."""
+    dated = buckets.dropna(subset=["bucket_start"])
+    out = {b: week_label(s) for b, s in zip(dated["bucket"], dated["bucket_start"], strict=True)}
+    last = dated["bucket_start"].max() if len(dated) else None
+    for b in buckets["bucket"]:
+        if b not in out:
+            out[b] = later_label(last) if last is not None and b == "later" else str(b)
+    return out
+
+
+def _last_week(columns) -> pd.Timestamp | None:
+    weeks = [pd.Timestamp(m.group(2)) for c in columns if (m := _WEEK_COLUMN.match(str(c)))]
+    return max(weeks) if weeks else None
+
+
+def _first_upper(text: str) -> str:
+    return text if text.startswith("eFab") else text[:1].upper() + text[1:]
+
+
+def column_label(column: str, *, last_week: pd.Timestamp | None = None) -> tuple[str, str]:
+    """(label, unit) of one service column: the vocabulary, else week patterns, else a humanised name."""
+    column = str(column)
+    if column in LABELS and column != "later":
+        return LABELS[column]
+    if m := _WEEK_COLUMN.match(column):
+        d = pd.Timestamp(m.group(2))
+        return _first_upper(f"{_PREFIX[m.group(1)]}wk of {d.day} {d:%b} (lbs)"), "lbs"
+    if m := _LATER_COLUMN.match(column):
+        when = later_label(last_week) if last_week is not None else "later"
+        return _first_upper(f"{_PREFIX[m.group(1)]}{when} (lbs)"), "lbs"
+    if m := _ISO_WEEK.match(column):
+        return f"ISO week {m.group(1)}-{m.group(2)} (lbs)", "lbs"
+    if not _SNAKE.match(column):
+        return column, "text"  # a style or yarn name used as a column: shown as it is
+    for suffix, unit_text, unit in _SUFFIX_UNIT:
+        if column.endswith(suffix):
+            return (column[: -len(suffix)].replace("_", " ").capitalize() + unit_text), unit
+    return column.replace("_", " ").capitalize(), "text"
+
+
+# ------------------------------------------------------------------------------------------ tables
+@dataclass(frozen=True)
+class TableSpec:
+    """How one table reads: decision columns first (``first``), of which ``pinned`` stay on screen while the
+    rest scrolls; ``hide`` are internals kept in the download only; ``sort`` orders the rows."""
+
+    first: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
+    sort: tuple[tuple[str, bool], ...] = ()  # (column, ascending)
+    notes: dict[str, str] = field(default_factory=dict)  # column -> help text shown on the header
+    labels: dict[str, str] = field(default_factory=dict)  # column -> label where this table needs another
+    bars: tuple[str, ...] = ()  # percentage columns drawn as a bar in the cell
+
+
+_YARN_ID = ("yarn_id", "description")
+TABLES: dict[str, TableSpec] = {
+    # yarn inventory
+    "yarn_positions": TableSpec(
+        first=("yarn_id", "description", "supplier", "horizon_shortage_lbs", "first_shortage_week", "shortage_lbs",
+               "weeks_of_cover", "planning_balance_lbs", "on_hand_lbs", "allocated_lbs", "on_order_lbs",
+               "reorder_point_lbs", "below_reorder", "abc", "color", "yarn_type", "note"),
+        pinned=_YARN_ID, hide=("planning_balance_calc_lbs", "planning_diff_lbs", "planning_identity_ok",
+                               "shortage_projected", "short_in_horizon", "shortage_now"),
+        sort=(("horizon_shortage_lbs", False), ("shortage_lbs", False), ("weeks_of_cover", True)),
+        labels={"shortage_lbs": "Short now (lbs)"},
+        notes={"weeks_of_cover": "None = no usage recorded: cover unlimited (∞)",
+               "horizon_shortage_lbs": "Planning view: deepest projected balance below zero in the yarn "
+                                       "requirements plan (same figure as on Yarn requirements)",
+               "shortage_lbs": "eFab view: planning balance below zero today (on hand + allocated + on order)",
+               "first_shortage_week": "Week the yarn requirements plan first goes below zero"}),
+    "inventory_rollup": TableSpec(first=("supplier", "yarn_type", "color", "shortage_count", "shortage_lbs",
+                                         "below_reorder_count", "value_usd", "planning_balance_lbs"),
+                                  pinned=("supplier", "yarn_type", "color")),
+    "pareto": TableSpec(first=("rank", "yarn_id", "description", "abc", "annual_value_usd", "cumulative_share"),
+                        pinned=("rank", "yarn_id")),
+    "inventory_change": TableSpec(first=("yarn_id", "description", "supplier"), pinned=("yarn_id",)),
+    # yarn requirements (for the yarn page)
+    "yarn_shortages": TableSpec(
+        first=("yarn_id", "description", "order_by", "expedite", "suggested_order_lbs", "order_cost_usd",
+               "first_shortage_week", "shortage_lbs", "supplier", "note", "moq_lbs", "lead_time_days", "cost_per_lb"),
+        pinned=("yarn_id",), sort=(("order_by", True),)),
+    "pegging": TableSpec(first=("knit_order", "style"), pinned=("knit_order",)),
+    "kos_without_bom": TableSpec(first=("knit_order", "style", "balance_lbs", "start"), pinned=("knit_order",)),
+    "reconciliation_ko": TableSpec(first=("knit_order", "style", "yarn_id", "cause", "efab_lbs", "our_lbs"),
+                                   pinned=("knit_order",)),
+    # pipeline
+    "pipeline_stages": TableSpec(first=("stage", "label", "lbs", "rolls", "aged_rolls", "aged_lbs")),
+    "aged_rolls": TableSpec(first=("roll", "stage", "style", "age_days", "lbs", "value_usd", "customer"),
+                            pinned=("roll",), sort=(("age_days", False),)),
+    "by_customer": TableSpec(first=("customer", "stage", "lbs", "rolls"), pinned=("customer",),
+                             sort=(("lbs", False),)),
+    "by_processor": TableSpec(first=("processor", "stage", "lbs", "rolls"), pinned=("processor",),
+                              sort=(("lbs", False),)),
+    "sales_order_coverage": TableSpec(
+        first=("sales_order", "sold_to", "finished_style", "quoted_date", "coverage_pct", "uncovered_yds",
+               "balance_yds", "covered_f01_yds", "covered_i01_yds", "covered_g02_yds", "covered_g00_yds",
+               "covered_ko_yds", "note", "on_hold"),
+        pinned=("sales_order",), hide=("greige_pool_styles", "median_yds_per_lb"), bars=("coverage_pct",),
+        sort=(("on_hold", True), ("quoted_date", True))),
+    # capacity (for the capacity page)
+    "capacity_schedule": TableSpec(first=("knit_order", "machine", "style", "start", "finish", "quoted_date", "late",
+                                          "balance_lbs"), pinned=("knit_order",), sort=(("start", True),)),
+    "unassigned_kos": TableSpec(first=("knit_order", "style", "balance_lbs", "suggested_machine",
+                                       "finish_if_placed", "note"), pinned=("knit_order",)),
+    "work_centers": TableSpec(first=("work_center", "utilization", "load_days", "capacity_days", "machines"),
+                              pinned=("work_center",), sort=(("utilization", False),)),
+    # forecasting (for the forecasting page)
+    "forecast_accuracy": TableSpec(first=("series", "selected", "wape_selected", "wape_naive"), pinned=("series",)),
+    # data
+    "findings": TableSpec(first=("severity", "file", "row", "column", "message")),
+    "missing_exports": TableSpec(first=("page", "export", "required", "effect")),
+}
+
+
+# keys of assumption / summary dicts that read badly when merely humanised
+FACT_LABELS = {"z": "z (safety factor)", "z_rule": "z rule", "demand_cv": "Demand variability (CV)",
+               "sigma_method": "σ method", "sigma_rule": "σ rule", "abc_rule": "ABC rule", "abc_counts": "Yarns by ABC class",
+               "as_of": "As of", "value_note": "Value", "open_so_count": "Open sales orders",
+               "so_balance_yds": "Sales-order balance (yds)", "so_uncovered_yds": "Uncovered (yds)",
+               "so_covered_yds": "Covered (yds)", "not_nettable": "Not nettable (unit)",
+               "covered_by_stage_yds": "Covered by stage (yds)", "po_received": "POs received",
+               "po_slipped": "POs slipped"}
+
+
+def _as_text(value) -> str:
+    """One cell or fact as plain text: no JSON, no times at midnight, numbers with separators."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, pd.Timestamp | datetime):
+        return short_date(value) if pd.Timestamp(value) == pd.Timestamp(value).normalize() else \
+            f"{short_date(value)} {pd.Timestamp(value):%H:%M}"
+    if isinstance(value, date):
+        return short_date(value)
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        if math.isinf(value):
+            return "∞"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return "; ".join(_as_text(v) for v in value)
+    return str(value)
+
+
+def facts_table(facts: Mapping, *, key_label: str = "Assumption", value_label: str = "Value") -> pd.DataFrame:
+    """A dict (assumptions, a summary, reconciliation causes) as a small two-column text table, never JSON.
+    Keys are spelled out (``service_level`` → 'Service level'); nested values become 'k: v, …'."""
+    rows = [{key_label: FACT_LABELS.get(str(k)) or column_label(str(k))[0],
+             value_label: _as_text(v)} for k, v in facts.items()]
+    return pd.DataFrame(rows, columns=[key_label, value_label])
+
+
+def _safe_text(series: pd.Series) -> pd.Series:
+    text = series.astype("string")
+    numeric = pd.to_numeric(text, errors="coerce").notna()
+    risky = text.str.startswith(FORMULA_START, na=False) & ~numeric
+    return text.where(~risky, "'" + text) if risky.any() else series
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -23,14 +330,100 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or isinstance(out[column].dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            text = out[column].astype("string")
-            numeric = pd.to_numeric(text, errors="coerce").notna()
-            risky = text.str.startswith(FORMULA_START, na=False) & ~numeric
-            if risky.any():
-                out[column] = text.where(~risky, "'" + text)
+            out[column] = _safe_text(out[column])
     return out
 
 
+def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """The frame as a planner reads it, and its ``column_config``: columns ordered by the table's spec and
+    renamed to labels with units, numbers rounded to their unit, dates without times, ∞ as empty, nested
+    values as text, formula-looking text neutralised (st.dataframe's own CSV export copies cells as shown).
+
+    The input is not changed; the download should use the original frame (machine-friendly names).
+    """
+    spec = TABLES.get(table or "", TableSpec())
+    columns = [c for c in spec.first if c in frame.columns]
+    columns += [c for c in frame.columns if c not in columns and c not in spec.hide]
+    out = frame[columns].copy()
+    sort = [(c, asc) for c, asc in spec.sort if c in out.columns]
+    if sort:
+        out = out.sort_values([c for c, _ in sort], ascending=[a for _, a in sort], na_position="last",
+                              kind="stable")
+    last_week = _last_week(out.columns)
+    config: dict = {}
+    names: dict = {}
+    used: set[str] = set()
+    for column in columns:
+        label, unit = column_label(column, last_week=last_week)
+        label = spec.labels.get(column, label)
+        while label in used:
+            label += " "  # two columns with one label stay apart (and look alike)
+        used.add(label)
+        names[column] = label
+        s = out[column]
+        if s.dtype == object and s.notna().any() and s.dropna().map(lambda v: isinstance(v, date)).all():
+            s = pd.to_datetime(s)  # python dates (a manifest's as-of) are shown like every other date
+        pinned = True if column in spec.pinned else None
+        help_text = spec.notes.get(column)
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[column] = pd.to_datetime(s).dt.normalize().dt.date
+            config[label] = st.column_config.DateColumn(label, format=DATE_FORMAT, pinned=pinned, help=help_text)
+        elif pd.api.types.is_bool_dtype(s):
+            config[label] = st.column_config.CheckboxColumn(label, pinned=pinned, help=help_text)
+        elif pd.api.types.is_numeric_dtype(s) and unit != "text":
+            values = pd.to_numeric(s).astype("float64").replace([np.inf, -np.inf], np.nan)
+            if unit == "share":
+                values = values * 100
+            if unit in DECIMALS:
+                values = values.round(DECIMALS[unit])
+            out[column] = values.astype("Int64") if unit in ("id", "count") and values.notna().all() \
+                and (values == values.round()).all() else values
+            if column in spec.bars:
+                config[label] = st.column_config.ProgressColumn(label, format="%.0f%%", min_value=0, max_value=100,
+                                                                pinned=pinned, help=help_text)
+            else:
+                config[label] = st.column_config.NumberColumn(label, format=NUMBER_FORMAT.get(unit, "localized"),
+                                                              pinned=pinned, help=help_text)
+        else:
+            if s.dtype == object and s.map(lambda v: isinstance(v, Mapping | list | tuple | set)).any():
+                s = s.map(lambda v: _as_text(v) if isinstance(v, Mapping | list | tuple | set) else v)
+            if s.dtype == object or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):
+                s = _safe_text(s).astype("string").fillna("")  # a missing name is blank, not 'None'
+            out[column] = s
+            config[label] = st.column_config.TextColumn(label, pinned=pinned, help=help_text,
+                                                        width=TEXT_WIDTH.get(column))
+    return out.rename(columns=names), config
+
+
+# ------------------------------------------------------------------------------------------ single figures
+def fmt_lbs(value: float) -> str:
+    return f"{value:,.0f} lbs"
+
+
+def fmt_usd(value: float) -> str:
+    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+
+
+def fmt_pct(value: float, *, share: bool = False) -> str:
+    """A percentage: 39.8 → '40 %'; with ``share=True`` the value is a 0–1 fraction."""
+    return f"{value * 100 if share else value:.0f} %"
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def findings_frame(findings) -> pd.DataFrame:
+    """Findings as a table: file, row, column, severity, message; errors first, then warnings, then notes."""
+    frame = pd.DataFrame(
+        [{"file": f.file, "row": f.row, "column": f.column, "severity": f.severity, "message": f.message}
+         for f in findings],
+        columns=["file", "row", "column", "severity", "message"],
+    ).astype({"row": "Int64"})
+    rank = frame["severity"].map(SEVERITY_ORDER).fillna(len(SEVERITY_ORDER))
+    return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ downloads
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
 
@@ -40,3 +433,4 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         neutralise_formulas(frame).to_excel(writer, index=False, sheet_name=sheet[:31])
     return buf.getvalue()
+

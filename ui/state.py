@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
@@ -41,12 +43,39 @@ def load(snapshot_id: str) -> Snapshot:
     return _load(snapshot_id, str(snapshot_dir()))
 
 
+DEMO_LABEL = "Demo data (synthetic)"
+_SHORT_ID = re.compile(r"_([0-9a-f]{6,})$")
+
+
+def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
+    """The one name of a snapshot on every screen: as-of date and short id, '28 Aug 2025 · 5d9988'.
+
+    The id of a saved snapshot is '<as-of>_<digest>'; the short id is the first 6 characters of the digest
+    (the date part is dropped: it is the as-of date already shown). The demo is 'Demo data (synthetic)'.
+    """
+    if snapshot_id == DEMO_ID:
+        return DEMO_LABEL
+    m = _SHORT_ID.search(snapshot_id)
+    short = m.group(1)[:6] if m else re.sub(r"[^0-9A-Za-z-]", "", snapshot_id)[-6:] or "unsaved"
+    if as_of is None:
+        return short
+    return f"{as_of.day} {as_of:%b %Y} · {short}"
+
+
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
-    choices = [(i.snapshot_id, f"{i.as_of:%Y-%m-%d} · {len(i.files)} files") for i in reversed(store().list())]
+    choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(store().list())]
     if DEMO_DIR.is_dir():
-        choices.append((DEMO_ID, "Demo data (synthetic)"))
+        choices.append((DEMO_ID, DEMO_LABEL))
     return choices
+
+
+def comparable_snapshots(current_id: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(id, label) of the snapshots the current one can be compared with: real snapshots only compare with
+    real snapshots, and the demo (one synthetic day) with nothing — never real data against the demo."""
+    if current_id == DEMO_ID:
+        return []
+    return [(i, label) for i, label in choices if i not in (current_id, DEMO_ID)]
 
 
 def active_snapshot_id() -> str | None:
@@ -109,6 +138,6 @@ def sidebar_picker() -> None:
         st.session_state["snapshot_id"] = picked
         snapshot = active_snapshot()
         if snapshot is not None:
-            st.caption(f"As of **{snapshot.as_of:%a %d %b %Y}**")
+            st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
             if snapshot.inherited:
                 st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))

@@ -542,6 +542,39 @@ def analyze(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level: f
     }
 
 
+def with_horizon(positions: pd.DataFrame, plan_shortages: pd.DataFrame) -> pd.DataFrame:
+    """Positions with the yarn requirements plan's view beside eFab's: one row per yarn of either.
+
+    Adds first_shortage_week and horizon_shortage_lbs from ``plan_shortages`` (the ``shortages`` of
+    ``yarn.plan``: yarn_id, first_shortage_week, shortage_lbs, and description/supplier when known) and
+    short_in_horizon; yarns short in the plan but absent from the yarn inventory (BOM yarns never stocked)
+    are appended with on hand 0 and the note 'not in the yarn inventory', so the count of yarns short in the
+    horizon is the plan's count on every page. shortage_lbs stays eFab's shortage now (−planning balance).
+    """
+    missing = {"yarn_id", "first_shortage_week", "shortage_lbs"} - set(plan_shortages.columns)
+    if missing:
+        raise ValueError(f"plan_shortages lacks column(s) {', '.join(sorted(missing))}: pass yarn.plan's shortages")
+    plan = plan_shortages.rename(columns={"shortage_lbs": "horizon_shortage_lbs"})
+    plan = plan.drop_duplicates("yarn_id").set_index("yarn_id")
+    out = positions.drop(columns=[c for c in ("first_shortage_week",) if c in positions.columns])
+    out = out.assign(note="")
+    extra_ids = [y for y in plan.index if y not in set(out["yarn_id"])]
+    if extra_ids:
+        known = [c for c in ("description", "supplier") if c in plan.columns]
+        extra = plan.loc[extra_ids, known].reset_index()
+        extra = extra.assign(on_hand_lbs=0.0, shortage_now=False, shortage_lbs=0.0,
+                             note="not in the yarn inventory")
+        if "below_reorder" in out.columns:
+            extra["below_reorder"] = False
+        out = pd.concat([out, extra.astype({c: out[c].dtype for c in extra.columns if c in out.columns})],
+                        ignore_index=True)
+    ids = out["yarn_id"]
+    out["first_shortage_week"] = ids.map(plan["first_shortage_week"]).astype("datetime64[ns]")
+    out["horizon_shortage_lbs"] = ids.map(plan["horizon_shortage_lbs"]).astype("float64").fillna(0.0)
+    out["short_in_horizon"] = ids.isin(plan.index)
+    return out
+
+
 def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> dict:
     """The ``inventory`` section of ``python -m bk report`` with default parameters: yarn_count,
     shortage_count, shortage_lbs (Σ |planning balance| of the shortages), planning_balance_lbs,

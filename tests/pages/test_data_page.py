@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bk.ingest.snapshot import SnapshotStore
+from tests.conftest import DEMO
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
 
 MACHINES = b"\xef\xbb\xbfWC,MACH\n9.38.20.F,161\n1.19.22.V,041\n"
 
@@ -68,3 +72,46 @@ def test_upload_token_is_required_when_configured(isolated_store, monkeypatch):
     next(b for b in at.button if b.label == "Save snapshot").click().run()
     no_exceptions(at)
     assert len(SnapshotStore(isolated_store).list()) == 1
+
+
+def test_before_saving_the_page_lists_what_the_snapshot_lacks(isolated_store):
+    at = page("data.py").run()
+    at.file_uploader[0].set_value(("Machine Report fin1.csv", MACHINES, "text/csv")).run()
+    no_exceptions(at)
+    assert any("Yarn requirements, Yarn inventory, Fabric pipeline, Knitting capacity, Sales forecast will not open"
+               in w.value for w in at.warning), [w.value for w in at.warning]
+    missing = table_with(at, "Page", "Export", "Page cannot open", "What the page loses")
+    capacity = missing[missing["Page"] == "Knitting capacity"]
+    assert list(capacity["Export"]) == ["Knit orders", "Greige fabric list (QuadS)", "Knitting rates (Production Lbs)"]
+    assert list(capacity["Page cannot open"]) == [True, False, False]
+    assert "Machines" not in set(missing["Export"])  # uploaded
+    assert_readable(at)
+
+
+def test_master_data_of_an_earlier_snapshot_is_not_listed_as_missing(isolated_store):
+    SnapshotStore(isolated_store).save([("Machine Report fin1.csv", MACHINES)], as_of=date(2025, 8, 21))
+    at = page("data.py").run()
+    knit_orders = DEMO / "eFab_Knit_Orders.csv"
+    at.file_uploader[0].set_value((knit_orders.name, knit_orders.read_bytes(), "text/csv")).run()
+    no_exceptions(at)
+    at.date_input[0].set_value(date(2025, 8, 28)).run()
+    missing = table_with(at, "Page", "Export")
+    assert "Machines" not in set(missing["Export"]) and "Knit orders" not in set(missing["Export"])
+    assert "Knitting capacity" not in set(missing.loc[missing["Page cannot open"], "Page"])
+    assert any(c.value.startswith("Master data not uploaded, taken from 21 Aug 2025 · ") and c.value.endswith(": Machines")
+               for c in at.caption), [c.value for c in at.caption]
+
+
+def test_saved_snapshots_have_one_name(isolated_store):
+    info = SnapshotStore(isolated_store).save([("Machine Report fin1.csv", MACHINES)], as_of=date(2025, 8, 28))
+    label = "28 Aug 2025 · " + info.snapshot_id.split("_")[1][:6]
+    at = page("data.py").run()
+    no_exceptions(at)
+    saved = table_with(at, "Snapshot", "As of", "Files")
+    assert list(saved["Snapshot"]) == [label]
+    assert str(saved["As of"].iloc[0])[:10] == "2025-08-28" and "Saved" in saved.columns
+    assert at.dataframe[0].proto.columns and "D MMM YYYY" in at.dataframe[0].proto.columns  # a DateColumn
+    assert at.selectbox(key="make_active").format_func(info.snapshot_id) == label
+    assert_readable(at)
+    at.button[0].click().run()
+    assert any(label in s.value and "is now active" in s.value for s in at.success)

@@ -7,6 +7,7 @@ from datetime import date
 from bk.ingest.snapshot import SnapshotStore
 from tests.conftest import DEMO
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with, unreadable
 
 
 def test_inventory_page_on_the_demo():
@@ -14,8 +15,17 @@ def test_inventory_page_on_the_demo():
     no_exceptions(at)
     assert at.title[0].value == "Yarn inventory"
     labels = [m.label for m in at.metric]
-    assert {"Yarns", "Short now", "Below reorder point"} <= set(labels)
-    assert any("Save another snapshot" in i.value for i in at.info)
+    assert labels == ["Short in the horizon", "Short now", "Below reorder point", "Stock value"]
+    assert_readable(at)
+    positions = table_with(at, "Yarn", "Description", "Short in horizon (lbs)", "Short now (lbs)")
+    assert list(positions.columns)[:3] == ["Yarn", "Description", "Supplier"]
+    assert any("nothing to compare" in i.value for i in at.info)  # the demo is never compared with real data
+    # the filter lists as many yarns as the headline counts
+    short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
+    at.segmented_control[0].set_value("Short in horizon").run()
+    no_exceptions(at)
+    assert len(table_with(at, "Yarn", "Short in horizon (lbs)")) == short
+    assert (table_with(at, "Yarn", "Short in horizon (lbs)")["Short in horizon (lbs)"] > 0).all()
 
 
 def test_inventory_diff_between_two_saved_snapshots(isolated_store):
@@ -32,6 +42,11 @@ def test_inventory_diff_between_two_saved_snapshots(isolated_store):
     diff_headers = [m.value for m in at.markdown if m.value.startswith("**")]
     assert any(h.startswith("**Gone** (1)") for h in diff_headers), diff_headers
     assert any(h.startswith("**Added** (0)") for h in diff_headers), diff_headers
+    compare = at.selectbox(key="diff_with")
+    assert compare.options == ["21 Aug 2025 · " + store.list()[0].snapshot_id.split("_")[1][:6]]  # no demo
+    assert_readable(at)
+    gone = [df.value for df in at.dataframe if "Yarn" in df.value.columns][-1]  # the last diff table
+    assert list(gone["Yarn"]) == [10002]
 
 
 def test_pipeline_page_on_the_demo():
@@ -39,6 +54,44 @@ def test_pipeline_page_on_the_demo():
     no_exceptions(at)
     assert at.title[0].value == "Fabric pipeline"
     assert [m.label for m in at.metric][:4] == ["G00", "G02", "I01", "F01"]
+    assert all(m.value.endswith(" lbs") and "." not in m.value for m in at.metric[:4])
     assert any("Open sales orders" == m.label for m in at.metric)
+    assert_readable(at)
+    rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
+    assert (rolls["Age (days)"] > 90).all() and rolls["Age (days)"].is_monotonic_decreasing
+    header = next(m.value for m in at.markdown if m.value.startswith("**Rolls older than 90 days"))
+    assert f"{len(rolls):,} rolls" in header
+    coverage = table_with(at, "Sales order", "Coverage (%)")
+    assert list(coverage.columns)[:5] == ["Sales order", "Sold to", "Finished style", "Quoted date", "Coverage (%)"]
+    assert not coverage["On hold"].astype(bool).iloc[0]  # on-hold orders listed last
     at.number_input[0].set_value(30).run()
     no_exceptions(at)
+    rolls30 = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
+    assert len(rolls30) > len(rolls) and (rolls30["Age (days)"] > 30).all()
+
+
+def test_inventory_page_on_the_real_snapshot_agrees_with_the_yarn_plan(real_dir, isolated_store):
+    SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
+    at = page("inventory.py").run()
+    no_exceptions(at)
+    assert_readable(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Short in the horizon"] == "40"  # Yarn requirements: 40 yarns short
+    assert metrics["Short now"] == "30"
+    positions = table_with(at, "Yarn", "Short in horizon (lbs)", "Short now (lbs)")
+    y19003 = positions[positions["Yarn"] == 19003].iloc[0]
+    # the same yarn, both views named: plan 42,857.92 lbs (as on Yarn requirements), eFab now 43,994.61 lbs
+    assert (y19003["Short in horizon (lbs)"], y19003["Short now (lbs)"]) == (42858.0, 43995.0)
+    assert str(y19003["First short week"])[:10] == "2025-09-08"
+    at.segmented_control[0].set_value("Short in horizon").run()
+    shown = table_with(at, "Yarn", "Short in horizon (lbs)")
+    assert len(shown) == 40 and 14882 in set(shown["Yarn"])  # a BOM yarn missing from the inventory counts too
+
+
+def test_pipeline_page_on_the_real_snapshot_is_readable(real_dir, isolated_store):
+    SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
+    at = page("pipeline.py").run()
+    no_exceptions(at)
+    assert [p for df in at.dataframe for p in unreadable(df.value)] == []
+    rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
+    assert len(rolls) == 4788  # rolls older than 90 days, one row each (was 4 stage totals)

@@ -1,0 +1,156 @@
+"""The display vocabulary (ui/format.py), show_table (ui/table.py) and the one snapshot name (ui/state.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.format import LABELS, bucket_labels, column_label, display_frame, facts_table, fmt_lbs, fmt_usd
+from ui.state import DEMO_ID, DEMO_LABEL, comparable_snapshots, snapshot_label
+from ui.table import search_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+
+
+def test_every_vocabulary_label_is_human():
+    assert [c for c, (label, _) in LABELS.items() if SNAKE.match(label) or "_" in label] == []
+
+
+@pytest.mark.parametrize("column, expected", [
+    ("shortage_lbs", ("Shortage (lbs)", "lbs")),
+    ("order_cost_usd", ("Order cost ($)", "usd")),
+    ("lead_time_days", ("Lead time (days)", "days")),
+    ("moq_lbs", ("Minimum order (lbs)", "lbs")),
+    ("demand_week_of_2025-09-01", ("Demand wk of 1 Sep (lbs)", "lbs")),
+    ("week_of_2025-08-25", ("Wk of 25 Aug (lbs)", "lbs")),
+    ("efab_week_of_2025-10-20", ("eFab wk of 20 Oct (lbs)", "lbs")),
+    ("week_2025_36_lbs", ("ISO week 2025-36 (lbs)", "lbs")),
+    ("something_new_yds", ("Something new (yds)", "yds")),
+    ("brand_new_flag", ("Brand new flag", "text")),
+    ("C1B4014-1", ("C1B4014-1", "text")),  # a style used as a column stays as it is
+])
+def test_column_labels(column, expected):
+    assert column_label(column) == expected
+
+
+def test_later_bucket_is_named_by_the_day_after_the_last_week():
+    assert column_label("balance_later", last_week=pd.Timestamp("2025-10-20")) == ("Balance after 26 Oct (lbs)", "lbs")
+    buckets = pd.DataFrame({"bucket": ["week_of_2025-08-25", "week_of_2025-09-01", "later"],
+                            "bucket_start": pd.to_datetime(["2025-08-25", "2025-09-01", None])})
+    assert bucket_labels(buckets) == {"week_of_2025-08-25": "wk of 25 Aug", "week_of_2025-09-01": "wk of 1 Sep",
+                                      "later": "after 7 Sep"}
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "note": ["ok", "=HYPERLINK(\"http://x\")", "-1", "@SUM(A1)"],
+        "yarn_id": [19003, 10002, 14882, 18868],
+        "shortage_lbs": [42857.92484, 0.4694, np.nan, 1234.5],
+        "weeks_of_cover": [1.234, np.inf, 0.0, 52.08],
+        "first_shortage_week": pd.to_datetime(["2025-09-08", None, "2025-08-25", "2024-03-15"]),
+        "cumulative_share": [0.1, 0.5, 0.8652, 1.0],
+        "abc_counts": [{"A": 1, "B": 2}, {}, {"C": 3}, {}],
+    })
+
+
+def test_display_frame_orders_labels_rounds_and_neutralises():
+    frame = _frame()
+    before = frame.copy()
+    shown, config = display_frame(frame, "yarn_positions")
+    pd.testing.assert_frame_equal(frame, before)  # input unchanged
+    # decision columns first, in the table's order; the rest after, in their own order
+    assert list(shown.columns) == ["Yarn", "First short week", "Short now (lbs)", "Weeks of cover", "Note",
+                                   "Cumulative share (%)", "Abc counts"]
+    # sorted by shortage now, largest first (no horizon column in this frame), empty last
+    assert list(shown["Yarn"]) == [19003, 18868, 10002, 14882]
+    assert list(shown["Short now (lbs)"].iloc[:3]) == [42858.0, 1234.0, 0.0]  # lbs: no decimals
+    assert list(shown["Weeks of cover"].iloc[[0, 1, 3]]) == [1.2, 52.1, 0.0]
+    assert pd.isna(shown["Weeks of cover"].iloc[2])  # ∞ (no usage) shown empty, explained in the header help
+    assert list(shown["Cumulative share (%)"]) == [10.0, 100.0, 50.0, 87.0]
+    assert list(shown["Note"]) == ["ok", "'@SUM(A1)", "'=HYPERLINK(\"http://x\")", "-1"]
+    assert list(shown["Abc counts"]) == ["A: 1, B: 2", "", "", "C: 3"]
+    assert "00:00:00" not in shown.to_string()
+    assert config["Yarn"]["pinned"] is True and config["Note"].get("pinned") is None
+    assert config["First short week"]["type_config"]["format"] == "D MMM YYYY"
+    assert config["Short now (lbs)"]["type_config"]["format"] == "localized"
+
+
+def test_facts_table_is_text_never_json():
+    facts = facts_table({"service_level": 0.95, "z": 1.6449, "as_of": date(2025, 8, 28), "horizon_weeks": 9.0,
+                         "abc_counts": {"A": 41, "B": 35, "C": 1123}, "notes": ["one", "two"],
+                         "on_hand_value_usd": 4347275.2939, "identity_ok": True})
+    assert facts.to_dict("records") == [
+        {"Assumption": "Service level", "Value": "0.95"},
+        {"Assumption": "z (safety factor)", "Value": "1.64"},
+        {"Assumption": "As of", "Value": "28 Aug 2025"},
+        {"Assumption": "Horizon weeks", "Value": "9"},
+        {"Assumption": "Yarns by ABC class", "Value": "A: 41, B: 35, C: 1,123"},
+        {"Assumption": "Notes", "Value": "one; two"},
+        {"Assumption": "On hand value ($)", "Value": "4,347,275"},
+        {"Assumption": "Identity ok", "Value": "yes"},
+    ]
+
+
+def test_single_figures():
+    assert fmt_lbs(42857.92484) == "42,858 lbs"
+    assert fmt_usd(633557.79) == "$633,558" and fmt_usd(-12.4) == "-$12"
+
+
+def test_search_keeps_rows_with_every_word():
+    frame = pd.DataFrame({"yarn_id": [18868, 19003, 12345], "description": ["1/150 Kevlar Black", "Nylon", "Kevlar"],
+                          "supplier": ["DUPONT", "UNIFI", "UNIFI"]})
+    assert list(search_rows(frame, "kevlar")["yarn_id"]) == [18868, 12345]
+    assert list(search_rows(frame, "kevlar unifi")["yarn_id"]) == [12345]
+    assert list(search_rows(frame, "1900")["yarn_id"]) == [19003]
+    assert len(search_rows(frame, "  ")) == 3
+
+
+def test_snapshot_label_is_as_of_date_and_short_id():
+    assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28)) == "28 Aug 2025 · 5d9988"
+    assert snapshot_label("2025-08-28_5d9988ef49") == "5d9988"
+    assert snapshot_label(DEMO_ID, date(2025, 8, 28)) == DEMO_LABEL
+
+
+def test_compare_lists_real_snapshots_only_and_nothing_for_the_demo():
+    choices = [("2025-08-28_aaaaaa1111", "28 Aug 2025 · aaaaaa"), ("2025-08-21_bbbbbb2222", "21 Aug 2025 · bbbbbb"),
+               (DEMO_ID, DEMO_LABEL)]
+    assert comparable_snapshots("2025-08-28_aaaaaa1111", choices) == [("2025-08-21_bbbbbb2222",
+                                                                      "21 Aug 2025 · bbbbbb")]
+    assert comparable_snapshots(DEMO_ID, choices) == []
+
+
+def _grid_script():
+    import pandas as pd
+
+    from ui.table import show_table
+
+    show_table(pd.DataFrame({"note": ["=cmd|' /C calc'!A0", "+1+1", "plain", "-3.5"], "shortage_lbs": [1.0, 2, 3, 4]}),
+               key="grid")
+
+
+def test_show_table_neutralises_formulas_before_the_grid():
+    """st.dataframe's own 'Download as CSV' exports the cells as shown: they must already be harmless."""
+    at = AppTest.from_function(_grid_script, default_timeout=30).run()
+    assert not at.exception
+    grid = at.dataframe[0].value
+    assert list(grid.columns) == ["Note", "Shortage (lbs)"]
+    assert list(grid["Note"]) == ["'=cmd|' /C calc'!A0", "'+1+1", "plain", "-3.5"]
+
+
+def test_findings_list_errors_first_then_warnings_then_notes():
+    from types import SimpleNamespace as F
+
+    from ui.format import findings_frame
+
+    findings = [F(file="a.csv", row=3, column="x", severity="info", message="n1"),
+                F(file="a.csv", row=None, column="y", severity="warning", message="w1"),
+                F(file="b.csv", row=7, column="z", severity="error", message="e1"),
+                F(file="b.csv", row=8, column="z", severity="info", message="n2")]
+    assert list(findings_frame(findings)["message"]) == ["e1", "w1", "n1", "n2"]

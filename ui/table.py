@@ -1,0 +1,56 @@
+"""show_table: the one way a page shows a table (labels, formats, order, pins, search, safe downloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from ui.format import display_frame, facts_table
+from ui.widgets import downloads
+
+SEARCH_FROM_ROWS = 25  # tables longer than this get a search box
+ROW_HEIGHT_PX = 35
+
+
+def search_rows(frame: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Rows where any text or id cell contains every word of ``query`` (case-insensitive)."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return frame
+    text = frame.astype("string").fillna("").agg(" ".join, axis=1).str.lower()
+    hit = pd.Series(True, index=frame.index)
+    for word in words:
+        hit &= text.str.contains(word, regex=False)
+    return frame[hit]
+
+
+def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, download: str | None = None,
+               search: bool | None = None, max_height_px: int = 420, caption: str | None = None) -> pd.DataFrame:
+    """Show ``frame`` as the planner reads it (see ``ui.format.display_frame`` and ``TABLES[table]``).
+
+    ``key`` names the widgets; ``download`` adds CSV/XLSX buttons of the rows shown, with snake_case names;
+    ``search`` (default: long tables) adds a box that keeps the rows containing every typed word.
+    Returns the rows shown, in service columns.
+    """
+    rows = frame
+    if search if search is not None else len(frame) > SEARCH_FROM_ROWS:
+        query = st.text_input("Search", key=f"{key}-search", placeholder="any id, name, supplier, colour…",
+                              label_visibility="collapsed")
+        rows = search_rows(frame, query)
+        st.caption(f"{len(rows):,} of {len(frame):,} rows" + (f" — {caption}" if caption else ""))
+    elif caption:
+        st.caption(caption)
+    shown, config = display_frame(rows, table)
+    height = min(max_height_px, ROW_HEIGHT_PX * (len(shown) + 1) + 3)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, height=height)
+    if download:
+        downloads(rows, download, key=key)
+    return rows
+
+
+def show_facts(facts: Mapping, *, key: str, key_label: str = "Assumption", value_label: str = "Value") -> None:
+    """A dict (assumptions, causes) as a small table, never JSON."""
+    st.dataframe(facts_table(facts, key_label=key_label, value_label=value_label), hide_index=True,
+                 width="stretch", key=key)
