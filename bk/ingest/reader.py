@@ -385,6 +385,17 @@ def _typed_frame(
         if (kind.name, column.name) == ("sales_orders", "unit_price_usd"):
             out["price_uom"] = unit_suffix(raw.iloc[:, position]).astype("category")
 
+    # optional columns absent from this export: added empty (typed) so that services never meet a KeyError
+    absent = [c for c in kind.columns if not c.required and c.name not in out]
+    for column in absent:
+        out[column.name] = _empty_column(column, raw.index)
+    if kind.name == "sales_orders" and "price_uom" not in out:
+        out["price_uom"] = pd.Series(pd.NA, index=raw.index, dtype="string").astype("category")
+    shown = [c.headers[0] for c in absent if not c.headers[0].endswith("(group)")]
+    if shown:
+        findings.add("info", "optional columns not in this export, left empty: " + ", ".join(shown)
+                     + "; what depends on them is shown as unknown")
+
     dates_in_content: list[date] = []
     for pattern, mode in kind.pattern_columns:
         regex = re.compile(pattern)
@@ -501,6 +512,20 @@ def _check_p01_totals(raw: pd.DataFrame, groups: list[dict], findings: _Findings
                 checked += 1
     if checked > CELL_FINDINGS_PER_COLUMN:
         findings.add("warning", f"{checked - CELL_FINDINGS_PER_COLUMN} more group totals differ from their rolls")
+
+
+def _empty_column(column: Column, index: pd.Index) -> pd.Series:
+    """An all-blank column of ``column``'s cleaned type (0.0 for numbers the ERP prints blank as zero)."""
+    if column.type == "number":
+        return pd.Series(0.0 if column.blank_zero else np.nan, index=index, dtype="float64")
+    if column.type == "int":
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    if column.type == "date":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if column.type == "html_flag":
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    text = pd.Series(pd.NA, index=index, dtype="string")
+    return text.astype("category") if column.type == "category" else text
 
 
 def _blank_cells(raw: pd.DataFrame) -> np.ndarray:

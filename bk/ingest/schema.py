@@ -111,7 +111,7 @@ KINDS: dict[str, Kind] = {
             (
                 C("style", "Style #", "Style#", t="style"),
                 C("knit_order", "Order #", t="code"),
-                C("start_date", "Start Date", t="date"),
+                C("start_date", "Start Date", t="date", req=False),  # absent: knitting starts at the as-of date
                 C("quoted_date", "Quoted Date", t="date", req=False),
                 C("qty_ordered_lbs", "Qty Ordered (lbs)", t=N, zero=True),
                 C("g00_lbs", "G00 (lbs)", t=N, zero=True),
