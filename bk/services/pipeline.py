@@ -166,8 +166,9 @@ def pipeline(frames: Mapping[str, pd.DataFrame], *, as_of: date, aging_days: int
         raise ValueError(f"aging_days is {aging_days!r}; expected a number of days ≥ 0, e.g. 90")
     present = [k for k in STAGES if k in frames]
     if not present:
-        raise MissingDataError("the fabric pipeline needs at least one stage export (eFab_Inventory_G00, G02, I01 "
-                               "or F01); upload them on the Data page")
+        raise MissingDataError("the fabric pipeline needs at least one stage export (eFab_Inventory_G00, G02, I01, "
+                               "F01 or P01: stage_g00, stage_g02, stage_i01, stage_f01 or stage_p01); upload them on "
+                               "the Data page")
     greige_keys = {kind: _loose(frames[kind][STAGES[kind][3]]) for kind in ("stage_g00", "stage_g02")
                    if kind in frames and STAGES[kind][3] in frames[kind]}
     cost = greige_cost_per_lb(frames, styles={k for keys in greige_keys.values() for k in keys if k}).to_dict()
