@@ -67,9 +67,13 @@ def _snapshot(paths: Sequence[str], as_of: date | None):
 
 def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path) -> int:
     """Write the yarn demand table (per knit order × yarn, or per yarn) as CSV."""
+    return yarn_demand_of(_snapshot(paths, as_of), by=by, out=out)
+
+
+def yarn_demand_of(snapshot, *, by: str, out: Path) -> int:
+    """``yarn-demand`` on a loaded snapshot."""
     from bk.services import needs, yarn
 
-    snapshot = _snapshot(paths, as_of)
     needs.require("yarn.plan", snapshot.exports)
     for note in needs.notes("yarn.plan", snapshot.exports):
         print(f"note: {note}", file=sys.stderr)
@@ -89,11 +93,15 @@ def report(paths: Sequence[str], *, as_of: date | None, out: Path) -> int:
     A section whose required export is missing holds {"error": what is missing} (one stderr line says so); the
     other sections are still computed. ``notes`` lists what the sections cannot show for missing optional
     exports. Exit 1 only when no section could be computed."""
+    return report_of(_snapshot(paths, as_of), out=out)
+
+
+def report_of(snapshot, *, out: Path) -> int:
+    """``report`` on a loaded snapshot."""
     import importlib
 
     from bk.services import needs
 
-    snapshot = _snapshot(paths, as_of)
     result: dict = {"as_of": snapshot.as_of.isoformat(), "files": len(snapshot.exports)}
     modules = {"inventory": "bk.services.inventory", "pipeline": "bk.services.pipeline",
                "capacity": "bk.services.capacity", "forecast": "bk.services.forecasting"}

@@ -7,6 +7,8 @@ import io
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bk.ingest import read_export
@@ -135,3 +137,46 @@ def test_older_yarn_demand_layout_as_xlsx():
     e = read_export(xlsx_bytes(rows), name="Yarn_Demand (old).xlsx")
     assert e.kind == "yarn_demand" and e.rows == 1
     assert e.frame["monday_inventory_lbs"].tolist() == [1200.5]
+
+
+# ----------------------------------------------------------------------------------------- property
+
+_roll = st.tuples(st.integers(1, 999), st.integers(1, 999))  # (tenths of yds, tenths of lbs)
+_order = st.lists(_roll, min_size=1, max_size=3)
+_so = st.lists(_order, min_size=1, max_size=3)
+_style = st.lists(_so, min_size=1, max_size=3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(_style, min_size=1, max_size=3), st.booleans())
+def test_any_grouped_p01_reads_back_its_rolls_and_groups(styles, mistake):
+    """Random Style > SO > Order > rolls trees: every roll read once with its three groups; stated totals
+    written from the rolls give no finding, and one wrong stated lbs gives exactly one."""
+    rows, expected = [P01_HEADER], []
+
+    def stated(rolls):
+        return (f"({len(rolls)} rolls, {sum(y for y, _ in rolls) / 10:,.1f} yds, "
+                f"{sum(lb for _, lb in rolls) / 10:,.1f} lbs, {len(rolls)} good, 0 bad)")
+
+    n = 0
+    for s, sos in enumerate(styles):
+        style_rolls = [r for so in sos for order in so for r in order]
+        rows.append(group(f"Style #: ST{s}/0 {stated(style_rolls)}"))
+        for o, so in enumerate(sos):
+            rows.append(group(f"SO #: S{s}{o} {stated([r for order in so for r in order])}"))
+            for d, order in enumerate(so):
+                rows.append(group(f"Order #: D{s}{o}{d} {stated(order)}"))
+                for yds, lbs in order:
+                    n += 1
+                    rows.append(["C", f"{n:09d}", str(n), "1", f"{yds / 10}", f"{lbs / 10}", "1", "0", "8/20/2025"])
+                    expected.append((f"ST{s}/0", f"S{s}{o}", f"D{s}{o}{d}", f"{n:09d}", yds / 10))
+    if mistake:  # the first style states 1,000 lbs more than its rolls hold
+        head = rows[1][0]
+        lbs = head.split(" lbs")[0].rsplit(", ", 1)[1]
+        rows[1][0] = head.replace(f", {lbs} lbs", f", {float(lbs.replace(',', '')) + 1000:,.1f} lbs")
+    e = read_export(csv_bytes(rows), name="p01.csv")
+    f = e.frame
+    got = list(zip(f["finished_style"], f["sales_order"], f["dye_order"], f["roll"], f["qty_yds"], strict=True))
+    assert e.kind == "stage_p01" and e.rows == n and got == expected
+    off = [x for x in e.findings if "states" in x.message]
+    assert [x.row for x in off] == ([2] if mistake else [])
