@@ -22,7 +22,8 @@ def _script_running_an_operation():
     from ui import errors, services
 
     with errors.page_guard("Yarn inventory"):
-        services.run("inventory.analyze", SimpleNamespace(snapshot_id="demo", digest="d"), service_level=0.95)
+        services.run("inventory.analyze", SimpleNamespace(snapshot_id="demo", digest="d", exports={"yarn_inventory": 1}),
+                     service_level=0.95)
 
 
 def test_an_unexpected_error_in_an_operation_names_the_page_and_the_operation(monkeypatch, caplog):
@@ -83,3 +84,20 @@ def test_st_stop_passes_through_the_guard():
     at = AppTest.from_function(_script_with_stop, default_timeout=TIMEOUT_S).run()
     no_exceptions(at)
     assert not at.error and [m.value for m in at.markdown] == ["before"]
+
+
+def test_inventory_page_works_from_the_yarn_inventory_alone(isolated_store):
+    from bk.ingest.snapshot import SnapshotStore
+    from tests.conftest import DEMO
+    from tests.pages.conftest import page
+
+    SnapshotStore(isolated_store).save([("yarn_inventory.csv", (DEMO / "yarn_inventory.csv").read_bytes())])
+    at = page("inventory.py").run()
+    no_exceptions(at)
+    assert not at.error
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Short in the horizon"] == "—" and int(labels["Yarns"]) > 0
+    infos = " ".join(i.value for i in at.info)
+    assert "Projected shortages are not shown" in infos and "(bom)" in infos
+    captions = " ".join(c.value for c in at.caption)
+    assert "Not shown — no Bill of materials (bom)" in captions and "(knit_orders)" in captions
