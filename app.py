@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import metrics, services, state
+from ui import errors, metrics, services, state
 
 st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout="wide")
 
@@ -19,6 +19,6 @@ PAGES = [
 
 navigation = st.navigation(PAGES)
 metrics.start_exporter()
-with services.page_timer(navigation.title):
+with services.page_timer(navigation.title), errors.page_guard(navigation.title):
     state.sidebar_picker()
     navigation.run()

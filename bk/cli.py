@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -66,9 +67,16 @@ def _snapshot(paths: Sequence[str], as_of: date | None):
 
 def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path) -> int:
     """Write the yarn demand table (per knit order × yarn, or per yarn) as CSV."""
-    from bk.services import yarn
+    return yarn_demand_of(_snapshot(paths, as_of), by=by, out=out)
 
-    snapshot = _snapshot(paths, as_of)
+
+def yarn_demand_of(snapshot, *, by: str, out: Path) -> int:
+    """``yarn-demand`` on a loaded snapshot."""
+    from bk.services import needs, yarn
+
+    needs.require("yarn.plan", snapshot.exports)
+    for note in needs.notes("yarn.plan", snapshot.exports):
+        print(f"note: {note}", file=sys.stderr)
     result = yarn.plan(snapshot.frames, as_of=snapshot.as_of)
     table = yarn.by_ko_table(result) if by == "ko" else yarn.by_yarn_table(result)
     table.to_csv(out, index=False)
@@ -80,13 +88,25 @@ REPORT_SECTIONS = ("inventory", "pipeline", "capacity", "forecast")
 
 
 def report(paths: Sequence[str], *, as_of: date | None, out: Path) -> int:
-    """One JSON object with each service's headline figures for the snapshot."""
+    """One JSON object with each service's headline figures for the snapshot.
+
+    A section whose required export is missing holds {"error": what is missing} (one stderr line says so); the
+    other sections are still computed. ``notes`` lists what the sections cannot show for missing optional
+    exports. Exit 1 only when no section could be computed."""
+    return report_of(_snapshot(paths, as_of), out=out)
+
+
+def report_of(snapshot, *, out: Path) -> int:
+    """``report`` on a loaded snapshot."""
     import importlib
 
-    snapshot = _snapshot(paths, as_of)
+    from bk.services import needs
+
     result: dict = {"as_of": snapshot.as_of.isoformat(), "files": len(snapshot.exports)}
     modules = {"inventory": "bk.services.inventory", "pipeline": "bk.services.pipeline",
                "capacity": "bk.services.capacity", "forecast": "bk.services.forecasting"}
+    notes: list[str] = []
+    computed = 0
     for section in REPORT_SECTIONS:
         try:
             module = importlib.import_module(modules[section])
@@ -94,13 +114,25 @@ def report(paths: Sequence[str], *, as_of: date | None, out: Path) -> int:
             if exc.name != modules[section]:
                 raise
             continue
+        operation = f"{section}.report"
         try:
+            needs.require(operation, snapshot.exports)
             result[section] = module.report_keys(snapshot.frames, as_of=snapshot.as_of)
+            computed += 1
         except BkError as exc:
             result[section] = {"error": str(exc)}
+            print(f"{section}: not computed: {exc}", file=sys.stderr)
+            continue
+        except Exception as exc:  # a bug must not hide the other sections or show a traceback
+            result[section] = {"error": f"unexpected {type(exc).__name__}: {exc}"}
+            print(f"{section}: failed unexpectedly ({type(exc).__name__}: {exc}); please report this with the "
+                  "files", file=sys.stderr)
+            continue
+        notes += [n for n in needs.notes(operation, snapshot.exports) if n not in notes]
+    result["notes"] = notes
     out.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {out}")
-    return 0
+    return 0 if computed else 1
 
 
 def _bench(argv: list[str]) -> int:
@@ -164,5 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
     except BkError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # never a traceback for a planner: one line naming the command and the failure
+        if os.environ.get("BK_DEBUG"):
+            raise
+        print(f"error: {args.command} failed unexpectedly ({type(exc).__name__}: {exc}); please report this with "
+              "the files (set BK_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
     return 2

@@ -1,13 +1,18 @@
-"""Shared test fixtures: where the real exports live (skip when absent) and the repository root."""
+"""Shared test fixtures: where the real exports live (skip when absent) and the repository root.
+
+The real exports are read from ``../shared`` beside the repository, or from ``BK_SHARED_DIR`` when set (CI
+points it at an empty folder to prove that the suite passes on a fresh clone without them)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_SNAPSHOT = ROOT.parent / "shared" / "snapshots" / "2025-08-28"
+SHARED = Path(os.environ.get("BK_SHARED_DIR") or ROOT.parent / "shared")
+REAL_SNAPSHOT = SHARED / "snapshots" / "2025-08-28"
 DEMO = ROOT / "data" / "demo"
 
 

@@ -57,7 +57,7 @@ def test_report_has_the_issue_keys(tmp_path, real_dir):
     assert set(report["inventory"]) == {"yarn_count", "shortage_count", "shortage_lbs", "planning_balance_lbs",
                                         "on_hand_value_usd", "below_reorder_count"}
     assert set(report["pipeline"]) == {"stage_lbs", "open_so_count", "so_balance_yds", "so_uncovered_yds"}
-    assert set(report["pipeline"]["stage_lbs"]) == {"g00", "g02", "i01", "f01"}
+    assert set(report["pipeline"]["stage_lbs"]) == {"g00", "g02", "i01", "f01", "p01"}
     assert set(report["capacity"]) == {"machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos",
                                        "max_wc_utilization"}
     assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "best_model_counts"}

@@ -10,7 +10,7 @@ import streamlit as st
 
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.manager import ServiceManager
-from ui import state
+from ui import errors, state
 
 TTL_S = {"default": 3600, "forecast": 6 * 3600}
 MAX_ENTRIES = {"default": 32, "forecast": 8}
@@ -69,5 +69,17 @@ def warm(snapshot: Snapshot) -> None:
 
 def run(operation: str, snapshot: Snapshot, **params):
     """Run a service operation for the snapshot with JSON-able params; cached per (operation, digest, params)."""
+    from bk.services import needs
+
+    if operation in needs.NEEDS:  # name every missing export at once, before any work
+        needs.require(operation, snapshot.exports)
     cached = _cached_forecast if operation.startswith("forecast.") else _cached
-    return cached(operation, snapshot.snapshot_id, snapshot.digest, _params_key(params))
+    with errors.operation(operation):  # an unexpected failure is then reported with the operation's name
+        return cached(operation, snapshot.snapshot_id, snapshot.digest, _params_key(params))
+
+
+def missing_notes(operation: str, snapshot: Snapshot) -> list[str]:
+    """What ``operation`` cannot show because optional exports are missing from the snapshot (bk.services.needs)."""
+    from bk.services import needs
+
+    return needs.notes(operation, snapshot.exports)

@@ -386,7 +386,11 @@ def _parse(table: _Table, *, name: str, sha256: str) -> Export:
     for row, message in table.notes[:CELL_FINDINGS_PER_COLUMN]:
         findings.add("warning", message, row=row)
     kind, raw, first_data_row, header_index = table.kind, table.raw, table.first_data_row, table.header_index
-    frame, row_numbers, source_columns, dates_in_content = _typed_frame(raw, kind, findings, first_data_row)
+    source_rows = None
+    if kind.name == "stage_p01":
+        raw, source_rows = _p01_groups(raw, first_data_row, findings)
+    frame, row_numbers, source_columns, dates_in_content = _typed_frame(raw, kind, findings, first_data_row,
+                                                                         source_rows)
     frame = checks.derive_and_check(kind.name, frame, findings.add, row_numbers)
     if frame.empty:
         findings.add("warning", "has a header but no data rows")
@@ -404,8 +408,9 @@ def _parse(table: _Table, *, name: str, sha256: str) -> Export:
 
 
 def _typed_frame(
-    raw: pd.DataFrame, kind: Kind, findings: _Findings, first_data_row: int
+    raw: pd.DataFrame, kind: Kind, findings: _Findings, first_data_row: int, source_rows: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, list[str], list[date]]:
+    """``source_rows``: the spreadsheet row of each raw row when raw is not contiguous (P01 without its group rows)."""
     headers = [str(h) for h in raw.columns]
     normalised = [norm_header(h) for h in headers]
     # blank rows (the BOM has thousands) carry nothing: count them, then drop
@@ -413,7 +418,8 @@ def _typed_frame(
     if blank_row.any():
         findings.add("info", f"{int(blank_row.sum())} blank rows skipped")
     raw = raw.loc[~blank_row.to_numpy()]
-    row_numbers = pd.Series(np.flatnonzero(~blank_row.to_numpy()) + first_data_row, index=raw.index)
+    kept = np.flatnonzero(~blank_row.to_numpy())
+    row_numbers = pd.Series(kept + first_data_row if source_rows is None else source_rows[kept], index=raw.index)
 
     out: dict[str, pd.Series] = {}
     if kind.name == "suppliers":
@@ -436,6 +442,17 @@ def _typed_frame(
             out["has_warning"] = raw.iloc[:, position].astype("string").str.contains("<i", regex=False, na=False)
         if (kind.name, column.name) == ("sales_orders", "unit_price_usd"):
             out["price_uom"] = unit_suffix(raw.iloc[:, position]).astype("category")
+
+    # optional columns absent from this export: added empty (typed) so that services never meet a KeyError
+    absent = [c for c in kind.columns if not c.required and c.name not in out]
+    for column in absent:
+        out[column.name] = _empty_column(column, raw.index)
+    if kind.name == "sales_orders" and "price_uom" not in out:
+        out["price_uom"] = pd.Series(pd.NA, index=raw.index, dtype="string").astype("category")
+    shown = [c.headers[0] for c in absent if not c.headers[0].endswith("(group)")]
+    if shown:
+        findings.add("info", "optional columns not in this export, left empty: " + ", ".join(shown)
+                     + "; what depends on them is shown as unknown")
 
     dates_in_content: list[date] = []
     for pattern, mode in kind.pattern_columns:
@@ -466,6 +483,107 @@ def _typed_frame(
     ordered += [c for c in out if c not in ordered]
     frame = pd.DataFrame({c: out[c] for c in ordered}, index=raw.index).reset_index(drop=True)
     return frame, row_numbers.to_numpy(), headers, dates_in_content
+
+
+# a P01 group row's first cell: 'Style #: CF2007/0 (3 rolls, 1,234.5 yds, 456.7 lbs, 3 good, 0 bad)'
+_P01_GROUP = re.compile(r"^\s*(style|so|order)\s*#\s*:\s*(.*?)\s*(?:\(([^()]*)\))?\s*$", re.IGNORECASE)
+_P01_TOTAL = re.compile(r"(-?[\d,]*\.?\d+)\s*(rolls?|yds|lbs|good|bad)\b", re.IGNORECASE)
+_P01_LEVELS = ("style", "so", "order")  # outermost first
+
+
+def _p01_groups(raw: pd.DataFrame, first_data_row: int, findings: _Findings) -> tuple[pd.DataFrame, np.ndarray]:
+    """P01's grouped report -> one row per roll: the group rows ('Style #: …', 'SO #: …', 'Order #: …' in the
+    first cell, the other cells empty) are removed and their values carried down onto the roll rows below as the
+    columns of ``schema.P01_GROUP_HEADERS``. Each group's stated rolls/yds/lbs are checked against its roll rows
+    (a warning when they differ). Returns the roll rows and their spreadsheet row numbers."""
+    if raw.shape[1] == 0:
+        return raw, np.arange(len(raw)) + first_data_row
+    first = raw.iloc[:, 0].astype("string").fillna("").to_numpy(dtype=object)
+    rest_blank = _blank_cells(raw.iloc[:, 1:]).all(axis=1) if raw.shape[1] > 1 else np.ones(len(raw), dtype=bool)
+    current: dict[str, str | None] = dict.fromkeys(_P01_LEVELS)
+    groups: list[dict] = []  # level, value, stated totals, spreadsheet row, roll positions
+    open_groups: dict[str, dict | None] = dict.fromkeys(_P01_LEVELS)
+    carried = {level: np.full(len(raw), None, dtype=object) for level in _P01_LEVELS}
+    is_group = np.zeros(len(raw), dtype=bool)
+    orphans: list[int] = []
+    for i, cell in enumerate(first):
+        m = _P01_GROUP.match(cell) if rest_blank[i] and cell else None
+        if m is not None:
+            level = m.group(1).lower()
+            is_group[i] = True
+            depth = _P01_LEVELS.index(level)
+            for inner in _P01_LEVELS[depth:]:  # a new group closes the groups it contains
+                current[inner] = None
+                open_groups[inner] = None
+            current[level] = m.group(2).strip() or None
+            stated = {unit.lower().rstrip("s") if unit.lower().startswith("roll") else unit.lower():
+                      float(number.replace(",", "")) for number, unit in _P01_TOTAL.findall(m.group(3) or "")}
+            group = {"level": level, "value": current[level], "stated": stated, "row": first_data_row + i,
+                     "rolls": []}
+            groups.append(group)
+            open_groups[level] = group
+            continue
+        if not cell.strip() and rest_blank[i]:
+            continue  # a blank row: skipped (and counted) later
+        for level in _P01_LEVELS:
+            carried[level][i] = current[level]
+            if open_groups[level] is not None:
+                open_groups[level]["rolls"].append(i)
+        if current["style"] is None:
+            orphans.append(first_data_row + i)
+    rows = np.flatnonzero(~is_group)
+    out = raw.iloc[rows].reset_index(drop=True).copy()
+    for level in _P01_LEVELS:
+        out[schema.P01_GROUP_HEADERS[level]] = pd.array(carried[level][rows], dtype="string")
+    if groups:
+        findings.add("info", f"{len(groups)} group rows (Style #, SO #, Order #) read as columns of their "
+                     f"{int((~is_group).sum())} roll rows")
+    if orphans:
+        findings.add("warning", f"{len(orphans)} roll rows stand above any 'Style #:' group row (first: row "
+                     f"{orphans[0]}); their style, SO # and Order # are blank")
+    _check_p01_totals(raw, groups, findings)
+    return out, rows + first_data_row
+
+
+def _check_p01_totals(raw: pd.DataFrame, groups: list[dict], findings: _Findings) -> None:
+    """Each group's stated rolls / yds / lbs against the sum of its roll rows."""
+    normalised = [norm_header(h) for h in raw.columns]
+    sums = {}
+    for unit, header in (("yds", "qty (yds)"), ("lbs", "qty (lbs)")):
+        if header in normalised:
+            sums[unit] = parse_numbers(raw.iloc[:, normalised.index(header)], blank_zero=True)[0].to_numpy()
+    checked = 0
+    for g in groups:
+        found = {"roll": float(len(g["rolls"]))}
+        found.update({u: float(np.nansum(v[g["rolls"]])) for u, v in sums.items()})
+        label = {"style": "Style #", "so": "SO #", "order": "Order #"}[g["level"]]
+        for unit, stated in g["stated"].items():
+            if unit not in found:
+                continue
+            tolerance = 0.0 if unit == "roll" else max(0.5, 0.001 * abs(stated))
+            if abs(found[unit] - stated) > tolerance:
+                if checked < CELL_FINDINGS_PER_COLUMN:
+                    what = "rolls" if unit == "roll" else unit
+                    findings.add("warning", f"group '{label}: {g['value']}' states {stated:,.6g} {what} but its "
+                                 f"roll rows add up to {found[unit]:,.6g}; check the export", row=g["row"],
+                                 column=raw.columns[0])
+                checked += 1
+    if checked > CELL_FINDINGS_PER_COLUMN:
+        findings.add("warning", f"{checked - CELL_FINDINGS_PER_COLUMN} more group totals differ from their rolls")
+
+
+def _empty_column(column: Column, index: pd.Index) -> pd.Series:
+    """An all-blank column of ``column``'s cleaned type (0.0 for numbers the ERP prints blank as zero)."""
+    if column.type == "number":
+        return pd.Series(0.0 if column.blank_zero else np.nan, index=index, dtype="float64")
+    if column.type == "int":
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    if column.type == "date":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if column.type == "html_flag":
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    text = pd.Series(pd.NA, index=index, dtype="string")
+    return text.astype("category") if column.type == "category" else text
 
 
 def _blank_cells(raw: pd.DataFrame) -> np.ndarray:

@@ -111,7 +111,7 @@ KINDS: dict[str, Kind] = {
             (
                 C("style", "Style #", "Style#", t="style"),
                 C("knit_order", "Order #", t="code"),
-                C("start_date", "Start Date", t="date"),
+                C("start_date", "Start Date", t="date", req=False),  # absent: knitting starts at the as-of date
                 C("quoted_date", "Quoted Date", t="date", req=False),
                 C("qty_ordered_lbs", "Qty Ordered (lbs)", t=N, zero=True),
                 C("g00_lbs", "G00 (lbs)", t=N, zero=True),
@@ -209,20 +209,25 @@ KINDS: dict[str, Kind] = {
                 C("received_date", "Received", t="date"),
             ),
         ),
-        # No P01 export was available when this was written: the layout is assumed to be F01's with the sales
-        # order each roll is packed for (its distinguishing column). Adjust when a real P01 file arrives.
+        # P01 is a grouped report: the header has no style or order columns; group rows above each block of
+        # roll rows ('Style #: X (n rolls, …)', 'SO #: …', 'Order #: …') carry them. The reader turns the group
+        # rows into the three GROUP_HEADERS columns below (carried down onto each roll row) before cleaning.
         Kind(
             "stage_p01",
             "P01 allocated / packed",
             (
-                C("finished_style", "Style #", t="style"),
-                C("sales_order", "SO #", t="code"),
-                C("dye_order", "Order #", t="code", req=False),
+                C("finished_style", "Style # (group)", t="style", req=False),
+                C("sales_order", "SO # (group)", t="code", req=False),
+                C("dye_order", "Order # (group)", t="code", req=False),
                 C("customer", "Customer", t="category", req=False),
                 C("roll", "Roll #", t="code"),
+                C("vendor_roll", "Vendor Roll #", t="code", req=False),
+                C("rack", "Rack", t="category"),
                 C("qty_yds", "Qty (yds)", t=N, zero=True),
                 C("qty_lbs", "Qty (lbs)", t=N, zero=True),
-                C("received_date", "Received", "Packed", t="date", req=False),
+                C("good_each", "Good Ea.", t=N, zero=True, req=False),
+                C("bad_each", "Bad Ea.", t=N, zero=True, req=False),
+                C("received_date", "Received", t="date"),
             ),
         ),
         Kind(
@@ -280,7 +285,8 @@ KINDS: dict[str, Kind] = {
                 C("supplier", "Supplier", t="category", req=False),
                 C("description", "Description", t="text", req=False),
                 C("color", "Color", t="category", req=False),
-                C("monday_inventory_lbs", "Monday Inventory", t=N, zero=True),
+                # the older layout says 'Inventory' (title row above, the rest alike)
+                C("monday_inventory_lbs", "Monday Inventory", "Inventory", t=N, zero=True),
                 C("total_demand_lbs", "Total Demand", t=N, zero=True),
                 C("total_receipt_lbs", "Total Receipt", t=N, zero=True),
                 C("balance_lbs", "Balance", t=N, zero=True),
@@ -422,6 +428,10 @@ DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
     "finished_styles": ("finished_style", "lbs_per_yd"),  # 'CF2007 / 0' -> 'CF2007/0'; oz_per_linyd / 16
     "sales_orders": ("price_uom",),  # '$7.35 (yds)' -> 'yds'
 }
+
+
+# P01's group rows: the label in the group row's first cell -> the header of the column the reader adds for it
+P01_GROUP_HEADERS: dict[str, str] = {"style": "Style # (group)", "so": "SO # (group)", "order": "Order # (group)"}
 
 
 def iso_week_column(iso_year: int, iso_week: int) -> str:

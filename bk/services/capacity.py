@@ -80,6 +80,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
     open_kos = kos.loc[kos["balance_lbs"] > 0].copy()
     open_kos["style"] = open_kos["style"].astype("string").str.strip()
     open_kos[["lbs_per_day", "rate_source"]] = knit_rates(open_kos["style"], rates)
+    if open_kos["lbs_per_day"].isna().any():  # no positive rate at all: nothing can be scheduled
+        raise MissingDataError("capacity planning needs knitting rates: the Knitting rates (Production Lbs) export "
+                               "(style_rates) is missing or has no positive rate; upload it on the Data page")
     open_kos["machine_days"] = open_kos["balance_lbs"] / open_kos["lbs_per_day"]
     wc, how = style_work_centers(frames.get("greige_styles"), open_kos["style"])
     open_kos["style_work_center"] = wc

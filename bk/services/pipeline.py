@@ -26,7 +26,7 @@ AGE_LABELS = ("0–30 d", "31–90 d", "91–180 d", "181–365 d", ">365 d")
 NO_DATE_LABEL = "no date"
 LBS_PER_KG = 2.20462
 EPS = 1e-9  # yds/lbs below this are float remainders of netting, not stock
-NETTING_STAGES = ("f01", "i01", "g02", "g00", "ko")
+NETTING_STAGES = ("p01", "f01", "i01", "g02", "g00", "ko")
 UOM_ALIASES = {"yds": "yds", "yd": "yds", "yard": "yds", "yards": "yds",
                "lbs": "lbs", "lb": "lbs", "pounds": "lbs", "kg": "kg", "kgs": "kg"}
 GREIGE_ORDER_PREFIX = "(greige)"
@@ -166,8 +166,9 @@ def pipeline(frames: Mapping[str, pd.DataFrame], *, as_of: date, aging_days: int
         raise ValueError(f"aging_days is {aging_days!r}; expected a number of days ≥ 0, e.g. 90")
     present = [k for k in STAGES if k in frames]
     if not present:
-        raise MissingDataError("the fabric pipeline needs at least one stage export (eFab_Inventory_G00, G02, I01 "
-                               "or F01); upload them on the Data page")
+        raise MissingDataError("the fabric pipeline needs at least one stage export (eFab_Inventory_G00, G02, I01, "
+                               "F01 or P01: stage_g00, stage_g02, stage_i01, stage_f01 or stage_p01); upload them on "
+                               "the Data page")
     greige_keys = {kind: _loose(frames[kind][STAGES[kind][3]]) for kind in ("stage_g00", "stage_g02")
                    if kind in frames and STAGES[kind][3] in frames[kind]}
     cost = greige_cost_per_lb(frames, styles={k for keys in greige_keys.values() for k in keys if k}).to_dict()
@@ -384,8 +385,9 @@ def net_sales_orders(frames: Mapping[str, pd.DataFrame], *, as_of: date, use_fab
     earliest quoted date first (no date last; ties by SO number), each from F01, then I01, then G02 (rolls of
     the same finished style; G02 by its fStyle), then G00 and then open knit-order balances of its greige
     style (``_GreigeLookup``; G00/KO styles that extend it, e.g. CT2222/1 → CT2222/1AT, also serve); the rest
-    is uncovered. Every pool is consumed as it serves, so no roll or KO lbs counts twice. P01 (already packed
-    for an order) is not netted.
+    is uncovered. Before all of these, P01 rolls (allocated / packed) serve the sales order they are packed for
+    (P01's SO #, yards), never another order. Every pool is consumed as it serves, so no roll or KO lbs counts
+    twice.
 
     Units: netting is in yards. lbs pools (G02, G00, KO) and lbs orders convert with the finished style's
     yds/lb: its own F01/I01 rolls (Σ yds ÷ Σ lbs, ``yds_per_lb``), else (``use_fabric_spec``) its QuadS
@@ -396,7 +398,7 @@ def net_sales_orders(frames: Mapping[str, pd.DataFrame], *, as_of: date, use_fab
     Keys: orders (one row per open SO in serving order: sales_order, quoted_date, on_hold, sold_to,
     sales_style, finished_style, greige_style, greige_lookup, greige_pool_styles (the G00/KO styles that
     served it), uom, balance_qty, balance_yds, balance_lbs, yds_per_lb, yds_per_lb_source, median_yds_per_lb,
-    nettable, covered_<f01|i01|g02|g00|ko>_yds, covered_yds, uncovered_yds, uncovered_lbs, coverage_pct (of
+    nettable, covered_<p01|f01|i01|g02|g00|ko>_yds, covered_yds, uncovered_yds, uncovered_lbs, coverage_pct (of
     balance_yds), note); by_style (per finished style: orders, balance_yds, covered per stage, uncovered_yds,
     coverage_pct); summary (JSON: open_so_count, nettable_count, not_nettable, so_balance_yds, so_covered_yds,
     so_uncovered_yds, covered_by_stage_yds, coverage_pct, median_yds_per_lb, median_yds_per_lb_used,
@@ -435,6 +437,7 @@ def net_sales_orders(frames: Mapping[str, pd.DataFrame], *, as_of: date, use_fab
     kos = frames.get("knit_orders")
     open_kos = kos.loc[(kos["balance_lbs"] > 0).to_numpy(dtype=bool)] if kos is not None else None
     pools = {
+        "p01": _stage_pool(frames, "stage_p01", "sales_order", "qty_yds", prefix=False),
         "f01": _stage_pool(frames, "stage_f01", "finished_style", "qty_yds", prefix=False),
         "i01": _stage_pool(frames, "stage_i01", "finished_style", "qty_yds", prefix=False),
         "g02": _stage_pool(frames, "stage_g02", "finished_style", "qty_lbs", prefix=False),
@@ -442,7 +445,7 @@ def net_sales_orders(frames: Mapping[str, pd.DataFrame], *, as_of: date, use_fab
         "ko": (_Pool.of(open_kos["style"], open_kos["balance_lbs"].astype("float64"), prefix=True)
                if open_kos is not None else _Pool({}, {}, True)),
     }
-    in_yds = {"f01": True, "i01": True, "g02": False, "g00": False, "ko": False}
+    in_yds = {"p01": True, "f01": True, "i01": True, "g02": False, "g00": False, "ko": False}
     rows = []
     for r in o.itertuples(index=False):
         notes = []
@@ -466,7 +469,8 @@ def net_sales_orders(frames: Mapping[str, pd.DataFrame], *, as_of: date, use_fab
         pool_styles: list[str] = []
         left = need_yds if nettable else 0.0
         for stage in NETTING_STAGES:
-            key = fin if stage in ("f01", "i01", "g02") else g_style
+            key = (_finished(r.sales_order) if stage == "p01" else fin if stage in ("f01", "i01", "g02")
+                   else g_style)
             pool = pools[stage]
             factor = 1.0 if in_yds[stage] else per_lb  # yds per pool unit
             if not math.isfinite(factor) or factor <= 0:
@@ -574,11 +578,11 @@ def _netting_summary(orders: pd.DataFrame, *, median: float, missing: list[str])
 
 
 def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> dict:
-    """The ``pipeline`` section of ``python -m bk report``: stage_lbs {g00, g02, i01, f01} (Σ Qty (lbs); 0.0
+    """The ``pipeline`` section of ``python -m bk report``: stage_lbs {g00, g02, i01, f01, p01} (Σ Qty (lbs); 0.0
     when a stage export is absent), open_so_count, so_balance_yds (nettable open SOs, lbs/kg converted) and
     so_uncovered_yds after netting; plain ints and floats. Raises MissingDataError without sales orders."""
     stage_lbs = {}
-    for key in ("g00", "g02", "i01", "f01"):
+    for key in ("g00", "g02", "i01", "f01", "p01"):
         f = frames.get(f"stage_{key}")
         stage_lbs[key] = float(f["qty_lbs"].astype("float64").sum()) if f is not None and "qty_lbs" in f else 0.0
     s = net_sales_orders(frames, as_of=as_of)["summary"]

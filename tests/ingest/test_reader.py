@@ -73,7 +73,21 @@ def test_reordered_and_missing_optional_columns():
     e = read_export(data, name="eFab_Knit_Orders_20250822.xlsx.csv")
     assert e.kind == "knit_orders"
     assert e.frame.loc[0, "knit_order"] == "K2508091" and e.frame.loc[0, "balance_lbs"] == 1200.0
-    assert "machine" not in e.frame.columns
+    # absent optional columns are added empty, typed, and named in one info finding
+    assert e.frame["machine"].isna().all() and str(e.frame["machine"].dtype) == "Int64"
+    assert e.frame["quoted_date"].isna().all() and e.frame["quoted_date"].dtype.kind == "M"
+    assert e.frame["seconds_lbs"].tolist() == [0.0]  # the ERP prints 0 as blank here: absent is 0
+    notes = [x for x in e.findings if "optional columns not in this export" in x.message]
+    assert len(notes) == 1 and notes[0].severity == "info"
+    assert "Machine" in notes[0].message and "Quoted Date" in notes[0].message
+    assert "Start Date" not in notes[0].message
+
+
+def test_knit_orders_without_start_date_are_still_knit_orders():
+    data = b"Style #,Order #,Qty Ordered (lbs),G00 (lbs),Shipped (lbs),Balance (lbs)\nCF5506/0,K1,100,,,100\n"
+    e = read_export(data, name="ko.csv")
+    assert e.kind == "knit_orders" and e.rows == 1
+    assert e.frame["start_date"].isna().all() and e.frame["start_date"].dtype.kind == "M"
 
 
 def test_ko_html_warning_stripped_and_flagged():

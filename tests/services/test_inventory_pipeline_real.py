@@ -8,15 +8,15 @@ import io
 import json
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bk.services import inventory, pipeline
+from tests.conftest import REAL_SNAPSHOT
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "snapshots" / "2025-08-28"
+REAL = REAL_SNAPSHOT  # ../shared, or BK_SHARED_DIR
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"real exports not present at {REAL}")
 
 

@@ -252,5 +252,5 @@ def test_report_keys_by_hand():
     keys = pipeline.report_keys(f, as_of=AS_OF)
     # balance 50 yds + 10 lbs × 3 yds/lb = 80 yds (the 'each' order is not nettable); F01 covers 30 of it;
     # G00 B/1 is not linked (no eFab_Styles), so 50 yds stay uncovered
-    assert keys == {"stage_lbs": {"g00": 7.5, "g02": 0.0, "i01": 0.0, "f01": 10.0}, "open_so_count": 3,
+    assert keys == {"stage_lbs": {"g00": 7.5, "g02": 0.0, "i01": 0.0, "f01": 10.0, "p01": 0.0}, "open_so_count": 3,
                     "so_balance_yds": 80.0, "so_uncovered_yds": 50.0}
