@@ -4,6 +4,7 @@ work centre on the working days left, projected finish and late risk, and the ya
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -120,21 +121,36 @@ def _open_kos(kos: pd.DataFrame, rates: pd.DataFrame | None, greige: pd.DataFram
     return open_kos
 
 
-def _place_assigned(assigned: pd.DataFrame, free_at: dict[int, float]) -> list[tuple]:
+def _place_assigned(assigned: pd.DataFrame, busy: dict[int, list[tuple[float, float]]]) -> list[tuple]:
     """Each machine's KOs one after another, by start date (blank = as-of), then KO number."""
     assigned = assigned.sort_values(["machine", "sort_start", "knit_order"], kind="mergesort")
     out = []
     for key, m, earliest, days in zip(assigned.index, assigned["machine"].astype("int64"),
                                       assigned["earliest_units"], assigned["machine_days"], strict=True):
-        begin = max(earliest, free_at.get(m, earliest))
-        free_at[m] = begin + days
+        taken = busy.setdefault(m, [])
+        begin = max(earliest, taken[-1][1]) if taken else earliest
+        taken.append((begin, begin + days))
         out.append((key, m, begin, begin + days, ASSIGNED))
     return out
 
 
-def _place_suggested(unassigned: pd.DataFrame, machine_wc: pd.Series, free_at: dict[int, float]) -> tuple[list, dict]:
+def _first_gap(taken: list[tuple[float, float]], earliest: float, days: float) -> float:
+    """Earliest position >= ``earliest`` where ``days`` fit between the machine's placements (sorted)."""
+    t = earliest
+    for b, e in taken:
+        if e <= t:
+            continue
+        if b >= t + days:
+            break
+        t = e
+    return t
+
+
+def _place_suggested(unassigned: pd.DataFrame, machine_wc: pd.Series,
+                     busy: dict[int, list[tuple[float, float]]]) -> tuple[list, dict]:
     """Each unassigned KO (by start date, then KO) on the machine of its style's work centre where it can start
-    first (never before its start date); later suggestions see the earlier ones placed."""
+    first (never before its start date, in a gap between placements if it fits; lower machine number on ties);
+    later suggestions see the earlier ones placed."""
     by_wc: dict[str, list[int]] = {}
     for m, w in machine_wc.dropna().items():  # once, not per KO: there are thousands at scale
         by_wc.setdefault(str(w), []).append(int(m))
@@ -149,8 +165,8 @@ def _place_suggested(unassigned: pd.DataFrame, machine_wc: pd.Series, free_at: d
         if not candidates:
             notes[key] = f"no machine in work centre {wc}"
             continue
-        begin, best = min((max(earliest, free_at.get(m, earliest)), m) for m in candidates)
-        free_at[best] = begin + days  # the next suggestion sees this one placed
+        begin, best = min((_first_gap(busy.get(m, ()), earliest, days), m) for m in candidates)
+        bisect.insort(busy.setdefault(best, []), (begin, begin + days))  # the next suggestion sees this one
         out.append((key, best, begin, begin + days, SUGGESTED))
     return out, notes
 
@@ -191,9 +207,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
                          monday0=monday0, findings=findings)
     plannable = open_kos.loc[~open_kos["implausible"]]
     has_machine = plannable["machine"].notna()
-    free_at: dict[int, float] = {}
-    placed = _place_assigned(plannable.loc[has_machine], free_at)
-    suggested, notes = _place_suggested(plannable.loc[~has_machine], machine_wc, free_at)
+    busy: dict[int, list[tuple[float, float]]] = {}
+    placed = _place_assigned(plannable.loc[has_machine], busy)
+    suggested, notes = _place_suggested(plannable.loc[~has_machine], machine_wc, busy)
     placed += suggested
 
     keys = [p[0] for p in placed]

@@ -57,16 +57,18 @@ def test_weekly_load_and_utilisation(result):
     assert load.loc[(1, w0), "capacity_days"] == pytest.approx(2.5)  # Thu 1 + Fri 1 + Sat ½ left on Thursday
     assert load.loc[(1, w0), "utilization"] == pytest.approx(1.0)
     assert load.loc[(1, w1), "committed_days"] == pytest.approx(3.0)  # K2's last ½ day + K1's 2.5
-    assert load.loc[(1, w1), "suggested_days"] == pytest.approx(1.0)  # K5 suggested on Thu 08-07
-    assert load.loc[(1, w1), "utilization"] == pytest.approx(4.0 / 5.5)
-    assert load.loc[(1, w1), "committed_utilization"] == pytest.approx(3.0 / 5.5)
-    assert load.loc[(2, w0), "load_days"] == pytest.approx(1.5) and load.loc[(2, w1), "load_days"] == pytest.approx(4.5)
-    assert load.loc[(2, w0), "utilization"] == pytest.approx(1.5 / 2.5)
+    assert load.loc[(1, w1), "suggested_days"] == 0.0 and load.loc[(1, w1), "utilization"] == pytest.approx(3 / 5.5)
+    assert load.loc[(2, w0), "committed_days"] == pytest.approx(1.5)  # K3 from Fri
+    assert load.loc[(2, w0), "suggested_days"] == pytest.approx(1.0)  # K5 suggested on Thu, before K3
+    assert load.loc[(2, w0), "utilization"] == pytest.approx(1.0)
+    assert load.loc[(2, w0), "committed_utilization"] == pytest.approx(1.5 / 2.5)
+    assert load.loc[(2, w1), "load_days"] == pytest.approx(4.5)
     assert load.loc[(3, w1), "utilization"] == pytest.approx(1 / 5.5)
     wc = result["wc_load"].set_index(["work_center", "week_start"])
     assert wc.loc[("A", w0), "capacity_days"] == pytest.approx(5.0)
-    assert wc.loc[("A", w1), "utilization"] == pytest.approx(8.5 / 11)
-    assert wc.loc[("A", w1), "committed_utilization"] == pytest.approx(7.5 / 11)
+    assert wc.loc[("A", w0), "utilization"] == pytest.approx(5.0 / 5.0)
+    assert wc.loc[("A", w0), "committed_utilization"] == pytest.approx(4.0 / 5.0)
+    assert wc.loc[("A", w1), "utilization"] == pytest.approx(7.5 / 11)
 
 
 def test_window_utilisation_and_bottlenecks(result):
@@ -82,11 +84,20 @@ def test_window_utilisation_and_bottlenecks(result):
     assert tight["bottlenecks"]["work_center"].tolist() == ["A"]
 
 
-def test_unassigned_ko_gets_the_work_centre_machine_that_frees_up_first(result):
+def test_unassigned_ko_goes_where_in_its_work_centre_it_can_start_first(result):
     row = result["unassigned"].iloc[0]
     assert row["knit_order"] == "K5" and row["work_center"] == "A"
-    assert row["suggested_machine"] == 1  # machine 1 is free after Wed 08-06, machine 2 only after Fri 08-08
-    assert row["free_from"] == pd.Timestamp("2025-08-07") and row["finish_if_placed"] == pd.Timestamp("2025-08-07")
+    # machine 1 is busy from Thu; machine 2 only from Fri (K3): K5's one day fits on Thu before K3
+    assert row["suggested_machine"] == 2
+    assert row["free_from"] == pd.Timestamp("2025-07-31") and row["finish_if_placed"] == pd.Timestamp("2025-07-31")
+
+
+def test_a_suggestion_that_does_not_fit_a_gap_waits_for_the_machine():
+    f = frames()
+    f["knit_orders"].loc[4, "balance_lbs"] = 150.0  # 1.5 days: no longer fits Thursday on machine 2
+    row = capacity.plan(f, as_of=AS_OF)["unassigned"].iloc[0]
+    assert row["suggested_machine"] == 1  # machine 1 is free from Thu 08-07 (after K1), machine 2 mid-Fri 08-08
+    assert row["free_from"] == pd.Timestamp("2025-08-07") and row["finish_if_placed"] == pd.Timestamp("2025-08-08")
 
 
 def test_missing_rate_defaults_to_the_median_and_style_without_work_centre_is_listed():
