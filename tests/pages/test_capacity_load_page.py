@@ -80,3 +80,19 @@ def test_a_snapshot_without_production_lbs_plans_on_the_median_with_a_warning(is
     assert any("no Production Lbs" in w.value for w in at.warning)
     assert int(metric(at, "Machines").value) == 290
     assert "0 open KOs use their style family's rate" in at.caption[0].value
+
+
+def test_a_knit_order_export_without_machine_plans_every_ko_as_suggested(isolated_store):
+    files = []
+    for p in sorted(DEMO.iterdir()):
+        data = p.read_bytes()
+        if p.name == "eFab_Knit_Orders.csv":
+            ko = pd.read_csv(p, encoding="utf-8-sig", dtype=str)
+            data = ko.drop(columns=["Machine"]).to_csv(index=False).encode()
+        files.append((p.name, data))
+    SnapshotStore(isolated_store).save(files)
+    at = page("capacity.py").run()
+    no_exceptions(at)
+    assert any("no Machine column" in w.value for w in at.warning)
+    assert metric(at, "Scheduled KOs").value == "0"
+    assert int(metric(at, "Unassigned KOs").value) > 0
