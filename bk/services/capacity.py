@@ -10,9 +10,19 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from bk.errors import MissingDataError
-from bk.services.styles import RATE_EXACT, RATE_FAMILY, RATE_MEDIAN, knit_rates, norm_key, week_monday
+from bk.services.styles import (
+    RATE_EXACT,
+    RATE_FAMILY,
+    RATE_MEDIAN,
+    family_key,
+    knit_rates,
+    norm_key,
+    week_monday,
+)
 
 DAY_CAPACITY = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.0)  # machine-days: Mon-Fri full, Saturday half, Sunday none
 WEEK_CAPACITY = sum(DAY_CAPACITY)  # 5.5
@@ -60,16 +70,19 @@ def style_work_centers(greige: pd.DataFrame | None, styles: pd.Series) -> tuple[
     base before '/'; returns (work_center, how it matched: 'style', 'base' or 'none')."""
     if greige is None or len(greige) == 0:
         return pd.Series(pd.NA, index=styles.index, dtype="string"), pd.Series("none", index=styles.index)
-    g = greige.dropna(subset=["work_center"])
-    by_style = pd.Series(g["work_center"].astype(str).to_numpy(), index=norm_key(g["style"]).astype(object))
-    by_style = by_style[~by_style.index.duplicated()]
-    by_base = pd.Series(g["work_center"].astype(str).to_numpy(), index=norm_key(g["base"]).astype(object))
-    by_base = by_base[~by_base.index.duplicated()]
-    key = norm_key(styles).astype(object)
-    exact = key.map(by_style)
-    base = key.str.split("/").str[0].map(by_base)
-    wc = exact.fillna(base).astype("string")
-    how = np.where(exact.notna(), "style", np.where(base.notna(), "base", "none"))
+    g = greige.loc[greige["work_center"].notna(), ["style", "base", "work_center"]]
+    centres = pa.array(g["work_center"].astype("string"))
+
+    def lookup(known: pd.Series, wanted: pd.Series) -> pa.Array:
+        # Arrow: index_in gives the first row of a repeated style, without a round trip through Python objects
+        return pc.take(centres, pc.index_in(pa.array(wanted), value_set=pa.array(known)))
+
+    exact = lookup(norm_key(g["style"]), norm_key(styles))
+    base = lookup(norm_key(g["base"]), family_key(styles))
+    found, found_base = exact.is_valid().to_numpy(zero_copy_only=False), base.is_valid().to_numpy(
+        zero_copy_only=False)
+    wc = pd.Series(pd.array(pc.coalesce(exact, base), dtype="string"), index=styles.index)
+    how = np.where(found, "style", np.where(found_base, "base", "none"))
     return wc, pd.Series(how, index=styles.index)
 
 
@@ -248,32 +261,43 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
     np.add.at(committed, row_of[~is_suggested], overlap[~is_suggested])
     np.add.at(proposed, row_of[is_suggested], overlap[is_suggested])
     weeks = np.array([monday0 + timedelta(weeks=k) for k in range(horizon_weeks)], dtype="datetime64[D]")
+    wc_of_machine = machine_wc.reindex(all_machines).astype("string")
     machine_load = pd.DataFrame({
         "machine": np.repeat(all_machines, horizon_weeks),
-        "work_center": machine_wc.reindex(np.repeat(all_machines, horizon_weeks)).astype("string").to_numpy(),
+        "work_center": pd.array(np.repeat(wc_of_machine.to_numpy(dtype=object), horizon_weeks), dtype="string"),
         "week_start": np.tile(weeks, len(all_machines)).astype("datetime64[ns]"),
         "committed_days": committed.ravel(), "suggested_days": proposed.ravel(),
         "capacity_days": np.tile(cap, len(all_machines))})
-    machine_load["work_center"] = machine_load["work_center"].astype("string")
     _utilisation(machine_load)
 
-    known = machine_load[machine_load["work_center"].notna()]
-    wc_load = known.groupby(["work_center", "week_start"], observed=True).agg(
-        machines=("machine", "nunique"), committed_days=("committed_days", "sum"),
-        suggested_days=("suggested_days", "sum"), capacity_days=("capacity_days", "sum")).reset_index()
+    # per work centre: sums over its machines (numpy: a groupby per call costs more than the whole schedule)
+    code, centres = pd.factorize(wc_of_machine.to_numpy(dtype=object, na_value=None), sort=True)
+    known = code >= 0
+    n_wc = len(centres)
+    members = np.bincount(code[known], minlength=n_wc)
+    wc_committed = np.zeros((n_wc, horizon_weeks))
+    wc_proposed = np.zeros((n_wc, horizon_weeks))
+    np.add.at(wc_committed, code[known], committed[known])
+    np.add.at(wc_proposed, code[known], proposed[known])
+    wc_load = pd.DataFrame({
+        "work_center": pd.array(np.repeat(np.asarray(centres, dtype=object), horizon_weeks), dtype="string"),
+        "week_start": np.tile(weeks, n_wc).astype("datetime64[ns]"),
+        "machines": np.repeat(members, horizon_weeks), "committed_days": wc_committed.ravel(),
+        "suggested_days": wc_proposed.ravel(), "capacity_days": np.outer(members, cap).ravel()})
     _utilisation(wc_load)
 
     window_overlap = _overlap(begin, end, np.array([now]), np.array([WEEK_CAPACITY * window_weeks]))[:, 0]
-    wc_machines = machine_wc.groupby(machine_wc).size()
-    window = pd.DataFrame({"machines": wc_machines})
-    in_window = pd.DataFrame({"work_center": schedule["work_center"], "c": np.where(is_suggested, 0.0, window_overlap),
-                              "s": np.where(is_suggested, window_overlap, 0.0)}).groupby("work_center").sum()
-    window["committed_days"] = in_window["c"].reindex(window.index).fillna(0.0)
-    window["suggested_days"] = in_window["s"].reindex(window.index).fillna(0.0)
-    window["capacity_days"] = window["machines"] * max(WEEK_CAPACITY * window_weeks - now, 0.0)
+    placed_code = code[row_of]
+    in_wc = placed_code >= 0
+    window = pd.DataFrame({
+        "work_center": pd.array(np.asarray(centres, dtype=object), dtype="string"), "machines": members,
+        "committed_days": np.bincount(placed_code[in_wc & ~is_suggested],
+                                      weights=window_overlap[in_wc & ~is_suggested], minlength=n_wc),
+        "suggested_days": np.bincount(placed_code[in_wc & is_suggested],
+                                      weights=window_overlap[in_wc & is_suggested], minlength=n_wc),
+        "capacity_days": members * max(WEEK_CAPACITY * window_weeks - now, 0.0)})
     _utilisation(window)
-    window = window.reset_index(names="work_center").sort_values(["utilization", "work_center"],
-                                                                 ascending=[False, True], kind="mergesort")
+    window = window.sort_values(["utilization", "work_center"], ascending=[False, True], kind="mergesort")
     bottlenecks = window[window["utilization"] > bottleneck_threshold].reset_index(drop=True)
 
     unassigned = _unassigned_table(open_kos.loc[open_kos["machine"].isna()], schedule.loc[is_suggested], notes)

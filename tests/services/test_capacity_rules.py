@@ -202,3 +202,14 @@ def test_the_input_frames_are_not_changed():
     capacity.plan(f, as_of=AS_OF)
     for k, v in f.items():
         pd.testing.assert_frame_equal(v, before[k])
+
+
+def test_style_work_centres_exact_then_base_first_row_wins():
+    greige = pd.DataFrame({"style": ["S1/0", "S1/0", "S2/0", "S3 /1", "S4/0"], "base": ["S1", "S1", "S2", "S3", "S4"],
+                           "work_center": ["A", "B", "C", "D", None]})
+    styles = pd.Series(["s1/0", "S2/9", "S3/1", "ZZ/1", None, "S4/0"], index=[5, 6, 7, 8, 9, 10], dtype="string")
+    wc, how = capacity.style_work_centers(greige, styles)
+    assert wc.index.tolist() == [5, 6, 7, 8, 9, 10]
+    assert wc.iloc[:3].tolist() == ["A", "C", "D"]  # lower case and inner spaces do not matter; first row wins
+    assert pd.isna(wc.iloc[3]) and pd.isna(wc.iloc[4]) and pd.isna(wc.iloc[5])  # S4's row has no work centre
+    assert how.tolist() == ["style", "base", "style", "none", "none", "none"]
