@@ -5,6 +5,7 @@ at scales 1 and 10; prints JSON with median and p95 in ms (wall clock and CPU) a
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 
@@ -27,7 +28,7 @@ def cpu_ms(fn, *, repeats: int) -> float:
 
 
 def measure(*, repeats: int = 25) -> dict:
-    out: dict = {"target_ms": TARGET_MS}
+    out: dict = {"target_ms": TARGET_MS, "load_average_1m": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}
     cases = {"real": real_snapshot} if REAL.is_dir() else {}
     cases |= {"demo_scale_1": lambda: demo_snapshot(1), "demo_scale_10": lambda: demo_snapshot(10)}
     for name, load in cases.items():
