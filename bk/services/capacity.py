@@ -92,7 +92,9 @@ def _open_kos(kos: pd.DataFrame, rates: pd.DataFrame | None, greige: pd.DataFram
     wanted = [c for c in ("knit_order", "style", "balance_lbs", "start_date", "quoted_date", "machine") if c in kos]
     open_kos = kos.loc[kos["balance_lbs"] > 0, wanted].copy()
     open_kos["style"] = open_kos["style"].astype("string").str.strip()
-    open_kos[["lbs_per_day", "rate_source"]] = knit_rates(open_kos["style"], rates)
+    rate = knit_rates(open_kos["style"], rates)
+    open_kos["lbs_per_day"] = rate["lbs_per_day"].to_numpy()
+    open_kos["rate_source"] = rate["rate_source"].array
     if open_kos["lbs_per_day"].isna().any():
         what = "no Production Lbs export" if rates is None else "no positive rate in Production Lbs"
         findings.append({"severity": "warning", "knit_order": pd.NA, "column": "lbs_per_day",
@@ -357,31 +359,29 @@ def _unassigned_table(unassigned: pd.DataFrame, suggested: pd.DataFrame, notes: 
 
     note = np.array([notes.get(k, "") for k in u.index], dtype=object)
     note[u["implausible"].to_numpy(dtype=bool)] = "left out: implausible balance (see findings)"
-    out = pd.DataFrame({
-        "knit_order": ko, "style": u["style"].to_numpy(), "balance_lbs": u["balance_lbs"].to_numpy(),
-        "machine_days": u["machine_days"].to_numpy(), "start_date": u["start_date"].to_numpy(),
-        "work_center": u["style_work_center"].to_numpy(), "wc_match": u["wc_match"].to_numpy(),
-        "suggested_machine": column(suggested["machine"].to_numpy(dtype=object), pd.NA),
-        "free_from": column(suggested["start"].to_numpy(), np.datetime64("NaT")),
-        "finish_if_placed": column(suggested["finish"].to_numpy(), np.datetime64("NaT")), "note": note})
-    return out.astype({"suggested_machine": "Int64", "knit_order": "string", "style": "string",
-                       "work_center": "string", "wc_match": "string", "note": "string",
-                       "start_date": "datetime64[ns]", "free_from": "datetime64[ns]",
-                       "finish_if_placed": "datetime64[ns]"})
+    return pd.DataFrame({
+        "knit_order": pd.array(ko, dtype="string"), "style": u["style"].astype("string").array,
+        "balance_lbs": u["balance_lbs"].to_numpy(), "machine_days": u["machine_days"].to_numpy(),
+        "start_date": u["start_date"].to_numpy(dtype="datetime64[ns]"),
+        "work_center": u["style_work_center"].astype("string").array,
+        "wc_match": pd.array(u["wc_match"].to_numpy(dtype=object), dtype="string"),
+        "suggested_machine": pd.array(column(suggested["machine"].to_numpy(dtype=object), pd.NA), dtype="Int64"),
+        "free_from": column(suggested["start"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT")),
+        "finish_if_placed": column(suggested["finish"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT")),
+        "note": pd.array(note, dtype="string")})
 
 
 def _positions(open_kos: pd.DataFrame, keys: list, begin: np.ndarray, end: np.ndarray) -> pd.DataFrame:
     """Capacity positions of every open KO: its placement, else knitted alone from its earliest position."""
-    pos = pd.DataFrame({"knit_order": open_kos["knit_order"].astype("string").to_numpy(),
-                        "balance_lbs": open_kos["balance_lbs"].to_numpy(dtype="float64"),
-                        "begin_units": open_kos["earliest_units"].to_numpy(dtype="float64"),
-                        "placement": pd.array(["not placed"] * len(open_kos), dtype="string")}, index=open_kos.index)
-    pos["end_units"] = pos["begin_units"] + open_kos["machine_days"].to_numpy(dtype="float64")
-    if keys:
-        placed = pd.DataFrame({"begin_units": begin, "end_units": end}, index=keys)
-        pos.loc[keys, ["begin_units", "end_units"]] = placed.to_numpy()
-        pos.loc[keys, "placement"] = "placed"
-    return pos.reset_index(drop=True)
+    begin_all = open_kos["earliest_units"].to_numpy(dtype="float64").copy()
+    end_all = begin_all + open_kos["machine_days"].to_numpy(dtype="float64")
+    placement = np.full(len(open_kos), "not placed", dtype=object)
+    at = open_kos.index.get_indexer(keys)
+    begin_all[at], end_all[at], placement[at] = begin, end, "placed"
+    return pd.DataFrame({"knit_order": open_kos["knit_order"].astype("string").array,
+                         "balance_lbs": open_kos["balance_lbs"].to_numpy(dtype="float64"),
+                         "begin_units": begin_all, "end_units": end_all,
+                         "placement": pd.array(placement, dtype="string")})
 
 
 def machine_buckets(result: dict, *, as_of: date) -> pd.DataFrame:
