@@ -50,8 +50,8 @@ def _day_of(units: np.ndarray) -> np.ndarray:
     return (7 * weeks + weekday).astype("int64")
 
 
-def _dates(monday0: date, day_offsets: np.ndarray) -> pd.Series:
-    return pd.Series(np.datetime64(monday0, "D") + day_offsets.astype("timedelta64[D]")).astype("datetime64[ns]")
+def _dates(monday0: date, day_offsets: np.ndarray) -> np.ndarray:
+    return (np.datetime64(monday0, "D") + day_offsets.astype("timedelta64[D]")).astype("datetime64[ns]")
 
 
 def days_left(as_of: date) -> float:
@@ -232,22 +232,20 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
     begin = np.array([p[2] for p in placed], dtype="float64")
     end = np.array([p[3] for p in placed], dtype="float64")
     machine = np.array([p[1] for p in placed], dtype="int64")
+    finish = _dates(monday0, _day_of(end))
+    quoted = rows["quoted_date"].to_numpy(dtype="datetime64[ns]")
     schedule = pd.DataFrame({
         "placement": pd.array([p[4] for p in placed], dtype="string"), "machine": machine,
-        "work_center": machine_wc.reindex(machine).astype("string").to_numpy(),
-        "knit_order": rows["knit_order"].astype("string").to_numpy(), "style": rows["style"].to_numpy(),
+        "work_center": pd.array(machine_wc.reindex(machine).to_numpy(dtype=object, na_value=None), dtype="string"),
+        "knit_order": rows["knit_order"].astype("string").array, "style": rows["style"].astype("string").array,
         "balance_lbs": rows["balance_lbs"].to_numpy(dtype="float64"),
         "lbs_per_day": rows["lbs_per_day"].to_numpy(dtype="float64"),
-        "rate_source": rows["rate_source"].astype("string").to_numpy(),
+        "rate_source": rows["rate_source"].astype("string").array,
         "machine_days": rows["machine_days"].to_numpy(dtype="float64"),
-        "start_date": rows["start_date"].to_numpy(), "start": _dates(monday0, _day_of(begin + 1e-9)),
-        "finish": _dates(monday0, _day_of(end)), "quoted_date": rows["quoted_date"].to_numpy()})
-    schedule = schedule.astype({"work_center": "string", "knit_order": "string", "style": "string",
-                                "rate_source": "string", "start_date": "datetime64[ns]",
-                                "quoted_date": "datetime64[ns]"})
-    schedule["late"] = (schedule["finish"] > schedule["quoted_date"]).fillna(False).astype(bool)
-    schedule["late_unknown"] = schedule["quoted_date"].isna()
-    schedule["machine_known"] = schedule["machine"].isin(machine_wc.index)
+        "start_date": rows["start_date"].to_numpy(dtype="datetime64[ns]"),
+        "start": _dates(monday0, _day_of(begin + 1e-9)), "finish": finish, "quoted_date": quoted,
+        "late": finish > quoted,  # NaT compares False: no quoted date is not late but late_unknown
+        "late_unknown": np.isnat(quoted), "machine_known": np.isin(machine, machine_wc.index.to_numpy())})
     is_suggested = (schedule["placement"] == SUGGESTED).to_numpy(dtype=bool)
 
     # weekly load per machine, committed and suggested apart
@@ -338,10 +336,13 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
 
 def _utilisation(frame: pd.DataFrame) -> None:
     """Adds load_days, utilization and committed_utilization (0 where no capacity is left) in place."""
-    frame["load_days"] = frame["committed_days"] + frame["suggested_days"]
-    cap = frame["capacity_days"].where(frame["capacity_days"] > 0)
-    frame["utilization"] = (frame["load_days"] / cap).fillna(0.0)
-    frame["committed_utilization"] = (frame["committed_days"] / cap).fillna(0.0)
+    committed = frame["committed_days"].to_numpy(dtype="float64")
+    load = committed + frame["suggested_days"].to_numpy(dtype="float64")
+    cap = frame["capacity_days"].to_numpy(dtype="float64")
+    per_day = np.divide(1.0, cap, out=np.zeros_like(cap), where=cap > 0)
+    frame["load_days"] = load
+    frame["utilization"] = load * per_day
+    frame["committed_utilization"] = committed * per_day
 
 
 def _unassigned_table(unassigned: pd.DataFrame, suggested: pd.DataFrame, notes: dict) -> pd.DataFrame:
