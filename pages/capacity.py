@@ -1,5 +1,5 @@
-"""Knitting capacity: can the machines carry the open knit orders, which work centres are bottlenecks,
-which orders will be late, and where unassigned orders could go."""
+"""Knitting capacity: can the machines carry the open knit orders (committed and suggested), which work centres
+are bottlenecks, which orders will be late, and where unassigned orders could go."""
 
 import pandas as pd
 import plotly.express as px
@@ -22,25 +22,36 @@ except BkError as exc:
     st.error(str(exc))
     st.stop()
 s = plan["summary"]
-m = st.columns(5)
+for finding in plan["findings"].itertuples(index=False):
+    (st.warning if finding.severity == "warning" else st.info)(finding.message)
+m = st.columns(6)
 m[0].metric("Machines", s["machines"])
 m[1].metric("Scheduled KOs", s["assigned_kos"])
-m[2].metric("Unassigned KOs", s["unassigned_kos"])
-m[3].metric("Late KOs", s["late_kos"], help=f"{s['late_unknown_kos']} scheduled KOs have no quoted date")
-m[4].metric(f"Busiest work centre ({s['window_weeks']} wk)", f"{s['max_wc_utilization']:.0%}")
-st.caption("Each machine knits its open KOs one after another (by start date, then KO number) at the style's "
-           f"rate; a week has 5.5 machine-days (Saturday half). {s['rate_defaulted_kos']} open KOs have no rate and "
-           "use the median rate.")
+m[2].metric("Unassigned KOs", s["unassigned_kos"],
+            help=f"{s['unassigned_kos_in_load']} of them are in the load on a suggested machine")
+m[3].metric("Late KOs", s["late_kos"], help=f"{s['late_unknown_kos']} scheduled KOs have no quoted date; "
+            f"{s['late_suggested_kos']} suggested KOs would also finish late")
+m[4].metric(f"Busiest work centre ({s['window_weeks']} wk)", f"{s['max_wc_utilization']:.0%}",
+            help="committed and suggested load")
+m[5].metric("Committed only", f"{s['max_wc_committed_utilization']:.0%}",
+            help="the busiest work centre counting only KOs that already have a machine")
+st.caption(
+    "Each machine knits its open KOs one after another (by start date, then KO number), never before the KO's "
+    "start date, at the style's rate; a week has 5.5 machine-days (Saturday half). Unassigned KOs are placed on "
+    f"the machine of their work centre where they can start first and counted as **suggested** load. "
+    f"Rates: {s['family_rate_kos']} open KOs use their style family's rate, {s['median_rate_kos']} the median "
+    f"rate. The as-of week has {s['as_of_week_days_left']:g} machine-days left per machine.")
 
 tab_heat, tab_gantt, tab_late, tab_un = st.tabs(["Utilisation", "Machine timeline", "Late risk", "Unassigned"])
 with tab_heat:
-    level = st.radio("Rows", ["work centre", "machine"], horizontal=True)
+    left, right = st.columns(2)
+    level = left.radio("Rows", ["work centre", "machine"], horizontal=True)
+    load = right.radio("Load", ["committed + suggested", "committed only"], horizontal=True)
+    value = "utilization" if load == "committed + suggested" else "committed_utilization"
     if level == "work centre":
-        data = plan["wc_load"]
-        heat = data.pivot_table(index="work_center", columns="week_start", values="utilization", aggfunc="sum")
+        heat = plan["wc_load"].pivot_table(index="work_center", columns="week_start", values=value, aggfunc="sum")
     else:
-        data = plan["machine_load"]
-        heat = data.pivot_table(index="machine", columns="week_start", values="utilization", aggfunc="sum")
+        heat = plan["machine_load"].pivot_table(index="machine", columns="week_start", values=value, aggfunc="sum")
     heat = heat.loc[heat.sum(axis=1) > 0]
     if heat.empty:
         st.info("No load in the horizon.")
@@ -50,7 +61,8 @@ with tab_heat:
                         labels={"color": "utilisation"})
         fig.update_layout(height=max(300, 14 * len(heat)))
         st.plotly_chart(fig, width="stretch")
-    st.markdown(f"**Bottlenecks** — work centres over {threshold:.0%} in the next {s['window_weeks']} weeks")
+    st.markdown(f"**Bottlenecks** — work centres over {threshold:.0%} in the next {s['window_weeks']} weeks "
+                "(committed and suggested machine-days apart)")
     st.dataframe(plan["bottlenecks"], hide_index=True, width="stretch")
     downloads(plan["wc_window"], "work_centre_utilisation")
 with tab_gantt:
@@ -63,9 +75,9 @@ with tab_gantt:
     if shown.empty:
         st.info("Pick machines to see their knit orders.")
     else:
-        fig = px.timeline(shown, x_start="start", x_end="end", y="machine_label", color="late",
-                          hover_data=["knit_order", "style", "balance_lbs", "quoted_date"],
-                          color_discrete_map={True: "#d62728", False: "#1f77b4"})
+        fig = px.timeline(shown, x_start="start", x_end="end", y="machine_label", color="placement",
+                          hover_data=["knit_order", "style", "balance_lbs", "start_date", "quoted_date", "late"],
+                          color_discrete_map={"assigned": "#1f77b4", "suggested": "#ff7f0e"})
         fig.update_layout(height=max(300, 22 * len(picked)), yaxis_title="machine")
         st.plotly_chart(fig, width="stretch")
     downloads(schedule, "machine_schedule")

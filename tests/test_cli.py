@@ -59,7 +59,10 @@ def test_report_has_the_issue_keys(tmp_path, real_dir):
     assert set(report["pipeline"]) == {"stage_lbs", "open_so_count", "so_balance_yds", "so_uncovered_yds"}
     assert set(report["pipeline"]["stage_lbs"]) == {"g00", "g02", "i01", "f01", "p01"}
     assert set(report["capacity"]) == {"machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos",
-                                       "max_wc_utilization"}
+                                       "max_wc_utilization", "suggestions_before_start", "unassigned_kos_suggested",
+                                       "unassigned_kos_in_load", "median_rate_kos", "family_rate_kos",
+                                       "as_of_week_days_left"}
+    assert report["capacity"]["suggestions_before_start"] == 0 and report["capacity"]["as_of_week_days_left"] == 2.5
     assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "best_model_counts"}
 
 

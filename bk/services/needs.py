@@ -79,8 +79,9 @@ NEEDS: dict[str, Needs] = {
                   "bom": "the value of aged greige is unknown", "yarn_inventory": "the value of aged greige is unknown"}),
     "pipeline.netting": Needs("sales-order netting", required=("sales_orders",), optional=_SO_STAGES),
     "capacity.plan": Needs(
-        "capacity planning", required=("knit_orders", "machines", "style_rates"),
-        optional={"greige_styles": "no work centre for unassigned knit orders, so no machine is suggested"}),
+        "capacity planning", required=("knit_orders", "machines"),
+        optional={"greige_styles": "no work centre for unassigned knit orders, so no machine is suggested",
+                  "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning"}),
     "forecast.all": Needs("the sales forecast", required=("sales_activity",)),
 }
 # the report sections of `python -m bk report` and the `yarn-demand` command

@@ -25,7 +25,7 @@ def norm_key(text: pd.Series) -> pd.Series:
 
 def family_key(text: pd.Series) -> pd.Series:
     """The style family: the normalised base before the first ``/`` (``125792/1`` -> ``125792``)."""
-    return norm_key(text).str.split("/", n=1).str[0]
+    return norm_key(text).str.replace(r"/[\s\S]*", "", regex=True)  # a regex runs in Arrow; split(n=1) in Python
 
 
 def knit_rates(styles: pd.Series, rates: pd.DataFrame | None, *,
@@ -42,8 +42,8 @@ def knit_rates(styles: pd.Series, rates: pd.DataFrame | None, *,
     if rates is not None and len(rates) and "lbs_per_day" in rates:
         positive = rates.loc[pd.to_numeric(rates["lbs_per_day"], errors="coerce") > 0, ["style", "lbs_per_day"]]
         value = positive["lbs_per_day"].astype("float64")
-        by_key = value.groupby(norm_key(positive["style"]).astype(object).to_numpy()).mean()
-        by_family = value.groupby(family_key(positive["style"]).astype(object).to_numpy()).mean()
+        by_key = value.groupby(norm_key(positive["style"]).astype(object).to_numpy(), sort=False).mean()
+        by_family = value.groupby(family_key(positive["style"]).astype(object).to_numpy(), sort=False).mean()
         median = float(value.median()) if len(value) else float("nan")
     else:
         by_key = by_family = pd.Series(dtype="float64")

@@ -1,29 +1,72 @@
-"""Capacity on the real snapshot: every open KO exactly once, machine-days preserved, report keys sane."""
+"""Capacity on the real snapshot: every open KO exactly once, machine-days preserved, the issue-11 figures
+(no suggestion before its start, every suggestion in the load, ≤ 40 KOs on the median, 2.5 days left on
+Thursday 2025-08-28) and the machine schedule moving some KOs' yarn with every KO's total unchanged."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bk.services import capacity
+from bk.services import capacity, yarn
 
 
-def test_every_open_ko_once_and_machine_days_preserved(real_snapshot):
+@pytest.fixture(scope="module")
+def result(real_snapshot):
+    return capacity.plan(real_snapshot.frames, as_of=real_snapshot.as_of, horizon_weeks=104)
+
+
+def test_every_open_ko_once_and_machine_days_preserved(real_snapshot, result):
     f = real_snapshot.frames
-    result = capacity.plan(f, as_of=real_snapshot.as_of, horizon_weeks=104)
     kos = f["knit_orders"]
     open_kos = kos[kos["balance_lbs"] > 0]
-    listed = list(result["schedule"]["knit_order"]) + list(result["unassigned"]["knit_order"])
+    schedule = result["schedule"]
+    listed = list(schedule.loc[schedule["placement"] == "assigned", "knit_order"]) + list(
+        result["unassigned"]["knit_order"])
     assert sorted(listed) == sorted(open_kos["knit_order"]) and len(set(listed)) == len(listed)
     rates = f["style_rates"][f["style_rates"]["lbs_per_day"] > 0]
     by_style = rates.assign(k=rates["style"].str.replace(" ", "").str.upper()).groupby("k")["lbs_per_day"].mean()
     by_family = rates.assign(k=rates["style"].str.replace(" ", "").str.upper().str.split("/").str[0]).groupby(
         "k")["lbs_per_day"].mean()
-    assigned = open_kos[open_kos["machine"].notna()]
-    key = assigned["style"].str.replace(" ", "").str.upper()
+    key = open_kos["style"].str.strip().str.replace(" ", "").str.upper()
     rate = key.map(by_style).fillna(key.str.split("/").str[0].map(by_family)).fillna(rates["lbs_per_day"].median())
-    expected_days = float((assigned["balance_lbs"] / rate).sum())
-    assert result["machine_load"]["load_days"].sum() == pytest.approx(expected_days, rel=1e-6)
+    days = pd.Series((open_kos["balance_lbs"] / rate).to_numpy(), index=open_kos["knit_order"].to_numpy())
+    load = result["machine_load"]
+    assert load["committed_days"].sum() == pytest.approx(days[open_kos["machine"].notna().to_numpy()].sum(), rel=1e-6)
+    placed = schedule.loc[schedule["placement"] == "suggested", "knit_order"]
+    assert load["suggested_days"].sum() == pytest.approx(days.loc[placed.to_numpy()].sum(), rel=1e-6)
+
+
+def test_issue_11_figures_on_the_real_snapshot(real_snapshot, result):
+    s = result["summary"]
+    assert real_snapshot.as_of.weekday() == 3 and s["as_of_week_days_left"] == 2.5
+    assert s["suggestions_before_start"] == 0
+    assert s["unassigned_kos_suggested"] == s["unassigned_kos_in_load"] == s["unassigned_kos"] == 38
+    assert s["median_rate_kos"] <= 40 and s["family_rate_kos"] > 0
+    sched = result["schedule"].set_index("knit_order")
+    # the two KOs of the issue: suggested before their start dates (1 Oct, 13 Oct) before the fix
+    assert sched.loc["K2508086", "start"] >= pd.Timestamp("2025-10-01")
+    assert sched.loc["K2508088", "start"] >= pd.Timestamp("2025-10-13")
+    late_start = sched["start"] < sched["start_date"].where(sched["start_date"] > pd.Timestamp("2025-08-28"))
+    assert not late_start.any()
+    window = result["wc_window"].set_index("work_center")
+    assert window.loc["9.38.20.F", "utilization"] > window.loc["9.38.20.F", "committed_utilization"] + 0.2
+    assert window.loc["6.30.10.F", "committed_utilization"] == 0 and window.loc["6.30.10.F", "utilization"] > 0
+
+
+def test_machine_schedule_moves_some_yarn_and_keeps_every_ko_total(real_snapshot, result):
+    f, as_of = real_snapshot.frames, real_snapshot.as_of
+    machine = capacity.machine_buckets(result, as_of=as_of)
+    kos = f["knit_orders"]
+    open_kos = kos[kos["balance_lbs"] > 0].set_index("knit_order")
+    assert sorted(machine.index) == sorted(open_kos.index)
+    assert machine.sum(axis=1).to_numpy() == pytest.approx(open_kos.loc[machine.index, "balance_lbs"].to_numpy())
+    bom, _ = yarn.prepare_bom(f["bom"])
+    efab = yarn.knit_order_demand(kos, bom, f["style_rates"], as_of=as_of)["kos"].set_index("knit_order")
+    efab = efab[yarn.bucket_labels(as_of)]
+    assert efab.sum(axis=1).to_numpy() == pytest.approx(machine.loc[efab.index].sum(axis=1).to_numpy())
+    moves = capacity.yarn_moves(efab, machine)
+    assert len(moves) > 0 and np.all(np.abs(moves["shift_weeks"]) >= 1)
 
 
 def test_report_keys_on_the_real_snapshot(real_snapshot):
@@ -34,3 +77,4 @@ def test_report_keys_on_the_real_snapshot(real_snapshot):
     assert keys["assigned_kos"] + keys["unassigned_kos"] == open_kos
     assert 0 <= keys["late_kos"] <= keys["assigned_kos"]
     assert np.isfinite(keys["max_wc_utilization"]) and keys["max_wc_utilization"] >= 0
+    assert keys["suggestions_before_start"] == 0 and keys["as_of_week_days_left"] == 2.5
