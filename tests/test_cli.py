@@ -60,7 +60,8 @@ def test_report_has_the_issue_keys(tmp_path, real_dir):
     assert set(report["pipeline"]["stage_lbs"]) == {"g00", "g02", "i01", "f01"}
     assert set(report["capacity"]) == {"machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos",
                                        "max_wc_utilization"}
-    assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "best_model_counts"}
+    assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "wape_zero", "best_model_counts",
+                                      "first_forecast_period", "history_end", "demand_classes"}
 
 
 def test_demo_command_writes_a_snapshot(tmp_path):

@@ -10,6 +10,11 @@ def test_forecast_page_on_the_demo_and_switching_level():
     no_exceptions(at)
     assert at.title[0].value == "Sales forecast"
     assert int(at.metric[0].value) >= 50
+    assert at.metric[3].label == "WAPE, zero forecast" and at.metric[3].value == "100.0%"
+    assert "out of sample" in at.metric[1].label
+    classes = at.dataframe[0].value
+    assert list(classes["demand_class"]) == ["smooth", "erratic", "intermittent", "lumpy", "all"]
+    assert classes["series"].iloc[:4].sum() == int(at.metric[0].value)
     at.selectbox(key="fc_level").set_value("total").run()
     no_exceptions(at)
     assert at.metric[0].value == "1"
