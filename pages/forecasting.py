@@ -99,3 +99,22 @@ downloads(pivot.reset_index(), f"forecast_value_added_{level}")
 st.subheader(f"Forecasts from {summary['first_forecast_period']}")
 st.dataframe(result["forecasts"], hide_index=True, width="stretch")
 downloads(result["forecasts"], f"forecasts_{level}")
+
+st.subheader("Coherent levels")
+if st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
+    try:
+        with st.spinner("Forecasting every style × customer series…"):
+            co = services.run("forecast.coherent", snapshot, horizon=horizon)
+    except BkError as exc:
+        st.error(str(exc))
+        st.stop()
+    acc = co["total_accuracy"]
+    k = st.columns(3)
+    k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=acc["direct"]["model"])
+    k[1].metric("Total WAPE, bottom-up", f"{acc['bottom_up']['wape']:.1%}", help=acc["bottom_up"]["model"])
+    k[2].metric("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")
+    st.caption(f"Method: {co['method']}; the style, customer and total forecasts below are sums of the same "
+               "bottom forecasts, so they add up (means only). Accuracy: out of sample, weekly.")
+    st.dataframe(co["forecasts"]["total"], hide_index=True, width="stretch")
+    pick = st.selectbox("Level", ["style", "customer"], key="fc_coherent_level")
+    st.dataframe(co["forecasts"][pick], hide_index=True, width="stretch")

@@ -22,6 +22,9 @@ CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 # up to a whole period it is scaled up to a whole period (sales ÷ share)
 PARTIAL_MIN_SHARE = 0.9
 MIN_TRAIN = 4  # no backtest origin with fewer periods of history
+BOTTOM = "style_customer"  # the bottom level of the hierarchy: one series per (style, customer)
+LEVELS = ("total", "style", "customer", BOTTOM)
+KEY_SEP = " | "
 SMOOTHING = 0.1  # α of the Croston family and of the SES inside ADIDA/IMAPA (the classic fixed value)
 
 
@@ -40,12 +43,13 @@ class Fit:
 
 def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Quantity in yds per period (rows: period start, Monday for weeks / 1st for months) and series
-    (columns: 'total', or one per style / customer); missing periods are zero.
+    (columns: 'total', or one per style / customer / style × customer as 'style | customer'); missing periods
+    are zero.
 
     Lines in other units (each, kg) are left out of the yds sums and returned as the second frame.
     """
-    if level not in ("total", "style", "customer"):
-        raise ValueError("level is 'total', 'style' or 'customer'")
+    if level not in LEVELS:
+        raise ValueError(f"level is one of {', '.join(LEVELS)}")
     s = sales.dropna(subset=["invoice_date"])
     uom = s["uom"].astype("string").str.lower().str.strip()
     other = s.loc[uom != "yds", ["sales_order", "invoice_date", "sales_style", "qty", "uom"]].reset_index(drop=True)
@@ -53,8 +57,12 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     dates = yds["invoice_date"]
     period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize() if freq == "W" else \
         dates.dt.to_period("M").dt.to_timestamp()
-    key = pd.Series("total", index=yds.index) if level == "total" else \
-        yds["sales_style" if level == "style" else "customer"].astype("string")
+    if level == "total":
+        key = pd.Series("total", index=yds.index)
+    elif level == BOTTOM:
+        key = yds["sales_style"].astype("string") + KEY_SEP + yds["customer"].astype("string")
+    else:
+        key = yds["sales_style" if level == "style" else "customer"].astype("string")
     wide = yds["qty"].astype("float64").groupby([period, key]).sum().unstack(fill_value=0.0)
     if len(s):
         all_dates = s["invoice_date"]
@@ -623,6 +631,40 @@ def _assemble(results: list[dict], history: pd.DataFrame, other: pd.DataFrame, c
             "other_units": other, "summary": summary}
 
 
+def coherent(sales: pd.DataFrame, *, as_of: date | None = None, horizon: int = 4, n_origins: int = 8) -> dict:
+    """Coherent weekly forecasts by bottom-up reconciliation: every (style, customer) series is forecast
+    (``forecast_all`` at the bottom level) and the style, customer and total forecasts are its sums, so they add
+    up by construction (means only: the sums of intervals are not intervals).
+
+    Keys: forecasts ({'style', 'customer', 'total'}: long frames series, period, steps_ahead, mean), total_accuracy
+    (out of sample at the total level: 'direct' = the total series' own selected model, 'bottom_up' = the sum of
+    the bottom series' out-of-sample forecasts on the same windows; each wape, bias, and naive's wape),
+    bottom (the bottom-level ``forecast_all`` summary), method.
+    """
+    bottom = forecast_all(sales, as_of=as_of, level=BOTTOM, horizon=horizon, n_origins=n_origins)
+    direct = forecast_all(sales, as_of=as_of, level="total", horizon=horizon, n_origins=n_origins)
+    fc = bottom["forecasts"]
+    parts = fc["series"].str.split(KEY_SEP, n=1, regex=False)
+    fc = fc.assign(style=parts.str[0], customer=parts.str[1], total="total")
+    forecasts = {level: fc.groupby([level, "period", "steps_ahead"], as_index=False)["mean"].sum().rename(
+        columns={level: "series"}) for level in ("style", "customer", "total")}
+    bt = bottom["backtest"].groupby(["origin", "step"])[["actual", "selected", "naive"]].sum()
+    error, error_naive, actual = bt["selected"] - bt["actual"], bt["naive"] - bt["actual"], bt["actual"].sum()
+    t = direct["accuracy"].iloc[0]
+    return {
+        "forecasts": forecasts,
+        "total_accuracy": {
+            "direct": {"wape": float(t["wape_selected"]), "bias": float(t["bias_selected"]),
+                       "wape_naive": float(t["wape_naive"]), "model": str(t["selected"])},
+            "bottom_up": {"wape": float(error.abs().sum() / actual) if actual > 0 else float("nan"),
+                          "bias": float(error.sum() / actual) if actual > 0 else float("nan"),
+                          "wape_naive": float(error_naive.abs().sum() / actual) if actual > 0 else float("nan"),
+                          "model": f"sum of {bottom['summary']['series']} style × customer series"},
+        },
+        "bottom": bottom["summary"], "method": "bottom-up from style × customer",
+    }
+
+
 def forecast_health(summary: Mapping) -> dict:
     """The forecast's health from the out-of-sample pooled figures: 'ok' when the selected models beat naive
     per period and cumulatively, 'warning' when they beat naive on one of the two, 'poor' otherwise; and
@@ -667,4 +709,9 @@ def forecast_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, level: str
                         n_origins=8 if freq == "W" else 2)
 
 
-OPERATIONS = {"forecast.all": forecast_view}
+def coherent_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon: int = 4) -> dict:
+    """The forecasting page's coherent levels: ``coherent`` on the snapshot's Sales Activity Report."""
+    return coherent(_sales(frames), as_of=as_of, horizon=horizon)
+
+
+OPERATIONS = {"forecast.all": forecast_view, "forecast.coherent": coherent_view}

@@ -138,3 +138,24 @@ def test_class_table_pools_sums_not_ratios():
     assert t.loc["smooth", "wape_cum_selected"] == pytest.approx(28 / 280)
     assert t.loc["erratic", "series"] == 0 and np.isnan(t.loc["erratic", "wape_selected"])
     assert t.loc["all", "bias_selected"] == pytest.approx(25 / 450)
+
+
+def test_coherent_levels_add_up_bottom_up():
+    rng = np.random.default_rng(5)
+    rows = [("S", pd.Timestamp("2025-01-06") + pd.Timedelta(weeks=w, days=d), c, st, float(rng.integers(0, 3) * q),
+             "yds")
+            for w in range(24) for d in (0, 4) for st, c, q in (("A-1", "C1", 10), ("A-1", "C2", 30),
+                                                                ("B-1", "C1", 50))]
+    r = fc.coherent(sales(rows), as_of=date(2025, 6, 23), horizon=3, n_origins=4)
+    f = r["forecasts"]
+    assert sorted(f["style"]["series"].unique()) == ["A-1", "B-1"]
+    assert sorted(f["customer"]["series"].unique()) == ["C1", "C2"]
+    total = f["total"].set_index("period")["mean"]
+    for level in ("style", "customer"):
+        sums = f[level].groupby("period")["mean"].sum()
+        assert np.allclose(sums.to_numpy(), total.loc[sums.index].to_numpy())
+    assert total.index[0] == pd.Timestamp("2025-06-23") and len(total) == 3
+    acc = r["total_accuracy"]
+    # naive is linear: the sum of the bottom series' naive forecasts is the total's naive forecast
+    assert acc["bottom_up"]["wape_naive"] == pytest.approx(acc["direct"]["wape_naive"])
+    assert np.isfinite(acc["bottom_up"]["wape"]) and np.isfinite(acc["direct"]["wape"])
