@@ -128,6 +128,42 @@ def consume(forecast_lbs: pd.Series, so_lbs: pd.Series, ko_lbs: pd.Series) -> pd
     return pd.Series(np.clip(forecast_lbs.to_numpy() - covered, 0.0, None), index=forecast_lbs.index)
 
 
+def _resolve_styles(frames: Mapping[str, pd.DataFrame], forecast_yds: pd.Series
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, _GreigeLookup]:
+    """One row per sales style of ``forecast_yds`` (index: sales style, values: yds): its greige style, BOM
+    styles, yds/lb and status; with the prepared BOM and the greige lookup."""
+    greige = _GreigeLookup(frames.get("styles"))
+    ratios = sales_style_yds_per_lb(frames, list(forecast_yds.index)).set_index("sales_style")
+    bom, _ = prepare_bom(frames["bom"])
+    bom_keys = sorted(set(bom["style_key"].dropna().astype(str)))
+    style_rows = []
+    for s, total in forecast_yds.items():
+        g_style, how = greige.find(str(s), None)
+        g_key = _key(g_style)
+        bom_styles, match = _bom_styles(g_key, bom_keys)
+        status = "no greige style in eFab_Styles" if g_key is None else "no BOM for the greige style" \
+            if not bom_styles else "ok"
+        style_rows.append({"sales_style": str(s), "greige_style": g_style, "greige_lookup": how,
+                           "greige_key": g_key, "bom_match": match, "bom_styles": ", ".join(bom_styles),
+                           "n_bom_styles": len(bom_styles), "yds_per_lb": float(ratios.loc[s, "yds_per_lb"]),
+                           "yds_per_lb_source": ratios.loc[s, "yds_per_lb_source"], "forecast_yds": float(total),
+                           "status": status})
+    styles = pd.DataFrame(style_rows, columns=["sales_style", "greige_style", "greige_lookup", "greige_key",
+                                               "bom_match", "bom_styles", "n_bom_styles", "yds_per_lb",
+                                               "yds_per_lb_source", "forecast_yds", "status"])
+    return styles, bom, greige
+
+
+def style_yarn_factors(styles: pd.DataFrame, bom: pd.DataFrame) -> pd.DataFrame:
+    """Yarn lbs per yd of each sales style: one row per (sales_style, yarn_id) with ``lbs_per_yd`` =
+    BOM fraction ÷ number of BOM styles ÷ the style's yds/lb."""
+    ok = styles.loc[styles["n_bom_styles"] > 0, ["sales_style", "bom_styles", "n_bom_styles", "yds_per_lb"]]
+    ex = ok.assign(style_key=ok["bom_styles"].str.split(", ")).explode("style_key")
+    f = ex.merge(bom[["style_key", "yarn_id", "fraction"]], on="style_key", how="inner")
+    f["lbs_per_yd"] = f["fraction"] / f["n_bom_styles"] / f["yds_per_lb"]
+    return f.groupby(["sales_style", "yarn_id"], as_index=False)["lbs_per_yd"].sum()
+
+
 def yarn_forecast_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, forecast: dict | None = None,
                          production_lead_weeks: int = 0) -> dict:
     """Yarn lbs per bucket that the sales forecast adds to the open knit orders' demand.
@@ -158,28 +194,8 @@ def yarn_forecast_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, for
     fc = fc.loc[fc["bucket"] != LATER]
     styles_fc = fc.groupby("series")["mean"].sum()
 
-    greige = _GreigeLookup(frames.get("styles"))
-    ratios = sales_style_yds_per_lb(frames, list(styles_fc.index))
-    per_lb = dict(zip(ratios["sales_style"], ratios["yds_per_lb"], strict=True))
-    bom, _ = prepare_bom(frames["bom"])
-    bom_keys = sorted(set(bom["style_key"].dropna().astype(str)))
-
-    style_rows = []
-    for s, total in styles_fc.items():
-        g_style, how = greige.find(str(s), None)
-        g_key = _key(g_style)
-        bom_styles, match = _bom_styles(g_key, bom_keys)
-        status = "no greige style in eFab_Styles" if g_key is None else "no BOM for the greige style" \
-            if not bom_styles else "ok"
-        style_rows.append({"sales_style": str(s), "greige_style": g_style, "greige_lookup": how,
-                           "greige_key": g_key, "bom_match": match, "bom_styles": ", ".join(bom_styles),
-                           "n_bom_styles": len(bom_styles),
-                           "yds_per_lb": per_lb.get(s, math.nan),
-                           "yds_per_lb_source": ratios.set_index("sales_style").loc[s, "yds_per_lb_source"],
-                           "forecast_yds": float(total), "status": status})
-    styles = pd.DataFrame(style_rows, columns=["sales_style", "greige_style", "greige_lookup", "greige_key",
-                                               "bom_match", "bom_styles", "n_bom_styles", "yds_per_lb", "yds_per_lb_source",
-                                               "forecast_yds", "status"])
+    styles, bom, greige = _resolve_styles(frames, styles_fc)
+    per_lb = dict(zip(styles["sales_style"], styles["yds_per_lb"], strict=True))
 
     lines = fc.merge(styles, left_on="series", right_on="sales_style", how="inner")
     lines = lines.loc[lines["greige_key"].notna()].copy()
@@ -273,3 +289,53 @@ def with_forecast_buckets(demand: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
     out["forecast_demand_lbs"] = demand[labels].sum(axis=1)
     return out
 
+
+
+SAFETY_NOTE = ("σ per sales style = standard deviation of its out-of-sample one-week-ahead forecast errors "
+               "(yds, the scored windows of the nested backtest), carried to yarn lbs per week through greige "
+               "style, yds/lb and BOM; styles taken as independent: σ_yarn = √Σ (lbs per yd × σ_style)². Safety stock "
+               "= z × σ_yarn × √(lead time in weeks); reorder point = mean weekly forecast yarn lbs × lead time "
+               "+ safety stock. Lead time: the supplier list, else the default.")
+
+
+def forecast_safety_stock(frames: Mapping[str, pd.DataFrame], *, as_of: date, forecast: dict | None = None,
+                          service_level: float = 0.95, default_lead_time_days: float = 14.0) -> pd.DataFrame:
+    """Yarn safety stock and reorder point from the forecast's out-of-sample error (``SAFETY_NOTE``).
+
+    One row per yarn reached by a forecast style: yarn_id, sigma_week_lbs, mean_week_lbs, lead_time_days,
+    lead_time_source, safety_stock_lbs, reorder_point_lbs, styles (how many sales styles feed it),
+    service_level. ``forecast`` as in ``yarn_forecast_demand``. Raises MissingDataError without the BOM.
+    """
+    from bk.services.inventory import lead_times, service_z
+
+    if "bom" not in frames:
+        raise MissingDataError("forecast safety stock needs the BOM export (bom); upload it on the Data page")
+    if forecast is None:
+        forecast = forecasting.forecast_all(forecasting._sales(frames), as_of=as_of, level="style", freq="W",
+                                            horizon=len(bucket_labels(as_of)) - 1)
+    bt = forecast["backtest"]
+    one_step = bt.loc[bt["step"] == 1]
+    errors = (one_step["selected"] - one_step["actual"]).groupby(one_step["series"])
+    sigma = errors.std(ddof=0).where(errors.count() >= 2)
+    fc = forecast["forecasts"]
+    mean_week = fc.groupby("series")["mean"].mean()
+    styles, bom, _ = _resolve_styles(frames, mean_week)
+    f = style_yarn_factors(styles, bom)
+    f["sigma_lbs"] = f["lbs_per_yd"] * f["sales_style"].map(sigma).astype("float64")
+    f["mean_lbs"] = f["lbs_per_yd"] * f["sales_style"].map(mean_week).astype("float64")
+    g = f.groupby("yarn_id").agg(sigma_week_lbs=("sigma_lbs", lambda v: float(np.sqrt(np.nansum(v ** 2)))),
+                                 mean_week_lbs=("mean_lbs", "sum"), styles=("sales_style", "nunique")).reset_index()
+    inventory = frames.get("yarn_inventory")
+    supplier = pd.Series(pd.NA, index=g.index, dtype="string")
+    if inventory is not None and "supplier" in inventory:
+        by_yarn = inventory.drop_duplicates("yarn_id").set_index("yarn_id")["supplier"].astype("string")
+        supplier = g["yarn_id"].map(by_yarn).astype("string")
+    lead = lead_times(frames, supplier, default_lead_time_days=default_lead_time_days)
+    g["lead_time_days"] = lead["lead_time_days"].to_numpy()
+    g["lead_time_source"] = lead["lead_time_source"].to_numpy()
+    weeks = g["lead_time_days"] / 7.0
+    g["safety_stock_lbs"] = service_z(service_level) * g["sigma_week_lbs"] * np.sqrt(weeks)
+    g["reorder_point_lbs"] = g["mean_week_lbs"] * weeks + g["safety_stock_lbs"]
+    g["service_level"] = service_level
+    return g[["yarn_id", "sigma_week_lbs", "mean_week_lbs", "lead_time_days", "lead_time_source", "safety_stock_lbs",
+              "reorder_point_lbs", "styles", "service_level"]]

@@ -121,3 +121,25 @@ def test_real_snapshot_forecast_yarn_demand(real_snapshot):
     s = r["summary"]
     assert s["series_with_bom"] > 0 and s["yarns"] > 0
     assert s["consumed_lbs"] + s["net_lbs"] == pytest.approx(s["forecast_lbs"])
+
+
+def test_safety_stock_from_the_out_of_sample_errors_by_hand():
+    bt = pd.DataFrame({"series": ["A-1"] * 4 + ["B-1"] * 4 + ["A-1"], "step": [1] * 8 + [2],
+                       "actual": [50.0, 50, 50, 50, 20, 20, 20, 20, 0],
+                       # A errors ±10 yds: σ 10 -> 5 lbs; B errors ±8 yds: σ 8 -> 2 lbs; step 2 left out
+                       "selected": [60.0, 40, 60, 40, 28, 12, 28, 12, 999]})
+    fcst = {"forecasts": pd.DataFrame({"series": ["A-1", "A-1", "B-1", "B-1"], "mean": [100.0, 60.0, 40.0, 40.0]}),
+            "backtest": bt}
+    f = frames()
+    f["yarn_inventory"] = pd.DataFrame({"yarn_id": [100, 200], "supplier": ["Mill Co", "Far Away"]})
+    f["suppliers"] = pd.DataFrame({"supplier": ["MILL CO"], "lead_time_days": [28.0]})
+    ss = fy.forecast_safety_stock(f, as_of=AS_OF, forecast=fcst, default_lead_time_days=7.0).set_index("yarn_id")
+    z = 1.6448536269514722
+    # yarn 100: 0.6 × 5 = 3 lbs/week; 4 weeks: SS = z·3·2; mean A 80 yds = 40 lbs × .6 = 24 lbs/week
+    assert ss.loc[100, "sigma_week_lbs"] == pytest.approx(3.0)
+    assert ss.loc[100, "safety_stock_lbs"] == pytest.approx(z * 3 * 2)
+    assert ss.loc[100, "reorder_point_lbs"] == pytest.approx(24 * 4 + z * 3 * 2)
+    # yarn 200: √(2² + 2²) from A (0.4 × 5) and B (1 × 2); default lead time 1 week
+    assert ss.loc[200, "sigma_week_lbs"] == pytest.approx(np.sqrt(8))
+    assert ss.loc[200, "lead_time_days"] == 7.0 and ss.loc[200, "styles"] == 2
+    assert ss.loc[200, "reorder_point_lbs"] == pytest.approx(16 + 10 + z * np.sqrt(8))
