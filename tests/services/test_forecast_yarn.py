@@ -143,3 +143,9 @@ def test_safety_stock_from_the_out_of_sample_errors_by_hand():
     assert ss.loc[200, "sigma_week_lbs"] == pytest.approx(np.sqrt(8))
     assert ss.loc[200, "lead_time_days"] == 7.0 and ss.loc[200, "styles"] == 2
     assert ss.loc[200, "reorder_point_lbs"] == pytest.approx(16 + 10 + z * np.sqrt(8))
+
+
+def test_real_snapshot_safety_stock(real_snapshot):
+    ss = fy.forecast_safety_stock(real_snapshot.frames, as_of=real_snapshot.as_of)
+    assert ss["yarn_id"].is_unique and len(ss) > 0
+    assert (ss["safety_stock_lbs"] >= 0).all() and (ss["reorder_point_lbs"] >= ss["safety_stock_lbs"]).all()
