@@ -56,6 +56,10 @@ def test_ses_holt_theta_arima_with_given_parameters_by_hand():
     assert fc.forecast("ses", y, 2, state=np.array([0.5, 0, 1])).mean == pytest.approx([4, 4])
     # Holt α β .5: l 1, b 2; t1 pred 3 err 0 -> l 3 b 2; t2 pred 5 err 1 -> l 5.5, b 2 + .5(5.5 - 3 - 2) = 2.25
     assert fc.forecast("holt", y, 2, state=np.array([0.5, 0.5, 1])).mean == pytest.approx([7.75, 10])
+    # damped α β .5, φ .8: t1 pred 1 + 1.6 = 2.6, err .4 -> l 2.8, b 1.6 + .5(2.8 - 1 - 1.6) = 1.7;
+    # t2 pred 2.8 + 1.36 = 4.16, err 1.84 -> l 5.08, b 1.36 + .5(5.08 - 2.8 - 1.36) = 1.82
+    assert fc.forecast("damped", y, 2, state=np.array([0.5, 0.5, 0.8])).mean == pytest.approx(
+        [5.08 + 0.8 * 1.82, 5.08 + 1.44 * 1.82])
     # Theta α .5: SES level 4, LS slope 2.5: + 1.25·((k−1) + 2 − .125/.5) -> 4 + 2.1875, 4 + 3.4375
     assert fc.forecast("theta", y, 2, state=np.array([0.5, 0, 1])).mean == pytest.approx([6.1875, 7.4375])
     # ARIMA(0,1,1) θ .5: Δy = 2, 3; e = 2, 3 − 1 = 2 -> 6 + .5·2; σ 2, step 2 σ·√(1 + 1.5²)
