@@ -1,9 +1,12 @@
-"""Demand classes, the intermittent and smooth models against hand computations, aligned periods, the gap to
-the as-of date and the nested rolling origin."""
+"""Demand classes, the intermittent models against hand computations, the statsmodels ETS/ARIMA/Theta on
+series with known answers, aligned periods, the gap to the as-of date and the nested rolling origin."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,29 +53,93 @@ def test_imapa_by_hand():
     assert fc.forecast("imapa", Y_INT, 1).mean[0] == pytest.approx((0.86253876 + 1.839 + 4.02 / 3) / 3)
 
 
-def test_ses_holt_theta_arima_with_given_parameters_by_hand():
+def test_ses_is_statsmodels_and_reapplies_given_parameters():
     y = np.array([1.0, 3.0, 6.0])
-    # SES α .5: 1 -> 2 -> 4
-    assert fc.forecast("ses", y, 2, state=np.array([0.5, 0, 1])).mean == pytest.approx([4, 4])
-    # Holt α β .5: l 1, b 2; t1 pred 3 err 0 -> l 3 b 2; t2 pred 5 err 1 -> l 5.5, b 2 + .5(5.5 - 3 - 2) = 2.25
-    assert fc.forecast("holt", y, 2, state=np.array([0.5, 0.5, 1])).mean == pytest.approx([7.75, 10])
-    # damped α β .5, φ .8: t1 pred 1 + 1.6 = 2.6, err .4 -> l 2.8, b 1.6 + .5(2.8 - 1 - 1.6) = 1.7;
-    # t2 pred 2.8 + 1.36 = 4.16, err 1.84 -> l 5.08, b 1.36 + .5(5.08 - 2.8 - 1.36) = 1.82
-    assert fc.forecast("damped", y, 2, state=np.array([0.5, 0.5, 0.8])).mean == pytest.approx(
-        [5.08 + 0.8 * 1.82, 5.08 + 1.44 * 1.82])
-    # Theta α .5: SES level 4, LS slope 2.5: + 1.25·((k−1) + 2 − .125/.5) -> 4 + 2.1875, 4 + 3.4375
-    assert fc.forecast("theta", y, 2, state=np.array([0.5, 0, 1])).mean == pytest.approx([6.1875, 7.4375])
-    # ARIMA(0,1,1) θ .5: Δy = 2, 3; e = 2, 3 − 1 = 2 -> 6 + .5·2; σ 2, step 2 σ·√(1 + 1.5²)
-    fit = fc.forecast("arima", y, 2, state=0.5)
-    assert fit.mean == pytest.approx([7, 7])
-    assert fit.upper[95] - fit.mean == pytest.approx([fc.Z95 * 2, fc.Z95 * 2 * np.sqrt(3.25)])
+    # fitted: the last value (α → 1 on a rising series); given α .5 (the state of an earlier origin), by hand
+    # with statsmodels' legacy start at the first value: 1 -> 2 -> 4
+    assert fc.forecast("ses", y, 2).mean == pytest.approx([6, 6], abs=1e-3)
+    assert fc.forecast("ses", y, 2, state={"smoothing_level": 0.5}).mean == pytest.approx([4, 4])
+    # a level shift held for 15 weeks: SES follows it to the new level
+    assert fc.forecast("ses", np.r_[[10.0] * 5, [20.0] * 15], 2).mean == pytest.approx([20, 20], abs=1e-3)
 
 
-def test_arima_grid_finds_the_moving_average_parameter():
+def test_holt_extends_an_exact_line_and_damped_bends_below_it():
+    t = np.arange(20.0)
+    y = 2 + 3 * t
+    assert fc.forecast("holt", y, 3).mean == pytest.approx([62, 65, 68], rel=1e-6)
+    damped = fc.forecast("damped", y, 3).mean
+    assert (damped < [62, 65, 68]).all() and (np.diff(damped) > 0).all() and (np.diff(damped, 2) < 0).all()
+    # given α β .5, statsmodels' legacy start (level 1, trend 2) predicts the first period too:
+    # y0: pred 3, err -2 -> l 2, b 2 + .5(2 - 1 - 2) = 1.5; y1: pred 3.5, err -.5 -> l 3.25, b 1.375;
+    # y2: pred 4.625, err 1.375 -> l 5.3125, b 1.375 + .5(5.3125 - 3.25 - 1.375) = 1.71875
+    given = {"smoothing_level": 0.5, "smoothing_trend": 0.5}
+    assert fc.forecast("holt", np.array([1.0, 3.0, 6.0]), 2, state=given).mean == pytest.approx([7.03125, 8.75])
+
+
+def test_arima_on_a_random_walk_forecasts_the_last_value_with_widening_intervals():
+    y = 50 + np.cumsum(np.random.default_rng(7).normal(0, 1, 200))
+    fit = fc.forecast("arima", y, 4)
+    assert fit.mean == pytest.approx([y[-1]] * 4, abs=0.25)  # θ ≈ 0 on a random walk, σ of a step 1
+    width95, width80 = fit.upper[95] - fit.lower[95], fit.upper[80] - fit.lower[80]
+    # a random walk's k-step error has variance k·σ²: the width grows as √k
+    assert width95 / width95[0] == pytest.approx(np.sqrt([1, 2, 3, 4]), rel=0.05)
+    assert width95 / width80 == pytest.approx([fc.Z95 / fc.Z80] * 4, rel=1e-6)  # normal intervals
+    assert width95[0] == pytest.approx(2 * fc.Z95, rel=0.15)
+
+
+def test_arima_estimates_the_moving_average_parameter():
     rng = np.random.default_rng(3)
     e = rng.normal(0, 1, 400)
     y = 100 + np.cumsum(e[1:] - 0.6 * e[:-1])  # Δy_t = e_t − 0.6 e_{t−1}: θ = −0.6
-    assert fc.forecast("arima", y, 1).state == pytest.approx(-0.6, abs=0.1)
+    assert fc.forecast("arima", y, 1).state.params[0] == pytest.approx(-0.6, abs=0.1)
+
+
+def test_theta_on_a_trend_rises_by_half_the_slope_with_widening_intervals():
+    y = 10 + 2 * np.arange(30.0) + np.random.default_rng(1).normal(0, 1, 30)
+    fit = fc.forecast("theta", y, 4)
+    assert fit.mean[0] > y[-5:].mean()
+    # the Theta method's drift is half the trend line's slope (2): one yd more per week
+    assert np.diff(fit.mean) == pytest.approx([1.0] * 3, abs=0.1)
+    width = fit.upper[95] - fit.lower[95]
+    assert (np.diff(width) > 0).all() and (fit.lower[80] > fit.lower[95]).all()
+
+
+def test_a_flat_history_skips_the_optimisers():
+    for name in fc.SMOOTH_MODELS:
+        fit = fc.forecast(name, np.full(12, 7.0), 3)
+        assert fit.mean.tolist() == [7.0] * 3, name
+        assert fit.lower[95].tolist() == fit.upper[95].tolist() == [7.0] * 3, name
+
+
+def test_the_backtest_fits_ets_and_arima_once_and_reapplies_them(monkeypatch):
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    calls = []
+    es_fit, arima_fit = ExponentialSmoothing.fit, SARIMAX.fit
+
+    def count_es(self, *args, **kwargs):
+        calls.append(("es", kwargs.get("optimized", True)))
+        return es_fit(self, *args, **kwargs)
+
+    def count_arima(self, *args, **kwargs):
+        calls.append(("arima", True))
+        return arima_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExponentialSmoothing, "fit", count_es)
+    monkeypatch.setattr(SARIMAX, "fit", count_arima)
+    y = 100 + np.cumsum(np.random.default_rng(2).normal(0, 5, 30))
+    errors = fc.backtest(y, horizon=2, origins=list(range(20, 28)), models=["holt", "arima"])
+    assert sorted(errors) == ["arima", "holt"] and np.isfinite(errors["arima"]).all()
+    assert calls.count(("es", True)) == 1 and calls.count(("es", False)) == 7
+    assert calls.count(("arima", True)) == 1
+
+
+def test_importing_the_module_does_not_import_statsmodels():
+    code = "import sys, bk.services.forecasting; print('statsmodels' in sys.modules, 'scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["False", "False"]
 
 
 def sales(rows):
