@@ -1,5 +1,6 @@
-"""Benchmark: backtest + selection + forecast for every sales style, cold (fresh process, statsmodels not yet
-imported) and warm; prints JSON."""
+"""Benchmark: classification, nested backtest, selection and forecast for every sales style, cold (fresh process)
+and warm; prints JSON with the out-of-sample table per demand class (selected vs naive vs zero), and the time
+of the forecast → yarn demand (its own 9-week forecast included)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,22 @@ import json, time, sys
 sys.path.insert(0, {root!r})
 from bk.ingest.snapshot import load_paths
 snapshot, _ = load_paths([{folder!r}])
-sales = snapshot.frames["sales_activity"]
 from bk.services import forecasting
-t = time.perf_counter(); result = forecasting.forecast_all(sales); cold = time.perf_counter() - t
-t = time.perf_counter(); forecasting.forecast_all(sales); warm = time.perf_counter() - t
+t = time.perf_counter(); result = forecasting.forecast_view(snapshot.frames, as_of=snapshot.as_of)
+cold = time.perf_counter() - t
+t = time.perf_counter(); forecasting.forecast_view(snapshot.frames, as_of=snapshot.as_of)
+warm = time.perf_counter() - t
+from bk.services import forecast_yarn
+t = time.perf_counter(); fy = forecast_yarn.yarn_forecast_demand(snapshot.frames, as_of=snapshot.as_of)
+yarn_s = time.perf_counter() - t
+s = result["summary"]
+classes = result["classes"].round(4).to_dict(orient="records")
 print(json.dumps({{"forecast_all_s": round(cold, 3), "forecast_all_warm_s": round(warm, 3),
-                  "series": result["summary"]["series"], "cold": True,
-                  "best_model_counts": result["summary"]["best_model_counts"]}}))
+                  "series": s["series"], "cold": True, "history_end": s["history_end"],
+                  "first_forecast_period": s["first_forecast_period"], "gap_periods": s["gap_periods"],
+                  "demand_classes": s["demand_classes"], "best_model_counts": s["best_model_counts"],
+                  "out_of_sample_by_class": classes, "forecast_yarn_s": round(yarn_s, 3),
+                  "forecast_yarn": {{k: v for k, v in fy["summary"].items() if k != "consumption"}}}}))
 """
 
 

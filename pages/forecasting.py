@@ -1,4 +1,5 @@
-"""Sales forecasting: history, backtested forecasts with intervals, and how much each model adds over naive."""
+"""Sales forecasting: aligned history, demand classes, out-of-sample accuracy against naive and zero, and
+forecasts from the as-of period on."""
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -24,43 +25,96 @@ except BkError as exc:
     st.stop()
 summary = result["summary"]
 accuracy = result["accuracy"]
-m = st.columns(4)
+unit = "weeks" if freq == "W" else "months"
+gap = summary["gap_periods"]
+periods_note = (f"Partial periods dropped: {', '.join(summary['periods_dropped']) or 'none'}; "
+                f"scaled up to a whole period: {', '.join(summary['periods_scaled']) or 'none'}.")
+if gap:
+    st.warning(f"History ends {gap} {unit} before the as-of date (last whole period starts "
+               f"{summary['history_end']}, last invoice {summary['last_invoice_date']}). Those {gap} {unit} are "
+               f"forecast too; the forecast shown starts at the as-of period, {summary['first_forecast_period']}. "
+               + periods_note)
+else:
+    st.caption(f"History ends {summary['history_end']}; the forecast starts {summary['first_forecast_period']}. "
+               + periods_note)
+
+health = summary["health"]
+m = st.columns(5)
 m[0].metric("Series", summary["series"])
-m[1].metric("WAPE, selected models", f"{summary['wape_selected_pooled']:.1%}",
-            help="Σ|error| ÷ Σ actual over the rolling-origin backtest (last 8 periods), all series pooled")
+m[1].metric("WAPE, selected (out of sample)", f"{summary['wape_selected_pooled']:.1%}",
+            help="Σ|error| ÷ Σ actual on the last 8 windows, each series' model chosen on the 8 windows before "
+                 "them (nested rolling origin); all series pooled")
 m[2].metric("WAPE, naive", f"{summary['wape_naive_pooled']:.1%}")
-m[3].metric("Lines in other units", summary["other_unit_lines"], help="each / kg lines are not added to yds")
-st.caption("Each series keeps the model with the lowest backtest WAPE, but only if it beats naive. "
-           "Intervals come from the model (ARIMA, Theta) or from the backtest errors.")
+m[3].metric("WAPE, zero forecast", f"{summary['wape_zero_pooled']:.1%}")
+m[4].metric("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_pooled']:.1%}",
+            delta=f"naive {summary['wape_cum_naive_pooled']:.1%}", delta_color="off",
+            help="|Σ forecast − Σ actual| over each whole horizon window: what a yarn buy depends on")
+status = {"ok": st.success, "warning": st.warning, "poor": st.error}[health["status"]]
+status(f"Forecast health: {health['status']} — beats naive per period: {health['beats_naive']}, over the horizon: "
+       f"{health['beats_naive_cumulative']}; beats the zero forecast: {health['beats_zero']}. "
+       f"Accuracy is {horizon} {unit} ahead at most; the shown forecast is {gap + 1}–{gap + horizon} {unit} ahead.")
+st.caption("Each series gets a demand class (ADI / CV²: smooth, erratic, intermittent, lumpy) and the class's "
+           "candidates (ETS/ARIMA/Theta, or Croston/SBA/TSB/ADIDA/IMAPA). A model is used only if it beats naive on "
+           "the windows it is chosen on; otherwise naive. The zero forecast is a benchmark only.")
+
+st.subheader("Out-of-sample accuracy by demand class")
+st.dataframe(result["classes"], hide_index=True, width="stretch")
 
 keys = list(accuracy.sort_values("total_qty", ascending=False)["series"])
 series = st.selectbox("Series", keys, key="fc_series")
 history = result["history"][series]
 fc = result["forecasts"][result["forecasts"]["series"] == series]
+gap_fc = result["gap_forecasts"][result["gap_forecasts"]["series"] == series]
 bt = result["backtest"][(result["backtest"]["series"] == series) & (result["backtest"]["step"] == 1)]
+row = accuracy[accuracy["series"] == series].iloc[0]
+st.caption(f"{series}: {row['demand_class']} (ADI {row['adi']:.2f}, CV² {row['cv2']:.2f}); forecasting with "
+           f"{row['selected']}; out of sample ({row['scored_model']}): WAPE {row['wape_selected']:.1%} against naive "
+           f"{row['wape_naive']:.1%}.")
 fig = go.Figure()
 fig.add_scatter(x=history.index, y=history.to_numpy(), name="actual (yds)", mode="lines+markers")
 fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi95"]) + list(fc["lo95"])[::-1],
                 fill="toself", name="95 %", line={"width": 0}, opacity=0.2)
 fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi80"]) + list(fc["lo80"])[::-1],
                 fill="toself", name="80 %", line={"width": 0}, opacity=0.35)
+if len(gap_fc):
+    fig.add_scatter(x=gap_fc["period"], y=gap_fc["mean"], name="gap to the as-of date (forecast)",
+                    mode="lines", line={"dash": "dot"})
 fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({fc['model'].iloc[0] if len(fc) else ''})",
                 mode="lines+markers")
-fig.add_scatter(x=bt["period"], y=bt["selected"], name="backtest, 1 step ahead", mode="markers",
+fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
                 marker={"symbol": "x"})
 fig.update_layout(height=420, margin={"t": 20})
 st.plotly_chart(fig, width="stretch")
 
-st.subheader("Accuracy of every series")
+st.subheader("Accuracy of every series (out of sample)")
 st.dataframe(accuracy, hide_index=True, width="stretch")
 downloads(accuracy, f"forecast_accuracy_{level}")
-st.subheader("Forecast value added")
+st.subheader("Forecast value added (the windows the current model was chosen on)")
 fva = result["fva"]
 pivot = fva.pivot_table(index="series", columns="model", values="wape")
-ordered = ["naive"] + [c for c in pivot.columns if c != "naive"]
-pivot = pivot[ordered].join(accuracy.set_index("series")[["selected", "wape_selected"]])
+ordered = [c for c in ("naive", "zero") if c in pivot.columns] + [c for c in pivot.columns if c not in ("naive", "zero")]
+pivot = pivot[ordered].join(accuracy.set_index("series")[["demand_class", "selected"]])
 st.dataframe(pivot, width="stretch")
 downloads(pivot.reset_index(), f"forecast_value_added_{level}")
-st.subheader("Forecasts")
+st.subheader(f"Forecasts from {summary['first_forecast_period']}")
 st.dataframe(result["forecasts"], hide_index=True, width="stretch")
 downloads(result["forecasts"], f"forecasts_{level}")
+
+st.subheader("Coherent levels")
+if st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
+    try:
+        with st.spinner("Forecasting every style × customer series…"):
+            co = services.run("forecast.coherent", snapshot, horizon=horizon)
+    except BkError as exc:
+        st.error(str(exc))
+        st.stop()
+    acc = co["total_accuracy"]
+    k = st.columns(3)
+    k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=acc["direct"]["model"])
+    k[1].metric("Total WAPE, bottom-up", f"{acc['bottom_up']['wape']:.1%}", help=acc["bottom_up"]["model"])
+    k[2].metric("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")
+    st.caption(f"Method: {co['method']}; the style, customer and total forecasts below are sums of the same "
+               "bottom forecasts, so they add up (means only). Accuracy: out of sample, weekly.")
+    st.dataframe(co["forecasts"]["total"], hide_index=True, width="stretch")
+    pick = st.selectbox("Level", ["style", "customer"], key="fc_coherent_level")
+    st.dataframe(co["forecasts"][pick], hide_index=True, width="stretch")

@@ -10,7 +10,23 @@ def test_forecast_page_on_the_demo_and_switching_level():
     no_exceptions(at)
     assert at.title[0].value == "Sales forecast"
     assert int(at.metric[0].value) >= 50
+    assert at.metric[3].label == "WAPE, zero forecast" and at.metric[3].value == "100.0%"
+    assert "out of sample" in at.metric[1].label
+    classes = at.dataframe[0].value
+    assert list(classes["demand_class"]) == ["smooth", "erratic", "intermittent", "lumpy", "all"]
+    assert classes["series"].iloc[:4].sum() == int(at.metric[0].value)
     at.selectbox(key="fc_level").set_value("total").run()
     no_exceptions(at)
     assert at.metric[0].value == "1"
     assert at.selectbox(key="fc_series").options == ["total"]
+
+
+def test_coherent_levels_on_the_demo():
+    at = page("forecasting.py").run()
+    at.toggle(key="fc_coherent").set_value(True).run()
+    no_exceptions(at)
+    labels = [m.label for m in at.metric]
+    assert "Total WAPE, bottom-up" in labels and "Total WAPE, direct model" in labels
+    total = at.dataframe[-2].value
+    assert list(total["series"].unique()) == ["total"]
+    assert abs(at.dataframe[-1].value["mean"].sum() - total["mean"].sum()) < 1e-6 * max(1.0, total["mean"].sum())

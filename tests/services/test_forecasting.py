@@ -11,7 +11,8 @@ from bk.services import forecasting as fc
 
 def test_every_model_forecasts_a_constant_series():
     y = np.full(20, 5.0)
-    for name in ("naive", "moving_average", "ses", "holt", "damped", "arima", "theta", "croston", "tsb"):
+    for name in ("naive", "moving_average", "ses", "holt", "damped", "arima", "theta", "croston", "tsb", "adida",
+                 "imapa"):
         assert fc.forecast(name, y, 3).mean == pytest.approx([5.0] * 3, abs=0.05), name
     assert fc.forecast("sba", y, 1).mean[0] == pytest.approx(5 * 0.95)  # SBA deflates Croston by 1 - α/2
 
@@ -69,11 +70,13 @@ def test_backtest_windows_never_see_the_future(monkeypatch):
 
 
 def test_selection_falls_back_to_naive_unless_a_model_beats_it():
-    metrics = {"naive": {"wape": 0.30}, "holt": {"wape": 0.31}, "tsb": {"wape": float("nan")}}
-    assert fc.select(metrics) == "naive"
-    metrics["theta"] = {"wape": 0.25}
-    metrics["arima"] = {"wape": 0.28}
+    metrics = {"naive": {"abs_error": 30.0}, "holt": {"abs_error": 31.0}, "tsb": {"abs_error": float("nan")},
+               "zero": {"abs_error": 1.0}}
+    assert fc.select(metrics) == "naive"  # zero is a benchmark, never selected
+    metrics["theta"] = {"abs_error": 25.0}
+    metrics["arima"] = {"abs_error": 28.0}
     assert fc.select(metrics) == "theta"
+    assert fc.select({"naive": {"abs_error": 5.0}, "sba": {"abs_error": 5.0}}) == "naive"  # a tie does not beat it
 
 
 def test_scores_by_hand():
@@ -83,6 +86,8 @@ def test_scores_by_hand():
     assert s["wape"] == pytest.approx(11 / 40)  # |2|+|-4|+|5| over 20+10+10
     assert s["bias"] == pytest.approx(3 / 40)
     assert s["mase"] == pytest.approx((11 / 3) / ((2 + 1 + 2) / 3))  # in-sample naive MAE before origin 4
+    # cumulative over the horizon: only the whole window (origin 4) counts, |2 - 4| over 20 + 10
+    assert s["wape_cum"] == pytest.approx(2 / 30)
 
 
 def sales(rows):
@@ -115,20 +120,21 @@ def test_forecast_all_on_a_small_frame_gives_intervals_and_fva():
     fva = result["fva"]
     assert fva["model"].iloc[0] == "naive" and fva["selected"].sum() == 1
     acc = result["accuracy"].iloc[0]
-    assert acc["selected"] == "naive" or acc["wape_selected"] < acc["wape_naive"]
-
-
-def test_out_of_sample_evaluation_chooses_before_the_holdout():
-    y = np.concatenate([np.full(20, 10.0), np.full(8, 1000.0)])
-    result = fc.evaluate_out_of_sample(y, horizon=4, holdout=8)
-    # all models looked perfect on the flat part; the chosen one is scored on the jump it never saw
-    assert result["wape_naive"] > 0.1 and np.isfinite(result["wape_selected"])
+    assert acc["demand_class"] == "smooth" and acc["wape_zero"] == pytest.approx(1.0)
+    scored = fva.set_index("model").loc[acc["selected"], "wape"]
+    assert acc["selected"] == "naive" or scored < fva.set_index("model").loc["naive", "wape"]
 
 
 def test_real_sales_activity_report(real_snapshot):
-    result = fc.forecast_all(real_snapshot.frames["sales_activity"], horizon=4)
-    assert result["summary"]["series"] >= 100
-    assert result["summary"]["other_unit_lines"] == 8  # 7 'each' and 1 'kg' lines kept apart
+    result = fc.forecast_all(real_snapshot.frames["sales_activity"], as_of=real_snapshot.as_of, horizon=4)
+    s = result["summary"]
+    assert s["series"] >= 100
+    assert s["other_unit_lines"] == 8  # 7 'each' and 1 'kg' lines kept apart
+    # invoices run Thu 2 Jan .. Thu 26 Jun: both edge weeks are partial and dropped
+    assert s["periods_dropped"] == ["2024-12-30", "2025-06-23"] and s["history_end"] == "2025-06-16"
+    assert s["first_forecast_period"] == "2025-08-25" and s["gap_periods"] == 9  # the as-of week (28 Aug)
+    assert sum(s["demand_classes"].values()) == s["series"]
+    assert s["wape_selected_pooled"] <= s["wape_naive_pooled"]
     keys = fc.report_keys(real_snapshot.frames, as_of=real_snapshot.as_of)
-    assert keys["series"] == result["summary"]["series"]
-    assert np.isfinite(keys["wape_selected"]["total"]) and np.isfinite(keys["wape_naive"]["top20_styles"])
+    assert keys["series"] == s["series"] and keys["first_forecast_period"] == "2025-08-25"
+    assert keys["wape_selected"]["total"] <= keys["wape_naive"]["total"]
