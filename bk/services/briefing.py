@@ -61,7 +61,7 @@ def knit_order_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     old_start, new_start.
     """
     a, b = _open_kos(old), _open_kos(new)
-    both = a.join(b, how="outer", lsuffix="_old", rsuffix="_new")
+    both = a.join(b, how="outer", suffixes=("_old", "_new"))
     in_old, in_new = both["balance_lbs_old"].notna(), both["balance_lbs_new"].notna()
     same_start = (both["start_date_old"] == both["start_date_new"]) | (
         both["start_date_old"].isna() & both["start_date_new"].isna())
@@ -116,7 +116,7 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
     a, b = _po_schedule(old, old_as_of), _po_schedule(new, new_as_of)
     lo = max(a.attrs["window"][0], b.attrs["window"][0])
     hi = min(a.attrs["window"][1], b.attrs["window"][1])
-    both = a.join(b, how="outer", lsuffix="_old", rsuffix="_new")
+    both = a.join(b, how="outer", suffixes=("_old", "_new"))
     in_old, in_new = both["balance_lbs_old"].notna(), both["balance_lbs_new"].notna()
     empty: frozenset = frozenset()
 
@@ -356,9 +356,12 @@ def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
     order_by, reason.
 
     Built from the purchase suggestions (expedite when the order-by date has passed) and negative stock without
-    demand (reconcile). When the plan carries an ``actions`` frame with these columns, this is where to read it.
+    demand (reconcile, never a buy). When the plan carries an ``actions`` frame with these columns, this is where to read it.
     """
+    balance = plan_result["yarn_balance"]
+    odd = balance.loc[(balance["on_hand_lbs"] < -SHORT_LBS) & (balance["total_demand_lbs"] <= 0)]
     sugg = plan_result["shortages"]
+    sugg = sugg.loc[~sugg["yarn_id"].isin(odd["yarn_id"]).to_numpy(dtype=bool)]  # a record problem, never a buy
     buys = pd.DataFrame({
         "yarn_id": sugg["yarn_id"].astype("int64"),
         "action": np.where(sugg["expedite"].to_numpy(dtype=bool), "expedite", "buy"),
@@ -368,8 +371,6 @@ def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
         "reason": [f"short {s:,.0f} lbs from the week of {w:%d %b}" for s, w in
                    zip(sugg["shortage_lbs"], sugg["first_shortage_week"], strict=True)],
     })
-    balance = plan_result["yarn_balance"]
-    odd = balance.loc[(balance["on_hand_lbs"] < -SHORT_LBS) & (balance["total_demand_lbs"] <= 0)]
     reconcile = pd.DataFrame({
         "yarn_id": odd["yarn_id"].astype("int64"), "action": "reconcile",
         "po_number": pd.Series(pd.NA, index=odd.index, dtype="string"), "lbs": -odd["on_hand_lbs"].astype("float64"),
