@@ -23,8 +23,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from bk.errors import MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
-from bk.services import yarn
+from bk.services import capacity, yarn
 from bk.services.styles import week_monday
 
 SHORT_LBS = 0.5  # a yarn is short when its shortage_lbs is above this
@@ -101,7 +102,7 @@ def _po_schedule(expected: pd.DataFrame, as_of: date) -> pd.DataFrame:
     out = open_lines.groupby("po_number").agg(balance_lbs=("po_balance_lbs", "sum"),
                                               yarn_id=("yarn_id", "first"))
     out["weeks"] = out.index.map(lambda po: frozenset(weeks[po]))
-    out.attrs["window"] = (first, max(week_cols.values(), default=first))
+    out.attrs["covered"] = frozenset([first, *week_cols.values()])
     return out
 
 
@@ -110,18 +111,17 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
     """Open POs of the expected-yarn report (PO Bal > 0) compared by PO number: one row per (PO, change).
 
     change: added, closed, received (open in both, balance lower) and rescheduled (open in both, the weeks it is
-    due differ within the weeks both reports show: from the later as-of week to the earlier report's last
-    dated week). Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
+    due differ among the weeks both reports show: each report's "This Week" is its as-of week, then its
+    date-named weeks; past-due and later lbs are not compared). Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
     """
     a, b = _po_schedule(old, old_as_of), _po_schedule(new, new_as_of)
-    lo = max(a.attrs["window"][0], b.attrs["window"][0])
-    hi = min(a.attrs["window"][1], b.attrs["window"][1])
+    covered = a.attrs["covered"] & b.attrs["covered"]
     both = a.join(b, how="outer", suffixes=("_old", "_new"))
     in_old, in_new = both["balance_lbs_old"].notna(), both["balance_lbs_new"].notna()
     empty: frozenset = frozenset()
 
     def window(weeks):
-        return frozenset(w for w in (weeks if isinstance(weeks, frozenset) else empty) if lo <= w <= hi)
+        return (weeks if isinstance(weeks, frozenset) else empty) & covered
 
     moved = pd.Series([window(x) != window(y) for x, y in zip(both["weeks_old"], both["weeks_new"], strict=True)],
                       index=both.index, dtype=bool)
@@ -412,4 +412,16 @@ def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None
             "late_kos": late.reset_index(drop=True), "hot_spots": hot.reset_index(drop=True), "counts": counts}
 
 
-OPERATIONS = {"briefing.diff": briefing_diff}
+def today_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int = 12,
+               bottleneck_threshold: float = 0.85) -> dict:
+    """``today`` as an operation: the yarn plan and, when the machine report is there, the capacity plan."""
+    plan_result = yarn.plan(frames, as_of=as_of)
+    try:
+        capacity_result = capacity.plan(frames, as_of=as_of, horizon_weeks=horizon_weeks,
+                                        bottleneck_threshold=bottleneck_threshold)
+    except MissingDataError:
+        capacity_result = None
+    return today(plan_result, as_of=as_of, capacity_result=capacity_result)
+
+
+OPERATIONS = {"briefing.diff": briefing_diff, "briefing.today": today_view}
