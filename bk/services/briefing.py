@@ -165,8 +165,10 @@ def stock_changes(old: pd.DataFrame, new: pd.DataFrame, *, threshold_lbs: float 
 
 
 def _shortage(result: dict) -> pd.Series:
-    table = yarn.by_yarn_table(result)
-    return table.groupby("yarn_id")["shortage_lbs"].sum().astype("float64")
+    # the shortage_lbs column of yarn.by_yarn_table (`yarn-demand --by yarn`), read from the frame it copies:
+    # by_yarn_table itself fails on a plan without any short yarn
+    balance = result["yarn_balance"]
+    return balance.groupby("yarn_id")["shortage_lbs"].sum().astype("float64")
 
 
 def shortage_changes(old_plan: dict, new_plan: dict) -> pd.DataFrame:
@@ -281,13 +283,25 @@ def shortage_causes(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[
 # ---------------------------------------------------------------------------------------------- diff
 
 
+def _cause_detail(causes: pd.DataFrame, kos: pd.DataFrame, pos: pd.DataFrame) -> pd.Series:
+    """Per cause row: its KOs and POs with what happened to each (``K1 added; P3 rescheduled, received``)."""
+    what_ko = kos.groupby("knit_order")["change"].agg(lambda c: ", ".join(c)).to_dict()
+    what_po = pos.groupby("po_number")["change"].agg(lambda c: ", ".join(c)).to_dict()
+    text = []
+    for ko_ids, po_ids in zip(causes["kos"], causes["pos"], strict=True):
+        parts = [f"{k} {what_ko.get(k, 'changed')}" for k in ko_ids] + [f"{p} {what_po.get(p, 'changed')}"
+                                                                        for p in po_ids]
+        text.append("; ".join(parts))
+    return pd.Series(text, index=causes.index, dtype="string")
+
+
 def diff(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.DataFrame], *, old_as_of: date,
          new_as_of: date, stock_threshold_lbs: float = STOCK_THRESHOLD_LBS) -> dict:
     """What changed from an earlier snapshot to a later one.
 
     Keys: ``knit_orders`` (knit_order_changes), ``purchase_orders`` (purchase_order_changes; empty without an
     expected-yarn report on both days), ``stock`` (stock_changes), ``shortages`` (shortage_changes), ``causes``
-    (shortage_causes), ``summary`` (old/new as-of dates and the count of every change kind).
+    (shortage_causes plus ``detail``: each named KO / PO with what happened to it), ``summary`` (old/new as-of dates and the count of every change kind).
     """
     old_plan = yarn.plan(old_frames, as_of=old_as_of)
     new_plan = yarn.plan(new_frames, as_of=new_as_of)
@@ -303,6 +317,7 @@ def diff(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.Dat
     shortages = shortage_changes(old_plan, new_plan)
     causes = shortage_causes(old_frames, new_frames, old_as_of=old_as_of, new_as_of=new_as_of, old_plan=old_plan,
                              new_plan=new_plan)
+    causes["detail"] = _cause_detail(causes, kos, pos)
     summary = {
         "old_as_of": old_as_of.isoformat(), "new_as_of": new_as_of.isoformat(),
         "attribution_order": list(ATTRIBUTION_ORDER),

@@ -43,6 +43,7 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     assert rows.loc[10828, "demand"] == pytest.approx(-1059.1, abs=0.05)
     assert (rows["receipts"] == 0).all() and (rows["stock"] == 0).all() and (rows["other"] == 0).all()
     assert set(rows["kos"]) == {"K2508861"} and set(rows["pos"]) == {""}
+    assert set(rows["detail"]) == {"K2508861 finished"}
 
 
 def test_overview_on_the_demo_asks_for_a_second_snapshot():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -192,3 +193,77 @@ def test_today_lists_buys_due_this_week_and_reconcile_items():
     assert result["buy"]["lbs"].tolist() == pytest.approx([500.0])
     assert result["reconcile"][["yarn_id", "action", "lbs"]].values.tolist() == [[3, "reconcile", 40.0]]
     assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "hot_spots": 0}
+
+
+def test_cause_detail_says_what_happened_to_each_ko_and_po():
+    new = day(kos=[("K2", "A/1", 2600.0, None)],
+              pos=[("P1", 1, 1500.0, 0.0, 0.0, 1500.0), ("P2", 2, 200.0, 0.0, 200.0, 0.0)])
+    result = briefing.diff(day(), new, old_as_of=AS_OF, new_as_of=AS_OF)
+    causes = result["causes"].set_index("yarn_id")
+    # K1 (3000) finished, K2 (2600) added: 1000 - 2600 + 1500 = -100, demand -400; then P1 leaves this week:
+    # 1000 - 2600 = -1600, receipts +1500
+    assert causes.loc[1, "demand"] == pytest.approx(-400.0) and causes.loc[1, "receipts"] == pytest.approx(1500.0)
+    assert causes.loc[1, "detail"] == "K1 finished; K2 added; P1 rescheduled"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_identity_and_end_points_on_random_pairs(seed):
+    # oracle: the old and new shortage of every cause row are the two days' own plans,
+    # and the four parts add up to the change
+    rng = np.random.default_rng(seed)
+
+    def random_day():
+        kos = [(f"K{i}", str(rng.choice(["A/1", "B/1"])), float(rng.integers(100, 3000)),
+                str(rng.choice(["", "2025-08-05", "2025-08-12"])) or None) for i in range(rng.integers(1, 5))]
+        pos = [(f"P{i}", int(rng.integers(1, 3)), 0.0, *(float(x) for x in rng.integers(0, 800, 3)))
+               for i in range(rng.integers(0, 4))]
+        pos = [(p, y, a + b + c, a, b, c) for p, y, _, a, b, c in pos]
+        f = rng.random()
+        bom = [("A/1", 1, f), ("A/1", 2, 1 - f), ("B/1", 1, 0.5), ("B/1", 2, 0.5)] if f < 0.98 else None
+        return day(kos=kos, pos=pos, bom=bom, on_hand={1: float(rng.integers(-200, 2000)),
+                                                     2: float(rng.integers(0, 2000))})
+
+    old, new = random_day(), random_day()
+    new_as_of = date(2025, 8, int(rng.choice([1, 4, 7])))
+    causes = briefing.diff(old, new, old_as_of=AS_OF, new_as_of=new_as_of)["causes"].set_index("yarn_id")
+    # (the plan's yarn_balance: yarn.by_yarn_table copies its shortage_lbs but fails when no yarn is short)
+    before = yarn.plan(old, as_of=AS_OF)["yarn_balance"].set_index("yarn_id")["shortage_lbs"]
+    after = yarn.plan(new, as_of=new_as_of)["yarn_balance"].set_index("yarn_id")["shortage_lbs"]
+    for yarn_id in sorted(set(before.index) | set(after.index)):
+        change = after.get(yarn_id, 0.0) - before.get(yarn_id, 0.0)
+        if abs(change) <= briefing.CHANGE_LBS:
+            assert yarn_id not in causes.index
+            continue
+        row = causes.loc[yarn_id]
+        assert row["shortage_change_lbs"] == pytest.approx(change, abs=1e-9)
+        assert row["demand"] + row["receipts"] + row["stock"] + row["other"] == pytest.approx(change, abs=1e-9)
+
+
+def test_the_manager_runs_a_two_snapshot_operation_and_caches_it_per_pair(tmp_path):
+    from bk.ingest.snapshot import SnapshotStore
+    from bk.optimization.cache import ResultCache
+    from bk.optimization.manager import ServiceManager
+    from tests.conftest import DEMO
+
+    store = SnapshotStore(tmp_path / "store")
+    files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
+    first = store.save(list(files.items()), as_of=date(2025, 8, 21))
+    second = store.save(list(files.items()), as_of=date(2025, 8, 28))
+    loaded = []
+
+    def loader(snapshot_id):
+        loaded.append(snapshot_id)
+        return store.load(snapshot_id)
+
+    manager = ServiceManager(cache=ResultCache(tmp_path / "cache"), snapshot_loader=loader)
+    later = store.load(second.snapshot_id)
+    result = manager.run("briefing.diff", later, earlier_snapshot_id=first.snapshot_id)
+    assert result["summary"]["old_as_of"] == "2025-08-21" and result["summary"]["new_as_of"] == "2025-08-28"
+    assert loaded == [first.snapshot_id]
+    again = manager.run("briefing.diff", later, earlier_snapshot_id=first.snapshot_id)
+    pd.testing.assert_frame_equal(again["causes"].drop(columns=["kos", "pos"]),
+                                  result["causes"].drop(columns=["kos", "pos"]))
+    assert manager.cache.stats_dict()["briefing.diff"]["hits"] == 1
+    # against itself: another pair, another cache entry, nothing changed
+    same = manager.run("briefing.diff", later, earlier_snapshot_id=second.snapshot_id)
+    assert same["causes"].empty and manager.cache.stats_dict()["briefing.diff"]["misses"] == 2
