@@ -112,7 +112,8 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
 
     change: added, closed, received (open in both, balance lower) and rescheduled (open in both, the weeks it is
     due differ among the weeks both reports show: each report's "This Week" is its as-of week, then its
-    date-named weeks; past-due and later lbs are not compared). Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
+    date-named weeks; past-due and later lbs are not compared).
+    Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
     """
     a, b = _po_schedule(old, old_as_of), _po_schedule(new, new_as_of)
     covered = a.attrs["covered"] & b.attrs["covered"]
@@ -301,7 +302,8 @@ def diff(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.Dat
 
     Keys: ``knit_orders`` (knit_order_changes), ``purchase_orders`` (purchase_order_changes; empty without an
     expected-yarn report on both days), ``stock`` (stock_changes), ``shortages`` (shortage_changes), ``causes``
-    (shortage_causes plus ``detail``: each named KO / PO with what happened to it), ``summary`` (old/new as-of dates and the count of every change kind).
+    (shortage_causes plus ``detail``: each named KO / PO with what happened to it), ``summary`` (old/new as-of
+    dates and the count of every change kind).
     """
     old_plan = yarn.plan(old_frames, as_of=old_as_of)
     new_plan = yarn.plan(new_frames, as_of=new_as_of)
@@ -371,7 +373,8 @@ def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
     order_by, reason.
 
     Built from the purchase suggestions (expedite when the order-by date has passed) and negative stock without
-    demand (reconcile, never a buy). When the plan carries an ``actions`` frame with these columns, this is where to read it.
+    demand (reconcile, never a buy). When the plan carries an ``actions`` frame with these columns, this is
+    where to read it.
     """
     balance = plan_result["yarn_balance"]
     odd = balance.loc[(balance["on_hand_lbs"] < -SHORT_LBS) & (balance["total_demand_lbs"] <= 0)]
