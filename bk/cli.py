@@ -135,6 +135,41 @@ def report_of(snapshot, *, out: Path) -> int:
     return 0 if computed else 1
 
 
+def diff(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_as_of: date | None,
+         out: Path) -> int:
+    """What changed from the old snapshot to the new one, with the causes of each shortage change, as JSON."""
+    from bk.services import briefing
+
+    before, after = _snapshot(old, old_as_of), _snapshot(new, new_as_of)
+    result = briefing.diff(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of)
+    out.write_text(json.dumps(briefing.diff_json(result), indent=2))
+    counts = result["summary"]
+    print(f"wrote {out} ({before.as_of} -> {after.as_of}: {len(result['causes'])} shortage changes explained, "
+          f"{counts['shortages']['new']} new, {counts['shortages']['cleared']} cleared)")
+    return 0
+
+
+def save(paths: Sequence[str], *, as_of: date | None) -> int:
+    """Save the files as one snapshot in the store (BK_SNAPSHOT_DIR), exactly as the Data page does."""
+    import os
+
+    from bk.ingest.snapshot import SnapshotStore
+
+    root = Path(os.environ.get("BK_SNAPSHOT_DIR", Path(__file__).resolve().parents[1] / "data" / "snapshots"))
+    files = files_in(paths)
+    if not files:
+        raise BkError(f"no files found in {', '.join(paths)}")
+    pairs = []
+    for f in files:
+        try:
+            pairs.append((f.name, f.read_bytes()))
+        except OSError as exc:
+            raise BkError(f"{f.name} cannot be read ({exc.strerror or exc}); nothing saved") from exc
+    info = SnapshotStore(root).save(pairs, as_of=as_of)
+    print(f"saved snapshot {info.snapshot_id} ({len(info.files)} files, as of {info.as_of}) in {root}")
+    return 0
+
+
 def _bench(argv: list[str]) -> int:
     """Run bench/run.py (benchmarks live beside the package, not in it)."""
     import runpy
@@ -172,6 +207,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
 
+    p = sub.add_parser("diff", help="what changed between two snapshots and why each shortage moved, as JSON")
+    p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
+    p.add_argument("--old-as-of", type=_as_of, default=None)
+    p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
+    p.add_argument("--new-as-of", type=_as_of, default=None)
+    p.add_argument("--json", dest="out", required=True, type=Path)
+
+    p = sub.add_parser("save", help="save files as one snapshot in the store (BK_SNAPSHOT_DIR)")
+    p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
+    p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: guessed as on the Data page)")
+
     p = sub.add_parser("bench", help="measure everything the optimization issue asks; writes JSON",
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -192,6 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "report":
             return report(args.paths, as_of=args.as_of, out=args.out)
+        if args.command == "diff":
+            return diff(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out)
+        if args.command == "save":
+            return save(args.paths, as_of=args.as_of)
         if args.command == "yarn-demand":
             return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
     except BkError as exc:

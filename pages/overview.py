@@ -1,37 +1,137 @@
-"""Overview: what the active snapshot holds — as-of date, files, kinds, rows and data-quality findings."""
+"""Overview: the morning briefing — what to do today, what changed since an earlier snapshot and why — then the
+snapshot's files and data-quality findings."""
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
+from bk.errors import BkError
 from bk.ingest.schema import KINDS
-from ui import state
+from ui import services, state
 from ui.format import findings_frame
 
 st.title("Overview")
 snapshot = state.active_snapshot()
-if snapshot is not None:
-    summary = snapshot.summary()
-    findings = findings_frame(snapshot.findings)
-    counts = findings["severity"].value_counts()
+if snapshot is None:
+    st.stop()
+
+
+def _pick_row(frame: pd.DataFrame, key: str, page: str, param: str, column: str) -> None:
+    """A table whose selected row opens ``page`` with ``?param=<value of column>``."""
+    event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        st.switch_page(page, query_params={param: str(frame.iloc[rows[0]][column])})
+
+
+def _ids(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+# ---------------------------------------------------------------------------------------- manager strip
+summary = snapshot.summary()
+expected_kinds = [k for k in KINDS if k != "stage_p01"]
+present = [k for k in expected_kinds if k in snapshot.exports]
+demo = snapshot.snapshot_id == state.DEMO_ID
+health = services.manager().health(snapshot)
+c = st.columns(6)
+c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
+c[1].metric("Files", len(snapshot.exports))
+c[2].metric("Rows", f"{int(summary['rows'].sum()):,}")
+c[3].metric("Health", f"{health['score']:.0f}/100", help=f"App health: {health['status']} (see App health)")
+c[4].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
+            help="Days since the snapshot's as-of date")
+c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}", help="Export kinds in this snapshot")
+if demo:
+    st.info("You are looking at **synthetic demo data**. Upload the day's exports on the Data page.")
+
+# ---------------------------------------------------------------------------------------------- today
+st.header("Today")
+try:
+    today = services.run("briefing.today", snapshot)
+except BkError as exc:
+    st.error(str(exc))
+else:
+    n = today["counts"]
     c = st.columns(5)
-    c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
-    c[1].metric("Files", len(snapshot.exports))
-    c[2].metric("Rows", f"{int(summary['rows'].sum()):,}")
-    c[3].metric("Warnings", int(counts.get("warning", 0)))
-    c[4].metric("Errors", int(counts.get("error", 0)))
-    if snapshot.snapshot_id == state.DEMO_ID:
-        st.info("You are looking at **synthetic demo data**. Upload the day's exports on the Data page.")
-    if snapshot.inherited:
-        st.warning("Some master data is not in this snapshot and was taken from earlier ones: "
-                   + "; ".join(f"{KINDS[k].title} from {v}" for k, v in sorted(snapshot.inherited.items())))
-    missing = [KINDS[k].title for k in KINDS if k not in snapshot.exports and k != "stage_p01"]
-    if missing:
-        st.caption("Not in this snapshot: " + ", ".join(missing))
-    st.subheader("Files")
-    st.dataframe(summary, hide_index=True, width="stretch")
-    st.subheader("Data-quality findings")
-    if findings.empty:
-        st.success("No findings.")
+    c[0].metric("Expedite", n["expedite"], help="Order-by date already passed")
+    c[1].metric("Buy this week", n["buy"], help="Order-by date falls in this week")
+    c[2].metric("Late KOs", n["late_kos"], help="Scheduled to finish after the quoted date")
+    c[3].metric("Capacity hot spots", n["hot_spots"], help="Work centres over the threshold in the next 4 weeks")
+    c[4].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
+    if len(today["buy"]):
+        st.subheader("Buy and expedite")
+        _pick_row(today["buy"], "today_buy", "pages/yarn.py", "yarn", "yarn_id")
+    if len(today["late_kos"]):
+        st.subheader("Late knit orders")
+        _pick_row(today["late_kos"], "today_late", "pages/capacity.py", "knit_order", "knit_order")
+    if len(today["hot_spots"]):
+        st.subheader("Capacity hot spots (next 4 weeks)")
+        _pick_row(today["hot_spots"], "today_hot", "pages/capacity.py", "work_center", "work_center")
+    if len(today["reconcile"]):
+        st.subheader("Reconcile")
+        _pick_row(today["reconcile"], "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
+    if not any(n.values()):
+        st.success("Nothing due this week.")
+
+# ----------------------------------------------------------------------------------------------- since
+saved = [i.snapshot_id for i in state.store().list()]  # oldest first
+earlier = state.store().list()[:saved.index(snapshot.snapshot_id)][::-1] if snapshot.snapshot_id in saved else []
+if not earlier:
+    st.header("Since the last snapshot")
+    st.info("Save another snapshot to see what changed since the previous one, and why.")
+else:
+    labels = {i.snapshot_id: f"{i.as_of:%a %d %b %Y} · {i.snapshot_id}" for i in earlier}
+    earlier_id = st.selectbox("Compare with", list(labels), format_func=labels.__getitem__, key="briefing_earlier")
+    st.header(f"Since {labels[earlier_id].split(' · ')[0]}")
+    try:
+        change = services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier_id)
+    except BkError as exc:
+        st.error(str(exc))
     else:
-        severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
-                                        selection_mode="multi")
-        st.dataframe(findings[findings["severity"].isin(severity or [])], hide_index=True, width="stretch")
+        counts = change["summary"]
+        for title, section in (("Knit orders", "knit_orders"), ("Purchase orders", "purchase_orders"),
+                               ("Shortages", "shortages")):
+            st.caption(title)
+            cols = st.columns(len(counts[section]))
+            for col, (kind, value) in zip(cols, counts[section].items(), strict=True):
+                col.metric(f"{title}: {kind.replace('_', ' ')}", value)
+        st.caption(f"Stock moves over 100 lbs: {counts['stock_changes']}")
+        causes = change["causes"]
+        st.subheader(f"Causes ({len(causes)} yarns)")
+        st.caption("Each shortage change split in this order: demand (knit orders), receipts (open POs), stock "
+                   "(on hand), other (master data and the calendar); the four add up to the change.")
+        if causes.empty:
+            st.info("No yarn's shortage changed.")
+        else:
+            shown = causes.assign(kos=causes["kos"].map(_ids), pos=causes["pos"].map(_ids))
+            _pick_row(shown.round(1), "briefing_causes", "pages/yarn.py", "yarn", "yarn_id")
+        with st.expander("Changed knit orders, POs, stock and shortages"):
+            for name in ("knit_orders", "purchase_orders", "stock", "shortages"):
+                st.markdown(f"**{name.replace('_', ' ').capitalize()}** ({len(change[name])})")
+                st.dataframe(change[name], hide_index=True, width="stretch")
+
+# -------------------------------------------------------------------------------------- files, findings
+st.header("Files and findings")
+findings = findings_frame(snapshot.findings)
+counts = findings["severity"].value_counts()
+c = st.columns(2)
+c[0].metric("Warnings", int(counts.get("warning", 0)))
+c[1].metric("Errors", int(counts.get("error", 0)))
+if snapshot.inherited:
+    st.warning("Some master data is not in this snapshot and was taken from earlier ones: "
+               + "; ".join(f"{KINDS[k].title} from {v}" for k, v in sorted(snapshot.inherited.items())))
+missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
+if missing:
+    st.caption("Not in this snapshot: " + ", ".join(missing))
+st.subheader("Files")
+st.dataframe(summary, hide_index=True, width="stretch")
+st.subheader("Data-quality findings")
+if findings.empty:
+    st.success("No findings.")
+else:
+    severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
+                                    selection_mode="multi")
+    st.dataframe(findings[findings["severity"].isin(severity or [])], hide_index=True, width="stretch")

@@ -3,6 +3,7 @@ and a circuit breaker, keeps the memory monitor running, and scores the app's he
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import os
@@ -21,7 +22,7 @@ from bk.optimization.profiler import Profiler
 
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
-                   "bk.services.forecasting")
+                   "bk.services.forecasting", "bk.services.briefing")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("yarn.plan", {"include_past_due": False, "extra_knit_orders": []}),
@@ -30,6 +31,7 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("pipeline.netting", {}),
     ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),
     ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
+    ("briefing.today", {}),
 ]
 SLO_MS = {"forecast.all": 3000.0}
 
@@ -84,26 +86,36 @@ class ServiceManager:
         if operation not in self.operations:
             raise BkError(f"unknown operation '{operation}'")
         fn = self.operations[operation]
+        digest = snapshot.digest
+        arguments = dict(params)
+        if "earlier_snapshot_id" in arguments:
+            # a two-snapshot operation: it gets the earlier snapshot's frames and date; cached on both digests
+            earlier = self._earlier(arguments.pop("earlier_snapshot_id"))
+            arguments.update(earlier_frames=earlier.frames, earlier_as_of=earlier.as_of)
+            digest = hashlib.sha256(f"{snapshot.digest}:{earlier.digest}".encode()).hexdigest()
 
         def compute():
             with self.profiler.measure(operation):
-                return fn(snapshot.frames, as_of=snapshot.as_of, **params)
+                return fn(snapshot.frames, as_of=snapshot.as_of, **arguments)
 
         def guarded():
             if self.cache is None:
                 return compute()
             data_type = "forecast" if operation.startswith("forecast.") else "frame"
-            value, _ = self.cache.get_or_compute(operation, snapshot.digest, params, compute, data_type=data_type)
+            value, _ = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type)
             return value
 
         return self.breakers.get(operation).call(guarded)
 
+    def _earlier(self, snapshot_id: str) -> Snapshot:
+        if self.snapshot_loader is None:
+            raise BkError("comparing snapshots needs the snapshot store")
+        return self.snapshot_loader(snapshot_id)
+
     def _diff(self, snapshot: Snapshot, *, earlier_snapshot_id: str, top_n: int = 20):
         from bk.services.inventory import diff
 
-        if self.snapshot_loader is None:
-            raise BkError("comparing snapshots needs the snapshot store")
-        earlier = self.snapshot_loader(earlier_snapshot_id)
+        earlier = self._earlier(earlier_snapshot_id)
         with self.profiler.measure("inventory.diff"):
             return diff(earlier.frames, snapshot.frames, top_n=top_n)
 

@@ -1,0 +1,445 @@
+"""Morning briefing: what to do today, what changed since an earlier snapshot, and the causes of each shortage change.
+
+Causes are an ordered attribution. The yarn plan is recomputed while the earlier snapshot's inputs are swapped
+for the later one's in this order (each step keeps the swaps before it):
+
+    s0  the earlier snapshot, at its as-of date                     (its own plan)
+    s1  + the later knit orders                                       -> demand   = s1 - s0
+    s2  + the later open POs (expected yarn report, yarn POs)         -> receipts = s2 - s1
+    s3  + the later yarn inventory (stock on hand)                    -> stock    = s3 - s2
+    s4  + everything else (BOM, rates, suppliers, ...) and the later
+        as-of date: the later snapshot's own plan                     -> other    = s4 - s3
+
+so shortage change = s4 - s0 = demand + receipts + stock + other exactly. "Other" therefore holds master-data
+changes and the calendar (a day passing moves knitting and receipts between weeks). A shortage is
+``shortage_lbs`` (deepest projected balance below zero, from ``yarn.by_yarn_table``) above ``SHORT_LBS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from bk.errors import MissingDataError
+from bk.ingest.schema import ISO_WEEK_COLUMN
+from bk.services import capacity, yarn
+from bk.services.styles import week_monday
+
+SHORT_LBS = 0.5  # a yarn is short when its shortage_lbs is above this
+CHANGE_LBS = 0.01  # smaller changes of a shortage are rounding, not a change
+STOCK_THRESHOLD_LBS = 100.0
+SCHEDULE_LBS = 0.5  # a PO week with less than this is not a delivery
+DEMAND_KINDS = ("knit_orders",)
+RECEIPT_KINDS = ("expected_yarn", "yarn_po")
+STOCK_KINDS = ("yarn_inventory",)
+ATTRIBUTION_ORDER = ("demand", "receipts", "stock", "other")
+KO_CHANGES = ("added", "finished", "rescheduled", "balance_changed")
+PO_CHANGES = ("added", "closed", "received", "rescheduled")
+SHORTAGE_CHANGES = ("new", "cleared", "deeper", "shallower")
+CAUSE_COLUMNS = ["yarn_id", "old_shortage_lbs", "new_shortage_lbs", "shortage_change_lbs", "demand", "receipts",
+                 "stock", "other", "kos", "pos"]
+
+
+# ------------------------------------------------------------------------------------------ knit orders
+
+
+def _open_kos(knit_orders: pd.DataFrame) -> pd.DataFrame:
+    kos = knit_orders.loc[knit_orders["balance_lbs"] > 0, ["knit_order", "style", "balance_lbs", "start_date"]]
+    kos = kos.assign(knit_order=kos["knit_order"].astype("string").str.strip())
+    return kos.groupby("knit_order", as_index=True).agg(
+        style=("style", "first"), balance_lbs=("balance_lbs", "sum"), start_date=("start_date", "min"))
+
+
+def knit_order_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Open knit orders (balance > 0) compared by KO number: one row per (KO, change).
+
+    change: added (open now, not open before), finished (open before, not now), rescheduled (open in both,
+    start date differs) and balance_changed (open in both, balance differs by more than 0.01 lb); a KO can be
+    both rescheduled and balance_changed. Columns: knit_order, style, change, old_balance_lbs, new_balance_lbs,
+    old_start, new_start.
+    """
+    a, b = _open_kos(old), _open_kos(new)
+    both = a.join(b, how="outer", suffixes=("_old", "_new"))
+    in_old, in_new = both["balance_lbs_old"].notna(), both["balance_lbs_new"].notna()
+    same_start = (both["start_date_old"] == both["start_date_new"]) | (
+        both["start_date_old"].isna() & both["start_date_new"].isna())
+    masks = {
+        "added": in_new & ~in_old,
+        "finished": in_old & ~in_new,
+        "rescheduled": in_old & in_new & ~same_start,
+        "balance_changed": in_old & in_new & ((both["balance_lbs_new"] - both["balance_lbs_old"]).abs() > 0.01),
+    }
+    parts = []
+    for change, mask in masks.items():
+        rows = both.loc[mask.to_numpy(dtype=bool)]
+        parts.append(pd.DataFrame({
+            "knit_order": rows.index.astype("string"), "style": rows["style_new"].fillna(rows["style_old"]),
+            "change": change, "old_balance_lbs": rows["balance_lbs_old"].fillna(0.0),
+            "new_balance_lbs": rows["balance_lbs_new"].fillna(0.0), "old_start": rows["start_date_old"],
+            "new_start": rows["start_date_new"]}))
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"knit_order": "string", "style": "string", "change": "string"})
+
+
+# ------------------------------------------------------------------------------------------------ POs
+
+
+def _po_schedule(expected: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Open PO lines by PO number: balance_lbs and the Mondays with a delivery (this week + dated weeks)."""
+    open_lines = expected.loc[expected["po_balance_lbs"] > 0].copy()
+    open_lines["po_number"] = open_lines["po_number"].astype("string").str.strip()
+    week_cols = {c: date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+                 for c in expected.columns if (m := ISO_WEEK_COLUMN.match(c))}
+    first = week_monday(as_of)
+    long = [(first, open_lines["this_week_lbs"])] + [(monday, open_lines[c]) for c, monday in week_cols.items()]
+    weeks: dict[str, set] = {po: set() for po in open_lines["po_number"].unique()}
+    for monday, lbs in long:
+        for po in open_lines.loc[(lbs > SCHEDULE_LBS).to_numpy(dtype=bool), "po_number"]:
+            weeks[po].add(monday)
+    out = open_lines.groupby("po_number").agg(balance_lbs=("po_balance_lbs", "sum"),
+                                              yarn_id=("yarn_id", "first"))
+    out["weeks"] = out.index.map(lambda po: frozenset(weeks[po]))
+    out.attrs["covered"] = frozenset([first, *week_cols.values()])
+    return out
+
+
+def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: date,
+                           new_as_of: date) -> pd.DataFrame:
+    """Open POs of the expected-yarn report (PO Bal > 0) compared by PO number: one row per (PO, change).
+
+    change: added, closed, received (open in both, balance lower) and rescheduled (open in both, the weeks it is
+    due differ among the weeks both reports show: each report's "This Week" is its as-of week, then its
+    date-named weeks; past-due and later lbs are not compared).
+    Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
+    """
+    a, b = _po_schedule(old, old_as_of), _po_schedule(new, new_as_of)
+    covered = a.attrs["covered"] & b.attrs["covered"]
+    both = a.join(b, how="outer", suffixes=("_old", "_new"))
+    in_old, in_new = both["balance_lbs_old"].notna(), both["balance_lbs_new"].notna()
+    empty: frozenset = frozenset()
+
+    def window(weeks):
+        return (weeks if isinstance(weeks, frozenset) else empty) & covered
+
+    moved = pd.Series([window(x) != window(y) for x, y in zip(both["weeks_old"], both["weeks_new"], strict=True)],
+                      index=both.index, dtype=bool)
+    masks = {
+        "added": in_new & ~in_old,
+        "closed": in_old & ~in_new,
+        "received": in_old & in_new & (both["balance_lbs_old"] - both["balance_lbs_new"] > 0.01),
+        "rescheduled": in_old & in_new & moved,
+    }
+    parts = []
+    for change, mask in masks.items():
+        rows = both.loc[mask.to_numpy(dtype=bool)]
+        parts.append(pd.DataFrame({
+            "po_number": rows.index.astype("string"),
+            "yarn_id": rows["yarn_id_new"].fillna(rows["yarn_id_old"]).astype("Int64"), "change": change,
+            "old_balance_lbs": rows["balance_lbs_old"].fillna(0.0),
+            "new_balance_lbs": rows["balance_lbs_new"].fillna(0.0)}))
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"po_number": "string", "change": "string", "yarn_id": "Int64"})
+
+
+# ---------------------------------------------------------------------------------------------- stock
+
+
+def stock_changes(old: pd.DataFrame, new: pd.DataFrame, *, threshold_lbs: float = STOCK_THRESHOLD_LBS) -> pd.DataFrame:
+    """Yarns whose stock on hand (Theoretical Balance) moved by more than ``threshold_lbs``.
+
+    One row per yarn: yarn_id, old_on_hand_lbs, new_on_hand_lbs, change_lbs (a yarn missing on one day counts
+    as 0 there), largest moves first.
+    """
+    a = old.groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    b = new.groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    both = pd.DataFrame({"old_on_hand_lbs": a, "new_on_hand_lbs": b}).fillna(0.0)
+    both["change_lbs"] = both["new_on_hand_lbs"] - both["old_on_hand_lbs"]
+    out = both.loc[both["change_lbs"].abs() > threshold_lbs].reset_index(names="yarn_id")
+    out = out.astype({"yarn_id": "int64"})
+    return out.reindex(out["change_lbs"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ shortages
+
+
+def _shortage(result: dict) -> pd.Series:
+    # the shortage_lbs column of yarn.by_yarn_table (`yarn-demand --by yarn`), read from the frame it copies:
+    # by_yarn_table itself fails on a plan without any short yarn
+    balance = result["yarn_balance"]
+    return balance.groupby("yarn_id")["shortage_lbs"].sum().astype("float64")
+
+
+def shortage_changes(old_plan: dict, new_plan: dict) -> pd.DataFrame:
+    """Yarns short (shortage_lbs > 0.5) on either day: one row per yarn whose shortage state changed.
+
+    change: new (short now, not before), cleared (short before, not now), deeper / shallower (short on both days,
+    shortage up / down by more than 0.5 lb). Columns: yarn_id, change, old_shortage_lbs, new_shortage_lbs.
+    """
+    a, b = _shortage(old_plan), _shortage(new_plan)
+    both = pd.DataFrame({"old_shortage_lbs": a, "new_shortage_lbs": b}).fillna(0.0)
+    old_short, new_short = both["old_shortage_lbs"] > SHORT_LBS, both["new_shortage_lbs"] > SHORT_LBS
+    delta = both["new_shortage_lbs"] - both["old_shortage_lbs"]
+    change = np.select([new_short & ~old_short, old_short & ~new_short, old_short & new_short & (delta > SHORT_LBS),
+                        old_short & new_short & (delta < -SHORT_LBS)], list(SHORTAGE_CHANGES), default="")
+    both["change"] = change
+    out = both.loc[both["change"] != ""].reset_index(names="yarn_id")
+    return out[["yarn_id", "change", "old_shortage_lbs", "new_shortage_lbs"]].astype(
+        {"yarn_id": "int64", "change": "string"}).sort_values(["change", "yarn_id"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- causes
+
+
+def _swap(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], kinds) -> dict[str, pd.DataFrame]:
+    mixed = dict(old)
+    for kind in kinds:
+        if kind in new:
+            mixed[kind] = new[kind]
+        else:
+            mixed.pop(kind, None)
+    return mixed
+
+
+def _ko_yarn_demand(result: dict) -> pd.DataFrame:
+    demand = result["ko_demand"]
+    labels = [c for c in demand.columns if c.startswith("week_of_") or c == yarn.LATER]
+    out = demand.assign(knit_order=demand["knit_order"].astype("string"))
+    return out.groupby(["yarn_id", "knit_order"])[labels].sum()
+
+
+def _po_yarn_receipts(frames: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
+    """Receipts per (yarn, PO) bucketed exactly as the plan does: yarn.receipts run with one id per line."""
+    kind = next((k for k in RECEIPT_KINDS if k in frames), None)
+    if kind is None:
+        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["yarn_id", "po_number"]))
+    lines = frames[kind].reset_index(drop=True)
+    lines = lines.loc[lines["yarn_id"].notna()].reset_index(drop=True)
+    per_line, _ = yarn.receipts({kind: lines.assign(yarn_id=np.arange(len(lines)))}, as_of=as_of)
+    line = per_line["yarn_id"].to_numpy()
+    per_line = per_line.assign(yarn_id=lines["yarn_id"].to_numpy()[line].astype("int64"),
+                               po_number=lines["po_number"].astype("string").str.strip().to_numpy()[line])
+    return per_line.groupby(["yarn_id", "po_number"]).sum()
+
+
+def _changed_ids(before: pd.DataFrame, after: pd.DataFrame, yarn_id: int, *, tolerance: float = 0.005) -> list[str]:
+    """Ids (second index level) whose bucket values for ``yarn_id`` differ, largest total change first."""
+    pieces = []
+    for frame in (before, after):
+        pieces.append(frame.xs(yarn_id, level="yarn_id") if yarn_id in frame.index.get_level_values(0)
+                      else frame.iloc[:0].droplevel(0))
+    a, b = pieces
+    index = a.index.union(b.index)
+    columns = a.columns.union(b.columns)
+    diff = b.reindex(index=index, columns=columns, fill_value=0.0) - a.reindex(index=index, columns=columns,
+                                                                              fill_value=0.0)
+    if diff.empty:
+        return []
+    largest = diff.abs().max(axis=1)
+    total = diff.sum(axis=1).abs()
+    changed = total[largest > tolerance].sort_values(ascending=False, kind="mergesort")
+    return [str(i) for i in changed.index]
+
+
+def shortage_causes(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.DataFrame], *,
+                    old_as_of: date, new_as_of: date, old_plan: dict | None = None,
+                    new_plan: dict | None = None) -> pd.DataFrame:
+    """Every yarn whose shortage changed, with the change split by the ordered attribution of the module doc.
+
+    One row per yarn: yarn_id, old_shortage_lbs, new_shortage_lbs, shortage_change_lbs, demand, receipts, stock,
+    other (lbs; demand + receipts + stock + other = shortage_change_lbs), kos (KO numbers whose demand for this
+    yarn changed, largest first; only when demand ≠ 0), pos (PO numbers whose receipts of this yarn changed;
+    only when receipts ≠ 0). Largest changes first. Raises what the yarn plan raises (MissingDataError).
+    """
+    s0 = old_plan if old_plan is not None else yarn.plan(old_frames, as_of=old_as_of)
+    mix1 = _swap(old_frames, new_frames, DEMAND_KINDS)
+    mix2 = _swap(mix1, new_frames, RECEIPT_KINDS)
+    mix3 = _swap(mix2, new_frames, STOCK_KINDS)
+    s1 = yarn.plan(mix1, as_of=old_as_of)
+    s2 = yarn.plan(mix2, as_of=old_as_of)
+    s3 = yarn.plan(mix3, as_of=old_as_of)
+    s4 = new_plan if new_plan is not None else yarn.plan(new_frames, as_of=new_as_of)
+    levels = pd.DataFrame({f"s{i}": _shortage(s) for i, s in enumerate((s0, s1, s2, s3, s4))}).fillna(0.0)
+    out = pd.DataFrame({"yarn_id": levels.index.astype("int64"), "old_shortage_lbs": levels["s0"].to_numpy(),
+                        "new_shortage_lbs": levels["s4"].to_numpy()})
+    out["shortage_change_lbs"] = out["new_shortage_lbs"] - out["old_shortage_lbs"]
+    out["demand"] = (levels["s1"] - levels["s0"]).to_numpy()
+    out["receipts"] = (levels["s2"] - levels["s1"]).to_numpy()
+    out["stock"] = (levels["s3"] - levels["s2"]).to_numpy()
+    # s4 - s3, written as the remainder so that the identity holds to the last bit
+    out["other"] = out["shortage_change_lbs"] - out["demand"] - out["receipts"] - out["stock"]
+    out = out.loc[out["shortage_change_lbs"].abs() > CHANGE_LBS]
+    out = out.reindex(out["shortage_change_lbs"].abs().sort_values(ascending=False, kind="mergesort").index)
+    ko_before, ko_after = _ko_yarn_demand(s0), _ko_yarn_demand(s1)
+    po_before, po_after = _po_yarn_receipts(mix1, old_as_of), _po_yarn_receipts(mix2, old_as_of)
+    out["kos"] = [_changed_ids(ko_before, ko_after, y) if abs(d) > CHANGE_LBS else []
+                  for y, d in zip(out["yarn_id"], out["demand"], strict=True)]
+    out["pos"] = [_changed_ids(po_before, po_after, y) if abs(r) > CHANGE_LBS else []
+                  for y, r in zip(out["yarn_id"], out["receipts"], strict=True)]
+    return out[CAUSE_COLUMNS].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------- diff
+
+
+def _cause_detail(causes: pd.DataFrame, kos: pd.DataFrame, pos: pd.DataFrame) -> pd.Series:
+    """Per cause row: its KOs and POs with what happened to each (``K1 added; P3 rescheduled, received``)."""
+    what_ko = kos.groupby("knit_order")["change"].agg(lambda c: ", ".join(c)).to_dict()
+    what_po = pos.groupby("po_number")["change"].agg(lambda c: ", ".join(c)).to_dict()
+    text = []
+    for ko_ids, po_ids in zip(causes["kos"], causes["pos"], strict=True):
+        parts = [f"{k} {what_ko.get(k, 'changed')}" for k in ko_ids] + [f"{p} {what_po.get(p, 'changed')}"
+                                                                        for p in po_ids]
+        text.append("; ".join(parts))
+    return pd.Series(text, index=causes.index, dtype="string")
+
+
+def diff(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.DataFrame], *, old_as_of: date,
+         new_as_of: date, stock_threshold_lbs: float = STOCK_THRESHOLD_LBS) -> dict:
+    """What changed from an earlier snapshot to a later one.
+
+    Keys: ``knit_orders`` (knit_order_changes), ``purchase_orders`` (purchase_order_changes; empty without an
+    expected-yarn report on both days), ``stock`` (stock_changes), ``shortages`` (shortage_changes), ``causes``
+    (shortage_causes plus ``detail``: each named KO / PO with what happened to it), ``summary`` (old/new as-of
+    dates and the count of every change kind).
+    """
+    old_plan = yarn.plan(old_frames, as_of=old_as_of)
+    new_plan = yarn.plan(new_frames, as_of=new_as_of)
+    kos = knit_order_changes(old_frames["knit_orders"], new_frames["knit_orders"])
+    if "expected_yarn" in old_frames and "expected_yarn" in new_frames:
+        pos = purchase_order_changes(old_frames["expected_yarn"], new_frames["expected_yarn"], old_as_of=old_as_of,
+                                     new_as_of=new_as_of)
+    else:
+        pos = pd.DataFrame({"po_number": pd.Series(dtype="string"), "yarn_id": pd.Series(dtype="Int64"),
+                            "change": pd.Series(dtype="string"), "old_balance_lbs": pd.Series(dtype="float64"),
+                            "new_balance_lbs": pd.Series(dtype="float64")})
+    stock = stock_changes(old_frames["yarn_inventory"], new_frames["yarn_inventory"], threshold_lbs=stock_threshold_lbs)
+    shortages = shortage_changes(old_plan, new_plan)
+    causes = shortage_causes(old_frames, new_frames, old_as_of=old_as_of, new_as_of=new_as_of, old_plan=old_plan,
+                             new_plan=new_plan)
+    causes["detail"] = _cause_detail(causes, kos, pos)
+    summary = {
+        "old_as_of": old_as_of.isoformat(), "new_as_of": new_as_of.isoformat(),
+        "attribution_order": list(ATTRIBUTION_ORDER),
+        "knit_orders": {c: int((kos["change"] == c).sum()) for c in KO_CHANGES},
+        "purchase_orders": {c: int((pos["change"] == c).sum()) for c in PO_CHANGES},
+        "stock_changes": int(len(stock)),
+        "shortages": {c: int((shortages["change"] == c).sum()) for c in SHORTAGE_CHANGES},
+        "causes": int(len(causes)),
+    }
+    return {"knit_orders": kos, "purchase_orders": pos, "stock": stock, "shortages": shortages, "causes": causes,
+            "summary": summary}
+
+
+def diff_json(result: dict) -> dict:
+    """The command-line contract of ``python -m bk diff``: counts, shortage yarn lists and causes (lbs, 2 dp).
+
+    Rounded so that demand + receipts + stock + other = shortage_change_lbs still holds (other takes the rest).
+    """
+    summary, shortages = result["summary"], result["shortages"]
+    causes = []
+    for row in result["causes"].itertuples(index=False):
+        change = round(float(row.shortage_change_lbs), 2)
+        demand, receipts, stock = (round(float(v), 2) for v in (row.demand, row.receipts, row.stock))
+        causes.append({"yarn_id": int(row.yarn_id), "shortage_change_lbs": change, "demand": demand,
+                       "receipts": receipts, "stock": stock, "other": round(change - demand - receipts - stock, 2),
+                       "kos": [str(k) for k in row.kos], "pos": [str(p) for p in row.pos]})
+    return {
+        "knit_orders": {c: summary["knit_orders"][c] for c in KO_CHANGES},
+        "purchase_orders": {c: summary["purchase_orders"][c] for c in ("added", "closed", "rescheduled")},
+        "shortages": {
+            "new": sorted(int(y) for y in shortages.loc[shortages["change"] == "new", "yarn_id"]),
+            "cleared": sorted(int(y) for y in shortages.loc[shortages["change"] == "cleared", "yarn_id"]),
+            "deeper": summary["shortages"]["deeper"], "shallower": summary["shortages"]["shallower"],
+        },
+        "causes": causes,
+    }
+
+
+def briefing_diff(frames: Mapping[str, pd.DataFrame], *, as_of: date, earlier_frames: Mapping[str, pd.DataFrame],
+                  earlier_as_of: date, stock_threshold_lbs: float = STOCK_THRESHOLD_LBS) -> dict:
+    """``diff`` as a two-snapshot operation of the service manager: the active snapshot against an earlier one."""
+    return diff(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of,
+                stock_threshold_lbs=stock_threshold_lbs)
+
+
+# ---------------------------------------------------------------------------------------------- today
+
+
+def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
+    """The plan's purchase actions: yarn_id, action (buy / expedite / reconcile), po_number, lbs, need_week,
+    order_by, reason.
+
+    Built from the purchase suggestions (expedite when the order-by date has passed) and negative stock without
+    demand (reconcile, never a buy). When the plan carries an ``actions`` frame with these columns, this is
+    where to read it.
+    """
+    balance = plan_result["yarn_balance"]
+    odd = balance.loc[(balance["on_hand_lbs"] < -SHORT_LBS) & (balance["total_demand_lbs"] <= 0)]
+    sugg = plan_result["shortages"]
+    sugg = sugg.loc[~sugg["yarn_id"].isin(odd["yarn_id"]).to_numpy(dtype=bool)]  # a record problem, never a buy
+    buys = pd.DataFrame({
+        "yarn_id": sugg["yarn_id"].astype("int64"),
+        "action": np.where(sugg["expedite"].to_numpy(dtype=bool), "expedite", "buy"),
+        "po_number": pd.Series(pd.NA, index=sugg.index, dtype="string"),
+        "lbs": sugg["suggested_order_lbs"].astype("float64"),
+        "need_week": sugg["first_shortage_week"], "order_by": sugg["order_by"],
+        "reason": [f"short {s:,.0f} lbs from the week of {w:%d %b}" for s, w in
+                   zip(sugg["shortage_lbs"], sugg["first_shortage_week"], strict=True)],
+    })
+    reconcile = pd.DataFrame({
+        "yarn_id": odd["yarn_id"].astype("int64"), "action": "reconcile",
+        "po_number": pd.Series(pd.NA, index=odd.index, dtype="string"), "lbs": -odd["on_hand_lbs"].astype("float64"),
+        "need_week": pd.NaT, "order_by": pd.NaT,
+        "reason": [f"stock {v:,.0f} lbs without demand: a record to correct" for v in odd["on_hand_lbs"]],
+    })
+    out = pd.concat([buys, reconcile], ignore_index=True) if len(reconcile) else buys
+    out = out.astype({"action": "string", "reason": "string", "po_number": "string"})
+    out["need_week"] = pd.to_datetime(out["need_week"])
+    out["order_by"] = pd.to_datetime(out["order_by"])
+    return out.reset_index(drop=True)
+
+
+def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None) -> dict:
+    """What needs doing this week.
+
+    Keys: ``buy`` (purchase actions buy / expedite whose order-by falls on or before the Sunday of the as-of week;
+    expedites first), ``reconcile`` (records to correct), ``late_kos`` (capacity schedule rows finishing after
+    their quoted date), ``hot_spots`` (work centres over the bottleneck threshold in the capacity window),
+    ``counts``. Capacity keys are empty frames when ``capacity_result`` is None.
+    """
+    actions = purchase_actions(plan_result, as_of=as_of)
+    week_end = pd.Timestamp(week_monday(as_of) + timedelta(days=6))
+    due = actions["action"].isin(["buy", "expedite"]) & (actions["order_by"] <= week_end).fillna(False)
+    buy = actions.loc[due.to_numpy(dtype=bool)].sort_values(["action", "order_by"], ascending=[False, True])
+    reconcile = actions.loc[(actions["action"] == "reconcile").to_numpy(dtype=bool)]
+    if capacity_result is not None:
+        schedule = capacity_result["schedule"]
+        late = schedule.loc[schedule["late"].to_numpy(dtype=bool),
+                            ["knit_order", "style", "machine", "work_center", "finish", "quoted_date", "balance_lbs"]]
+        hot = capacity_result["bottlenecks"]
+    else:
+        late = pd.DataFrame(columns=["knit_order", "style", "machine", "work_center", "finish", "quoted_date",
+                                     "balance_lbs"])
+        hot = pd.DataFrame(columns=["work_center", "machines", "load_days", "capacity_days", "utilization"])
+    counts = {"buy": int((buy["action"] == "buy").sum()), "expedite": int((buy["action"] == "expedite").sum()),
+              "reconcile": int(len(reconcile)), "late_kos": int(len(late)), "hot_spots": int(len(hot))}
+    return {"buy": buy.reset_index(drop=True), "reconcile": reconcile.reset_index(drop=True),
+            "late_kos": late.reset_index(drop=True), "hot_spots": hot.reset_index(drop=True), "counts": counts}
+
+
+def today_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int = 12,
+               bottleneck_threshold: float = 0.85) -> dict:
+    """``today`` as an operation: the yarn plan and, when the machine report is there, the capacity plan."""
+    plan_result = yarn.plan(frames, as_of=as_of)
+    try:
+        capacity_result = capacity.plan(frames, as_of=as_of, horizon_weeks=horizon_weeks,
+                                        bottleneck_threshold=bottleneck_threshold)
+    except MissingDataError:
+        capacity_result = None
+    return today(plan_result, as_of=as_of, capacity_result=capacity_result)
+
+
+OPERATIONS = {"briefing.diff": briefing_diff, "briefing.today": today_view}
