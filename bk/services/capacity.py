@@ -106,6 +106,7 @@ def _open_kos(kos: pd.DataFrame, rates: pd.DataFrame | None, greige: pd.DataFram
     wc, how = style_work_centers(greige, open_kos["style"])
     open_kos["style_work_center"] = wc
     open_kos["wc_match"] = how.to_numpy()
+    # a blank start is the as-of date (eFab's rule): only a missing column is worth a warning
     if "start_date" not in open_kos:
         findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Start Date",
                          "message": "the knit orders have no Start Date column: every KO starts at the as-of date; "
@@ -113,9 +114,10 @@ def _open_kos(kos: pd.DataFrame, rates: pd.DataFrame | None, greige: pd.DataFram
         open_kos["start_date"] = pd.NaT
     if "quoted_date" not in open_kos:
         open_kos["quoted_date"] = pd.NaT
-    if "machine" not in open_kos:
+    # ingest adds an optional column the export lacks as an empty one: no machine at all is a missing column
+    if "machine" not in open_kos or (len(open_kos) and open_kos["machine"].isna().all()):
         findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Machine",
-                         "message": "the knit orders have no Machine column: every KO is unassigned and placed on "
+                         "message": "the knit orders have no Machine column (or it is blank): every KO is unassigned and placed on "
                                     "a suggested machine; export the knit orders with Machine"})
         open_kos["machine"] = pd.array([pd.NA] * len(open_kos), dtype="Int64")
     open_kos["start_date"] = pd.to_datetime(open_kos["start_date"])
