@@ -19,7 +19,8 @@ MAX_ENTRIES = {"default": 32, "forecast": 8}
 @st.cache_resource
 def manager() -> ServiceManager:
     """One service manager per process (its cache, profiler and breakers are shared by all sessions)."""
-    return ServiceManager.from_environment(snapshot_loader=state.load)
+    return ServiceManager.from_environment(snapshot_loader=state.load,
+                                           error_details=st.get_option("client.showErrorDetails"))
 
 
 def _params_key(params: dict) -> str:
