@@ -11,7 +11,7 @@ from bk.ingest.reader import read_export
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
 from ui import auth, state
-from ui.format import findings_frame
+from ui.format import findings_frame, plain
 
 st.title("Data")
 state.flash()
@@ -48,7 +48,7 @@ if uploads:
             findings = findings_frame([f for _, e in parsed for f in e.findings])
             st.dataframe(findings, hide_index=True, width="stretch")
     for message in failed:
-        st.error(message)
+        st.error(plain(message))
     kinds = [e.kind for _, e in parsed]
     repeated = sorted({k for k in kinds if kinds.count(k) > 1})
     for kind in repeated:
@@ -64,7 +64,7 @@ if uploads:
         try:
             info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)
         except BkError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             state.select_snapshot(info.snapshot_id,
                                   message=f"Saved snapshot {info.snapshot_id} ({len(info.files)} files); it is now active.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain
 from ui.widgets import downloads
 
 st.title("Sales forecast")
@@ -20,7 +21,7 @@ try:
     with st.spinner("Backtesting and fitting every series…"):
         result = services.run("forecast.all", snapshot, level=level, freq=freq, horizon=horizon)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 summary = result["summary"]
 accuracy = result["accuracy"]

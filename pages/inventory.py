@@ -6,6 +6,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain, plot_labels
 from ui.widgets import downloads
 
 st.title("Yarn inventory")
@@ -22,7 +23,7 @@ try:
     result = services.run("inventory.analyze", snapshot, service_level=service_level, demand_cv=demand_cv)
     projected = services.run("yarn.plan", snapshot)["shortages"]
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 summary = result["summary"]
 with right:
@@ -70,7 +71,7 @@ with tab_abc:
 with tab_roll:
     by = st.radio("Group by", ["supplier", "yarn type", "color"], horizontal=True)
     table = result[{"supplier": "by_supplier", "yarn type": "by_yarn_type", "color": "by_color"}[by]]
-    st.plotly_chart(px.bar(table.head(20), x=table.columns[0], y="value_usd", title=f"Stock value by {by}"),
+    st.plotly_chart(px.bar(plot_labels(table.head(20)), x=table.columns[0], y="value_usd", title=f"Stock value by {by}"),
                     width="stretch")
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(table, f"inventory_by_{by.replace(' ', '_')}")
@@ -84,7 +85,7 @@ with tab_diff:
         try:
             change = services.run("inventory.diff", snapshot, earlier_snapshot_id=earlier_id)
         except BkError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             st.write({k.replace("_", " "): v for k, v in change["summary"].items()})
             for key in ("new_shortages", "cleared_shortages", "biggest_moves", "po_received", "po_slipped", "added",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain
 from ui.widgets import downloads
 
 st.title("Fabric pipeline")
@@ -16,7 +17,7 @@ aging_days = st.number_input("Aging threshold (days)", min_value=7, max_value=20
 try:
     wip = services.run("pipeline.wip", snapshot, aging_days=int(aging_days))
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
 stages = wip["stages"]
@@ -41,7 +42,7 @@ with tab_so:
     try:
         netting = services.run("pipeline.netting", snapshot)
     except BkError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         s = netting["summary"]
         c = st.columns(4)

@@ -132,6 +132,9 @@ def corpus() -> list[tuple[str, str, bytes]]:
          b'CF5506/0,K1,12/31/9999,1/1/1677,10,,,10,,,83,,-5\n'),
         ("absurd numbers", "absurd.csv", b"Supplier_ID,Supplier,Lead_time,MOQ,Type\n1,AKRA,1e11,2500,Import\n"
          b"2,DECA,-5,1e11,Import\n"),
+        ("html in cells", "double escaped.csv", b"Supplier_ID,Supplier,Lead_time,MOQ,Type\n"
+         b"1,&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;,14,2500,Import\n"),
+        ("markdown name", "![pix](https:evil.example).csv", b"\n"),
     ]
     return out
 
