@@ -1,16 +1,14 @@
 """Data: upload the day's exports, see each file's kind and findings, save them as a snapshot, pick one."""
 
-import hashlib
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from bk.errors import BkError, InvalidExportError
-from bk.ingest.reader import read_export
+from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
-from ui import auth, state
+from ui import auth, state, uploads
 from ui.format import findings_frame, plain
 
 st.title("Data")
@@ -19,26 +17,22 @@ st.caption("Upload the exports of one day (CSV or XLSX, any file names: each fil
            "Nothing is saved until you press **Save snapshot**; the active snapshot stays as it is until then.")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _parse(digest: str, name: str, data: bytes):
-    # keyed on the content digest; returns the export or the error message for this file
-    try:
-        return read_export(data, name=name), None
-    except InvalidExportError as exc:
-        return None, str(exc)
-
-
-uploads = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
+uploads.release_ended_sessions()
+# a new key after each save gives an empty uploader (the saved files are released)
+files = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True,
+                         key=f"uploads_{st.session_state.get('uploads_generation', 0)}")
+if files:
+    uploads.track_session()
 parsed, failed = [], []
-for upload in uploads or []:
+for upload in files or []:
     data = upload.getvalue()
-    export, error = _parse(hashlib.sha256(data).hexdigest(), upload.name, data)
+    export, error = uploads.parse(upload.name, data)
     if error:
         failed.append(error)
     else:
         parsed.append((upload, export))
 
-if uploads:
+if files:
     rows = [{"file": e.name, "kind": e.kind, "report": KINDS[e.kind].title, "rows": e.rows,
              **e.severity_counts()} for _, e in parsed]
     if rows:
@@ -66,6 +60,8 @@ if uploads:
         except BkError as exc:
             st.error(plain(exc))
         else:
+            uploads.release_own_uploads()
+            st.session_state["uploads_generation"] = st.session_state.get("uploads_generation", 0) + 1
             state.select_snapshot(info.snapshot_id,
                                   message=f"Saved snapshot {info.snapshot_id} ({len(info.files)} files); it is now active.")
 
