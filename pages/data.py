@@ -10,6 +10,9 @@ from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
 from ui import auth, state, uploads
 from ui.format import findings_frame, plain
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("Data")
 state.flash()

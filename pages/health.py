@@ -8,6 +8,9 @@ import plotly.express as px
 import streamlit as st
 
 from ui import metrics, services, state
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("App health")
 manager = services.manager()

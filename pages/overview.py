@@ -5,6 +5,9 @@ import streamlit as st
 from bk.ingest.schema import KINDS
 from ui import state
 from ui.format import findings_frame
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("Overview")
 snapshot = state.active_snapshot()

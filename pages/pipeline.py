@@ -7,7 +7,10 @@ import streamlit as st
 from bk.errors import BkError
 from ui import services, state
 from ui.format import plain
+from ui.shell import require_shell
 from ui.widgets import downloads
+
+require_shell()
 
 st.title("Fabric pipeline")
 snapshot = state.active_snapshot()
