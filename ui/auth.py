@@ -160,18 +160,28 @@ def may_save() -> bool:
 
     With neither a token nor an ``[auth]`` section configured, anyone may save (a single trusted network).
     """
+    return authorised("Saving snapshots", "save", key="upload_token_input")
+
+
+def may_load_test() -> bool:
+    """Like ``may_save``, for starting load tests on the App health page (they slow every other session)."""
+    return authorised("Load tests", "run a load test", key="load_test_token_input")
+
+
+def authorised(what: str, verb: str, *, key: str) -> bool:
+    """Render the login button or token field (widget ``key``) guarding ``what``; True when it is allowed."""
     if login_configured():
         if not st.user.is_logged_in:
-            st.warning("Saving snapshots needs a login.")
-            st.button("Log in", on_click=st.login)
+            st.warning(f"{what} need{'' if what.endswith('s') else 's'} a login.")
+            st.button("Log in", on_click=st.login, key=f"{key}_login")
             return False
         st.caption(f"Logged in as {st.user.get('email') or st.user.get('name') or 'user'}.")
     expected = upload_token()
     if expected is None:
         return True
-    given = st.text_input("Upload token", type="password", key="upload_token_input",
-                          help="Saving is restricted: ask the administrator for the token.")
+    given = st.text_input("Upload token", type="password", key=key,
+                          help=f"{what} are restricted: ask the administrator for the token.")
     if not given:
-        st.info("Enter the upload token to save.")
+        st.info(f"Enter the upload token to {verb}.")
         return False
     return _token_accepted(given, expected)

@@ -159,7 +159,7 @@ class ResultCache:
             self.degraded_reason = None
         except (OSError, sqlite3.Error) as exc:
             self._cache = None
-            self.degraded_reason = f"cache directory unusable ({exc}); computing every time"
+            self.degraded_reason = self._without_path(f"cache directory unusable ({exc}); computing every time")
         return self._cache
 
     @staticmethod
@@ -228,7 +228,7 @@ class ResultCache:
         with self._lock:
             self._stat(operation).errors += 1
         if isinstance(exc, sqlite3.DatabaseError | OSError):
-            self.degraded_reason = f"cache error ({type(exc).__name__}: {exc}); computing instead"
+            self.degraded_reason = self._without_path(f"cache error ({type(exc).__name__}: {exc}); computing instead")
             self._cache = None
 
     def clear(self) -> None:
@@ -237,16 +237,23 @@ class ResultCache:
             cache.clear()
 
     def status(self) -> dict:
-        """Directory, whether it works, why not, entries and bytes on disk."""
+        """Whether it works, why not, entries and bytes on disk (never the folder's path)."""
         cache = self._open()
         entries = volume = 0
         if cache is not None:
             try:
                 entries, volume = len(cache), cache.volume()
             except (OSError, sqlite3.Error) as exc:
-                self.degraded_reason = f"cache unreadable ({exc})"
-        return {"directory": str(self.directory), "ok": self.degraded_reason is None, "degraded_reason":
-                self.degraded_reason, "entries": entries, "volume_bytes": volume}
+                self.degraded_reason = self._without_path(f"cache unreadable ({exc})")
+        # no directory: the status is shown to every viewer (App health, its JSON report)
+        return {"ok": self.degraded_reason is None, "degraded_reason": self.degraded_reason, "entries": entries,
+                "volume_bytes": volume}
+
+    def _without_path(self, text: str) -> str:
+        """``text`` with the cache folder's path replaced by ``BK_CACHE_DIR`` (reasons are shown to viewers)."""
+        for form in {str(self.directory), str(self.directory.resolve())}:
+            text = text.replace(form, "BK_CACHE_DIR")
+        return text
 
     def stats_dict(self) -> dict:
         with self._lock:
