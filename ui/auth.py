@@ -133,7 +133,7 @@ def _token_accepted(given: str, expected: str) -> bool:
         st.error(f"Too many wrong upload tokens: try again in {math.ceil(wait)} s. Nothing was saved.")
         return False
     # a guess is checked once: reruns with the same field value neither count again nor re-compare
-    fingerprint = hashlib.sha256(given.encode()).hexdigest()
+    fingerprint = hashlib.sha256(given.encode() + b"\0" + expected.encode()).hexdigest()  # a new token: check again
     if st.session_state.get("_token_checked") == (fingerprint, True):
         return True
     if st.session_state.get("_token_checked") != (fingerprint, False):
