@@ -7,7 +7,11 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain, plot_labels
+from ui.shell import require_shell
 from ui.widgets import downloads
+
+require_shell()
 
 st.title("Knitting capacity")
 snapshot = state.active_snapshot()
@@ -19,7 +23,7 @@ threshold = c2.slider("Bottleneck threshold", 0.5, 1.2, 0.85, 0.05, format="%.2f
 try:
     plan = services.run("capacity.plan", snapshot, horizon_weeks=horizon, bottleneck_threshold=threshold)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 s = plan["summary"]
 for finding in plan["findings"].itertuples(index=False):
@@ -57,7 +61,7 @@ with tab_heat:
         st.info("No load in the horizon.")
     else:
         heat.columns = [c.strftime("%d %b") for c in heat.columns]
-        fig = px.imshow(heat, aspect="auto", color_continuous_scale="RdYlGn_r", zmin=0, zmax=1.2,
+        fig = px.imshow(plot_labels(heat), aspect="auto", color_continuous_scale="RdYlGn_r", zmin=0, zmax=1.2,
                         labels={"color": "utilisation"})
         fig.update_layout(height=max(300, 14 * len(heat)))
         st.plotly_chart(fig, width="stretch")
@@ -75,7 +79,7 @@ with tab_gantt:
     if shown.empty:
         st.info("Pick machines to see their knit orders.")
     else:
-        fig = px.timeline(shown, x_start="start", x_end="end", y="machine_label", color="placement",
+        fig = px.timeline(plot_labels(shown), x_start="start", x_end="end", y="machine_label", color="placement",
                           hover_data=["knit_order", "style", "balance_lbs", "start_date", "quoted_date", "late"],
                           color_discrete_map={"assigned": "#1f77b4", "suggested": "#ff7f0e"})
         fig.update_layout(height=max(300, 22 * len(picked)), yaxis_title="machine")

@@ -1,19 +1,20 @@
 """Data: upload the day's exports, see each file's kind and findings, save them as a snapshot, pick one."""
 
-import hashlib
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from bk.errors import BkError, InvalidExportError
-from bk.ingest.reader import read_export
+from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
-from ui import auth, state
+from ui import auth, state, uploads
 from ui.coverage import inherited_kinds, limited_pages, missing_exports
-from ui.format import findings_frame
+from ui.format import findings_frame, plain
+from ui.shell import require_shell
 from ui.table import show_table
+
+require_shell()
 
 st.title("Data")
 state.flash()
@@ -21,26 +22,22 @@ st.caption("Upload the exports of one day (CSV or XLSX, any file names: each fil
            "Nothing is saved until you press **Save snapshot**; the active snapshot stays as it is until then.")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _parse(digest: str, name: str, data: bytes):
-    # keyed on the content digest; returns the export or the error message for this file
-    try:
-        return read_export(data, name=name), None
-    except InvalidExportError as exc:
-        return None, str(exc)
-
-
-uploads = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True, key="uploads")
+uploads.release_ended_sessions()
+# a new key after each save gives an empty uploader (the saved files are released)
+files = st.file_uploader("Exports", type=["csv", "xlsx"], accept_multiple_files=True,
+                         key=f"uploads_{st.session_state.get('uploads_generation', 0)}")
+if files:
+    uploads.track_session()
 parsed, failed = [], []
-for upload in uploads or []:
+for upload in files or []:
     data = upload.getvalue()
-    export, error = _parse(hashlib.sha256(data).hexdigest(), upload.name, data)
+    export, error = uploads.parse(upload.name, data)
     if error:
         failed.append(error)
     else:
         parsed.append((upload, export))
 
-if uploads:
+if files:
     rows = [{"file": e.name, "title": KINDS[e.kind].title, "kind": e.kind, "rows": e.rows,
              **{f"{k}s" if k != "info" else k: v for k, v in e.severity_counts().items()}} for _, e in parsed]
     if rows:
@@ -49,7 +46,7 @@ if uploads:
         with st.expander("Findings per file"):
             show_table(findings_frame([f for _, e in parsed for f in e.findings]), "findings", key="findings")
     for message in failed:
-        st.error(message)
+        st.error(plain(message))
     kinds = [e.kind for _, e in parsed]
     repeated = sorted({k for k in kinds if kinds.count(k) > 1})
     for kind in repeated:
@@ -81,8 +78,10 @@ if uploads:
         try:
             info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)
         except BkError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
+            uploads.release_own_uploads()
+            st.session_state["uploads_generation"] = st.session_state.get("uploads_generation", 0) + 1
             label = state.snapshot_label(info.snapshot_id, info.as_of)
             state.select_snapshot(info.snapshot_id,
                                   message=f"Saved snapshot {label} ({len(info.files)} files); it is now active.")

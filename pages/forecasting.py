@@ -6,7 +6,11 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain
+from ui.shell import require_shell
 from ui.widgets import downloads
+
+require_shell()
 
 st.title("Sales forecast")
 snapshot = state.active_snapshot()
@@ -21,7 +25,7 @@ try:
     with st.spinner("Backtesting and fitting every series…"):
         result = services.run("forecast.all", snapshot, level=level, freq=freq, horizon=horizon)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 summary = result["summary"]
 accuracy = result["accuracy"]

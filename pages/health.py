@@ -7,7 +7,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from ui import metrics, services, state
+from bk.errors import BkError
+from ui import auth, metrics, services, state
+from ui.format import plain
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("App health")
 manager = services.manager()
@@ -21,9 +26,14 @@ buttons = st.columns(3)
 if buttons[0].button("Collect garbage now"):
     freed = manager.monitor.collect(source="manual")
     st.toast(f"gc.collect() freed {freed} objects")
-if buttons[1].button("Run a 5-second load test") and snapshot is not None:
+with st.sidebar:
+    may_load_test = auth.may_load_test()
+if buttons[1].button("Run a 5-second load test", disabled=not may_load_test) and snapshot is not None:
     with st.spinner("4 workers calling every service operation for 5 s…"):
-        st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
+        try:
+            st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
+        except BkError as exc:
+            st.error(plain(exc))
 report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
           "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
           "cache": manager.cache.status() if manager.cache else None}

@@ -8,8 +8,11 @@ from plotly.subplots import make_subplots
 from bk.errors import BkError
 from bk.services.inventory import NO_USAGE_LABEL, with_horizon
 from ui import services, state
-from ui.format import fmt_lbs, fmt_usd
+from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
+from ui.shell import require_shell
 from ui.table import show_facts, show_table
+
+require_shell()
 
 st.title("Yarn inventory")
 snapshot = state.active_snapshot()
@@ -24,13 +27,13 @@ demand_cv = left.slider("Demand variability (CV)", 0.1, 1.5, 0.5, 0.05,
 try:
     result = services.run("inventory.analyze", snapshot, service_level=service_level, demand_cv=demand_cv)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 try:
     plan_shortages = services.run("yarn.plan", snapshot)["shortages"]
 except BkError as exc:  # the page still works from yarn_inventory alone; it says what it cannot show
     plan_shortages = None
-    st.info(f"Projected shortages are not shown: {exc}")
+    st.info(f"Projected shortages are not shown: {plain(exc)}")
 for note in services.missing_notes("inventory.analyze", snapshot):
     st.caption(f"Not shown — {note}")
 summary = result["summary"]
@@ -102,7 +105,7 @@ with tab_roll:
     key = {"supplier": "by_supplier", "yarn type": "by_yarn_type", "colour": "by_color"}[by]
     table = result[key]
     top = table.sort_values("value_usd", ascending=False).head(20)
-    fig = px.bar(top, x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
+    fig = px.bar(plot_labels(top), x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
                  labels={table.columns[0]: by, "value_usd": "stock value ($)"})
     fig.update_yaxes(tickformat="$,.0f")
     st.plotly_chart(fig, width="stretch")
@@ -120,7 +123,7 @@ with tab_diff:
         try:
             change = services.run("inventory.diff", snapshot, earlier_snapshot_id=earlier_id)
         except BkError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             st.caption(f"From **{labels[earlier_id]}** to **{state.snapshot_label(snapshot.snapshot_id, snapshot.as_of)}**")
             show_facts(change["summary"], key="diff-summary", key_label="Change", value_label="Yarns / lbs")

@@ -10,6 +10,9 @@ from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from ui import services, state
 from ui.format import findings_frame
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("Overview")
 snapshot = state.active_snapshot()

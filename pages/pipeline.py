@@ -6,12 +6,15 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
-from ui.format import fmt_lbs, fmt_pct
+from ui.format import fmt_lbs, fmt_pct, plain
+from ui.shell import require_shell
 from ui.table import show_table
 
 # age buckets of the pipeline service, youngest first, coloured from calm to alarming
 AGE_COLOURS = {"0–30 d": "#9ecae1", "31–90 d": "#4292c6", "91–180 d": "#fdae6b", "181–365 d": "#e6550d",
                ">365 d": "#a50f15"}
+
+require_shell()
 
 st.title("Fabric pipeline")
 snapshot = state.active_snapshot()
@@ -21,7 +24,7 @@ aging_days = st.number_input("Aging threshold (days)", min_value=7, max_value=20
 try:
     wip = services.run("pipeline.wip", snapshot, aging_days=int(aging_days))
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
 stages = wip["stages"]
@@ -60,7 +63,7 @@ with tab_so:
     try:
         netting = services.run("pipeline.netting", snapshot)
     except BkError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         s = netting["summary"]
         c = st.columns(4)

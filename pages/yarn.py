@@ -8,7 +8,11 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
+from ui.format import plain
+from ui.shell import require_shell
 from ui.widgets import downloads
+
+require_shell()
 
 st.title("Yarn requirements")
 snapshot = state.active_snapshot()
@@ -21,7 +25,7 @@ include_past_due = st.toggle("Count past-due receipts as arriving this week", va
 try:
     plan = services.run("yarn.plan", snapshot, include_past_due=include_past_due, extra_knit_orders=what_ifs)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
 summary = plan["summary"]
@@ -40,8 +44,8 @@ if what_ifs:
     unplanned = plan["kos_without_bom"]
     unplanned = unplanned[unplanned["knit_order"].astype(str).str.startswith("WHAT-IF")]
     if len(unplanned):
-        st.error("No BOM for the what-if style(s) " + ", ".join(unplanned["style"].astype(str))
-                 + ": they add no yarn demand.")
+        st.error(plain("No BOM for the what-if style(s) " + ", ".join(unplanned["style"].astype(str))
+                       + ": they add no yarn demand."))
 
 st.subheader("Shortages and purchase suggestions")
 shortages = plan["shortages"]

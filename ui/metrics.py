@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 import urllib.request
 
 import streamlit as st
 
 from ui import services
+
+LOG = logging.getLogger("bk.metrics")
 
 
 def streamlit_cache_counters() -> dict | None:
@@ -35,19 +39,51 @@ def streamlit_cache_counters() -> dict | None:
     return {"hits": hits, "misses": misses, "hit_rate": hits / total if total else None}
 
 
-@st.cache_resource
-def start_exporter() -> int | None:
-    """Serve RSS, GC and profiler figures for Prometheus on BK_METRICS_PORT (once per process); else None."""
-    port = os.environ.get("BK_METRICS_PORT")
-    if not port:
-        return None
-    from prometheus_client import REGISTRY, start_http_server
-    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+_EXPORTER_LOCK = threading.Lock()
+_EXPORTER: dict = {"tried": False, "port": None, "collector": None}
 
-    manager = services.manager()
+
+def start_exporter() -> int | None:
+    """Serve RSS, GC and profiler figures for Prometheus on ``127.0.0.1:BK_METRICS_PORT`` (tried once per
+    process); the port, or None when unset or unavailable. Fails soft: a port in use (a second replica on the
+    same host) or a bad value is logged once and the app runs without the side port; the collector is
+    registered at most once, so there is never a ``Duplicated timeseries`` error."""
+    with _EXPORTER_LOCK:
+        if _EXPORTER["tried"]:
+            return _EXPORTER["port"]
+        _EXPORTER["tried"] = True
+        port_text = os.environ.get("BK_METRICS_PORT")
+        if not port_text:
+            return None
+        try:
+            port = int(port_text)
+        except ValueError:
+            LOG.warning("BK_METRICS_PORT=%r is not a port number; metrics side port not started", port_text)
+            return None
+        from prometheus_client import REGISTRY, start_http_server
+
+        if _EXPORTER["collector"] is None:
+            _EXPORTER["collector"] = _collector()
+            try:
+                REGISTRY.register(_EXPORTER["collector"])
+            except ValueError as exc:  # already registered by an earlier import of this module
+                LOG.warning("bk metrics collector not registered again (%s)", exc)
+        try:
+            start_http_server(port, addr="127.0.0.1")
+        except OSError as exc:
+            LOG.warning("metrics side port 127.0.0.1:%d unavailable (%s); set a different BK_METRICS_PORT per "
+                        "replica. The app runs without it.", port, exc)
+            return None
+        _EXPORTER["port"] = port
+        return port
+
+
+def _collector():
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
     class Collector:
         def collect(self):
+            manager = services.manager()  # looked up per scrape: the collector is registered once per process
             snap = manager.monitor.snapshot()
             rss = snap["rss"][-1]["rss_mb"] if snap["rss"] else manager.monitor.rss_mb()
             yield GaugeMetricFamily("bk_process_rss_megabytes", "Resident memory of the app", value=rss)
@@ -78,6 +114,4 @@ def start_exporter() -> int | None:
                 tier2.add_metric([name, "miss"], s["misses"])
             yield tier2
 
-    REGISTRY.register(Collector())
-    start_http_server(int(port), addr="127.0.0.1")
-    return int(port)
+    return Collector()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from contextlib import contextmanager
 
 import streamlit as st
 
+from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.manager import ServiceManager
 from ui import errors, state
@@ -19,7 +21,8 @@ MAX_ENTRIES = {"default": 32, "forecast": 8}
 @st.cache_resource
 def manager() -> ServiceManager:
     """One service manager per process (its cache, profiler and breakers are shared by all sessions)."""
-    return ServiceManager.from_environment(snapshot_loader=state.load)
+    return ServiceManager.from_environment(snapshot_loader=state.load,
+                                           error_details=st.get_option("client.showErrorDetails"))
 
 
 def _params_key(params: dict) -> str:
@@ -45,14 +48,23 @@ def alert_thresholds() -> dict:
             "leak_mb_per_min": float(os.environ.get("BK_ALERT_LEAK_MB_PER_MIN", "5"))}
 
 
+_LOAD_TEST = threading.Lock()
+
+
 def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
-    """An in-process load test of every default view of the snapshot through the manager."""
+    """An in-process load test of every default view of the snapshot through the manager; one at a time per
+    process (raises BkError while another runs)."""
     from bk.optimization.manager import DEFAULT_VIEWS
     from bk.optimization.profiler import load_test as run_load
 
-    m = manager()
-    ops = {op: (lambda op=op, p=p: m.run(op, snapshot, **p)) for op, p in DEFAULT_VIEWS if op in m.operations}
-    return run_load(ops, workers=workers, duration_s=duration_s)
+    if not _LOAD_TEST.acquire(blocking=False):
+        raise BkError("A load test is already running on this server (one at a time); try again when it ends.")
+    try:
+        m = manager()
+        ops = {op: (lambda op=op, p=p: m.run(op, snapshot, **p)) for op, p in DEFAULT_VIEWS if op in m.operations}
+        return run_load(ops, workers=workers, duration_s=duration_s)
+    finally:
+        _LOAD_TEST.release()
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot, SnapshotStore, load_paths
+from ui.format import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_ID = "demo"
@@ -111,7 +112,7 @@ def active_snapshot() -> Snapshot | None:
     try:
         snapshot = load(snapshot_id)
     except BkError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
     from ui import services  # here, not at the top: services imports this module
 

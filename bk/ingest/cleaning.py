@@ -20,14 +20,38 @@ _TOGGLE = r"fa-toggle-(on|off)"
 NO_DATE = frozenset({"never", "n/a", "na", "none", "-"})
 # Formats seen in the exports, tried in this order on what is still unparsed.
 DATE_FORMATS = ("%m/%d/%Y", "%m-%d-%y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%Y", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d")
+# Dates outside these bounds are bad cells: they cannot be planned with (and beyond 1677/2262 do not even fit
+# a datetime64[ns]); the services add lead times and horizons to them, so the upper bound keeps a margin.
+DATE_MIN = pd.Timestamp("1900-01-01")
+DATE_MAX = pd.Timestamp("2100-12-31")
+# The largest plausible magnitude of a number by its column's unit suffix (the real exports stay below 1e5 lbs,
+# 15 days of lead time, 3,100 lbs/day): anything beyond is a typo or an attack and is left blank.
+UNIT_LIMITS: tuple[tuple[str, float], ...] = (
+    ("_per_day", 1e5), ("_per_lb", 1e4), ("_days", 3650.0), ("_weeks", 520.0), ("_lbs", 1e7), ("_yds", 1e7),
+    ("_usd", 1e9), ("_qty", 1e9), ("_in", 1e4),
+)
+DEFAULT_LIMIT = 1e12
+NON_NEGATIVE_SUFFIXES = ("_days",)  # a lead time of -5 days is a typo, and sqrt(lead time) in safety stock
+
+
+def plausible_limit(column: str) -> float:
+    """The largest plausible absolute value of a number in ``column`` (by its unit suffix, else 1e12)."""
+    return next((limit for suffix, limit in UNIT_LIMITS if column.endswith(suffix)), DEFAULT_LIMIT)
+
+
+def plausible_range(column: str) -> tuple[float, float]:
+    """(lowest, highest) plausible value of a number in ``column``."""
+    limit = plausible_limit(column)
+    return (0.0 if column.endswith(NON_NEGATIVE_SUFFIXES) else -limit), limit
 
 
 def strip_html(values: pd.Series) -> pd.Series:
-    """Remove tags and decode entities (``&nbsp;`` included) from text cells; collapse white space; '' -> NA."""
+    """Remove tags, then decode entities (``&nbsp;`` included) once, from text cells; collapse white space;
+    '' -> NA. Decoding once keeps ``&amp;lt;a&amp;gt;`` as the text ``&lt;a&gt;``, never a tag."""
     text = values.astype("string")
     marked = text.str.contains("<", regex=False, na=False) | text.str.contains("&", regex=False, na=False)
     if marked.any():
-        cleaned = text[marked].map(lambda s: html.unescape(_TAG.sub(" ", html.unescape(s))), na_action="ignore")
+        cleaned = text[marked].map(lambda s: html.unescape(_TAG.sub(" ", s)), na_action="ignore")
         text = text.where(~marked, cleaned.astype("string"))
     text = text.str.strip()
     spaced = text.str.contains(r"\s\s|[\t\n\r\x{00a0}]", regex=True, na=False)
@@ -87,10 +111,14 @@ def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates in every format seen (``8/28/2025``, ``01-02-25``, ISO, ISO timestamps) -> datetime64[ns].
 
-    'Never' and blanks are NaT; anything else unparseable is marked bad.
+    'Never' and blanks are NaT; anything else unparseable, or outside DATE_MIN..DATE_MAX (``12/31/9999``,
+    ``1/1/1677``, ``-5``), is NaT and marked bad.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("datetime64[ns]"), pd.Series(False, index=values.index)
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        outside = values.notna() & ((values < DATE_MIN) | (values > DATE_MAX))
+        return values.mask(outside).astype("datetime64[ns]"), outside
     text = values.astype("string").str.strip()
     blank = text.isna() | (text == "") | text.str.lower().isin(NO_DATE)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
@@ -98,16 +126,22 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        parsed = _in_bounds(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
         hit = parsed.notna()
         result.loc[hit[hit].index] = parsed[hit].astype("datetime64[ns]")
         todo = todo & result.isna()
     if todo.any():
-        parsed = pd.to_datetime(text[todo], format="ISO8601", errors="coerce", utc=True)
+        parsed = _in_bounds(pd.to_datetime(text[todo], format="ISO8601", errors="coerce", utc=True)
+                            .dt.tz_localize(None))
         hit = parsed.notna()
-        result.loc[hit[hit].index] = parsed[hit].dt.tz_localize(None).astype("datetime64[ns]")
+        result.loc[hit[hit].index] = parsed[hit].astype("datetime64[ns]")
         todo = todo & result.isna()
     return result, todo
+
+
+def _in_bounds(parsed: pd.Series) -> pd.Series:
+    # compared in the parsed unit (seconds or microseconds for far dates) before any cast to nanoseconds
+    return parsed.mask(parsed.notna() & ((parsed < DATE_MIN) | (parsed > DATE_MAX)))
 
 
 def parse_toggle(values: pd.Series) -> tuple[pd.Series, pd.Series]:

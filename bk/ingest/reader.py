@@ -20,10 +20,13 @@ import pandas as pd
 from bk.errors import InvalidExportError
 from bk.ingest import checks, schema
 from bk.ingest.cleaning import (
+    DATE_MAX,
+    DATE_MIN,
     parse_dates,
     parse_integers,
     parse_numbers,
     parse_toggle,
+    plausible_range,
     strip_html,
     unit_suffix,
 )
@@ -465,7 +468,8 @@ def _typed_frame(
             if target is None:
                 findings.add("warning", f"column '{headers[i]}' looks like a week but its date cannot be read")
                 continue
-            out[target], _ = _clean_numeric(raw.iloc[:, i], headers[i], True, findings, row_numbers)
+            out[target], _ = _clean_numeric(raw.iloc[:, i], headers[i], True, findings, row_numbers,
+                                            bounds=plausible_range(target))
             if mode == "iso_week":
                 dates_in_content.append(pd.Timestamp(_parse_header_date(headers[i].strip())).date())
 
@@ -640,14 +644,20 @@ def _report_bad(bad: pd.Series, values: pd.Series, header: str, expected: str, f
 
 
 def _clean_numeric(values: pd.Series, header: str, blank_zero: bool, findings: _Findings,
-                   row_numbers: pd.Series) -> tuple[pd.Series, pd.Series]:
+                   row_numbers: pd.Series, *, bounds: tuple[float, float]) -> tuple[pd.Series, pd.Series]:
     numbers, bad = parse_numbers(values, blank_zero=blank_zero)
     _report_bad(bad, values, header, "a number", findings, row_numbers)
-    huge = numbers.abs() > 1e12
+    low, high = bounds
+    huge = (numbers < low) | (numbers > high)
     if huge.any():
-        for pos in np.flatnonzero(huge.to_numpy(dtype=bool))[:CELL_FINDINGS_PER_COLUMN]:
-            findings.add("warning", f"{numbers.iloc[pos]:.6g} is implausibly large; left blank",
+        span = f"{low:.6g} to {high:.6g}"
+        positions = np.flatnonzero(huge.to_numpy(dtype=bool, na_value=False))
+        for pos in positions[:CELL_FINDINGS_PER_COLUMN]:
+            findings.add("warning", f"{numbers.iloc[pos]:.6g} is outside the plausible range ({span}); left blank",
                          row=int(row_numbers.iloc[pos]), column=header)
+        if len(positions) > CELL_FINDINGS_PER_COLUMN:
+            findings.add("warning", f"{len(positions) - CELL_FINDINGS_PER_COLUMN} more cells are outside the "
+                         f"plausible range ({span}); left blank", column=header)
         numbers = numbers.mask(huge)
     return numbers, bad
 
@@ -656,7 +666,8 @@ def _clean_column(values: pd.Series, column: Column, header: str, findings: _Fin
                   row_numbers: pd.Series) -> pd.Series:
     kind = column.type
     if kind == "number":
-        return _clean_numeric(values, header, column.blank_zero, findings, row_numbers)[0]
+        return _clean_numeric(values, header, column.blank_zero, findings, row_numbers,
+                              bounds=plausible_range(column.name))[0]
     if kind == "int":
         numbers, bad = parse_integers(values)
         _report_bad(bad, values, header, "a whole number", findings, row_numbers)
@@ -669,7 +680,8 @@ def _clean_column(values: pd.Series, column: Column, header: str, findings: _Fin
         return numbers
     if kind == "date":
         dates, bad = parse_dates(values)
-        _report_bad(bad, values, header, "a date", findings, row_numbers)
+        _report_bad(bad, values, header, f"a date between {DATE_MIN:%Y-%m-%d} and {DATE_MAX:%Y-%m-%d}", findings,
+                    row_numbers)
         return dates
     if kind == "html_flag":
         flags, bad = parse_toggle(values)

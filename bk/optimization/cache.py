@@ -4,6 +4,11 @@ Values are stored as bytes only â€” frames as parquet, everything else as JSON â
 ``Disk`` that refuses to unpickle: diskcache unpickles what it reads (CVE-2025-69872), so a pickle planted in
 the directory is dropped as a miss, never loaded. A missing, read-only or corrupt directory degrades to
 computing every time, and ``status()`` says why.
+
+Integrity: every file an entry names must resolve inside the cache folder (a planted ``../victim`` is neither
+read nor deleted), the container must be well formed, and the value must have the shape this process saw when
+it last computed that operation (a dict's keys and the kind of each value). An entry that fails is dropped and
+recomputed. Until a process has computed an operation once it trusts no stored entry of it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import sqlite3
 import struct
@@ -23,6 +29,7 @@ from pathlib import Path
 import diskcache
 import pandas as pd
 
+log = logging.getLogger(__name__)
 MAGIC = b"BKC1"
 DEFAULT_TTL_S = {"frame": 3600, "forecast": 6 * 3600, "default": 3600}
 
@@ -38,7 +45,43 @@ class RefusePickleDisk(diskcache.Disk):
     def fetch(self, mode, filename, value, read):
         if mode == diskcache.core.MODE_PICKLE:
             raise ValueError("refusing to unpickle a cache value")
+        if filename is not None and not self.inside(filename):
+            raise ValueError("a cache entry names a file outside the cache folder")
         return super().fetch(mode, filename, value, read)
+
+    def remove(self, file_path):
+        if not self.inside(file_path):
+            log.warning("cache entry names a file outside the cache folder; not deleted")
+            return
+        super().remove(file_path)
+
+    def inside(self, filename) -> bool:
+        """``filename`` (relative to the cache folder, symlinks resolved) is a file inside the folder."""
+        if not isinstance(filename, str) or not filename or "\x00" in filename:
+            return False
+        root = os.path.realpath(self._directory)
+        full = os.path.realpath(os.path.join(self._directory, filename))
+        return full != root and os.path.commonpath([root, full]) == root
+
+
+def shape(value) -> object:
+    """What a cached value must keep to be used: a dict's keys with the kind of each value; anything else its
+    kind only (frame columns, list lengths and nested keys follow the data)."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _kind(v)) for k, v in value.items())))
+    return _kind(value)
+
+
+def _kind(value) -> str:
+    if isinstance(value, pd.DataFrame):
+        return "frame"
+    if isinstance(value, pd.Series):
+        return "series"
+    if isinstance(value, dict):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "scalar"
 
 
 # ---------------------------------------------------------------------------------------- serialisation
@@ -78,9 +121,16 @@ def encode(value, *, expires_at: float) -> bytes:
 
 
 def decode(data: bytes) -> tuple[object, float]:
-    """The value and its expiry; raises ValueError for anything that is not our container."""
+    """The value and its expiry; raises ValueError for anything that is not our well-formed container."""
     if not isinstance(data, (bytes, bytearray)) or not data.startswith(MAGIC):
         raise ValueError("not a bk cache entry")
+    try:
+        return _decode(data)
+    except (ValueError, struct.error, IndexError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise ValueError(f"malformed bk cache entry ({type(exc).__name__})") from exc
+
+
+def _decode(data: bytes) -> tuple[object, float]:
     expires_at, header_len = struct.unpack_from("<dI", data, 4)
     pos = 4 + struct.calcsize("<dI")
     header = json.loads(data[pos:pos + header_len])
@@ -95,9 +145,14 @@ def decode(data: bytes) -> tuple[object, float]:
     def build(v):
         if isinstance(v, dict):
             if "__frame__" in v:
-                return blobs[v["__frame__"]]
+                index = v["__frame__"]
+                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
+                    raise ValueError("frame reference out of range")
+                return blobs[index]
             if "__series__" in v:
                 frame = build(v["__series__"])
+                if not isinstance(frame, pd.DataFrame) or frame.shape[1] != 1:
+                    raise ValueError("series entry is not a one-column frame")
                 return frame.iloc[:, 0]
             if "__dict__" in v:
                 return {k: build(x) for k, x in v["__dict__"]}
@@ -144,6 +199,7 @@ class ResultCache:
         self._lock = threading.Lock()
         self.stats: dict[str, OpStats] = {}
         self.degraded_reason: str | None = None
+        self._shapes: dict[str, object] = {}  # operation -> shape of its last computed result
 
     def _open(self) -> diskcache.Cache | None:
         if self._cache is not None and self.directory.is_dir():
@@ -159,7 +215,7 @@ class ResultCache:
             self.degraded_reason = None
         except (OSError, sqlite3.Error) as exc:
             self._cache = None
-            self.degraded_reason = f"cache directory unusable ({exc}); computing every time"
+            self.degraded_reason = self._without_path(f"cache directory unusable ({exc}); computing every time")
         return self._cache
 
     @staticmethod
@@ -176,12 +232,22 @@ class ResultCache:
         key = self.key(operation, digest, params)
         value = self._read(operation, key)
         if value is not _MISS:
-            with self._lock:
-                self._stat(operation).hits += 1
-            return value, True
+            expected = self._shapes.get(operation)
+            if expected is not None and shape(value) == expected:
+                with self._lock:
+                    self._stat(operation).hits += 1
+                return value, True
+            if expected is not None:
+                log.warning("cache entry of %s has an unexpected shape; dropped and recomputed", operation)
+                with self._lock:
+                    self._stat(operation).errors += 1
+            cache = self._open()
+            if cache is not None:
+                self._discard(cache, key)
         with self._lock:
             self._stat(operation).misses += 1
         result = compute()
+        self._shapes[operation] = shape(result)
         self._write(operation, key, result, data_type)
         return result, False
 
@@ -228,7 +294,7 @@ class ResultCache:
         with self._lock:
             self._stat(operation).errors += 1
         if isinstance(exc, sqlite3.DatabaseError | OSError):
-            self.degraded_reason = f"cache error ({type(exc).__name__}: {exc}); computing instead"
+            self.degraded_reason = self._without_path(f"cache error ({type(exc).__name__}: {exc}); computing instead")
             self._cache = None
 
     def clear(self) -> None:
@@ -237,16 +303,23 @@ class ResultCache:
             cache.clear()
 
     def status(self) -> dict:
-        """Directory, whether it works, why not, entries and bytes on disk."""
+        """Whether it works, why not, entries and bytes on disk (never the folder's path)."""
         cache = self._open()
         entries = volume = 0
         if cache is not None:
             try:
                 entries, volume = len(cache), cache.volume()
             except (OSError, sqlite3.Error) as exc:
-                self.degraded_reason = f"cache unreadable ({exc})"
-        return {"directory": str(self.directory), "ok": self.degraded_reason is None, "degraded_reason":
-                self.degraded_reason, "entries": entries, "volume_bytes": volume}
+                self.degraded_reason = self._without_path(f"cache unreadable ({exc})")
+        # no directory: the status is shown to every viewer (App health, its JSON report)
+        return {"ok": self.degraded_reason is None, "degraded_reason": self.degraded_reason, "entries": entries,
+                "volume_bytes": volume}
+
+    def _without_path(self, text: str) -> str:
+        """``text`` with the cache folder's path replaced by ``BK_CACHE_DIR`` (reasons are shown to viewers)."""
+        for form in {str(self.directory), str(self.directory.resolve())}:
+            text = text.replace(form, "BK_CACHE_DIR")
+        return text
 
     def stats_dict(self) -> dict:
         with self._lock:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
-from bk.optimization.breaker import BreakerRegistry
+from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import ResultCache
 from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import memory_monitor
@@ -66,8 +66,10 @@ class ServiceManager:
         self._warming: set[str] = set()
 
     @classmethod
-    def from_environment(cls, **kwargs) -> ServiceManager:
-        """Cache under ``BK_CACHE_DIR`` (default data/cache); memory budget ``BK_MEMORY_BUDGET_MB``."""
+    def from_environment(cls, *, error_details: object = "type", **kwargs) -> ServiceManager:
+        """Cache under ``BK_CACHE_DIR`` (default data/cache); memory budget ``BK_MEMORY_BUDGET_MB``;
+        ``error_details`` = Streamlit's ``client.showErrorDetails`` (what breaker messages may show)."""
+        kwargs.setdefault("breakers", BreakerRegistry(error_details=error_details_level(error_details)))
         directory = Path(os.environ.get("BK_CACHE_DIR", Path(__file__).resolve().parents[2] / "data" / "cache"))
         size = int(float(os.environ.get("BK_CACHE_SIZE_MB", "512")) * 2**20)
         budget = float(os.environ.get("BK_MEMORY_BUDGET_MB", "500"))
@@ -105,7 +107,8 @@ class ServiceManager:
             value, _ = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type)
             return value
 
-        return self.breakers.get(operation).call(guarded)
+        # keyed by the snapshot too: failures on one (bad) snapshot never pause the operation for other snapshots
+        return self.breakers.get(operation, snapshot.digest).call(guarded)
 
     def _earlier(self, snapshot_id: str) -> Snapshot:
         if self.snapshot_loader is None:

@@ -201,7 +201,7 @@ def test_unusable_directory_degrades_and_says_so(tmp_path, monkeypatch):
 
 def test_circuit_breaker_states():
     clock = Clock()
-    breaker = CircuitBreaker("yarn.plan", clock=clock)
+    breaker = CircuitBreaker("yarn.plan", clock=clock, error_details="full")
 
     def boom():
         raise RuntimeError("disk on fire")

@@ -130,6 +130,13 @@ def corpus() -> list[tuple[str, str, bytes]]:
         ("semicolons", "semi.csv", b"WC;MACH\n9.38.20.F;161\n1.2.3;4\n"),
         ("crlf", "crlf.csv", b"WC,MACH\r\n9.38.20.F,161\r\n"),
         ("quotes", "quotes.csv", b'WC,MACH\n"9.38.20.F,161\n'),
+        ("impossible dates", "far dates.csv", SMALL["eFab_Knit_Orders.csv"].splitlines()[0] + b"\n"
+         b'CF5506/0,K1,12/31/9999,1/1/1677,10,,,10,,,83,,-5\n'),
+        ("absurd numbers", "absurd.csv", b"Supplier_ID,Supplier,Lead_time,MOQ,Type\n1,AKRA,1e11,2500,Import\n"
+         b"2,DECA,-5,1e11,Import\n"),
+        ("html in cells", "double escaped.csv", b"Supplier_ID,Supplier,Lead_time,MOQ,Type\n"
+         b"1,&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;,14,2500,Import\n"),
+        ("markdown name", "![pix](https:evil.example).csv", b"\n"),
     ]
     out += [("huge sheet range", name, build()) for name, build in HOSTILE_XLSX.values()]
     return out
@@ -185,6 +192,7 @@ def test_corpus_of_bad_files_never_escapes_an_exception(tmp_path):
     refused = {d for (d, o) in outcomes if o == "refused"}
     assert {"empty", "random bytes", "zip bomb", "macro workbook", "old xls", "not a workbook",
             "huge sheet range"} <= refused
+    assert outcomes[("impossible dates", "read with findings")] == outcomes[("absurd numbers", "read with findings")] == 1
     print({f"{d}: {o}": n for (d, o), n in sorted(outcomes.items())})
 
 

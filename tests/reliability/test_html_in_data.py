@@ -1,0 +1,64 @@
+"""Attack 6 (HTML and Markdown from data): entities are decoded once, so a double-escaped link stays text;
+data text reaches Plotly labels HTML-escaped; file names in error boxes are Markdown-escaped."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from bk.ingest.cleaning import strip_html
+from bk.ingest.snapshot import SnapshotStore
+from tests.conftest import DEMO
+from tests.pages.conftest import ROOT, TIMEOUT_S
+from ui.format import plain, plot_label, plot_labels
+
+DOUBLE = "&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;"
+
+
+def test_entities_are_decoded_once():
+    cleaned = strip_html(pd.Series([DOUBLE, "A&amp;B", "x&nbsp;y", "<b>bold</b> text", "&lt;i&gt;"]))
+    assert cleaned.tolist() == ["&lt;a href=https://evil.example&gt;ACME&lt;/a&gt;", "A&B", "x y", "bold text",
+                                "<i>"]
+
+
+def test_plot_labels_escape_text_cells_index_and_names():
+    frame = pd.DataFrame({"supplier": ["<a href='x'>y</a>", "A&B", None], "value_usd": [1.0, 2.0, 3.0]},
+                         index=pd.Index(["<b>", "ok", "z"]))
+    safe = plot_labels(frame)
+    assert safe["supplier"].tolist()[:2] == ["&lt;a href='x'&gt;y&lt;/a&gt;", "A&amp;B"]
+    assert pd.isna(safe["supplier"].iloc[2])
+    assert safe["value_usd"].tolist() == [1.0, 2.0, 3.0] and list(safe.index) == ["&lt;b&gt;", "ok", "z"]
+    assert frame["supplier"].iloc[0].startswith("<a")  # input unchanged
+    assert plot_label("<br>") == "&lt;br&gt;"
+
+
+def test_markdown_in_names_is_escaped():
+    assert plain("![pix](https:evil.example).csv: is empty") == \
+        r"\!\[pix\]\(https\:evil\.example\)\.csv\: is empty"
+    assert plain(":red[x] $x$ <img> **b** a_b") == r"\:red\[x\] \$x\$ \<img\> \*\*b\*\* a\_b"
+
+
+def test_a_markdown_file_name_is_shown_as_text_in_the_error_box(tmp_path, monkeypatch):
+    monkeypatch.setenv("BK_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=TIMEOUT_S).run()
+    at.file_uploader[0].set_value(("![pix](https:evil.example).csv", b"", "text/csv")).run()
+    assert [e.value for e in at.error] == [r"\!\[pix\]\(https\:evil\.example\)\.csv\: is empty; export the "
+                                           r"report again from eFab"]
+
+
+def test_stock_value_chart_shows_a_double_escaped_supplier_as_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("BK_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+    monkeypatch.setenv("BK_CACHE_DIR", str(tmp_path / "cache"))
+    files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
+    files["yarn_inventory.csv"] = files["yarn_inventory.csv"].replace(b"KESTREL TEXTIL S.A.", DOUBLE.encode())
+    SnapshotStore(tmp_path / "snapshots").save(list(files.items()), as_of=date(2025, 8, 28))
+    at = AppTest.from_file(str(ROOT / "pages" / "inventory.py"), default_timeout=TIMEOUT_S).run()
+    assert not at.exception, [e.message for e in at.exception]
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    by_supplier = next(s for s in specs if "Stock value by supplier" in json.dumps(s["layout"]))
+    labels = [str(x) for trace in by_supplier["data"] for x in trace["x"]]
+    assert "&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;" in labels  # shows &lt;a…
+    assert not any("<a" in label for label in labels)
