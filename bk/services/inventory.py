@@ -569,8 +569,10 @@ def with_horizon(positions: pd.DataFrame, plan_shortages: pd.DataFrame) -> pd.Da
         out = pd.concat([out, extra.astype({c: out[c].dtype for c in extra.columns if c in out.columns})],
                         ignore_index=True)
     ids = out["yarn_id"]
-    out["first_shortage_week"] = ids.map(plan["first_shortage_week"]).astype("datetime64[ns]")
-    out["horizon_shortage_lbs"] = ids.map(plan["horizon_shortage_lbs"]).astype("float64").fillna(0.0)
+    # reindex, not map: Series.map with an empty datetime mapper raises in pandas (no yarn short)
+    out["first_shortage_week"] = plan["first_shortage_week"].astype("datetime64[ns]").reindex(ids.to_numpy()).to_numpy()
+    out["horizon_shortage_lbs"] = plan["horizon_shortage_lbs"].astype("float64").reindex(ids.to_numpy()).fillna(
+        0.0).to_numpy()
     out["short_in_horizon"] = ids.isin(plan.index)
     return out
 

@@ -142,10 +142,13 @@ def test_no_stage_export_at_all(demo_snapshot):
     assert needs.NEEDS["pipeline.wip"].missing(frames) == [" or ".join(needs.STAGE_KINDS)]
 
 
-def test_capacity_without_any_knitting_rate_names_production_lbs(demo_snapshot):
+def test_capacity_without_any_knitting_rate_plans_on_the_default_and_names_production_lbs(demo_snapshot):
     frames = {**demo_snapshot.frames, "style_rates": demo_snapshot.frames["style_rates"].assign(lbs_per_day=-1.0)}
-    with pytest.raises(MissingDataError, match="style_rates"):
-        capacity.plan(frames, as_of=demo_snapshot.as_of)
+    result = capacity.plan(frames, as_of=demo_snapshot.as_of)
+    warnings = result["findings"].loc[result["findings"]["severity"] == "warning", "message"].tolist()
+    assert any(m.startswith("no positive rate in Production Lbs: every KO knits at the default 544 lbs/day")
+               for m in warnings), warnings
+    assert (result["schedule"]["lbs_per_day"] == 544.0).all()
 
 
 def test_require_names_every_missing_export_once():
@@ -193,7 +196,10 @@ def test_optional_column_cut(file, kind, header, column, snapshot):
     netting = pipeline.net_sales_orders(frames, as_of=as_of)
     assert len(plan["kos"]) == len(yarn.plan(snapshot.frames, as_of=as_of)["kos"])
     if column == "machine":  # no machine known: every open KO is unassigned, none scheduled
-        assert cap["schedule"].empty and len(cap["unassigned"]) == int((export.frame["balance_lbs"] > 0).sum())
+        # every open KO is unassigned and, where its work centre is known, placed on a suggested machine only
+        assert not (cap["schedule"]["placement"] == "assigned").any()
+        assert len(cap["unassigned"]) == int((export.frame["balance_lbs"] > 0).sum())
+        assert any("no Machine column" in m for m in cap["findings"]["message"])
     if column == "start_date":  # knitting starts at the as-of date
         assert (plan["kos"]["start"] == pd.Timestamp(as_of).normalize()).all()
     if kind == "knit_orders" and column == "quoted_date":
@@ -232,7 +238,8 @@ def test_report_without_machines_and_rates_computes_the_rest(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("capacity: not computed: ") and lines[1].startswith("forecast: ")
-    assert "(machines)" in lines[0] and "(style_rates)" in lines[0] and "(sales_activity)" in lines[1]
+    # Production Lbs alone would not stop capacity (it plans on a default rate): the machines do
+    assert "(machines)" in lines[0] and "(style_rates)" not in lines[0] and "(sales_activity)" in lines[1]
     report = json.loads(out.read_text())
     assert "machines" in report["capacity"]["error"] and "yarn_count" in report["inventory"]
     assert "stage_lbs" in report["pipeline"]
