@@ -64,8 +64,9 @@ def _snapshot(paths: Sequence[str], as_of: date | None):
     return snapshot
 
 
-def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path) -> int:
-    """Write the yarn demand table (per knit order × yarn, or per yarn) as CSV."""
+def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path, actions: Path | None = None) -> int:
+    """Write the yarn demand table (per knit order × yarn, or per yarn with the purchase plan) as CSV, and
+    with ``actions`` one row per buy / expedite / reconcile / defer action."""
     from bk.services import yarn
 
     snapshot = _snapshot(paths, as_of)
@@ -73,6 +74,10 @@ def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path)
     table = yarn.by_ko_table(result) if by == "ko" else yarn.by_yarn_table(result)
     table.to_csv(out, index=False)
     print(f"wrote {len(table)} rows to {out} (as of {snapshot.as_of})")
+    if actions is not None:
+        listed = yarn.actions_table(result)
+        listed.to_csv(actions, index=False)
+        print(f"wrote {len(listed)} actions to {actions}")
     return 0
 
 
@@ -134,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: the snapshot's as-of date)")
     p.add_argument("--by", choices=["ko", "yarn"], default="ko")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--actions", type=Path, default=None,
+                   help="also write one row per purchase action (buy, expedite, reconcile, defer) as CSV")
 
     p = sub.add_parser("report", help="headline figures of every service as one JSON object")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
@@ -161,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return report(args.paths, as_of=args.as_of, out=args.out)
         if args.command == "yarn-demand":
-            return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
+            return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out, actions=args.actions)
     except BkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

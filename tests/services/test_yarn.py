@@ -125,7 +125,9 @@ def test_retired_supplier_gives_no_terms_and_says_so():
     f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)],
                inventory=[(1, "Old Mill", "poly", 0.0, 1.0)], suppliers=[("OLD MILL", np.nan, np.nan, True)])
     row = yarn.plan(f, as_of=AS_OF)["shortages"].iloc[0]
-    assert row["suggested_order_lbs"] == 100 and np.isnan(row["moq_lbs"]) and pd.isna(row["order_by"])
+    # no MOQ; the lead time falls back to the one default (14 days): short in the week of 07-28 -> order by 07-14
+    assert row["suggested_order_lbs"] == 100 and np.isnan(row["moq_lbs"])
+    assert row["order_by"] == pd.Timestamp("2025-07-14") and row["lead_time_source"] == "default: supplier retired"
     assert "retired" in row["note"]
 
 
