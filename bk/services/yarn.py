@@ -566,6 +566,12 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
                      "moq_lbs": info["moq_lbs"], "order_multiple_lbs": info["order_multiple_lbs"],
                      "net_shortage_lbs": net, "expedite": expedite, "forecast_driven": forecast_driven})
 
+    po_lines: dict[int, list[tuple[str, np.ndarray]]] = {}
+    for number, y, arrivals in zip(pos["po_number"].to_numpy(dtype=object, na_value=None),
+                                   pos["yarn_id"].to_numpy(dtype="int64"), pos[labels].to_numpy(dtype=float),
+                                   strict=True):
+        po_lines.setdefault(int(y), []).append((number or "(no number)", arrivals))
+
     # reconcile and buy, per yarn
     for yarn_id, i in row_of.items():
         info = info_of[yarn_id]
@@ -603,6 +609,12 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
         reason += f"; order by {order_by:%Y-%m-%d} ({lead:g} days lead time: {info['lead_time_source']})"
         if late:
             reason += "; order-by has passed: expedite this buy"
+        after = [(n, float(arr[k + 1:].clip(min=0).sum())) for n, arr in po_lines.get(yarn_id, [])]
+        after = [(n, x) for n, x in after if x > 1e-9]
+        if after:
+            reason += (f"; {_lbs(sum(x for _, x in after))} on open POs arrive after that week ("
+                       + ", ".join(f"{n} {_lbs(x)}" for n, x in after)
+                       + "): pulling them in would shrink this buy")
         if fc > 1e-9:
             reason += f"; demand includes {_lbs(fc)} of forecast"
         add(yarn_id, "buy", lbs, reason, need_week=need, order_by=order_by, net=net, expedite=late,
@@ -835,7 +847,10 @@ def reconcile(frames: Mapping[str, pd.DataFrame], *, as_of: date, schedule: Sche
         knit_orders = _require(frames, "knit_orders", "Knit orders")
         rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                         "lbs_per_day": pd.Series(dtype="float64")}))
-        exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule)
+        # the demand of record, as the plan uses it
+        exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule,
+                                     efab_ko=frames["yarn_demand_by_style_ko"],
+                                     efab_style=frames.get("yarn_demand_by_style"))
         recon = reconcile_ko(exploded, frames["yarn_demand_by_style_ko"], knit_orders, bom, as_of=as_of)
         out["reconciliation_ko"] = recon
         summary["ko_rows"] = int(len(recon))
@@ -942,7 +957,9 @@ def reconcile_ko(exploded: dict, report: pd.DataFrame, knit_orders: pd.DataFrame
     ko_ids = merged["knit_order"].astype("string")
     in_export = _isin(ko_ids, knit_orders["knit_order"].astype("string"))
     kos = exploded["kos"]
-    rate_source = ko_ids.map(pd.Series(kos["rate_source"].to_numpy(), index=kos["knit_order"].astype("string")))
+    # as strings even when no KO is open (an empty map would give floats)
+    rate_source = ko_ids.map(pd.Series(kos["rate_source"].to_numpy(dtype=object),
+                                       index=kos["knit_order"].astype("string"), dtype=object)).astype("string")
     open_ko = rate_source.notna().to_numpy(dtype=bool)
     pair = norm_key(merged["style"].astype("string")) + "|" + merged["yarn_id"].astype("string")
     bom_pairs = (bom["style_key"] + "|" + bom["yarn_id"].astype("string")).unique()
