@@ -1027,8 +1027,8 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     table = balance[inv_cols + per_bucket + ["first_shortage_week", "shortage_lbs"]].copy()
     actions = result["actions"]
     buys = actions.loc[actions["action"] == "buy"].drop_duplicates("yarn_id").set_index("yarn_id")
-    table["suggested_order_lbs"] = table["yarn_id"].map(buys["lbs"]).fillna(0.0)
-    table["order_by"] = pd.to_datetime(table["yarn_id"].map(buys["order_by"])).dt.date
+    table["suggested_order_lbs"] = buys["lbs"].reindex(table["yarn_id"]).fillna(0.0).to_numpy()
+    table["order_by"] = buys["order_by"].reindex(table["yarn_id"]).dt.date.to_numpy()
     expedited = set(actions.loc[actions["expedite"], "yarn_id"])
     table["expedite"] = table["yarn_id"].isin(expedited).to_numpy(dtype=bool)
     table["first_shortage_week"] = table["first_shortage_week"].dt.date
@@ -1041,7 +1041,7 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     order = {"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}
     joined = (actions.drop_duplicates(["yarn_id", "action"]).assign(_o=actions["action"].map(order))
               .sort_values(["yarn_id", "_o"]).groupby("yarn_id")["action"].agg(",".join))
-    table["action"] = table["yarn_id"].map(joined).fillna("").astype("string")
+    table["action"] = joined.astype("string").reindex(table["yarn_id"]).fillna("").to_numpy()
     terms = result["yarn_terms"].set_index("yarn_id").reindex(table["yarn_id"])
     table["lead_time_days"] = terms["lead_time_days"].to_numpy()
     table["lead_time_source"] = terms["lead_time_source"].to_numpy()

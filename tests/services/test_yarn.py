@@ -206,9 +206,12 @@ def test_cli_tables_have_the_issue_columns():
     by_yarn = yarn.by_yarn_table(result)
     assert list(by_yarn.columns[:4]) == ["yarn_id", "supplier", "on_hand_lbs", "past_due_receipts_lbs"]
     assert list(by_yarn.columns[4:7]) == [f"demand_{W0}", f"receipts_{W0}", f"balance_{W0}"]
-    assert list(by_yarn.columns[-5:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
-                                          "expedite"]
-    assert by_yarn.iloc[0]["suggested_order_lbs"] == 100
+    assert list(by_yarn.columns[-12:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
+                                           "expedite", "total_demand_lbs", "open_po_lbs", "net_shortage_lbs",
+                                           "buy_lbs", "action", "lead_time_days", "lead_time_source"]
+    row = by_yarn.iloc[0]
+    assert row["suggested_order_lbs"] == 100 and row["buy_lbs"] == 100 and row["net_shortage_lbs"] == 100
+    assert row["action"] == "buy" and row["lead_time_days"] == 7 and row["lead_time_source"] == "supplier list"
 
 
 def test_balance_rule_export_column_or_computed():
