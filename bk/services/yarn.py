@@ -902,16 +902,86 @@ def _long_balance(balance: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 
 def pegging(result: dict, yarn_id: int) -> pd.DataFrame:
-    """The KOs and styles behind one yarn's demand: one row per (KO, bucket) with lbs > 0."""
+    """The KOs and styles behind one yarn's demand: one row per (KO, bucket) with lbs > 0, with the KO's
+    bom_source (where its yarn split comes from)."""
     demand = result["ko_demand"]
     rows = demand.loc[demand["yarn_id"] == yarn_id]
     labels = [c for c in demand.columns if c.startswith("week_of_") or c == LATER]
-    long = rows.melt(id_vars=["knit_order", "style", "fraction"], value_vars=labels, var_name="bucket",
-                     value_name="lbs")
+    ids = [c for c in ("knit_order", "style", "fraction", "bom_source") if c in rows]
+    long = rows.melt(id_vars=ids, value_vars=labels, var_name="bucket", value_name="lbs")
     long = long.loc[long["lbs"] > 1e-9]
     order = {b: i for i, b in enumerate(labels)}
     return long.sort_values(["bucket", "lbs"], key=lambda s: s.map(order) if s.name == "bucket" else -s).reset_index(
         drop=True)
+
+
+def supply_by_po(result: dict, yarn_id: int) -> pd.DataFrame:
+    """One yarn's open POs: one row per PO line with po_number, supplier, po_balance_lbs, past_due_lbs
+    (unscheduled or past due) and the bucket columns."""
+    pos = result["open_pos"]
+    labels = list(result["buckets"]["bucket"])
+    cols = ["po_number", "supplier", "po_balance_lbs", "past_due_lbs", *labels]
+    return pos.loc[pos["yarn_id"] == yarn_id, cols].reset_index(drop=True)
+
+
+def position(result: dict, yarn_id: int) -> dict:
+    """One yarn's stock, open POs, demand and terms as JSON scalars: on_hand_lbs, open_po_lbs,
+    total_demand_lbs, forecast_demand_lbs, net_shortage_lbs, eFab view shortage_lbs, moq_lbs,
+    order_multiple_lbs, lead_time_days, lead_time_source, cost_per_lb, price_source, known_yarn."""
+    planning = result["planning_balance"].set_index("yarn_id")
+    efab = result["yarn_balance"].set_index("yarn_id")
+    terms = result["yarn_terms"].set_index("yarn_id")
+    pos = result["open_pos"]
+    out: dict = {"yarn_id": int(yarn_id)}
+    if yarn_id in planning.index:
+        p = planning.loc[yarn_id]
+        out.update(on_hand_lbs=float(p["on_hand_lbs"]), total_demand_lbs=float(p["total_demand_lbs"]),
+                   forecast_demand_lbs=float(p.get("forecast_demand_lbs", 0.0)),
+                   net_shortage_lbs=float(max(0.0, -p["min_balance_lbs"])),
+                   shortage_lbs=float(efab.loc[yarn_id, "shortage_lbs"]))
+    out["open_po_lbs"] = float(pos.loc[pos["yarn_id"] == yarn_id, "po_balance_lbs"].sum())
+    if yarn_id in terms.index:
+        t = terms.loc[yarn_id]
+        for c in ("moq_lbs", "order_multiple_lbs", "lead_time_days", "cost_per_lb"):
+            out[c] = None if pd.isna(t[c]) else float(t[c])
+        out.update(lead_time_source=str(t["lead_time_source"]), price_source=str(t["price_source"]),
+                   supplier=None if pd.isna(t["supplier"]) else str(t["supplier"]), known_yarn=bool(t["known_yarn"]))
+    return out
+
+
+def actions_with_evidence(result: dict) -> pd.DataFrame:
+    """The action list with its why-trail as columns, for downloads: the actions, then on_hand_lbs,
+    open_po_lbs, total_demand_lbs, price_source, pegging (KO, style, bom_source and lbs per KO, largest first)
+    and open_pos (PO number, lbs, when) of the yarn."""
+    actions = result["actions"].copy()
+    planning = result["planning_balance"].set_index("yarn_id")
+    terms = result["yarn_terms"].set_index("yarn_id")
+    pos = result["open_pos"]
+    labels = list(result["buckets"]["bucket"])
+    yarns = actions["yarn_id"]
+    actions["on_hand_lbs"] = planning["on_hand_lbs"].reindex(yarns).to_numpy()
+    actions["total_demand_lbs"] = planning["total_demand_lbs"].reindex(yarns).to_numpy()
+    actions["open_po_lbs"] = pos.groupby("yarn_id")["po_balance_lbs"].sum().reindex(yarns).fillna(0.0).to_numpy()
+    actions["price_source"] = terms["price_source"].reindex(yarns).to_numpy()
+    wanted = set(yarns)
+    demand = result["ko_demand"]
+    demand = demand.loc[_isin(demand["yarn_id"], list(wanted))] if wanted else demand.iloc[:0]
+    peg: dict[int, str] = {}
+    for yarn_id, rows in demand.sort_values("total_lbs", ascending=False).groupby("yarn_id", sort=False):
+        peg[int(yarn_id)] = "; ".join(f"{k} {st} ({src}) {lbs:,.0f} lbs" for k, st, src, lbs in zip(
+            rows["knit_order"], rows["style"], rows["bom_source"], rows["total_lbs"], strict=True))
+    supply: dict[int, str] = {}
+    in_plan = _isin(pos["yarn_id"], list(wanted)) if wanted else np.zeros(len(pos), dtype=bool)
+    for yarn_id, rows in pos.loc[in_plan].groupby("yarn_id"):
+        parts = []
+        for _, r in rows.iterrows():
+            when = ["unscheduled/past due"] if r["past_due_lbs"] > 1e-9 else []
+            when += [b for b in labels if r[b] > 1e-9]
+            parts.append(f"{r['po_number']} {r['po_balance_lbs']:,.0f} lbs ({', '.join(when) or 'no date'})")
+        supply[int(yarn_id)] = "; ".join(parts)
+    actions["pegging"] = yarns.map(peg).fillna("").astype("string")
+    actions["open_pos"] = yarns.map(supply).fillna("").astype("string")
+    return actions
 
 
 # ------------------------------------------------------------------------------------- reconciliation
@@ -1067,4 +1137,30 @@ def pegged_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, yarn_id: i
     return pegging(plan(frames, as_of=as_of, **plan_params), int(yarn_id))
 
 
-OPERATIONS = {"yarn.plan": plan, "yarn.reconcile": reconcile, "yarn.pegging": pegged_demand}
+def action_evidence(frames: Mapping[str, pd.DataFrame], *, as_of: date, **plan_params) -> dict:
+    """The why-trail of every action of the plan with ``plan_params``, as an operation (one plan run).
+
+    Keys: ``actions`` (``actions_with_evidence``: the download), ``pegging`` (``pegging`` rows with yarn_id for
+    every yarn with an action), ``supply`` (``supply_by_po`` rows with yarn_id), ``positions`` (one row per
+    yarn with an action: ``position``)."""
+    result = plan(frames, as_of=as_of, **plan_params)
+    yarn_ids = list(dict.fromkeys(int(y) for y in result["actions"]["yarn_id"]))
+    labels = list(result["buckets"]["bucket"])
+    pegs = [pegging(result, y).assign(yarn_id=y) for y in yarn_ids]
+    supply = [supply_by_po(result, y).assign(yarn_id=y) for y in yarn_ids]
+    empty_peg = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+        ("knit_order", "string"), ("style", "string"), ("fraction", "float64"), ("bom_source", "string"),
+        ("bucket", "string"), ("lbs", "float64"), ("yarn_id", "int64"))})
+    empty_supply = pd.DataFrame({c: pd.Series(dtype="float64") for c in (
+        "po_balance_lbs", "past_due_lbs", *labels)}).assign(po_number=pd.Series(dtype="string"),
+                                                          supplier=pd.Series(dtype="string"),
+                                                          yarn_id=pd.Series(dtype="int64"))
+    positions = pd.DataFrame([position(result, y) for y in yarn_ids])
+    return {"actions": actions_with_evidence(result),
+            "pegging": pd.concat(pegs, ignore_index=True) if pegs else empty_peg,
+            "supply": pd.concat(supply, ignore_index=True) if supply else empty_supply,
+            "positions": positions if len(positions) else pd.DataFrame({"yarn_id": pd.Series(dtype="int64")})}
+
+
+OPERATIONS = {"yarn.plan": plan, "yarn.reconcile": reconcile, "yarn.pegging": pegged_demand,
+              "yarn.evidence": action_evidence}
