@@ -3,6 +3,7 @@ and the MOQ / order multiple of a supplier."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -85,7 +86,7 @@ def observed_lead_times(frames: Mapping[str, pd.DataFrame]) -> dict[str, tuple[f
 
 
 def _plausible(days: float) -> bool:
-    return bool(np.isfinite(days)) and 0 <= days <= MAX_PLAUSIBLE_LEAD_DAYS
+    return math.isfinite(days) and 0 <= days <= MAX_PLAUSIBLE_LEAD_DAYS
 
 
 def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
@@ -102,7 +103,8 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
     listed = supplier_list(frames)
     observed = observed_lead_times(frames)
     has_list = bool(listed) or ("suppliers" in frames and not frames["suppliers"].empty)
-    keys = _keys(supplier)
+    codes, uniques = pd.factorize(supplier_key(supplier), use_na_sentinel=False)
+    keys = [None if pd.isna(k) else k for k in uniques]
     n = len(keys)
     days, moq, multiple = np.full(n, default, dtype=float), np.full(n, np.nan), np.full(n, np.nan)
     source, note, defaulted = [""] * n, [""] * n, np.zeros(n, dtype=bool)
@@ -136,9 +138,11 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
             why = "supplier not in the list"
         source[i] = f"{prefix}{LEAD_DEFAULT}: {why}"
         defaulted[i] = True
-    return pd.DataFrame({"lead_time_days": days, "lead_time_source": pd.array(source, dtype="string"),
-                         "lead_time_defaulted": defaulted, "moq_lbs": moq, "order_multiple_lbs": multiple,
-                         "terms_note": pd.array(note, dtype="string")}, index=supplier.index)
+    # computed once per distinct supplier, spread back to the rows
+    return pd.DataFrame({"lead_time_days": days[codes], "lead_time_source": pd.array(source, dtype="string")[codes],
+                         "lead_time_defaulted": defaulted[codes], "moq_lbs": moq[codes],
+                         "order_multiple_lbs": multiple[codes], "terms_note": pd.array(note, dtype="string")[codes]},
+                        index=supplier.index)
 
 
 def lead_times(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,

@@ -272,7 +272,9 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
     ``capacity schedule``); the others keep eFab's rule.
     """
     labels = bucket_labels(as_of)
-    kos = knit_orders.copy()
+    used = ("knit_order", "style", "balance_lbs", "start_date", "quoted_date", "rate_lbs_per_day", "qty_ordered_lbs",
+            "g00_lbs", "shipped_lbs", "seconds_lbs")
+    kos = knit_orders[[c for c in used if c in knit_orders.columns]].copy()  # the export's other columns: not copied
     kos["export_balance_lbs"] = kos["balance_lbs"]
     if schedule.computed_balance and {"qty_ordered_lbs", "g00_lbs", "shipped_lbs"} <= set(kos.columns):
         seconds = kos["seconds_lbs"].fillna(0.0) if "seconds_lbs" in kos else 0.0
@@ -468,35 +470,35 @@ def yarn_terms(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series, pos: pd.
     for name, frame, price_col in sources:
         if frame is None or frame.empty or "yarn_id" not in frame:
             continue
-        n = len(frame)
         yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+        has_id = np.isfinite(yarn)
+        yarn_ids = yarn[has_id].astype("int64")
+        if name != "open PO":
+            known.update(yarn_ids.tolist())
 
-        def text(column: str, frame=frame, n=n) -> np.ndarray:
-            if column not in frame:
-                return np.full(n, None, dtype=object)
-            return frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+        def first(values: np.ndarray, ok: np.ndarray, yarn_ids=yarn_ids) -> dict:
+            """The first usable value per yarn (rows in file order)."""
+            picked = pd.Series(values[ok], index=yarn_ids[ok])
+            picked = picked[~picked.index.duplicated()]
+            return dict(zip(picked.index.tolist(), picked.tolist(), strict=True))
 
-        cost = (pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                if price_col in frame else np.full(n, np.nan))
-        for y, sup, desc, c in zip(yarn, text("supplier"), text("description"), cost, strict=True):
-            if not np.isfinite(y):
-                continue
-            y = int(y)
-            if name != "open PO":
-                known.add(y)
-            if sup and y not in supplier:
-                supplier[y] = sup
-            if desc and y not in description:
-                description[y] = desc
-            if np.isfinite(c) and c > 0 and y not in price:
-                price[y] = (float(c), name)
+        for column, target in (("supplier", supplier), ("description", description)):
+            if column in frame:
+                text = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value="")[has_id]
+                for y, v in first(text, text != "").items():
+                    target.setdefault(y, v)
+        if price_col in frame:
+            cost = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[has_id]
+            for y, v in first(cost, np.isfinite(cost) & (cost > 0)).items():
+                price.setdefault(y, (v, name))
     index = pd.Index(ids, name="yarn_id")
+    id_list = ids.tolist()
     out = pd.DataFrame({
-        "supplier": pd.array([supplier.get(y) for y in ids], dtype="string"),
-        "description": pd.array([description.get(y) for y in ids], dtype="string"),
-        "known_yarn": np.array([y in known for y in ids], dtype=bool),
-        "cost_per_lb": np.array([price.get(y, (np.nan, ""))[0] for y in ids], dtype=float),
-        "price_source": pd.array([price.get(y, (np.nan, "no price"))[1] for y in ids], dtype="string"),
+        "supplier": pd.array([supplier.get(y) for y in id_list], dtype="string"),
+        "description": pd.array([description.get(y) for y in id_list], dtype="string"),
+        "known_yarn": np.array([y in known for y in id_list], dtype=bool),
+        "cost_per_lb": np.array([price.get(y, (np.nan, ""))[0] for y in id_list], dtype=float),
+        "price_source": pd.array([price.get(y, (np.nan, "no price"))[1] for y in id_list], dtype="string"),
     }, index=index)
     terms = supplier_terms.supplier_terms(frames, out["supplier"])
     return pd.concat([out, terms], axis=1)
@@ -546,7 +548,13 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
                 else np.zeros(len(plan_bal)))
     row_of = {int(y): i for i, y in enumerate(plan_bal.index)}
     t = terms.reindex(plan_bal.index)
-    info_of = {int(y): r for y, r in zip(t.index, t.to_dict("records"), strict=True)}
+    total_demand_of = dem.sum(axis=1)
+    net_of = np.maximum(0.0, -bal.min(axis=1))
+    known_of = t["known_yarn"].to_numpy(dtype=bool)
+    # only these yarns can get an action: unknown ones, negative stock, a shortage, or an open PO
+    acting = (~known_of | (plan_bal["on_hand_lbs"].to_numpy(dtype=float) < -1e-9) | (net_of > 1e-9)
+              | plan_bal.index.isin(pos["yarn_id"]))
+    info_of = {int(y): r for y, r in zip(t.index[acting], t.loc[acting].to_dict("records"), strict=True)}
     on_hand_of = plan_bal["on_hand_lbs"].to_numpy(dtype=float)
     rows: list[dict] = []
 
@@ -573,11 +581,12 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
         po_lines.setdefault(int(y), []).append((number or "(no number)", arrivals))
 
     # reconcile and buy, per yarn
-    for yarn_id, i in row_of.items():
+    for i in np.flatnonzero(acting):
+        yarn_id = int(plan_bal.index[i])
         info = info_of[yarn_id]
         on_hand = float(on_hand_of[i])
-        total_demand = float(dem[i].sum())
-        net = max(0.0, -float(bal[i].min()))
+        total_demand = float(total_demand_of[i])
+        net = float(net_of[i])
         if not info["known_yarn"]:
             add(yarn_id, "reconcile", net, f"yarn {yarn_id} is used by a BOM or an open PO but is in neither the "
                 f"yarn inventory nor the yarn master: fix the yarn record (demand {_lbs(total_demand)}, "
@@ -730,6 +739,8 @@ def _forecast_by_yarn(forecast_demand: pd.DataFrame | None, labels: list[str]) -
 
 
 def _with_forecast(balance: pd.DataFrame, forecast: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    if forecast.empty:
+        return balance
     per_yarn = forecast.set_index("yarn_id").reindex(balance["yarn_id"]).fillna(0.0)[labels].to_numpy(dtype=float)
     extra = pd.DataFrame({**{f"forecast_demand_{b}": per_yarn[:, i] for i, b in enumerate(labels)},
                           "forecast_demand_lbs": per_yarn.sum(axis=1)}, index=balance.index)
@@ -810,7 +821,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
             "rate_defaulted_kos": int((kos["rate_source"] == RATE_MEDIAN).sum()),
             "kos_balance_recomputed": int((kos["balance_lbs"] - kos["export_balance_lbs"]).abs().gt(0.05).sum()),
             "total_demand_lbs": float(planning["total_demand_lbs"].sum()),
-            "forecast_demand_lbs": float(planning["forecast_demand_lbs"].sum()),
+            "forecast_demand_lbs": float(planning["forecast_demand_lbs"].sum()) if len(forecast) else 0.0,
             "yarns_short": int((efab_view["shortage_lbs"] > 0).sum()),
             "shortage_lbs": float(efab_view["shortage_lbs"].sum()),
             "net_shortage_lbs": float(np.maximum(0.0, -planning["min_balance_lbs"]).sum()),
@@ -1115,7 +1126,7 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     terms = result["yarn_terms"].set_index("yarn_id").reindex(table["yarn_id"])
     table["lead_time_days"] = terms["lead_time_days"].to_numpy()
     table["lead_time_source"] = terms["lead_time_source"].to_numpy()
-    if result["summary"].get("forecast_demand_lbs", 0.0) > 0:
+    if "forecast_demand_lbs" in result["planning_balance"].columns:
         fc = [f"forecast_demand_{b}" for b in labels] + ["forecast_demand_lbs"]
         table[fc] = planning[fc].to_numpy()
     return table.reset_index(drop=True)
@@ -1146,20 +1157,27 @@ def action_evidence(frames: Mapping[str, pd.DataFrame], *, as_of: date, **plan_p
     result = plan(frames, as_of=as_of, **plan_params)
     yarn_ids = list(dict.fromkeys(int(y) for y in result["actions"]["yarn_id"]))
     labels = list(result["buckets"]["bucket"])
-    pegs = [pegging(result, y).assign(yarn_id=y) for y in yarn_ids]
-    supply = [supply_by_po(result, y).assign(yarn_id=y) for y in yarn_ids]
-    empty_peg = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
-        ("knit_order", "string"), ("style", "string"), ("fraction", "float64"), ("bom_source", "string"),
-        ("bucket", "string"), ("lbs", "float64"), ("yarn_id", "int64"))})
-    empty_supply = pd.DataFrame({c: pd.Series(dtype="float64") for c in (
-        "po_balance_lbs", "past_due_lbs", *labels)}).assign(po_number=pd.Series(dtype="string"),
-                                                          supplier=pd.Series(dtype="string"),
-                                                          yarn_id=pd.Series(dtype="int64"))
-    positions = pd.DataFrame([position(result, y) for y in yarn_ids])
-    return {"actions": actions_with_evidence(result),
-            "pegging": pd.concat(pegs, ignore_index=True) if pegs else empty_peg,
-            "supply": pd.concat(supply, ignore_index=True) if supply else empty_supply,
-            "positions": positions if len(positions) else pd.DataFrame({"yarn_id": pd.Series(dtype="int64")})}
+    demand = result["ko_demand"]
+    demand = demand.loc[_isin(demand["yarn_id"], yarn_ids) if yarn_ids else np.zeros(len(demand), dtype=bool)]
+    long = demand.melt(id_vars=["yarn_id", "knit_order", "style", "fraction", "bom_source"], value_vars=labels,
+                       var_name="bucket", value_name="lbs")
+    long = long.loc[long["lbs"] > 1e-9].assign(_b=lambda d: d["bucket"].map({b: i for i, b in enumerate(labels)}))
+    long = long.sort_values(["yarn_id", "_b", "lbs"], ascending=[True, True, False]).drop(columns="_b")
+    pos = result["open_pos"]
+    in_plan = _isin(pos["yarn_id"], yarn_ids) if yarn_ids else np.zeros(len(pos), dtype=bool)
+    supply = pos.loc[in_plan, ["yarn_id", "po_number", "supplier", "po_balance_lbs", "past_due_lbs", *labels]]
+    ids = pd.Index(yarn_ids, name="yarn_id", dtype="int64")
+    planning = result["planning_balance"].set_index("yarn_id").reindex(ids)
+    terms = result["yarn_terms"].set_index("yarn_id").reindex(ids)
+    positions = pd.DataFrame({
+        "on_hand_lbs": planning["on_hand_lbs"], "open_po_lbs": pos.groupby("yarn_id")["po_balance_lbs"].sum()
+        .reindex(ids).fillna(0.0), "total_demand_lbs": planning["total_demand_lbs"],
+        "net_shortage_lbs": np.maximum(0.0, -planning["min_balance_lbs"]),
+        "shortage_lbs": result["yarn_balance"].set_index("yarn_id")["shortage_lbs"].reindex(ids),
+        **{c: terms[c] for c in ("supplier", "moq_lbs", "order_multiple_lbs", "lead_time_days", "lead_time_source",
+                                 "cost_per_lb", "price_source", "known_yarn")}}, index=ids).reset_index()
+    return {"actions": actions_with_evidence(result), "pegging": long.reset_index(drop=True),
+            "supply": supply.reset_index(drop=True), "positions": positions}
 
 
 OPERATIONS = {"yarn.plan": plan, "yarn.reconcile": reconcile, "yarn.pegging": pegged_demand,
