@@ -82,21 +82,38 @@ def prepare_bom(bom: pd.DataFrame, *, known_yarns: pd.Series | None = None,
     are summed; a style whose fractions sum within ``normalise_range`` is scaled to 1.0, others are kept as
     they are and reported. Columns: style, style_key, yarn_id, fraction, style_sum, normalised, known_yarn.
     """
-    b = bom.loc[:, ["style", "yarn_id", "bom_fraction"]].copy()
-    b["style"] = b["style"].astype("string").str.strip()
-    junk = b["style"].isna() | b["yarn_id"].isna() | b["bom_fraction"].isna() | ~(b["bom_fraction"] > 0)
+    if isinstance(bom["style"].dtype, pd.CategoricalDtype):  # strip the categories, not every row
+        raw_codes = bom["style"].cat.codes.to_numpy()
+        stripped = pd.Series(bom["style"].cat.categories, dtype="string").str.strip()
+        cat_codes, styles = pd.factorize(stripped.replace("", pd.NA).to_numpy(dtype=object, na_value=None),
+                                         sort=True)
+        row_codes = np.where(raw_codes >= 0, cat_codes[raw_codes], -1) if len(cat_codes) else np.full(len(bom), -1)
+    else:
+        text = bom["style"].astype("string").str.strip().replace("", pd.NA)
+        row_codes, styles = pd.factorize(text.to_numpy(dtype=object, na_value=None), sort=True)
+    yarn = bom["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+    value = pd.to_numeric(bom["bom_fraction"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    junk = (row_codes < 0) | np.isnan(yarn) | ~(value > 0)
     findings = []
     if junk.any():
         findings.append({"style": "", "yarn_id": pd.NA, "severity": "info",
                          "message": f"{int(junk.sum())} blank or junk BOM lines ignored"})
-    b = b.loc[~junk.to_numpy(dtype=bool)]
-    b = b.groupby(["style", "yarn_id"], as_index=False, sort=True, observed=True)["bom_fraction"].sum()
-    b["style_sum"] = b.groupby("style")["bom_fraction"].transform("sum")
+    style_codes, yarn, value = row_codes[~junk], yarn[~junk].astype("int64"), value[~junk]
+    # repeated (style, yarn) lines summed, sorted by style then yarn (factorised ints: no string groupby)
+    pair_codes, pairs = pd.factorize(style_codes.astype("int64") * (int(yarn.max(initial=0)) + 1) + yarn, sort=True)
+    summed = np.bincount(pair_codes, weights=value, minlength=len(pairs))
+    pair_style = pairs // (int(yarn.max(initial=0)) + 1)
+    pair_yarn = pairs % (int(yarn.max(initial=0)) + 1)
+    style_sum = np.bincount(pair_style, weights=summed, minlength=len(styles))[pair_style]
     low, high = normalise_range
-    b["normalised"] = (b["style_sum"] >= low) & (b["style_sum"] <= high)
-    b["fraction"] = np.where(b["normalised"], b["bom_fraction"] / b["style_sum"], b["bom_fraction"])
-    for style, total in b.loc[~b["normalised"]].groupby("style")["style_sum"].first().items():
-        findings.append({"style": style, "yarn_id": pd.NA, "severity": "warning",
+    normalised = (style_sum >= low) & (style_sum <= high)
+    b = pd.DataFrame({"style": pd.array(np.asarray(styles, dtype=object)[pair_style], dtype="string"),
+                      "yarn_id": pair_yarn.astype("int64"), "bom_fraction": summed, "style_sum": style_sum,
+                      "normalised": normalised,
+                      "fraction": np.where(normalised, summed / np.where(style_sum > 0, style_sum, 1.0), summed)})
+    off = ~normalised
+    for style_name, total in dict(zip(b["style"].to_numpy(dtype=object)[off], style_sum[off], strict=True)).items():
+        findings.append({"style": style_name, "yarn_id": pd.NA, "severity": "warning",
                          "message": f"fractions sum to {total:.3f}, outside {low:.2f}–{high:.2f}: used as they are"})
     b["known_yarn"] = True if known_yarns is None else _isin(b["yarn_id"], known_yarns.dropna())
     unknown = b.loc[~b["known_yarn"], "yarn_id"].unique()

@@ -254,3 +254,30 @@ def test_reconcile_without_open_knit_orders_does_not_raise():
                                                                          total_lbs=5.0)
     summary = yarn.reconcile(f, as_of=AS_OF)["summary"]
     assert summary["ko_rows"] == 1 and summary["causes"] == {"KO missing from the knit-order export": 1}
+
+
+@pytest.mark.parametrize("dtype", ["string", "category"])
+def test_prepare_bom_against_a_plain_loop(dtype):
+    rng = np.random.default_rng(3)
+    n = 300
+    styles = rng.choice(["A/1", " A/1", "B/2 ", "C/3", None, "D/4"], size=n)
+    yarns = rng.choice([1.0, 2.0, 3.0, np.nan], size=n)
+    fractions = rng.choice([0.1, 0.25, 0.5, 0.0, -0.2, np.nan], size=n)
+    bom = pd.DataFrame({"style": pd.Series(styles, dtype="string").astype(dtype),
+                        "yarn_id": pd.array(yarns, dtype="Float64").astype("Int64"), "bom_fraction": fractions})
+    prepared, findings = yarn.prepare_bom(bom)
+    summed: dict[tuple[str, int], float] = {}
+    junk = 0
+    for st, y, fr in zip(styles, yarns, fractions, strict=True):
+        if st is None or np.isnan(y) or not fr > 0:
+            junk += 1
+            continue
+        summed[(st.strip(), int(y))] = summed.get((st.strip(), int(y)), 0.0) + fr
+    totals: dict[str, float] = {}
+    for (st, _), fr in summed.items():
+        totals[st] = totals.get(st, 0.0) + fr
+    expected = [(st, y, fr / totals[st] if 0.9 <= totals[st] <= 1.1 else fr) for (st, y), fr in sorted(summed.items())]
+    got = list(zip(prepared["style"], prepared["yarn_id"], prepared["fraction"], strict=True))
+    assert [(s_, y) for s_, y, _ in got] == [(s_, y) for s_, y, _ in expected]
+    assert np.allclose([f for *_, f in got], [f for *_, f in expected])
+    assert f"{junk} blank or junk BOM lines ignored" in " ".join(findings["message"])
