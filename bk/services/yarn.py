@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -554,9 +554,11 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     Columns: ACTION_COLUMNS (priced False says "no price"; cost_usd NaN then).
     """
     labels = bucket_labels(as_of)
-    starts = pd.to_datetime([*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)])
+    # plain datetimes in the loops (pandas Timestamps cost a lot per scalar)
+    starts = [datetime.combine(d, datetime.min.time())
+              for d in [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)]]
     week_names = [f"week of {d:%Y-%m-%d}" for d in starts[:-1]] + [f"later (from {starts[-1]:%Y-%m-%d})"]
-    as_of_ts = pd.Timestamp(as_of)
+    as_of_ts = datetime.combine(as_of, datetime.min.time())
     plan_bal = planning.set_index("yarn_id")
     efab_bal = efab.set_index("yarn_id")
     bal = plan_bal[[f"balance_{b}" for b in labels]].to_numpy(dtype=float)
@@ -575,8 +577,8 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     on_hand_of = plan_bal["on_hand_lbs"].to_numpy(dtype=float)
     rows: list[dict] = []
 
-    def add(yarn_id: int, action: str, lbs: float, reason: str, *, po_number=None, need_week=pd.NaT,
-            order_by=pd.NaT, scheduled=None, net=0.0, expedite=False, forecast_driven=False) -> None:
+    def add(yarn_id: int, action: str, lbs: float, reason: str, *, po_number=None, need_week=None,
+            order_by=None, scheduled=None, net=0.0, expedite=False, forecast_driven=False) -> None:
         info = info_of[yarn_id]
         price = float(info["cost_per_lb"])
         priced = bool(np.isfinite(price))
@@ -623,7 +625,7 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
         if np.isfinite(multiple) and multiple > 0:
             lbs = float(np.ceil(lbs / multiple - 1e-9) * multiple)
         lead = float(info["lead_time_days"])
-        order_by = need - pd.Timedelta(days=lead)
+        order_by = need - timedelta(days=lead)
         late = bool(order_by < as_of_ts)
         fc = float(forecast[i])
         reason = (f"planning balance (on hand {_lbs(on_hand)} + every open PO) first goes negative in "
