@@ -145,8 +145,9 @@ def knit_schedule(start: np.ndarray, balance: np.ndarray, weekly_rate: np.ndarra
     start_week = days // 7
     weekday = days % 7
     k = np.arange(N_WEEKS)[None, :]
-    cum_capacity = np.where(k < start_week[:, None], 0.0,
-                            weekly_rate[:, None] * (remaining[weekday][:, None] + (k - start_week[:, None])))
+    weeks_of_capacity = np.where(k < start_week[:, None], 0.0, remaining[weekday][:, None] + (k - start_week[:, None]))
+    with np.errstate(invalid="ignore"):  # no rate (inf) x no capacity left (0) is nothing knitted, not NaN
+        cum_capacity = np.where(weeks_of_capacity > 0, weekly_rate[:, None] * weeks_of_capacity, 0.0)
     knitted = np.minimum(balance[:, None], cum_capacity)
     buckets = np.diff(np.concatenate([np.zeros((len(balance), 1)), knitted], axis=1), axis=1)
     later = balance - knitted[:, -1]

@@ -281,3 +281,11 @@ def test_prepare_bom_against_a_plain_loop(dtype):
     assert [(s_, y) for s_, y, _ in got] == [(s_, y) for s_, y, _ in expected]
     assert np.allclose([f for *_, f in got], [f for *_, f in expected])
     assert f"{junk} blank or junk BOM lines ignored" in " ".join(findings["message"])
+
+
+def test_a_ko_without_any_rate_starting_on_a_sunday_is_knitted_the_next_week_not_lost():
+    # no rate file at all: knitted at once from its start; Sunday 2025-08-03 has no capacity -> Monday's week
+    f = snap(kos=[("K1", "A/1", 100.0, "2025-08-03")], bom=[("A/1", 1, 1.0)], inventory=[(1, "S", "d", 0.0, 1.0)])
+    del f["style_rates"]
+    kos = yarn.plan(f, as_of=AS_OF)["kos"].iloc[0]
+    assert kos[W0] == 0.0 and kos[W1] == 100.0 and kos["later"] == 0.0
