@@ -205,12 +205,16 @@ def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, ko_report: dict, style_
     by_ko = _grouped(ko_report["knit_order"])
     by_style = _grouped(style_report["style_key"])
     bom_keys = bom["style_key"].to_numpy(dtype=object, na_value=None)
-    wanted = set(style_keys) | set(families)
+    file_styles = set(pd.unique(bom_keys)) - {None}
+    # the base-prefix stand-in is looked up only for KOs no other source has
+    orphans = {fam for ko, style, fam in zip(ko_keys, style_keys, families, strict=True)
+               if fam is not None and ko not in by_ko and style not in file_styles and style not in by_style}
     stand_in: dict[str, str] = {}
-    for key in set(bom_keys) - {None}:
-        fam = key.split("/", 1)[0]
-        if fam in wanted and (fam not in stand_in or key < stand_in[fam]):
-            stand_in[fam] = key
+    if orphans:
+        for key in file_styles:
+            fam = key.split("/", 1)[0]
+            if fam in orphans and (fam not in stand_in or key < stand_in[fam]):
+                stand_in[fam] = key
     needed = set(style_keys) | set(stand_in.values())
     pick = _isin(bom["style_key"], list(needed)) if needed else np.zeros(len(bom), dtype=bool)
     by_file: dict[str, list[tuple[int, float]]] = {}
@@ -714,11 +718,12 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     frame = frame.astype({c: d for c, d in ACTION_COLUMNS.items() if d != "datetime64[ns]"})
     for c in ("need_week", "order_by"):
         frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
-    rank = frame["action"].map({"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3})
-    sort_date = frame["order_by"].fillna(frame["need_week"])
-    frame = frame.assign(_d=sort_date, _r=rank).sort_values(["_d", "_r", "yarn_id"], na_position="last",
-                                                             kind="stable")
-    return frame.drop(columns=["_d", "_r"]).reset_index(drop=True)
+    rank = frame["action"].map({"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}).to_numpy(dtype=float)
+    sort_date = frame["order_by"].fillna(frame["need_week"]).to_numpy(dtype="datetime64[ns]")
+    undated = np.isnat(sort_date)
+    day = np.where(undated, np.iinfo("int64").max, sort_date.astype("int64"))
+    order = np.lexsort((frame["yarn_id"].to_numpy(), rank, day))  # by order-by (else need week), undated last
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def purchase_suggestions(actions: pd.DataFrame, planning: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
@@ -740,7 +745,9 @@ def purchase_suggestions(actions: pd.DataFrame, planning: pd.DataFrame, terms: p
         "order_cost_usd": buys["cost_usd"],
         "note": info["terms_note"].fillna("").astype("string").where(buys["priced"], "no price"),
     }).reset_index()
-    return out.sort_values(["first_shortage_week", "shortage_lbs"], ascending=[True, False]).reset_index(drop=True)
+    week = out["first_shortage_week"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    order = np.lexsort((-out["shortage_lbs"].to_numpy(dtype=float), week))  # earliest week, then largest shortage
+    return out.iloc[order].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------ plan
