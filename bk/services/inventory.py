@@ -66,11 +66,6 @@ def _text(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
-def _supplier_key(values: pd.Series) -> pd.Series:
-    """Supplier names compared ignoring case, spaces and punctuation: 'Deca Global' = 'DECA  GLOBAL'."""
-    return _on_uniques(values, lambda u: u.str.lower().str.replace(r"[^0-9a-z]", "", regex=True))
-
-
 def _style_key(values: pd.Series) -> pd.Series:
     """Style names compared without white space: stripped, inner spaces removed (ingest has already turned
     tabs and runs of white space into single spaces)."""
