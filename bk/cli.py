@@ -65,22 +65,34 @@ def _snapshot(paths: Sequence[str], as_of: date | None):
     return snapshot
 
 
-def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path) -> int:
-    """Write the yarn demand table (per knit order × yarn, or per yarn) as CSV."""
-    return yarn_demand_of(_snapshot(paths, as_of), by=by, out=out)
+def yarn_demand(paths: Sequence[str], *, as_of: date | None, by: str, out: Path, actions: Path | None = None,
+                knitting: str = "efab", with_forecast: bool = False) -> int:
+    """Write the yarn demand table (per knit order × yarn, or per yarn with the purchase plan) as CSV, and
+    with ``actions`` one row per buy / expedite / reconcile / defer action."""
+    return yarn_demand_of(_snapshot(paths, as_of), by=by, out=out, actions=actions, knitting=knitting,
+                          with_forecast=with_forecast)
 
 
-def yarn_demand_of(snapshot, *, by: str, out: Path) -> int:
+def yarn_demand_of(snapshot, *, by: str, out: Path, actions: Path | None = None, knitting: str = "efab",
+                   with_forecast: bool = False) -> int:
     """``yarn-demand`` on a loaded snapshot."""
     from bk.services import needs, yarn
 
     needs.require("yarn.plan", snapshot.exports)
     for note in needs.notes("yarn.plan", snapshot.exports):
         print(f"note: {note}", file=sys.stderr)
-    result = yarn.plan(snapshot.frames, as_of=snapshot.as_of)
+    if knitting == "machines":
+        needs.require("capacity.plan", snapshot.exports)
+    if with_forecast:
+        needs.require("forecast.all", snapshot.exports)
+    result = yarn.plan(snapshot.frames, as_of=snapshot.as_of, knitting=knitting, with_forecast=with_forecast)
     table = yarn.by_ko_table(result) if by == "ko" else yarn.by_yarn_table(result)
     table.to_csv(out, index=False)
     print(f"wrote {len(table)} rows to {out} (as of {snapshot.as_of})")
+    if actions is not None:
+        listed = yarn.actions_table(result)
+        listed.to_csv(actions, index=False)
+        print(f"wrote {len(listed)} actions to {actions}")
     return 0
 
 
@@ -201,6 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: the snapshot's as-of date)")
     p.add_argument("--by", choices=["ko", "yarn"], default="ko")
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--actions", type=Path, default=None,
+                   help="also write one row per purchase action (buy, expedite, reconcile, defer) as CSV")
+    p.add_argument("--schedule", choices=["efab", "machines"], default="efab",
+                   help="when KOs draw their yarn: eFab's rule (every KO knits at once, from its start) or the "
+                        "machine schedule of the capacity plan (one KO after another per machine)")
+    p.add_argument("--with-forecast", action="store_true",
+                   help="add the sales forecast carried through the BOM (net of open orders) to the demand")
 
     p = sub.add_parser("report", help="headline figures of every service as one JSON object")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
@@ -243,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "save":
             return save(args.paths, as_of=args.as_of)
         if args.command == "yarn-demand":
-            return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out)
+            return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out, actions=args.actions,
+                               knitting=args.schedule, with_forecast=args.with_forecast)
     except BkError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

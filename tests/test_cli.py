@@ -46,8 +46,15 @@ def test_yarn_demand_by_ko_and_by_yarn(tmp_path):
     assert bk("yarn-demand", str(DEMO), "--by", "yarn", "--as-of", "2025-09-03", "--out", str(out)).returncode == 0
     by_yarn = pd.read_csv(out)
     assert by_yarn.columns[4] == "demand_week_of_2025-09-01"
-    assert list(by_yarn.columns[-5:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
-                                          "expedite"]
+    # today's columns keep their order; the purchase-plan columns of issue 15 follow them
+    assert list(by_yarn.columns[-12:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
+                                           "expedite", "total_demand_lbs", "open_po_lbs", "net_shortage_lbs",
+                                           "buy_lbs", "action", "lead_time_days", "lead_time_source"]
+    actions = tmp_path / "actions.csv"
+    assert bk("yarn-demand", str(DEMO), "--by", "yarn", "--out", str(out), "--actions", str(actions)).returncode == 0
+    listed = pd.read_csv(actions)
+    assert list(listed.columns[:7]) == ["yarn_id", "action", "po_number", "lbs", "need_week", "order_by", "reason"]
+    assert len(listed) > 0
 
 
 def test_report_has_the_issue_keys(tmp_path, real_dir):

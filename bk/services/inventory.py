@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bk.errors import MissingDataError
+from bk.services import suppliers as suppliers_service
 
 ABC_CUTS = (0.80, 0.95)  # A: the items making up the first 80 % of annual consumption value, B: next 15 %, C: rest
 PLANNING_TOLERANCE_LBS = 0.015  # the export rounds each column to 0.01 lbs: three roundings stay below this
@@ -63,11 +64,6 @@ def _text(values: pd.Series) -> pd.Series:
     """Text as the ``string`` dtype, stripped, '' -> NA (categoricals included)."""
     text = values.astype("string").str.strip()
     return text.mask(text == "")
-
-
-def _supplier_key(values: pd.Series) -> pd.Series:
-    """Supplier names compared ignoring case, spaces and punctuation: 'Deca Global' = 'DECA  GLOBAL'."""
-    return _on_uniques(values, lambda u: u.str.lower().str.replace(r"[^0-9a-z]", "", regex=True))
 
 
 def _style_key(values: pd.Series) -> pd.Series:
@@ -198,41 +194,11 @@ def lead_times(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
                default_lead_time_days: float) -> pd.DataFrame:
     """Lead time per row of ``supplier`` (same index): lead_time_days, lead_time_source, lead_time_defaulted.
 
-    The supplier list (suppliers.lead_time_days) is matched ignoring case, spaces and punctuation. Retired
-    suppliers ('Remove' rows) are ignored; a name that is unknown, retired or has no lead time gets
-    ``default_lead_time_days`` and ``lead_time_defaulted`` = True, with the reason in ``lead_time_source``.
+    The one lead-time chain of bk/services/suppliers.py: supplier list (names matched ignoring case, spaces and
+    punctuation, retired suppliers ignored) → the supplier's median observed YarnPO lead time →
+    ``default_lead_time_days`` (``lead_time_defaulted`` True, the reason in ``lead_time_source``).
     """
-    keys = _supplier_key(supplier).to_numpy(dtype=object, na_value=None)
-    listed: dict[str, float] = {}
-    retired: set[str] = set()
-    suppliers = frames.get("suppliers")
-    if suppliers is not None and not suppliers.empty:
-        names = _supplier_key(suppliers["supplier"]).to_numpy(dtype=object, na_value=None)
-        leads = suppliers["lead_time_days"].to_numpy(dtype=float, na_value=np.nan)
-        gone = (suppliers["retired"].to_numpy(dtype=bool, na_value=False) if "retired" in suppliers
-                else np.zeros(len(suppliers), dtype=bool))
-        for name, lead, is_retired in zip(names, leads, gone, strict=True):
-            if not name:
-                continue
-            if is_retired:
-                retired.add(name)
-            else:
-                listed.setdefault(name, float(lead))
-    days, source = np.full(len(keys), float(default_lead_time_days)), np.empty(len(keys), dtype=object)
-    for i, key in enumerate(keys):
-        lead = listed.get(key, np.nan) if key else np.nan
-        if np.isfinite(lead):
-            days[i], source[i] = lead, "supplier list"
-        elif suppliers is None or suppliers.empty:
-            source[i] = "default: no supplier list"
-        elif key in listed:
-            source[i] = "default: no lead time in the supplier list"
-        elif key in retired:
-            source[i] = "default: supplier retired"
-        else:
-            source[i] = "default: supplier not in the list"
-    return pd.DataFrame({"lead_time_days": days, "lead_time_source": pd.array(source, dtype="string"),
-                         "lead_time_defaulted": source != "supplier list"}, index=supplier.index)
+    return suppliers_service.lead_times(frames, supplier, default_lead_time_days=default_lead_time_days)
 
 
 def yarn_types(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series) -> pd.Series:

@@ -125,7 +125,9 @@ def test_retired_supplier_gives_no_terms_and_says_so():
     f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)],
                inventory=[(1, "Old Mill", "poly", 0.0, 1.0)], suppliers=[("OLD MILL", np.nan, np.nan, True)])
     row = yarn.plan(f, as_of=AS_OF)["shortages"].iloc[0]
-    assert row["suggested_order_lbs"] == 100 and np.isnan(row["moq_lbs"]) and pd.isna(row["order_by"])
+    # no MOQ; the lead time falls back to the one default (14 days): short in the week of 07-28 -> order by 07-14
+    assert row["suggested_order_lbs"] == 100 and np.isnan(row["moq_lbs"])
+    assert row["order_by"] == pd.Timestamp("2025-07-14") and row["lead_time_source"] == "default: supplier retired"
     assert "retired" in row["note"]
 
 
@@ -204,9 +206,12 @@ def test_cli_tables_have_the_issue_columns():
     by_yarn = yarn.by_yarn_table(result)
     assert list(by_yarn.columns[:4]) == ["yarn_id", "supplier", "on_hand_lbs", "past_due_receipts_lbs"]
     assert list(by_yarn.columns[4:7]) == [f"demand_{W0}", f"receipts_{W0}", f"balance_{W0}"]
-    assert list(by_yarn.columns[-5:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
-                                          "expedite"]
-    assert by_yarn.iloc[0]["suggested_order_lbs"] == 100
+    assert list(by_yarn.columns[-12:]) == ["first_shortage_week", "shortage_lbs", "suggested_order_lbs", "order_by",
+                                           "expedite", "total_demand_lbs", "open_po_lbs", "net_shortage_lbs",
+                                           "buy_lbs", "action", "lead_time_days", "lead_time_source"]
+    row = by_yarn.iloc[0]
+    assert row["suggested_order_lbs"] == 100 and row["buy_lbs"] == 100 and row["net_shortage_lbs"] == 100
+    assert row["action"] == "buy" and row["lead_time_days"] == 7 and row["lead_time_source"] == "supplier list"
 
 
 def test_balance_rule_export_column_or_computed():

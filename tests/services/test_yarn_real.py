@@ -112,11 +112,105 @@ def test_plan_with_the_real_bom_lists_kos_without_bom_and_preserves_totals(real_
     without = result["kos_without_bom"]
     assert len(without) == int((~kos["has_bom"]).sum()) > 0
     assert without["balance_lbs"].sum() == pytest.approx(result["summary"]["lbs_without_bom"])
+    # demand of record: eFab's Percentage for the KOs its KO report lists, the BOM file for the others
     bom, _ = yarn.prepare_bom(real_snapshot.frames["bom"])
     style_sum = bom.groupby("style_key")["fraction"].sum()
-    with_bom = kos[kos["has_bom"]]
-    expected = (with_bom["balance_lbs"] * with_bom["style"].str.replace(" ", "").str.upper().map(style_sum)).sum()
+    report = real_snapshot.frames["yarn_demand_by_style_ko"]
+    ko_share = report.groupby(report["knit_order"].astype(str))["percentage"].sum() / 100
+    listed = kos[kos["bom_source"] == "eFab KO report"]
+    from_file = kos[kos["bom_source"] == "BOM file"]
+    assert len(listed) + len(from_file) == int(kos["has_bom"].sum())
+    expected = ((listed["balance_lbs"] * listed["knit_order"].astype(str).map(ko_share)).sum()
+                + (from_file["balance_lbs"] * from_file["style"].str.replace(" ", "").str.upper().map(style_sum)).sum())
     assert result["ko_demand"]["total_lbs"].sum() == pytest.approx(expected, rel=1e-9)
     labels = list(result["buckets"]["bucket"])
     assert np.allclose(result["ko_demand"][labels].sum(axis=1), result["ko_demand"]["total_lbs"])
     assert result["summary"]["receipts_source"] == "expected_yarn"
+
+
+# ------------------------------------------------------------------------------ the purchase plan (issue 15)
+
+
+@pytest.fixture(scope="module")
+def real_plan(real_snapshot):
+    return yarn.plan(real_snapshot.frames, as_of=AS_OF)
+
+
+def test_every_real_buy_has_demand_a_date_and_a_shortage_its_open_pos_do_not_cover(real_snapshot, real_plan):
+    table = yarn.by_yarn_table(real_plan).set_index("yarn_id")
+    buys = table[table["buy_lbs"] > 0]
+    assert len(buys) > 0
+    assert (buys["total_demand_lbs"] > 0).all() and buys["order_by"].notna().all()
+    assert (buys["buy_lbs"] >= buys["net_shortage_lbs"] - 1e-6).all()
+    assert set(buys.index) <= set(real_plan["actions"].query("action == 'buy'")["yarn_id"])
+    # oracle from the raw exports: on hand + every PO line due by the need week (past due included) < the
+    # demand knitted by the end of that week
+    exp = real_snapshot.frames["expected_yarn"]
+    week_cols = [c for c in exp.columns if c.startswith("week_20")]
+    inv = real_snapshot.frames["yarn_inventory"].groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    demand = real_plan["ko_demand"].groupby("yarn_id")[list(real_plan["buckets"]["bucket"])].sum().cumsum(axis=1)
+    buy_rows = real_plan["actions"].query("action == 'buy'").set_index("yarn_id")
+    for yarn_id, need in buy_rows["need_week"].items():
+        rows = exp[exp["yarn_id"] == yarn_id]
+        due = rows["past_due_lbs"].sum()
+        if need >= pd.Timestamp(AS_OF).to_period("W").start_time:
+            due += rows["this_week_lbs"].sum()
+        for c in week_cols:
+            year, week = int(c.split("_")[1]), int(c.split("_")[2])
+            if pd.Timestamp(date.fromisocalendar(year, week, 1)) <= need:
+                due += rows[c].sum()
+        label = f"week_of_{need.date()}" if f"week_of_{need.date()}" in demand.columns else "later"
+        assert inv.get(yarn_id, 0.0) + due < demand.loc[yarn_id, label] + 1e-6, yarn_id
+
+
+def test_the_issue_examples_on_the_real_snapshot(real_plan):
+    actions = real_plan["actions"]
+    of = {y: set(actions.loc[actions["yarn_id"] == y, "action"]) for y in (18870, 18888, 19003)}
+    # 18870: short 12,664 lbs in eFab's view, 13,000 lbs on past-due PO Y2507009 -> expedite it, no new buy
+    assert of[18870] == {"expedite"}
+    assert "Y2507009" in set(actions.loc[actions["yarn_id"] == 18870, "po_number"])
+    assert of[18888] == {"reconcile"}  # -2.09 lbs and no demand: a record to fix, not 10,000 lbs
+    buy = actions[(actions["yarn_id"] == 19003) & (actions["action"] == "buy")].iloc[0]
+    assert pd.notna(buy["order_by"]) and buy["lead_time_days"] > 0  # the largest shortage is dated
+    summary = real_plan["summary"]
+    print({k: summary[k] for k in ("buys", "buy_lbs", "buy_usd", "expedites", "expedite_lbs", "reconciles",
+                                   "defers", "unpriced_actions", "kos_by_bom_source", "lbs_without_bom")})
+    assert summary["kos_by_bom_source"]["eFab KO report"] == 152 and summary["lbs_without_bom"] == 500.0
+
+
+def test_real_demand_of_record_equals_efab_ko_report_and_its_gap_to_yarn_demand(real_snapshot, real_plan):
+    report = real_snapshot.frames["yarn_demand_by_style_ko"].groupby("yarn_id")["total_lbs"].sum()
+    ours = real_plan["ko_demand"].groupby("yarn_id")["total_lbs"].sum()
+    listed = real_plan["ko_demand"].query("bom_source == 'eFab KO report'").groupby("yarn_id")["total_lbs"].sum()
+    both = pd.concat([listed.rename("ours"), report.rename("efab")], axis=1).fillna(0.0)
+    close = (both["ours"] - both["efab"]).abs() <= np.maximum(0.5, 0.01 * both["efab"].abs())
+    assert close.mean() >= 0.97 and listed.sum() == pytest.approx(report.sum(), rel=0.001)
+    # eFab's Yarn_Demand was built from another moment's KOs: its total is 3.0 % below eFab's own KO report on
+    # 8-28; ours adds the KOs the report lacks (BOM file). Per yarn, eFab's two reports agree for 56 %.
+    yd = real_snapshot.frames["yarn_demand"].groupby("yarn_id")["total_demand_lbs"].sum()
+    own_gap = abs(report.sum() / yd.sum() - 1)
+    our_gap = abs(ours.sum() / yd.sum() - 1)
+    print(f"total vs Yarn_Demand: ours {our_gap:.2%}, eFab KO report {own_gap:.2%}")
+    assert our_gap <= own_gap + 0.015
+    per_yarn = ours.reindex(yd.index).fillna(0.0)
+    ok = ((per_yarn - yd).abs() <= np.maximum(0.5, 0.01 * yd.abs())).mean()
+    efab_ok = ((report.reindex(yd.index).fillna(0.0) - yd).abs() <= np.maximum(0.5, 0.01 * yd.abs())).mean()
+    print(f"per-yarn within 1 % of Yarn_Demand: ours {ok:.1%}, eFab KO report {efab_ok:.1%}")
+    assert ok >= efab_ok - 0.02
+
+
+def test_cli_writes_the_plan_columns_and_the_actions(real_dir, tmp_path):
+    from bk.cli import main
+
+    out, actions = tmp_path / "yarn.csv", tmp_path / "actions.csv"
+    assert main(["yarn-demand", str(real_dir), "--by", "yarn", "--out", str(out), "--actions", str(actions)]) == 0
+    table = pd.read_csv(out)
+    assert {"total_demand_lbs", "open_po_lbs", "net_shortage_lbs", "buy_lbs", "action", "lead_time_days",
+            "lead_time_source", "order_by", "shortage_lbs"} <= set(table.columns)
+    exp = pd.read_csv(next(real_dir.glob("Expected_Yarn_Report*")))
+    po_bal = pd.to_numeric(exp["PO Bal"].astype(str).str.replace(",", ""), errors="coerce").sum()
+    assert table["open_po_lbs"].sum() == pytest.approx(po_bal, rel=1e-6)
+    listed = pd.read_csv(actions)
+    assert list(listed.columns[:7]) == ["yarn_id", "action", "po_number", "lbs", "need_week", "order_by", "reason"]
+    assert set(listed["action"]) <= {"buy", "expedite", "reconcile", "defer"} and listed["reason"].notna().all()
+    assert listed.loc[listed["action"] == "buy", "order_by"].notna().all()
