@@ -59,7 +59,11 @@ NEEDS: dict[str, Needs] = {
         optional={"expected_yarn": "receipts come from open yarn POs (YarnPO) by requested date",
                   "yarn_po": "receipts come from the Expected Yarn Report alone",
                   "style_rates": "knit orders without a knitting rate are scheduled at once (all demand this week)",
-                  "suppliers": "lead times and minimum order quantities are unknown"}),
+                  "suppliers": "lead times and minimum order quantities are unknown",
+                  "yarn_demand_by_style_ko": "eFab's current BOM percentages are not used: the BOM file (which "
+                                             "lags) splits every knit order",
+                  "yarn_demand_by_style": "styles without a BOM line get no split from eFab's per-style report",
+                  "yarn_master": "yarns missing from the inventory are not looked up in the yarn master"}),
     "yarn.reconcile": Needs(
         "the reconciliation with eFab's reports",
         when={"yarn_demand_by_style_ko": ("yarn_inventory", "knit_orders", "bom"),
@@ -72,6 +76,7 @@ NEEDS: dict[str, Needs] = {
         optional={"bom": "no demand from knit orders: cover, ABC by usage and reorder points are unknown",
                   "knit_orders": "no demand from knit orders: cover, ABC by usage and reorder points are unknown",
                   "expected_yarn": "open PO receipts are not shown", "suppliers": "lead times are unknown",
+                  "yarn_po": "supplier lead times are not estimated from PO history",
                   "yarn_master": "blend and type roll-ups are not shown"}),
     "pipeline.wip": Needs(
         "the fabric pipeline", any_of=(STAGE_KINDS,),
