@@ -9,6 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# no per-example deadline: a deadline is a timing assertion, and timings are measured in bench/, not in tests
+settings.register_profile("bk", deadline=None)
+settings.load_profile("bk")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BK_SHARED_DIR") or ROOT.parent / "shared")

@@ -89,7 +89,8 @@ def test_diff_between_the_real_day_and_a_hand_edited_second_day(real_dir, tmp_pa
         assert bool(c["kos"]) == (abs(c["demand"]) > 0.01)
     assert causes[18870]["stock"] == pytest.approx(1000.0, abs=0.01)
     assert causes[18927]["kos"] == ["K2509999"] and causes[18927]["demand"] > 0  # the added 60,000 lbs KO
-    assert causes[18868]["kos"] == ["K2508075"] and causes[18868]["demand"] < 0  # the finished KO
+    # the finished KO: its yarn split is eFab's (demand of record), 1,377 lbs of 18233 that was 1,347 lbs short
+    assert causes[18233]["kos"] == ["K2508075"] and causes[18233]["demand"] == pytest.approx(-1347.23, abs=0.01)
     # the shortage change per yarn equals the two CSVs' difference
     a = pd.read_csv(before).set_index("yarn_id")["shortage_lbs"]
     b = pd.read_csv(after).set_index("yarn_id")["shortage_lbs"]
