@@ -63,8 +63,8 @@ def page_timer(title: str):
 
 
 def warm(snapshot: Snapshot) -> None:
-    """Compute every page's default view in the background (once per snapshot and process)."""
-    manager().warm(snapshot)
+    """Compute every page's default view in a low-priority worker process (once per snapshot and process)."""
+    manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id))
 
 
 def run(operation: str, snapshot: Snapshot, **params):

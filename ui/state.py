@@ -41,6 +41,13 @@ def load(snapshot_id: str) -> Snapshot:
     return _load(snapshot_id, str(snapshot_dir()))
 
 
+def source_args(snapshot_id: str) -> list[str]:
+    """How a worker process finds this snapshot (``python -m bk.optimization.manager`` arguments)."""
+    if snapshot_id == DEMO_ID:
+        return ["--paths", str(DEMO_DIR)]
+    return ["--store", str(snapshot_dir()), "--snapshot", snapshot_id]
+
+
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
     choices = [(i.snapshot_id, f"{i.as_of:%Y-%m-%d} · {len(i.files)} files") for i in reversed(store().list())]

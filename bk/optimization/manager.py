@@ -1,13 +1,21 @@
 """Service manager: runs the named service operations on a snapshot through the tier-2 cache, the profiler
-and a circuit breaker, keeps the memory monitor running, and scores the app's health."""
+and a circuit breaker, keeps the memory monitor running, and scores the app's health.
+
+Warming (computing every page's default view before anyone opens it) runs in a child process at low
+priority when the snapshot can be named on a command line (``python -m bk.optimization.manager``): it fills
+the shared tier-2 cache without holding the server's GIL and without importing statsmodels into the server.
+Without a cache or a source, it falls back to a thread that warms the light views only (never the forecast).
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +40,13 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
 ]
 SLO_MS = {"forecast.all": 3000.0}
+# heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process
+HEAVY_PREFIXES = ("forecast.",)
+WARM_NICE = 10
+
+
+def is_heavy(operation: str) -> bool:
+    return operation.startswith(HEAVY_PREFIXES)
 
 
 def operations() -> dict[str, Callable]:
@@ -107,27 +122,53 @@ class ServiceManager:
         with self.profiler.measure("inventory.diff"):
             return diff(earlier.frames, snapshot.frames, top_n=top_n)
 
-    def warm(self, snapshot: Snapshot, *, background: bool = True) -> threading.Thread | None:
-        """Compute every page's default view for the snapshot (in a thread), so the first visit is a cache hit."""
+    def warm(self, snapshot: Snapshot, *, background: bool = True,
+             source_args: Sequence[str] | None = None,
+             operations: Sequence[str] | None = None) -> threading.Thread | subprocess.Popen | None:
+        """Compute every page's default view for the snapshot so that first visits are cache hits.
+
+        With ``source_args`` (how ``python -m bk.optimization.manager`` finds the snapshot: ``--store ROOT
+        --snapshot ID`` or ``--paths DIR...``) and a tier-2 cache, a niced child process computes all of them,
+        the forecast included, into that cache. Otherwise a thread (or this call, ``background=False``) computes
+        the light views only. ``operations`` limits the views warmed. Once per snapshot and process; returns the
+        process or thread started, if any.
+        """
         if snapshot.digest in self._warming:
             return None
         self._warming.add(snapshot.digest)
+        if source_args is not None and self.cache is not None and background:
+            try:
+                return self._warm_process(snapshot, [*source_args, *(["--operations", *operations]
+                                                                     if operations else [])])
+            except OSError:
+                log.exception("could not start the warming process; warming light views in a thread")
+        light = [(op, p) for op, p in DEFAULT_VIEWS
+                 if not is_heavy(op) and (operations is None or op in operations)]
 
         def work():
-            for operation, params in DEFAULT_VIEWS:
-                if operation in self.operations:
-                    try:
-                        self.run(operation, snapshot, **params)
-                    except BkError:
-                        continue  # e.g. a missing export: the page says so when opened
-                    except Exception:  # counted by the profiler and breaker; the page shows it when opened
-                        log.exception("warming %s failed", operation)
+            warm_views(self, snapshot, light)
         if not background:
             work()
             return None
         thread = threading.Thread(target=work, name=f"bk-warm-{snapshot.digest[:8]}", daemon=True)
         thread.start()
         return thread
+
+    def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str]) -> subprocess.Popen:
+        env = {**os.environ, "BK_CACHE_DIR": str(self.cache.directory),
+               "BK_CACHE_SIZE_MB": str(self.cache.size_limit_bytes / 2**20)}
+        root = Path(__file__).resolve().parents[2]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bk.optimization.manager", *source_args, "--digest", snapshot.digest],
+            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def reap():  # wait for it (no zombie) and log what went wrong
+            _, err = proc.communicate()
+            if proc.returncode:
+                log.warning("warming process for %s exited %s: %s", snapshot.digest[:8], proc.returncode,
+                            err.decode(errors="replace")[-2000:])
+        threading.Thread(target=reap, name=f"bk-warm-reap-{snapshot.digest[:8]}", daemon=True).start()
+        return proc
 
     def health(self, snapshot: Snapshot | None = None) -> dict:
         """Health score with its components (see bk.optimization.health), plus the raw figures behind it."""
@@ -151,3 +192,57 @@ class ServiceManager:
             finding_warnings=sum(f.severity == "warning" for f in findings))
         return {**health_score(inputs), "cache": cache_status, "cache_stats": cache_stats, "breakers": states,
                 "profiler": ops}
+
+
+def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]]) -> list[str]:
+    """Run each (operation, params) through the manager, skipping failures; returns the operations warmed."""
+    done = []
+    for operation, params in views:
+        if operation not in manager.operations:
+            continue
+        try:
+            manager.run(operation, snapshot, **params)
+        except BkError:
+            continue  # e.g. a missing export: the page says so when opened
+        except Exception:  # counted by the profiler and breaker; the page shows it when opened
+            log.exception("warming %s failed", operation)
+            continue
+        done.append(operation)
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bk.optimization.manager``: warm a snapshot's default views into the tier-2 cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bk.optimization.manager")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--paths", nargs="+", help="files/folders forming the snapshot (the demo)")
+    source.add_argument("--store", help="snapshot store folder (with --snapshot)")
+    parser.add_argument("--snapshot", help="snapshot id in the store")
+    parser.add_argument("--digest", help="expected digest: stop when the snapshot read is another one")
+    parser.add_argument("--operations", nargs="+", help="only these default views (default: all)")
+    args = parser.parse_args(argv)
+    if hasattr(os, "nice"):
+        os.nice(WARM_NICE)  # the server's requests first
+    from bk.ingest.snapshot import SnapshotStore, load_paths
+
+    if args.store:
+        if not args.snapshot:
+            parser.error("--store needs --snapshot")
+        snapshot = SnapshotStore(args.store).load(args.snapshot)
+    else:
+        snapshot, _ = load_paths(args.paths)
+    if args.digest and snapshot.digest != args.digest:
+        print(f"snapshot digest {snapshot.digest[:10]} is not the expected {args.digest[:10]}; nothing warmed",
+              file=sys.stderr)
+        return 2
+    views = [(op, p) for op, p in DEFAULT_VIEWS if not args.operations or op in args.operations]
+    manager = ServiceManager.from_environment()
+    done = warm_views(manager, snapshot, views)
+    print(" ".join(done))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
