@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,7 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("yarn.plan", {"include_past_due": False, "extra_knit_orders": []}),
+    ("yarn.plan", {}),  # the inventory page's "short in the horizon" (its own cache key)
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
@@ -42,7 +44,8 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
 SLO_MS = {"forecast.all": 3000.0}
 # heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process
 HEAVY_PREFIXES = ("forecast.",)
-WARM_NICE = 10
+WARM_NICE = 5
+WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself
 
 
 def is_heavy(operation: str) -> bool:
@@ -77,6 +80,7 @@ class ServiceManager:
         self.memory_budget_mb = memory_budget_mb
         self.monitor = memory_monitor()
         self._warming: set[str] = set()
+        self._workers: dict[str, tuple[subprocess.Popen, list[tuple[str, dict]]]] = {}
 
     @classmethod
     def from_environment(cls, **kwargs) -> ServiceManager:
@@ -108,6 +112,7 @@ class ServiceManager:
             if self.cache is None:
                 return compute()
             data_type = "forecast" if operation.startswith("forecast.") else "frame"
+            self._await_worker(operation, snapshot.digest, params)
             value, _ = self.cache.get_or_compute(operation, snapshot.digest, params, compute, data_type=data_type)
             return value
 
@@ -138,8 +143,9 @@ class ServiceManager:
         self._warming.add(snapshot.digest)
         if source_args is not None and self.cache is not None and background:
             try:
-                return self._warm_process(snapshot, [*source_args, *(["--operations", *operations]
-                                                                     if operations else [])])
+                views = [(op, p) for op, p in DEFAULT_VIEWS if operations is None or op in operations]
+                return self._warm_process(snapshot, [*source_args, "--operations", *(op for op, _ in views)],
+                                          views)
             except OSError:
                 log.exception("could not start the warming process; warming light views in a thread")
         light = [(op, p) for op, p in DEFAULT_VIEWS
@@ -154,13 +160,25 @@ class ServiceManager:
         thread.start()
         return thread
 
-    def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str]) -> subprocess.Popen:
+    def _await_worker(self, operation: str, digest: str, params: dict) -> None:
+        """If a warming worker is computing this very view, wait for its result rather than compute it twice."""
+        proc, views = self._workers.get(digest, (None, []))
+        if proc is None or (operation, params) not in views:
+            return
+        deadline = time.monotonic() + WARM_WAIT_S
+        while proc.poll() is None and time.monotonic() < deadline \
+                and not self.cache.has(operation, digest, params):
+            time.sleep(0.05)
+
+    def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str],
+                      views: list[tuple[str, dict]]) -> subprocess.Popen:
         env = {**os.environ, "BK_CACHE_DIR": str(self.cache.directory),
                "BK_CACHE_SIZE_MB": str(self.cache.size_limit_bytes / 2**20)}
         root = Path(__file__).resolve().parents[2]
         proc = subprocess.Popen(
             [sys.executable, "-m", "bk.optimization.manager", *source_args, "--digest", snapshot.digest],
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._workers[snapshot.digest] = (proc, views)
 
         def reap():  # wait for it (no zombie) and log what went wrong
             _, err = proc.communicate()
