@@ -46,10 +46,13 @@ with tab_heat:
         st.info("No load in the horizon.")
     else:
         heat.columns = [c.strftime("%d %b") for c in heat.columns]
-        fig = px.imshow(heat, aspect="auto", color_continuous_scale="RdYlGn_r", zmin=0, zmax=1.2,
-                        labels={"color": "utilisation"})
-        fig.update_layout(height=max(300, 14 * len(heat)))
-        st.plotly_chart(fig, width="stretch")
+
+        def heatmap():
+            fig = px.imshow(heat, aspect="auto", color_continuous_scale="RdYlGn_r", zmin=0, zmax=1.2,
+                            labels={"color": "utilisation"})
+            return fig.update_layout(height=max(300, 14 * len(heat)))
+        st.plotly_chart(services.figure("capacity.heat", snapshot, heatmap, horizon=horizon, threshold=threshold,
+                                        level=level), width="stretch")
     st.markdown(f"**Bottlenecks** — work centres over {threshold:.0%} in the next {s['window_weeks']} weeks")
     st.dataframe(plan["bottlenecks"], hide_index=True, width="stretch")
     downloads(plan["wc_window"], "work_centre_utilisation")
@@ -63,11 +66,13 @@ with tab_gantt:
     if shown.empty:
         st.info("Pick machines to see their knit orders.")
     else:
-        fig = px.timeline(shown, x_start="start", x_end="end", y="machine_label", color="late",
-                          hover_data=["knit_order", "style", "balance_lbs", "quoted_date"],
-                          color_discrete_map={True: "#d62728", False: "#1f77b4"})
-        fig.update_layout(height=max(300, 22 * len(picked)), yaxis_title="machine")
-        st.plotly_chart(fig, width="stretch")
+        def timeline():
+            fig = px.timeline(shown, x_start="start", x_end="end", y="machine_label", color="late",
+                              hover_data=["knit_order", "style", "balance_lbs", "quoted_date"],
+                              color_discrete_map={True: "#d62728", False: "#1f77b4"})
+            return fig.update_layout(height=max(300, 22 * len(picked)), yaxis_title="machine")
+        st.plotly_chart(services.figure("capacity.timeline", snapshot, timeline, horizon=horizon,
+                                        threshold=threshold, picked=picked), width="stretch")
     downloads(schedule, "machine_schedule")
 with tab_late:
     late = plan["schedule"][plan["schedule"]["late"]]

@@ -60,18 +60,22 @@ with tab_abc:
     if pareto.empty:
         st.info("No consumption recorded: ABC needs usage.")
     else:
-        fig = px.bar(pareto.head(100), x=pareto.head(100).index, y="annual_value_usd", color="abc",
-                     labels={"x": "yarns, by annual consumption value", "annual_value_usd": "$ per year"})
-        fig.add_scatter(x=pareto.head(100).index, y=pareto.head(100)["cumulative_share"]
-                        * pareto["annual_value_usd"].max(), mode="lines", name="cumulative share (scaled)")
-        st.plotly_chart(fig, width="stretch")
-    st.plotly_chart(px.bar(result["cover_distribution"], x="weeks_of_cover", y="yarns",
-                           title="Weeks of cover"), width="stretch")
+        def pareto_chart():
+            fig = px.bar(pareto.head(100), x=pareto.head(100).index, y="annual_value_usd", color="abc",
+                         labels={"x": "yarns, by annual consumption value", "annual_value_usd": "$ per year"})
+            return fig.add_scatter(x=pareto.head(100).index, y=pareto.head(100)["cumulative_share"]
+                                   * pareto["annual_value_usd"].max(), mode="lines", name="cumulative share (scaled)")
+        st.plotly_chart(services.figure("inventory.pareto", snapshot, pareto_chart, service_level=service_level,
+                                        demand_cv=demand_cv), width="stretch")
+    st.plotly_chart(services.figure("inventory.cover", snapshot, lambda: px.bar(
+        result["cover_distribution"], x="weeks_of_cover", y="yarns", title="Weeks of cover"),
+        service_level=service_level, demand_cv=demand_cv), width="stretch")
 with tab_roll:
     by = st.radio("Group by", ["supplier", "yarn type", "color"], horizontal=True)
     table = result[{"supplier": "by_supplier", "yarn type": "by_yarn_type", "color": "by_color"}[by]]
-    st.plotly_chart(px.bar(table.head(20), x=table.columns[0], y="value_usd", title=f"Stock value by {by}"),
-                    width="stretch")
+    st.plotly_chart(services.figure("inventory.rollup", snapshot, lambda: px.bar(
+        table.head(20), x=table.columns[0], y="value_usd", title=f"Stock value by {by}"),
+        service_level=service_level, demand_cv=demand_cv, by=by), width="stretch")
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(table, f"inventory_by_{by.replace(' ', '_')}")
 with tab_diff:

@@ -23,14 +23,16 @@ stages = wip["stages"]
 cols = st.columns(len(stages))
 for col, row in zip(cols, stages.itertuples(), strict=True):
     col.metric(row.stage, f"{row.lbs:,.0f} lbs", help=f"{row.label}: {row.rolls:,} rolls, {row.styles:,} styles")
-flow = go.Figure(go.Funnel(y=stages["stage"], x=stages["lbs"], textinfo="value"))
-flow.update_layout(height=260, margin={"t": 10, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)")
+flow = services.figure("pipeline.flow", snapshot, lambda: go.Figure(
+    go.Funnel(y=stages["stage"], x=stages["lbs"], textinfo="value")).update_layout(
+    height=260, margin={"t": 10, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)"), aging_days=int(aging_days))
 st.plotly_chart(flow, width="stretch")
 
 tab_age, tab_who, tab_so = st.tabs(["Age", "Customers and processors", "Sales-order coverage"])
 with tab_age:
-    st.plotly_chart(px.bar(wip["ages"], x="stage", y="lbs", color="age", barmode="stack",
-                           title="Lbs by age of the roll"), width="stretch")
+    st.plotly_chart(services.figure("pipeline.ages", snapshot, lambda: px.bar(
+        wip["ages"], x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll"),
+        aging_days=int(aging_days)), width="stretch")
     st.markdown(f"**Rolls older than {int(aging_days)} days** — {wip['summary']['value_note']}")
     st.dataframe(wip["aged_rolls"], hide_index=True, width="stretch")
     downloads(wip["aged_rolls"], "aged_rolls")

@@ -60,17 +60,21 @@ else:
 
 st.subheader("Projected balance")
 balance = plan["projected_balance"]
-yarn_ids = list(shortages["yarn_id"]) + sorted(set(balance["yarn_id"]) - set(shortages["yarn_id"]))
+short_ids = set(shortages["yarn_id"])  # once, not once per option label
+yarn_ids = list(shortages["yarn_id"]) + sorted(set(balance["yarn_id"]) - short_ids)
 if yarn_ids:
     chosen = st.selectbox("Yarn", yarn_ids, key="yarn_pick",
-                          format_func=lambda y: f"{y} (short)" if y in set(shortages["yarn_id"]) else str(y))
-    rows = balance[balance["yarn_id"] == chosen]
-    fig = go.Figure()
-    fig.add_bar(x=rows["bucket"], y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
-    fig.add_bar(x=rows["bucket"], y=rows["receipts_lbs"], name="Receipts", marker_color="#2ca02c")
-    fig.add_scatter(x=rows["bucket"], y=rows["balance_lbs"], name="Projected balance", mode="lines+markers")
-    fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs")
-    st.plotly_chart(fig, width="stretch")
+                          format_func=lambda y: f"{y} (short)" if y in short_ids else str(y))
+
+    def balance_chart():
+        rows = balance[balance["yarn_id"] == chosen]
+        fig = go.Figure()
+        fig.add_bar(x=rows["bucket"], y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
+        fig.add_bar(x=rows["bucket"], y=rows["receipts_lbs"], name="Receipts", marker_color="#2ca02c")
+        fig.add_scatter(x=rows["bucket"], y=rows["balance_lbs"], name="Projected balance", mode="lines+markers")
+        return fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs")
+    st.plotly_chart(services.figure("yarn.balance", snapshot, balance_chart, yarn_id=chosen,
+                                    include_past_due=include_past_due, what_ifs=what_ifs), width="stretch")
     st.markdown("**Pegging** — the knit orders behind this yarn's demand")
     peg = services.run("yarn.pegging", snapshot, yarn_id=int(chosen), include_past_due=include_past_due,
                        extra_knit_orders=what_ifs)

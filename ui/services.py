@@ -39,6 +39,20 @@ def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: 
     return manager().run(operation, snapshot, **json.loads(params_key))
 
 
+@st.cache_resource(ttl=TTL_S["default"], max_entries=64, show_spinner=False)
+def _figure(name: str, snapshot_id: str, digest: str, params_key: str, _build):
+    return _build()
+
+
+def figure(name: str, snapshot: Snapshot, build, **params):
+    """A chart built once per (name, snapshot, params) and shared by all sessions instead of on every rerun.
+
+    ``params`` must hold every widget value the chart depends on. The figure is shared: pages only pass it to
+    ``st.plotly_chart`` (which copies it), never change it.
+    """
+    return _figure(name, snapshot.snapshot_id, snapshot.digest, _params_key(params), build)
+
+
 def alert_thresholds() -> dict:
     """Alert thresholds from the environment (BK_ALERT_RSS_MB, BK_ALERT_LEAK_MB_PER_MIN)."""
     return {"rss_mb": float(os.environ.get("BK_ALERT_RSS_MB", "400")),

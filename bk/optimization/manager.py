@@ -16,7 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -80,7 +82,7 @@ class ServiceManager:
         self.memory_budget_mb = memory_budget_mb
         self.monitor = memory_monitor()
         self._warming: set[str] = set()
-        self._workers: dict[str, tuple[subprocess.Popen, list[tuple[str, dict]]]] = {}
+        self._workers: dict[str, _Worker] = {}
 
     @classmethod
     def from_environment(cls, **kwargs) -> ServiceManager:
@@ -161,13 +163,18 @@ class ServiceManager:
         return thread
 
     def _await_worker(self, operation: str, digest: str, params: dict) -> None:
-        """If a warming worker is computing this very view, wait for its result rather than compute it twice."""
-        proc, views = self._workers.get(digest, (None, []))
-        if proc is None or (operation, params) not in views:
+        """Wait for a warming worker's result instead of computing a view twice: when the worker is computing
+        this very view now, or when the view is heavy (the forecast: kept out of the server) and still queued."""
+        worker = self._workers.get(digest)
+        if worker is None or (operation, params) not in worker.views:
             return
         deadline = time.monotonic() + WARM_WAIT_S
-        while proc.poll() is None and time.monotonic() < deadline \
+        while worker.proc.poll() is None and time.monotonic() < deadline \
                 and not self.cache.has(operation, digest, params):
+            position = worker.views.index((operation, params))
+            now = max(worker.current, 0)  # while it starts up, the first view counts as being computed
+            if now != position and not (is_heavy(operation) and now < position):
+                return  # queued behind other views (or passed): computing it here is quicker
             time.sleep(0.05)
 
     def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str],
@@ -177,15 +184,24 @@ class ServiceManager:
         root = Path(__file__).resolve().parents[2]
         proc = subprocess.Popen(
             [sys.executable, "-m", "bk.optimization.manager", *source_args, "--digest", snapshot.digest],
-            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._workers[snapshot.digest] = (proc, views)
+            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        worker = _Worker(proc, views)
+        self._workers[snapshot.digest] = worker
 
-        def reap():  # wait for it (no zombie) and log what went wrong
-            _, err = proc.communicate()
+        def follow():  # track which view the worker is on, reap it (no zombie), log what went wrong
+            tail: deque[str] = deque(maxlen=40)
+            for raw in proc.stdout:
+                line = raw.decode(errors="replace").rstrip()
+                if line.startswith(_WARMING_MARK):
+                    worker.current = int(line[len(_WARMING_MARK):])
+                else:
+                    tail.append(line)
+            proc.wait()
+            worker.current = len(views)
             if proc.returncode:
                 log.warning("warming process for %s exited %s: %s", snapshot.digest[:8], proc.returncode,
-                            err.decode(errors="replace")[-2000:])
-        threading.Thread(target=reap, name=f"bk-warm-reap-{snapshot.digest[:8]}", daemon=True).start()
+                            "\n".join(tail))
+        threading.Thread(target=follow, name=f"bk-warm-follow-{snapshot.digest[:8]}", daemon=True).start()
         return proc
 
     def health(self, snapshot: Snapshot | None = None) -> dict:
@@ -212,12 +228,28 @@ class ServiceManager:
                 "profiler": ops}
 
 
-def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]]) -> list[str]:
-    """Run each (operation, params) through the manager, skipping failures; returns the operations warmed."""
+@dataclass
+class _Worker:
+    proc: subprocess.Popen
+    views: list[tuple[str, dict]]
+    current: int = -1  # index in views of the one being computed (-1: starting, len(views): finished)
+
+
+_WARMING_MARK = "warming view "
+
+
+def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]], *,
+               announce: bool = False) -> list[str]:
+    """Run each (operation, params) through the manager, skipping failures; returns the operations warmed.
+
+    With ``announce`` each view's index is printed before it starts (how the server follows a worker).
+    """
     done = []
-    for operation, params in views:
+    for index, (operation, params) in enumerate(views):
         if operation not in manager.operations:
             continue
+        if announce:
+            print(f"{_WARMING_MARK}{index}", flush=True)
         try:
             manager.run(operation, snapshot, **params)
         except BkError:
@@ -257,8 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     views = [(op, p) for op, p in DEFAULT_VIEWS if not args.operations or op in args.operations]
     manager = ServiceManager.from_environment()
-    done = warm_views(manager, snapshot, views)
-    print(" ".join(done))
+    done = warm_views(manager, snapshot, views, announce=True)
+    print("warmed: " + " ".join(done))
     return 0
 
 

@@ -84,3 +84,14 @@ def test_the_worker_refuses_another_snapshot_than_the_one_named(tmp_path, monkey
     assert manager_module.main(["--paths", str(DEMO), "--digest", "0" * 64, "--operations", "pipeline.wip"]) == 2
     assert not (tmp_path / "cache").exists()
 
+
+
+def test_a_light_view_queued_behind_others_is_computed_by_the_page_itself(tmp_path):
+    snapshot, _ = load_paths([DEMO])
+    params = next(p for op, p in DEFAULT_VIEWS if op == "pipeline.netting")
+    server = ServiceManager(cache=ResultCache(tmp_path / "cache"))
+    server._operations = {"pipeline.netting": lambda frames, **k: {"computed": "in the server"}}
+    proc = server.warm(snapshot, source_args=["--paths", str(DEMO)], operations=["pipeline.wip", "pipeline.netting"])
+    assert proc.poll() is None
+    assert server.run("pipeline.netting", snapshot, **params) == {"computed": "in the server"}
+    assert proc.wait(timeout=240) == 0
