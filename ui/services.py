@@ -69,10 +69,18 @@ def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
     return run_load(ops, workers=workers, duration_s=duration_s)
 
 
+_PAGES_RUN: set[str] = set()
+
+
 @contextmanager
 def page_timer(title: str):
-    """Record the server time of one page run as the profiler operation ``page:<title>``."""
-    with manager().profiler.measure(f"page:{title}"):
+    """Record the server time of one page run as the profiler operation ``page:<title>``: *cold* when it is the
+    page's first run in this process (imports) or it missed the tier-1 cache, else *warm*."""
+    m = manager()
+    first = title not in _PAGES_RUN
+    _PAGES_RUN.add(title)
+    m.missed_in_thread(reset=True)
+    with m.profiler.measure(f"page:{title}", cold=lambda: first or m.missed_in_thread()):
         yield
 
 

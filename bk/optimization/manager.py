@@ -83,6 +83,7 @@ class ServiceManager:
         self.monitor = memory_monitor()
         self._warming: set[str] = set()
         self._workers: dict[str, _Worker] = {}
+        self._thread = threading.local()
 
     @classmethod
     def from_environment(cls, **kwargs) -> ServiceManager:
@@ -98,8 +99,17 @@ class ServiceManager:
             self._operations = operations()
         return self._operations
 
+    def missed_in_thread(self, *, reset: bool = False) -> bool:
+        """Whether this thread asked the manager for anything (i.e. missed the page's tier-1 cache) since the
+        last reset: what makes a page run *cold* for the profiler."""
+        missed = getattr(self._thread, "missed", False)
+        if reset:
+            self._thread.missed = False
+        return missed
+
     def run(self, operation: str, snapshot: Snapshot, **params):
         """The result of ``operation`` on the snapshot's frames at its as-of date (cached per digest+params)."""
+        self._thread.missed = True
         if operation == "inventory.diff":
             return self._diff(snapshot, **params)
         if operation not in self.operations:
@@ -107,7 +117,7 @@ class ServiceManager:
         fn = self.operations[operation]
 
         def compute():
-            with self.profiler.measure(operation):
+            with self.profiler.measure(operation, cold=True):
                 return fn(snapshot.frames, as_of=snapshot.as_of, **params)
 
         def guarded():
@@ -115,7 +125,10 @@ class ServiceManager:
                 return compute()
             data_type = "forecast" if operation.startswith("forecast.") else "frame"
             self._await_worker(operation, snapshot.digest, params)
-            value, _ = self.cache.get_or_compute(operation, snapshot.digest, params, compute, data_type=data_type)
+            started = time.perf_counter()
+            value, hit = self.cache.get_or_compute(operation, snapshot.digest, params, compute, data_type=data_type)
+            if hit:  # a warm answer of the operation (a miss was recorded cold by compute)
+                self.profiler.record(operation, (time.perf_counter() - started) * 1000)
             return value
 
         return self.breakers.get(operation).call(guarded)
@@ -126,7 +139,7 @@ class ServiceManager:
         if self.snapshot_loader is None:
             raise BkError("comparing snapshots needs the snapshot store")
         earlier = self.snapshot_loader(earlier_snapshot_id)
-        with self.profiler.measure("inventory.diff"):
+        with self.profiler.measure("inventory.diff", cold=True):
             return diff(earlier.frames, snapshot.frames, top_n=top_n)
 
     def warm(self, snapshot: Snapshot, *, background: bool = True,
@@ -218,7 +231,7 @@ class ServiceManager:
         states = self.breakers.states()
         inputs = HealthInputs(
             rss_mb=self.monitor.rss_mb(), memory_budget_mb=self.memory_budget_mb,
-            p95_ms={k: v["p95"] for k, v in ops.items() if v["p95"] is not None},
+            p95_ms={k: v["warm_p95"] for k, v in ops.items() if v["warm_p95"] is not None},  # cold never counts
             slo_ms={k: self.profiler.slo(k) for k in ops},
             cache_hit_rate=hits / total if total else None, cache_degraded=not cache_status["ok"],
             error_rate=self.profiler.error_rate(), open_breakers=sum(s == "open" for s in states.values()),
