@@ -9,6 +9,7 @@ Without a cache or a source, it falls back to a thread that warms the light view
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import logging
 import os
@@ -200,6 +201,7 @@ class ServiceManager:
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         worker = _Worker(proc, views)
         self._workers[snapshot.digest] = worker
+        _LIVE_WORKERS.add(proc)
 
         def follow():  # track which view the worker is on, reap it (no zombie), log what went wrong
             tail: deque[str] = deque(maxlen=40)
@@ -210,6 +212,7 @@ class ServiceManager:
                 else:
                     tail.append(line)
             proc.wait()
+            _LIVE_WORKERS.discard(proc)
             worker.current = len(views)
             if proc.returncode:
                 log.warning("warming process for %s exited %s: %s", snapshot.digest[:8], proc.returncode,
@@ -249,6 +252,15 @@ class _Worker:
 
 
 _WARMING_MARK = "warming view "
+_LIVE_WORKERS: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    # a worker outliving its server would only fill a cache nobody reads
+    for proc in list(_LIVE_WORKERS):
+        if proc.poll() is None:
+            proc.terminate()
 
 
 def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]], *,

@@ -44,7 +44,7 @@ def test_the_slope_needs_five_minutes_of_samples_after_warm_up_then_is_measured(
     clock, rss = Clock(), {"mb": 300.0}
     m = _monitor(clock, rss)
     clock.now += 300  # warm-up over
-    for i in range(0, 240, 10):  # 4 minutes after warm-up: flat then still too short
+    for _ in range(24):  # 4 minutes after warm-up, flat: still too short a span
         clock.now += 10
         m.sample()
     assert m.leak_slope_after_warmup() is None
