@@ -392,8 +392,8 @@ def parsed_copy(export: Export) -> bytes | None:
         data = buf.getvalue()
         back = _frame_from_parquet(data, string_categories=meta["string_categories"])
         pd.testing.assert_frame_equal(back, export.frame, check_exact=True)
-    except (pa.ArrowException, AssertionError, TypeError, ValueError):
-        return None
+    except (pa.ArrowException, AssertionError, AttributeError, KeyError, TypeError, ValueError):
+        return None  # no copy: this file is parsed on every load
     return data
 
 
@@ -414,7 +414,7 @@ def read_parsed_copy(path: Path, *, name: str, sha256: str) -> Export | None:
                       for row, column, severity, message in meta["findings"]],
             sha256=sha256, header_row=meta["header_row"], source_columns=list(meta["source_columns"]),
             dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
-    except (OSError, pa.ArrowException, KeyError, TypeError, ValueError):
+    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
@@ -432,6 +432,8 @@ def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.Data
     frame = pq.read_table(io.BytesIO(data)).to_pandas()
     for name in string_categories:
         col = frame[name]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            continue  # e.g. an all-empty column: the round-trip check then refuses the copy
         frame[name] = pd.Categorical.from_codes(col.cat.codes, ordered=col.cat.ordered,
                                                 categories=pd.Index(col.cat.categories, dtype="string"))
     return frame
