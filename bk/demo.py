@@ -275,8 +275,22 @@ class _Demo:
         for _, style, balance, _ in self.kos:
             for y, f in self.bom[style]:
                 demand[y] += balance * f
-        theoretical = np.round(self.rng.lognormal(6.5, 1.6, n) * (self.rng.random(n) > 0.15), 2)
+        # like the real mill: most yarns hold weeks of cover and the open knit orders' needs; a few dozen are
+        # tight (tens of shortages, not hundreds), and idle yarns sometimes sit at zero
         consumed = -np.round(self.rng.lognormal(6.0, 1.5, n) * (self.rng.random(n) > 0.3), 2)
+        weekly_usage = -consumed / (62 / 7)  # consumed since the reconcile date, 62 days ago
+        ko_need = np.array([demand[int(y)] for y in self.yarn_ids])
+        cover_weeks = self.rng.lognormal(np.log(10), 0.45, n)
+        stock = weekly_usage * cover_weeks + ko_need * self.rng.uniform(1.1, 1.8, n)
+        idle = (weekly_usage == 0) & (ko_need == 0)
+        stock = np.where(idle, self.rng.lognormal(6.5, 1.6, n) * (self.rng.random(n) > 0.15), stock)
+        active = np.flatnonzero(~idle)
+        tight = self.rng.choice(active, size=min(len(active), self.n(60)), replace=False)
+        stock[tight] *= self.rng.uniform(0.0, 0.5, len(tight))
+        needed = np.flatnonzero(ko_need > 0)  # allocated to knit orders beyond what is on hand: short now
+        oversold = self.rng.choice(needed, size=min(len(needed), self.n(45)), replace=False)
+        stock[oversold] = ko_need[oversold] * self.rng.uniform(0.0, 0.5, len(oversold))
+        theoretical = np.round(stock, 2)
         received = np.round(self.rng.lognormal(6.0, 1.2, n) * (self.rng.random(n) > 0.8), 2)
         adjustments = np.round(self.rng.normal(0, 50, n) * (self.rng.random(n) > 0.97), 2)
         beginning = np.round(theoretical - received - consumed - adjustments, 2)
@@ -285,7 +299,9 @@ class _Demo:
         po_rows, yarnpo_rows = [], []
         on_order = np.zeros(n)
         fridays = [self.week_start + timedelta(days=4 + 7 * k) for k in range(1, 9)]
-        short = np.argsort(theoretical + allocated)[: max(1, self.n(80))]
+        # POs for half of the tightest yarns: the other half is what the planners must buy today
+        tightest = np.argsort(theoretical + allocated)[: max(2, self.n(160))]
+        short = self.rng.choice(tightest, size=max(1, self.n(80)), replace=False)
         for k, i in enumerate(sorted(short)):
             yarn = int(self.yarn_ids[i])
             amount = float(self.pick([2500, 3000, 5000, 10000, 20000]))
@@ -391,15 +407,21 @@ class _Demo:
         weeks = 35
         first = self.week_start - timedelta(weeks=weeks + 9)
         lines = []
-        target = self.n(1500)
         level = self.rng.uniform(200, 3000, n_styles)
         trend = self.rng.normal(0.005, 0.01, n_styles)
-        prob = np.clip(target / (weeks * n_styles), 0.05, 0.95)
+        # a few big styles sell every week around a slowly moving level (a model beats last week's figure) and
+        # carry most of the volume; the many small ones sell now and then, as in the real mill
+        regular = self.rng.random(n_styles) < 0.06
+        level = np.where(regular, level * 8, level)
+        prob = np.where(regular, 0.95, 0.2)
+        noise = np.where(regular, 0.2, 0.35)
+        phase = self.rng.uniform(0, 2 * np.pi, n_styles)
         for w in range(weeks):
             for s in range(n_styles):
-                if self.rng.random() > prob:
+                if self.rng.random() > prob[s]:
                     continue
-                qty = max(1.0, level[s] * (1 + trend[s] * w) * self.rng.lognormal(0, 0.35))
+                season = 1 + 0.12 * np.sin(2 * np.pi * w / 26 + phase[s])
+                qty = max(1.0, level[s] * (1 + trend[s] * w) * season * self.rng.lognormal(0, noise[s]))
                 day = first + timedelta(weeks=w, days=int(self.rng.integers(0, 5)))
                 fin = styles[s]
                 sales_style = fin.rsplit("/", 1)[0]

@@ -107,6 +107,12 @@ def _collector():
                 if p["p50"] is not None:
                     p50.add_metric([name], p["p50"])
             yield p50
+            warm = GaugeMetricFamily("bk_operation_warm_p50_milliseconds",
+                                     "p50 of each operation's warm runs (served from caches)", labels=["operation"])
+            for name, p in manager.profiler.report()["operations"].items():
+                if p.get("warm_p50") is not None:
+                    warm.add_metric([name], p["warm_p50"])
+            yield warm
             tier2 = CounterMetricFamily("bk_result_cache_lookups", "Tier-2 (disk) cache lookups",
                                         labels=["operation", "result"])
             for name, s in (manager.cache.stats_dict() if manager.cache else {}).items():

@@ -42,6 +42,20 @@ def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: 
     return manager().run(operation, snapshot, **json.loads(params_key))
 
 
+@st.cache_resource(ttl=TTL_S["default"], max_entries=64, show_spinner=False)
+def _figure(name: str, snapshot_id: str, digest: str, params_key: str, _build):
+    return _build()
+
+
+def figure(name: str, snapshot: Snapshot, build, **params):
+    """A chart built once per (name, snapshot, params) and shared by all sessions instead of on every rerun.
+
+    ``params`` must hold every widget value the chart depends on. The figure is shared: pages only pass it to
+    ``st.plotly_chart`` (which copies it), never change it.
+    """
+    return _figure(name, snapshot.snapshot_id, snapshot.digest, _params_key(params), build)
+
+
 def alert_thresholds() -> dict:
     """Alert thresholds from the environment (BK_ALERT_RSS_MB, BK_ALERT_LEAK_MB_PER_MIN)."""
     return {"rss_mb": float(os.environ.get("BK_ALERT_RSS_MB", "400")),
@@ -67,16 +81,24 @@ def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
         _LOAD_TEST.release()
 
 
+_PAGES_RUN: set[str] = set()
+
+
 @contextmanager
 def page_timer(title: str):
-    """Record the server time of one page run as the profiler operation ``page:<title>``."""
-    with manager().profiler.measure(f"page:{title}"):
+    """Record the server time of one page run as the profiler operation ``page:<title>``: *cold* when it is the
+    page's first run in this process (imports) or it missed the tier-1 cache, else *warm*."""
+    m = manager()
+    first = title not in _PAGES_RUN
+    _PAGES_RUN.add(title)
+    m.missed_in_thread(reset=True)
+    with m.profiler.measure(f"page:{title}", cold=lambda: first or m.missed_in_thread()):
         yield
 
 
 def warm(snapshot: Snapshot) -> None:
-    """Compute every page's default view in the background (once per snapshot and process)."""
-    manager().warm(snapshot)
+    """Compute every page's default view in a low-priority worker process (once per snapshot and process)."""
+    manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id))
 
 
 def run(operation: str, snapshot: Snapshot, **params):

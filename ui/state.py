@@ -63,6 +63,13 @@ def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
     return f"{as_of.day} {as_of:%b %Y} · {short}"
 
 
+def source_args(snapshot_id: str) -> list[str]:
+    """How a worker process finds this snapshot (``python -m bk.optimization.manager`` arguments)."""
+    if snapshot_id == DEMO_ID:
+        return ["--paths", str(DEMO_DIR)]
+    return ["--store", str(snapshot_dir()), "--snapshot", snapshot_id]
+
+
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
     choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(store().list())]

@@ -1,8 +1,16 @@
-"""A snapshot (the exports of one day) and the store that keeps them on disk, atomically, never overwriting."""
+"""A snapshot (the exports of one day) and the store that keeps them on disk, atomically, never overwriting.
+
+Beside each original file the store keeps a parsed copy (``<sha256>.parquet``, written in the same atomic save)
+so that loading a snapshot reads columns instead of parsing the exports again. The copy carries the parser's
+fingerprint; a copy from another parser version, or one that is missing or unreadable, is ignored and the
+original is parsed, so the originals stay the only source of truth.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 import os
 import re
@@ -20,6 +28,9 @@ from bk.ingest.reader import Export, Finding, read_export, safe_display_name
 from bk.ingest.schema import KINDS, MASTER_KINDS
 
 MANIFEST = "manifest.json"
+PARSED_SUFFIX = ".parquet"
+_PARSED_KEY = b"bk_export"
+_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py")
 _NAME_DATE = [
     (re.compile(r"(20\d{2})[-_.]?([01]\d)[-_.]?([0-3]\d)"), ("y", "m", "d")),
     (re.compile(r"(?<!\d)([01]?\d)[-_.]([0-3]?\d)[-_.](20\d{2})(?!\d)"), ("m", "d", "y")),
@@ -256,12 +267,14 @@ class SnapshotStore:
         existing = {i.snapshot_id: i for i in self.list()}
         if snapshot_id in existing:
             return existing[snapshot_id]
+        parsed = {kind: parsed_copy(e) for kind, e in exports.items()}
         manifest = {
             "as_of": source_as_of.isoformat(),
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": [
                 {"name": safe_display_name(e.name), "kind": kind, "rows": e.rows, "sha256": e.sha256,
                  "stored_as": e.sha256 + _extension(by_hash[e.sha256][1])}
+                | ({"parsed_as": e.sha256 + PARSED_SUFFIX} if parsed[kind] is not None else {})
                 for kind, e in sorted(exports.items())
             ],
         }
@@ -270,6 +283,8 @@ class SnapshotStore:
         try:
             for entry in manifest["files"]:
                 _write_synced(tmp / entry["stored_as"], by_hash[entry["sha256"]][1])
+                if "parsed_as" in entry:
+                    _write_synced(tmp / entry["parsed_as"], parsed[entry["kind"]])
             _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
             final = self.root / snapshot_id
             if final.exists():
@@ -310,7 +325,13 @@ class SnapshotStore:
         for entry in info.files:
             if only is not None and entry["kind"] != only:
                 continue
-            path = self.root / info.snapshot_id / entry["stored_as"]
+            folder = self.root / info.snapshot_id
+            path = folder / entry["stored_as"]
+            copy = _safe_child(folder, entry.get("parsed_as"))
+            export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"]) if copy else None
+            if export is not None:
+                exports[entry["kind"]] = export
+                continue
             try:
                 exports[entry["kind"]] = read_export(path, name=entry["name"])
             except InvalidExportError as exc:
@@ -325,6 +346,104 @@ class SnapshotStore:
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)
+
+
+# ---------------------------------------------------------------------------------------- parsed copies
+
+
+@functools.cache
+def parser_fingerprint() -> str:
+    """sha256 of the parser's source (reader, cleaning, schema, checks) and the pandas version.
+
+    A parsed copy is only trusted when it was written by the same parser: any change to how exports are read
+    makes every older copy stale, and loading parses the originals again.
+    """
+    h = hashlib.sha256(pd.__version__.encode())
+    here = Path(__file__).resolve().parent
+    for module in _PARSER_MODULES:
+        h.update((here / module).read_bytes())
+    return h.hexdigest()
+
+
+def parsed_copy(export: Export) -> bytes | None:
+    """The export as parquet bytes with its metadata (kind, findings, header row …), or None.
+
+    None when the frame does not survive a parquet round trip unchanged (a column of mixed Python objects,
+    say): that file is then parsed from the original on every load, never read back subtly different.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = {
+        "parser": parser_fingerprint(), "kind": export.kind, "sha256": export.sha256,
+        "header_row": export.header_row, "source_columns": list(export.source_columns),
+        "dates_in_content": [d.isoformat() for d in export.dates_in_content],
+        "findings": [[f.row, f.column, f.severity, f.message] for f in export.findings],
+        # parquet brings categories back as 'str'; these columns had pandas' 'string' (pd.NA) categories
+        "string_categories": [str(c) for c, dtype in export.frame.dtypes.items()
+                              if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == "string"],
+    }
+    try:
+        table = pa.Table.from_pandas(export.frame, preserve_index=True)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               _PARSED_KEY: json.dumps(meta).encode()})
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        data = buf.getvalue()
+        back = _frame_from_parquet(data, string_categories=meta["string_categories"])
+        pd.testing.assert_frame_equal(back, export.frame, check_exact=True)
+    except (pa.ArrowException, AssertionError, AttributeError, KeyError, TypeError, ValueError):
+        return None  # no copy: this file is parsed on every load
+    return data
+
+
+def read_parsed_copy(path: Path, *, name: str, sha256: str) -> Export | None:
+    """The Export kept in a parsed copy, or None when it is missing, unreadable, for another file or stale."""
+    import pyarrow as pa
+
+    try:
+        data = path.read_bytes()
+        meta = _parsed_meta(data)
+        if meta is None or meta.get("parser") != parser_fingerprint() or meta.get("sha256") != sha256:
+            return None
+        frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
+        name = safe_display_name(name)
+        return Export(
+            name=name, kind=meta["kind"], frame=frame,
+            findings=[Finding(name, row, column, severity, message)
+                      for row, column, severity, message in meta["findings"]],
+            sha256=sha256, header_row=meta["header_row"], source_columns=list(meta["source_columns"]),
+            dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
+    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _parsed_meta(data: bytes) -> dict | None:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
+    raw = metadata.get(_PARSED_KEY)
+    return json.loads(raw) if raw else None
+
+
+def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(io.BytesIO(data)).to_pandas()
+    for name in string_categories:
+        col = frame[name]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            continue  # e.g. an all-empty column: the round-trip check then refuses the copy
+        frame[name] = pd.Categorical.from_codes(col.cat.codes, ordered=col.cat.ordered,
+                                                categories=pd.Index(col.cat.categories, dtype="string"))
+    return frame
+
+
+def _safe_child(folder: Path, name: str | None) -> Path | None:
+    # the manifest names a file inside the snapshot folder, never a path elsewhere
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    return folder / name
 
 
 def _extension(data: bytes) -> str:

@@ -251,6 +251,16 @@ class ResultCache:
         self._write(operation, key, result, data_type)
         return result, False
 
+    def has(self, operation: str, digest: str, params: dict) -> bool:
+        """Whether an entry is stored for the key (not decoded, not counted; it may still have expired)."""
+        cache = self._open()
+        if cache is None:
+            return False
+        try:
+            return self.key(operation, digest, params) in cache
+        except (OSError, sqlite3.Error):
+            return False
+
     def _read(self, operation: str, key: str):
         cache = self._open()
         if cache is None:

@@ -1,14 +1,26 @@
 """Service manager: runs the named service operations on a snapshot through the tier-2 cache, the profiler
-and a circuit breaker, keeps the memory monitor running, and scores the app's health."""
+and a circuit breaker, keeps the memory monitor running, and scores the app's health.
+
+Warming (computing every page's default view before anyone opens it) runs in a child process at low
+priority when the snapshot can be named on a command line (``python -m bk.optimization.manager``): it fills
+the shared tier-2 cache without holding the server's GIL and without importing statsmodels into the server.
+Without a cache or a source, it falls back to a thread that warms the light views only (never the forecast).
+"""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib
 import logging
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +38,7 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("yarn.plan", {"include_past_due": False, "extra_knit_orders": []}),
+    ("yarn.plan", {}),  # the inventory page's "short in the horizon" (its own cache key)
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
@@ -34,6 +47,14 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("briefing.today", {}),
 ]
 SLO_MS = {"forecast.all": 3000.0}
+# heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process
+HEAVY_PREFIXES = ("forecast.",)
+WARM_NICE = 5
+WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself
+
+
+def is_heavy(operation: str) -> bool:
+    return operation.startswith(HEAVY_PREFIXES)
 
 
 def operations() -> dict[str, Callable]:
@@ -64,6 +85,8 @@ class ServiceManager:
         self.memory_budget_mb = memory_budget_mb
         self.monitor = memory_monitor()
         self._warming: set[str] = set()
+        self._workers: dict[str, _Worker] = {}
+        self._thread = threading.local()
 
     @classmethod
     def from_environment(cls, *, error_details: object = "type", **kwargs) -> ServiceManager:
@@ -81,8 +104,17 @@ class ServiceManager:
             self._operations = operations()
         return self._operations
 
+    def missed_in_thread(self, *, reset: bool = False) -> bool:
+        """Whether this thread asked the manager for anything (i.e. missed the page's tier-1 cache) since the
+        last reset: what makes a page run *cold* for the profiler."""
+        missed = getattr(self._thread, "missed", False)
+        if reset:
+            self._thread.missed = False
+        return missed
+
     def run(self, operation: str, snapshot: Snapshot, **params):
         """The result of ``operation`` on the snapshot's frames at its as-of date (cached per digest+params)."""
+        self._thread.missed = True
         if operation == "inventory.diff":
             return self._diff(snapshot, **params)
         if operation not in self.operations:
@@ -97,14 +129,18 @@ class ServiceManager:
             digest = hashlib.sha256(f"{snapshot.digest}:{earlier.digest}".encode()).hexdigest()
 
         def compute():
-            with self.profiler.measure(operation):
+            with self.profiler.measure(operation, cold=True):
                 return fn(snapshot.frames, as_of=snapshot.as_of, **arguments)
 
         def guarded():
             if self.cache is None:
                 return compute()
             data_type = "forecast" if operation.startswith("forecast.") else "frame"
-            value, _ = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type)
+            self._await_worker(operation, digest, params)
+            started = time.perf_counter()
+            value, hit = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type)
+            if hit:  # a warm answer of the operation (a miss was recorded cold by compute)
+                self.profiler.record(operation, (time.perf_counter() - started) * 1000)
             return value
 
         # keyed by the snapshot too: failures on one (bad) snapshot never pause the operation for other snapshots
@@ -119,30 +155,85 @@ class ServiceManager:
         from bk.services.inventory import diff
 
         earlier = self._earlier(earlier_snapshot_id)
-        with self.profiler.measure("inventory.diff"):
+        with self.profiler.measure("inventory.diff", cold=True):
             return diff(earlier.frames, snapshot.frames, top_n=top_n)
 
-    def warm(self, snapshot: Snapshot, *, background: bool = True) -> threading.Thread | None:
-        """Compute every page's default view for the snapshot (in a thread), so the first visit is a cache hit."""
+    def warm(self, snapshot: Snapshot, *, background: bool = True,
+             source_args: Sequence[str] | None = None,
+             operations: Sequence[str] | None = None) -> threading.Thread | subprocess.Popen | None:
+        """Compute every page's default view for the snapshot so that first visits are cache hits.
+
+        With ``source_args`` (how ``python -m bk.optimization.manager`` finds the snapshot: ``--store ROOT
+        --snapshot ID`` or ``--paths DIR...``) and a tier-2 cache, a niced child process computes all of them,
+        the forecast included, into that cache. Otherwise a thread (or this call, ``background=False``) computes
+        the light views only. ``operations`` limits the views warmed. Once per snapshot and process; returns the
+        process or thread started, if any.
+        """
         if snapshot.digest in self._warming:
             return None
         self._warming.add(snapshot.digest)
+        if source_args is not None and self.cache is not None and background:
+            try:
+                views = [(op, p) for op, p in DEFAULT_VIEWS if operations is None or op in operations]
+                return self._warm_process(snapshot, [*source_args, "--operations", *(op for op, _ in views)],
+                                          views)
+            except OSError:
+                log.exception("could not start the warming process; warming light views in a thread")
+        light = [(op, p) for op, p in DEFAULT_VIEWS
+                 if not is_heavy(op) and (operations is None or op in operations)]
 
         def work():
-            for operation, params in DEFAULT_VIEWS:
-                if operation in self.operations:
-                    try:
-                        self.run(operation, snapshot, **params)
-                    except BkError:
-                        continue  # e.g. a missing export: the page says so when opened
-                    except Exception:  # counted by the profiler and breaker; the page shows it when opened
-                        log.exception("warming %s failed", operation)
+            warm_views(self, snapshot, light)
         if not background:
             work()
             return None
         thread = threading.Thread(target=work, name=f"bk-warm-{snapshot.digest[:8]}", daemon=True)
         thread.start()
         return thread
+
+    def _await_worker(self, operation: str, digest: str, params: dict) -> None:
+        """Wait for a warming worker's result instead of computing a view twice: when the worker is computing
+        this very view now, or when the view is heavy (the forecast: kept out of the server) and still queued."""
+        worker = self._workers.get(digest)
+        if worker is None or (operation, params) not in worker.views:
+            return
+        deadline = time.monotonic() + WARM_WAIT_S
+        while worker.proc.poll() is None and time.monotonic() < deadline \
+                and not self.cache.has(operation, digest, params):
+            position = worker.views.index((operation, params))
+            now = max(worker.current, 0)  # while it starts up, the first view counts as being computed
+            if now != position and not (is_heavy(operation) and now < position):
+                return  # queued behind other views (or passed): computing it here is quicker
+            time.sleep(0.05)
+
+    def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str],
+                      views: list[tuple[str, dict]]) -> subprocess.Popen:
+        env = {**os.environ, "BK_CACHE_DIR": str(self.cache.directory),
+               "BK_CACHE_SIZE_MB": str(self.cache.size_limit_bytes / 2**20)}
+        root = Path(__file__).resolve().parents[2]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bk.optimization.manager", *source_args, "--digest", snapshot.digest],
+            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        worker = _Worker(proc, views)
+        self._workers[snapshot.digest] = worker
+        _LIVE_WORKERS.add(proc)
+
+        def follow():  # track which view the worker is on, reap it (no zombie), log what went wrong
+            tail: deque[str] = deque(maxlen=40)
+            for raw in proc.stdout:
+                line = raw.decode(errors="replace").rstrip()
+                if line.startswith(_WARMING_MARK):
+                    worker.current = int(line[len(_WARMING_MARK):])
+                else:
+                    tail.append(line)
+            proc.wait()
+            _LIVE_WORKERS.discard(proc)
+            worker.current = len(views)
+            if proc.returncode:
+                log.warning("warming process for %s exited %s: %s", snapshot.digest[:8], proc.returncode,
+                            "\n".join(tail))
+        threading.Thread(target=follow, name=f"bk-warm-follow-{snapshot.digest[:8]}", daemon=True).start()
+        return proc
 
     def health(self, snapshot: Snapshot | None = None) -> dict:
         """Health score with its components (see bk.optimization.health), plus the raw figures behind it."""
@@ -158,7 +249,7 @@ class ServiceManager:
         states = self.breakers.states()
         inputs = HealthInputs(
             rss_mb=self.monitor.rss_mb(), memory_budget_mb=self.memory_budget_mb,
-            p95_ms={k: v["p95"] for k, v in ops.items() if v["p95"] is not None},
+            p95_ms={k: v["warm_p95"] for k, v in ops.items() if v["warm_p95"] is not None},  # cold never counts
             slo_ms={k: self.profiler.slo(k) for k in ops},
             cache_hit_rate=hits / total if total else None, cache_degraded=not cache_status["ok"],
             error_rate=self.profiler.error_rate(), open_breakers=sum(s == "open" for s in states.values()),
@@ -166,3 +257,82 @@ class ServiceManager:
             finding_warnings=sum(f.severity == "warning" for f in findings))
         return {**health_score(inputs), "cache": cache_status, "cache_stats": cache_stats, "breakers": states,
                 "profiler": ops}
+
+
+@dataclass
+class _Worker:
+    proc: subprocess.Popen
+    views: list[tuple[str, dict]]
+    current: int = -1  # index in views of the one being computed (-1: starting, len(views): finished)
+
+
+_WARMING_MARK = "warming view "
+_LIVE_WORKERS: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    # a worker outliving its server would only fill a cache nobody reads
+    for proc in list(_LIVE_WORKERS):
+        if proc.poll() is None:
+            proc.terminate()
+
+
+def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]], *,
+               announce: bool = False) -> list[str]:
+    """Run each (operation, params) through the manager, skipping failures; returns the operations warmed.
+
+    With ``announce`` each view's index is printed before it starts (how the server follows a worker).
+    """
+    done = []
+    for index, (operation, params) in enumerate(views):
+        if operation not in manager.operations:
+            continue
+        if announce:
+            print(f"{_WARMING_MARK}{index}", flush=True)
+        try:
+            manager.run(operation, snapshot, **params)
+        except BkError:
+            continue  # e.g. a missing export: the page says so when opened
+        except Exception:  # counted by the profiler and breaker; the page shows it when opened
+            log.exception("warming %s failed", operation)
+            continue
+        done.append(operation)
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bk.optimization.manager``: warm a snapshot's default views into the tier-2 cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bk.optimization.manager")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--paths", nargs="+", help="files/folders forming the snapshot (the demo)")
+    source.add_argument("--store", help="snapshot store folder (with --snapshot)")
+    parser.add_argument("--snapshot", help="snapshot id in the store")
+    parser.add_argument("--digest", help="expected digest: stop when the snapshot read is another one")
+    parser.add_argument("--operations", nargs="+", help="only these default views (default: all)")
+    args = parser.parse_args(argv)
+    if hasattr(os, "nice"):
+        os.nice(WARM_NICE)  # the server's requests first
+    from bk.ingest.snapshot import SnapshotStore, load_paths
+
+    if args.store:
+        if not args.snapshot:
+            parser.error("--store needs --snapshot")
+        snapshot = SnapshotStore(args.store).load(args.snapshot)
+    else:
+        snapshot, _ = load_paths(args.paths)
+    if args.digest and snapshot.digest != args.digest:
+        print(f"snapshot digest {snapshot.digest[:10]} is not the expected {args.digest[:10]}; nothing warmed",
+              file=sys.stderr)
+        return 2
+    views = [(op, p) for op, p in DEFAULT_VIEWS if not args.operations or op in args.operations]
+    manager = ServiceManager.from_environment()
+    done = warm_views(manager, snapshot, views, announce=True)
+    print("warmed: " + " ".join(done))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

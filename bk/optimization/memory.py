@@ -17,6 +17,8 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 CATEGORY_MAX_UNIQUE_RATIO = 0.5
+WARMUP_S = 300.0  # caches fill during the first minutes of a process: that growth is not a leak
+LEAK_MIN_SPAN_S = 300.0  # a slope needs at least five minutes of samples after warm-up
 FLOAT32_MAX_RELATIVE_CHANGE = 1e-6
 
 
@@ -111,12 +113,16 @@ class MemoryMonitor:
 
     def __init__(self, *, interval_s: float = 1.0, threshold_mb: float = 500.0, cooldown_s: float = 30.0,
                  samples: int = 3600, events: int = 2000, clock: Callable[[], float] = time.time,
-                 rss_mb: Callable[[], float] = current_rss_mb):
+                 rss_mb: Callable[[], float] = current_rss_mb, warmup_s: float = WARMUP_S,
+                 leak_min_span_s: float = LEAK_MIN_SPAN_S):
         self.interval_s = interval_s
         self.threshold_mb = threshold_mb
         self.cooldown_s = cooldown_s
         self.clock = clock
         self.rss_mb = rss_mb
+        self.started_at = clock()
+        self.warmup_s = warmup_s
+        self.leak_min_span_s = leak_min_span_s
         self.samples: deque[tuple[float, float]] = deque(maxlen=samples)
         self.gc_events: deque[dict] = deque(maxlen=events)
         self.threshold_collections = 0
@@ -203,13 +209,29 @@ class MemoryMonitor:
         slope_per_s = np.polyfit(recent[:, 0], recent[:, 1], 1)[0]
         return float(slope_per_s * 60)
 
+    def leak_slope_after_warmup(self, window_min: float = 10.0) -> float | None:
+        """RSS slope (MB/min) over the last ``window_min`` minutes of samples taken after warm-up, or None while
+        those samples span less than ``leak_min_span_s``: a fresh server filling its caches is not a leak."""
+        with self._lock:
+            data = list(self.samples)
+        warm_from = self.started_at + self.warmup_s
+        if not data:
+            return None
+        cutoff = max(warm_from, data[-1][0] - window_min * 60)
+        recent = np.array([(t, r) for t, r in data if t >= cutoff])
+        if len(recent) < 3 or np.ptp(recent[:, 0]) < self.leak_min_span_s:
+            return None
+        return float(np.polyfit(recent[:, 0], recent[:, 1], 1)[0] * 60)
+
     def snapshot(self) -> dict:
         """Plain lists and numbers for a page or a JSON report."""
         with self._lock:
             samples = list(self.samples)
         return {"rss": [{"time": t, "rss_mb": r} for t, r in samples], "gc_events": list(self.gc_events),
                 "threshold_mb": self.threshold_mb, "threshold_collections": self.threshold_collections,
-                "leak_slope_mb_per_min": self.leak_slope_mb_per_min()}
+                "leak_slope_mb_per_min": self.leak_slope_mb_per_min(),
+                "leak_slope_after_warmup_mb_per_min": self.leak_slope_after_warmup(),
+                "warm_since": self.started_at + self.warmup_s, "leak_min_span_s": self.leak_min_span_s}
 
 
 def _caller_source() -> str:

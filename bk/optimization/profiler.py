@@ -1,5 +1,9 @@
 """Profiler: durations of every service operation in bounded buffers, percentiles against an SLO, bottlenecks,
-an on-demand cProfile of one call, and an in-process load test."""
+an on-demand cProfile of one call, and an in-process load test.
+
+Each duration is *cold* (something was computed or imported: a cache miss, a page's first run in the process)
+or *warm* (served from caches). They are kept apart: SLOs and bottlenecks judge the warm p95, so a fresh
+server's first loads are reported but never raise an alert."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ class _Op:
     durations_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
     count: int = 0
     errors: int = 0
+    warm_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
+    cold_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
 
 
 class Profiler:
@@ -37,15 +43,18 @@ class Profiler:
         self._ops: dict[str, _Op] = {}
         self._lock = threading.Lock()
 
-    def record(self, operation: str, duration_ms: float, *, error: bool = False) -> None:
+    def record(self, operation: str, duration_ms: float, *, error: bool = False, cold: bool = False) -> None:
         with self._lock:
-            op = self._ops.setdefault(operation, _Op(deque(maxlen=self.buffer)))
+            op = self._ops.setdefault(operation, _Op(deque(maxlen=self.buffer), warm_ms=deque(maxlen=self.buffer),
+                                                     cold_ms=deque(maxlen=self.buffer)))
             op.durations_ms.append(duration_ms)
+            (op.cold_ms if cold else op.warm_ms).append(duration_ms)
             op.count += 1
             op.errors += int(error)
 
     @contextmanager
-    def measure(self, operation: str):
+    def measure(self, operation: str, *, cold: bool | Callable[[], bool] = False):
+        """Time the block; ``cold`` may be a callable asked at the end (did the block compute anything?)."""
         started = time.perf_counter()
         failed = False
         try:
@@ -54,7 +63,8 @@ class Profiler:
             failed = True
             raise
         finally:
-            self.record(operation, (time.perf_counter() - started) * 1000, error=failed)
+            is_cold = cold() if callable(cold) else cold
+            self.record(operation, (time.perf_counter() - started) * 1000, error=failed, cold=is_cold)
 
     def timed(self, operation: str):
         def decorate(fn: Callable) -> Callable:
@@ -70,29 +80,37 @@ class Profiler:
         return self.slo_ms.get(operation, self.default_slo_ms)
 
     def percentiles(self, operation: str) -> dict:
-        """count, errors, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations."""
+        """count, errors, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations, plus
+        ``warm_count``/``warm_p50``/``warm_p95`` and ``cold_count``/``cold_p50``/``cold_p95`` apart."""
         with self._lock:
             op = self._ops.get(operation)
             values = np.array(op.durations_ms if op else [], dtype=float)
+            warm = np.array(op.warm_ms if op else [], dtype=float)
+            cold = np.array(op.cold_ms if op else [], dtype=float)
             count, errors = (op.count, op.errors) if op else (0, 0)
+        phases = {}
+        for phase, sample in (("warm", warm), ("cold", cold)):
+            p = np.percentile(sample, [50, 95]) if len(sample) else (None, None)
+            phases.update({f"{phase}_count": len(sample), f"{phase}_p50": None if p[0] is None else float(p[0]),
+                           f"{phase}_p95": None if p[1] is None else float(p[1])})
         if not len(values):
-            return {"count": count, "errors": errors, "p50": None, "p95": None, "p99": None, "max": None}
+            return {"count": count, "errors": errors, "p50": None, "p95": None, "p99": None, "max": None, **phases}
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
         return {"count": count, "errors": errors, "p50": float(p50), "p95": float(p95), "p99": float(p99),
-                "max": float(values.max()), "slo_ms": self.slo(operation)}
+                "max": float(values.max()), "slo_ms": self.slo(operation), **phases}
 
     def operations(self) -> list[str]:
         with self._lock:
             return sorted(self._ops)
 
     def bottlenecks(self) -> list[dict]:
-        """Operations whose p95 exceeds their SLO, worst ratio first."""
+        """Operations whose *warm* p95 exceeds their SLO, worst ratio first (cold runs never alert)."""
         rows = []
         for name in self.operations():
             p = self.percentiles(name)
-            if p["p95"] is not None and p["p95"] > self.slo(name):
-                rows.append({"operation": name, "p95_ms": p["p95"], "slo_ms": self.slo(name),
-                             "ratio": p["p95"] / self.slo(name)})
+            if p["warm_p95"] is not None and p["warm_p95"] > self.slo(name):
+                rows.append({"operation": name, "p95_ms": p["warm_p95"], "slo_ms": self.slo(name),
+                             "ratio": p["warm_p95"] / self.slo(name), "warm_count": p["warm_count"]})
         return sorted(rows, key=lambda r: r["ratio"], reverse=True)
 
     def error_rate(self) -> float:
