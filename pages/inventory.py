@@ -70,45 +70,49 @@ with tab_abc:
     if pareto.empty:
         st.info("No consumption recorded: ABC needs usage.")
     else:
-        colours = {"A": "#d62728", "B": "#ff7f0e", "C": "#7f7f7f"}
-        fig = make_subplots(specs=[[{"secondary_y": True}]])
-        for cls, rows in pareto.groupby("abc", sort=True):
-            fig.add_bar(x=rows["rank"], y=rows["annual_value_usd"], name=f"class {cls}",
-                        marker_color=colours.get(str(cls), "#1f77b4"),
-                        customdata=rows[["yarn_id", "description"]],
-                        hovertemplate="#%{x} yarn %{customdata[0]} %{customdata[1]}<br>$%{y:,.0f} per year"
-                                      "<extra></extra>")
-        fig.add_scatter(x=pareto["rank"], y=pareto["cumulative_share"] * 100, name="cumulative share",
-                        mode="lines", line={"color": "#1f77b4"}, secondary_y=True,
-                        hovertemplate="top %{x} yarns: %{y:.0f} % of usage value<extra></extra>")
-        fig.update_yaxes(title_text="usage value per year ($)", tickformat="$,.0f", secondary_y=False)
-        fig.update_yaxes(title_text="cumulative share of usage value", range=[0, 101], tickmode="array",
-                         tickvals=[0, 20, 40, 60, 80, 95, 100], ticksuffix=" %", showgrid=False, secondary_y=True)
-        for cut in (80, 95):
-            fig.add_hline(y=cut, line_dash="dot", line_color="#555", line_width=1, secondary_y=True)
-        fig.update_xaxes(title_text="yarns ranked by usage value per year (1 = largest)")
-        fig.update_layout(title="ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest",
-                          height=380, margin={"t": 80, "b": 40}, barmode="overlay",
-                          legend={"orientation": "h", "y": 1.12, "x": 0})
-        st.plotly_chart(fig, width="stretch")
+        def pareto_chart():
+            colours = {"A": "#d62728", "B": "#ff7f0e", "C": "#7f7f7f"}
+            fig = make_subplots(specs=[[{"secondary_y": True}]])
+            for cls, rows in pareto.groupby("abc", sort=True):
+                fig.add_bar(x=rows["rank"], y=rows["annual_value_usd"], name=f"class {cls}",
+                            marker_color=colours.get(str(cls), "#1f77b4"),
+                            customdata=rows[["yarn_id", "description"]],
+                            hovertemplate="#%{x} yarn %{customdata[0]} %{customdata[1]}<br>$%{y:,.0f} per year"
+                                          "<extra></extra>")
+            fig.add_scatter(x=pareto["rank"], y=pareto["cumulative_share"] * 100, name="cumulative share",
+                            mode="lines", line={"color": "#1f77b4"}, secondary_y=True,
+                            hovertemplate="top %{x} yarns: %{y:.0f} % of usage value<extra></extra>")
+            fig.update_yaxes(title_text="usage value per year ($)", tickformat="$,.0f", secondary_y=False)
+            fig.update_yaxes(title_text="cumulative share of usage value", range=[0, 101], tickmode="array",
+                             tickvals=[0, 20, 40, 60, 80, 95, 100], ticksuffix=" %", showgrid=False, secondary_y=True)
+            for cut in (80, 95):
+                fig.add_hline(y=cut, line_dash="dot", line_color="#555", line_width=1, secondary_y=True)
+            fig.update_xaxes(title_text="yarns ranked by usage value per year (1 = largest)")
+            fig.update_layout(title="ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest",
+                              height=380, margin={"t": 80, "b": 40}, barmode="overlay",
+                              legend={"orientation": "h", "y": 1.12, "x": 0})
+            return fig
+
+        st.plotly_chart(services.figure("inventory.pareto", snapshot, pareto_chart, service_level=service_level,
+                                        demand_cv=demand_cv), width="stretch")
     cover = result["cover_distribution"]
     finite = cover[cover["weeks_of_cover"] != NO_USAGE_LABEL]
     no_usage = cover.loc[cover["weeks_of_cover"] == NO_USAGE_LABEL, "yarns"].sum()
-    bar = px.bar(finite, x="weeks_of_cover", y="yarns", text="yarns",
-                 title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
-                 labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"})
-    bar.update_layout(height=320, margin={"t": 50, "b": 40})
-    st.plotly_chart(bar, width="stretch")
+    st.plotly_chart(services.figure("inventory.cover", snapshot, lambda: px.bar(
+        finite, x="weeks_of_cover", y="yarns", text="yarns",
+        title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
+        labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"}).update_layout(
+        height=320, margin={"t": 50, "b": 40}), service_level=service_level, demand_cv=demand_cv), width="stretch")
     st.caption(f"Not drawn: {int(no_usage):,} yarns with no usage recorded (cover unlimited).")
 with tab_roll:
     by = st.radio("Group by", ["supplier", "yarn type", "colour"], horizontal=True)
     key = {"supplier": "by_supplier", "yarn type": "by_yarn_type", "colour": "by_color"}[by]
     table = result[key]
     top = table.sort_values("value_usd", ascending=False).head(20)
-    fig = px.bar(plot_labels(top), x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
-                 labels={table.columns[0]: by, "value_usd": "stock value ($)"})
-    fig.update_yaxes(tickformat="$,.0f")
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(services.figure("inventory.rollup", snapshot, lambda: px.bar(
+        plot_labels(top), x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
+        labels={table.columns[0]: by, "value_usd": "stock value ($)"}).update_yaxes(tickformat="$,.0f"),
+        service_level=service_level, demand_cv=demand_cv, by=by), width="stretch")
     show_table(table, "inventory_rollup", key=f"rollup-{key}", download=f"inventory_{key}")
 with tab_diff:
     others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())

@@ -32,20 +32,21 @@ cols = st.columns(len(stages))
 for col, row in zip(cols, stages.itertuples(), strict=True):
     col.metric(row.stage, fmt_lbs(row.lbs), help=f"{row.label}: {row.rolls:,} rolls, {row.styles:,} styles; "
                                                  f"{row.aged_rolls:,} rolls older than {int(aging_days)} days")
-flow = go.Figure(go.Funnel(y=stages["stage"] + " · " + stages["label"], x=stages["lbs"],
-                           texttemplate="%{x:,.0f} lbs", hovertemplate="%{y}: %{x:,.0f} lbs<extra></extra>"))
-flow.update_layout(height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)")
-st.plotly_chart(flow, width="stretch")
+st.plotly_chart(services.figure("pipeline.flow", snapshot, lambda: go.Figure(go.Funnel(
+    y=stages["stage"] + " · " + stages["label"], x=stages["lbs"], texttemplate="%{x:,.0f} lbs",
+    hovertemplate="%{y}: %{x:,.0f} lbs<extra></extra>")).update_layout(
+    height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)"),
+    aging_days=int(aging_days)), width="stretch")
 
 tab_age, tab_who, tab_so = st.tabs(["Age", "Customers and processors", "Sales-order coverage"])
 with tab_age:
     ages = wip["ages"]
     order = [a for a in AGE_COLOURS if a in set(ages["age"])] + sorted(set(ages["age"]) - set(AGE_COLOURS))
-    fig = px.bar(ages, x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll",
-                 category_orders={"age": order}, color_discrete_map=AGE_COLOURS,
-                 labels={"lbs": "lbs", "stage": "stage", "age": "age"})
-    fig.update_yaxes(tickformat=",.0f")
-    st.plotly_chart(fig, width="stretch")
+    st.plotly_chart(services.figure("pipeline.ages", snapshot, lambda: px.bar(
+        ages, x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll",
+        category_orders={"age": order}, color_discrete_map=AGE_COLOURS,
+        labels={"lbs": "lbs", "stage": "stage", "age": "age"}).update_yaxes(tickformat=",.0f"),
+        aging_days=int(aging_days)), width="stretch")
     rolls = wip["aged_roll_list"]
     st.markdown(f"**Rolls older than {int(aging_days)} days: {len(rolls):,} rolls, "
                 f"{fmt_lbs(rolls['lbs'].sum())}** — oldest first")
