@@ -6,18 +6,22 @@ the directory is dropped as a miss, never loaded. A missing, read-only or corrup
 computing every time, and ``status()`` says why.
 
 Integrity: every file an entry names must resolve inside the cache folder (a planted ``../victim`` is neither
-read nor deleted), the container must be well formed, and the value must have the shape this process saw when
-it last computed that operation (a dict's keys and the kind of each value). An entry that fails is dropped and
-recomputed. Until a process has computed an operation once it trusts no stored entry of it.
+read nor deleted), the container must be well formed, and every entry carries an HMAC-SHA256 of its key and
+bytes under the process's signing key (``BK_CACHE_KEY``, else a random one made at start and handed to the
+warming worker it spawns). An entry planted by anyone without the key, or written before a restart, fails the
+check and is dropped and recomputed. Keys carry the code version, so a new release never serves old results.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import io
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import struct
 import threading
@@ -62,26 +66,6 @@ class RefusePickleDisk(diskcache.Disk):
         root = os.path.realpath(self._directory)
         full = os.path.realpath(os.path.join(self._directory, filename))
         return full != root and os.path.commonpath([root, full]) == root
-
-
-def shape(value) -> object:
-    """What a cached value must keep to be used: a dict's keys with the kind of each value; anything else its
-    kind only (frame columns, list lengths and nested keys follow the data)."""
-    if isinstance(value, dict):
-        return ("dict", tuple(sorted((str(k), _kind(v)) for k, v in value.items())))
-    return _kind(value)
-
-
-def _kind(value) -> str:
-    if isinstance(value, pd.DataFrame):
-        return "frame"
-    if isinstance(value, pd.Series):
-        return "series"
-    if isinstance(value, dict):
-        return "dict"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    return "scalar"
 
 
 # ---------------------------------------------------------------------------------------- serialisation
@@ -171,6 +155,27 @@ def _decode(data: bytes) -> tuple[object, float]:
 # ----------------------------------------------------------------------------------------------- cache
 
 
+_MAC_BYTES = 32
+CACHE_KEY_ENV = "BK_CACHE_KEY"
+
+
+def signing_key() -> str:
+    """The secret entries are signed with: ``BK_CACHE_KEY`` if set (replicas or restarts that should trust each
+    other's entries), else a random one made now; the warming worker is handed the same one."""
+    return os.environ.get(CACHE_KEY_ENV) or secrets.token_hex(32)
+
+
+@functools.cache
+def code_version() -> str:
+    """16 hex digits of the sha256 of the kernel's source (bk/**/*.py) and the pandas version."""
+    h = hashlib.sha256(pd.__version__.encode())
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 @dataclass
 class OpStats:
     hits: int = 0
@@ -192,6 +197,7 @@ class ResultCache:
     ttl_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
     clock: Callable[[], float] = time.time
     cull_limit: int = 10
+    signing_key: str = field(default_factory=lambda: signing_key(), repr=False)
 
     def __post_init__(self):
         self.directory = Path(self.directory)
@@ -199,7 +205,6 @@ class ResultCache:
         self._lock = threading.Lock()
         self.stats: dict[str, OpStats] = {}
         self.degraded_reason: str | None = None
-        self._shapes: dict[str, object] = {}  # operation -> shape of its last computed result
 
     def _open(self) -> diskcache.Cache | None:
         if self._cache is not None and self.directory.is_dir():
@@ -220,8 +225,10 @@ class ResultCache:
 
     @staticmethod
     def key(operation: str, digest: str, params: dict) -> str:
+        """(operation, snapshot digest, params) under this version of the code: a result computed by an older
+        release is never served by a newer one (a deploy would otherwise show old numbers until the TTL)."""
         canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
-        return f"{operation}:{digest}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+        return f"{operation}:{digest}:{code_version()}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
     def _stat(self, operation: str) -> OpStats:
         return self.stats.setdefault(operation, OpStats())
@@ -232,22 +239,12 @@ class ResultCache:
         key = self.key(operation, digest, params)
         value = self._read(operation, key)
         if value is not _MISS:
-            expected = self._shapes.get(operation)
-            if expected is not None and shape(value) == expected:
-                with self._lock:
-                    self._stat(operation).hits += 1
-                return value, True
-            if expected is not None:
-                log.warning("cache entry of %s has an unexpected shape; dropped and recomputed", operation)
-                with self._lock:
-                    self._stat(operation).errors += 1
-            cache = self._open()
-            if cache is not None:
-                self._discard(cache, key)
+            with self._lock:
+                self._stat(operation).hits += 1
+            return value, True
         with self._lock:
             self._stat(operation).misses += 1
         result = compute()
-        self._shapes[operation] = shape(result)
         self._write(operation, key, result, data_type)
         return result, False
 
@@ -273,6 +270,12 @@ class ResultCache:
             return _MISS
         if data is None:
             return _MISS
+        if not isinstance(data, bytes) or not hmac.compare_digest(data[:_MAC_BYTES], self._mac(key, data[_MAC_BYTES:])):
+            log.warning("cache entry of %s is not signed by this server; dropped and recomputed", operation)
+            self._note_error(operation, ValueError("unsigned or tampered entry"))
+            self._discard(cache, key)
+            return _MISS
+        data = data[_MAC_BYTES:]
         try:
             value, expires_at = decode(data)
         except (ValueError, struct.error, OSError) as exc:
@@ -290,9 +293,13 @@ class ResultCache:
             return
         ttl = self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
         try:
-            cache.set(key, encode(value, expires_at=self.clock() + ttl))
+            data = encode(value, expires_at=self.clock() + ttl)
+            cache.set(key, self._mac(key, data) + data)
         except (TypeError, ValueError, OSError, sqlite3.Error) as exc:
             self._note_error(operation, exc)
+
+    def _mac(self, key: str, data: bytes) -> bytes:
+        return hmac.new(self.signing_key.encode(), key.encode() + b"\0" + data, hashlib.sha256).digest()
 
     def _discard(self, cache, key: str) -> None:
         try:

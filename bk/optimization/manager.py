@@ -27,7 +27,7 @@ from pathlib import Path
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
-from bk.optimization.cache import ResultCache
+from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
 from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import memory_monitor
 from bk.optimization.profiler import Profiler
@@ -209,7 +209,8 @@ class ServiceManager:
     def _warm_process(self, snapshot: Snapshot, source_args: Sequence[str],
                       views: list[tuple[str, dict]]) -> subprocess.Popen:
         env = {**os.environ, "BK_CACHE_DIR": str(self.cache.directory),
-               "BK_CACHE_SIZE_MB": str(self.cache.size_limit_bytes / 2**20)}
+               "BK_CACHE_SIZE_MB": str(self.cache.size_limit_bytes / 2**20),
+               CACHE_KEY_ENV: self.cache.signing_key}  # the worker signs what it stores with our key
         root = Path(__file__).resolve().parents[2]
         proc = subprocess.Popen(
             [sys.executable, "-m", "bk.optimization.manager", *source_args, "--digest", snapshot.digest],

@@ -267,3 +267,13 @@ def test_gc_events_are_recorded_with_generation_pause_and_source():
     event = list(m.gc_events)[-1]
     assert event["generation"] == 2 and event["source"] == "manual" and event["pause_ms"] >= 0
     assert m._on_gc not in gc.callbacks
+
+
+def test_cache_keys_change_with_the_code(monkeypatch):
+    from bk.optimization import cache as cache_module
+
+    before = cache_module.ResultCache.key("yarn.plan", "d", {"a": 1})
+    monkeypatch.setattr(cache_module, "code_version", lambda: "another-release")
+    after = cache_module.ResultCache.key("yarn.plan", "d", {"a": 1})
+    assert before != after and ":another-release:" in after
+    assert before.startswith("yarn.plan:d:")

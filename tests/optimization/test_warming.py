@@ -33,10 +33,10 @@ def test_warming_in_the_server_computes_the_light_views_and_never_the_forecast()
     snapshot = Snapshot({}, date(2025, 8, 28), "given")
     manager.warm(snapshot, background=False)
     assert calls == ["yarn.plan", "yarn.plan", "inventory.analyze", "pipeline.wip", "pipeline.netting",
-                     "capacity.plan"]
+                     "capacity.plan", "briefing.today"]
     assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.all"]
     manager.warm(snapshot, background=False)  # once per snapshot and process
-    assert len(calls) == 6
+    assert len(calls) == 7
 
 
 def test_without_a_cache_a_source_is_not_enough_for_a_worker_process():
@@ -45,7 +45,7 @@ def test_without_a_cache_a_source_is_not_enough_for_a_worker_process():
     started = manager.warm(Snapshot({}, date(2025, 8, 28), "given"), source_args=["--paths", "x"])
     started.join(timeout=30)
     assert calls == ["yarn.plan", "yarn.plan", "inventory.analyze", "pipeline.wip", "pipeline.netting",
-                     "capacity.plan"]
+                     "capacity.plan", "briefing.today"]
 
 
 def test_the_worker_process_fills_the_tier2_cache_the_server_then_hits(tmp_path):
@@ -55,7 +55,8 @@ def test_the_worker_process_fills_the_tier2_cache_the_server_then_hits(tmp_path)
     proc = manager.warm(snapshot, source_args=["--paths", str(DEMO)], operations=["pipeline.wip"])
     assert proc.wait(timeout=240) == 0
     params = next(p for op, p in DEFAULT_VIEWS if op == "pipeline.wip")
-    server = ServiceManager(cache=ResultCache(tmp_path / "cache"))
+    # the server that spawned the worker reads (the same signing key)
+    server = ServiceManager(cache=ResultCache(tmp_path / "cache", signing_key=manager.cache.signing_key))
     value, hit = server.cache.get_or_compute("pipeline.wip", snapshot.digest, params,
                                              lambda: pytest.fail("not warmed"), data_type="frame")
     assert hit and value["summary"] == server.operations["pipeline.wip"](snapshot.frames, as_of=snapshot.as_of,

@@ -1,5 +1,5 @@
 """Attack 10 (cache integrity): a planted entry naming a file outside the cache folder is neither read nor
-deleted; a planted entry in our own format with the wrong shape is not trusted; bad entries are dropped and
+deleted; an entry not signed with this server's key is not trusted; bad entries are dropped and
 recomputed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import diskcache.core
 import pandas as pd
 import pytest
 
-from bk.optimization.cache import ResultCache, decode, encode, shape
+from bk.optimization.cache import ResultCache, decode, encode
 
 RESULT = {"summary": {"aging_days": 90}, "stages": pd.DataFrame({"stage": ["G00"], "lbs": [1.0]})}
 
@@ -39,7 +39,7 @@ def victim(tmp_path):
 @pytest.mark.parametrize("filename", ["../victim/victim.txt", "/{abs}", "ab/../../victim/victim.txt"])
 def test_an_entry_naming_a_file_outside_the_folder_is_neither_read_nor_deleted(tmp_path, victim, filename):
     cache = ResultCache(tmp_path / "cache")
-    cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)  # the database exists, the shape is known
+    cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)  # the database exists
     key = cache.key("pipeline.wip", "d1", {})
     _plant_file_entry(cache, key, filename.format(abs=str(victim).lstrip("/")))
     reads = []
@@ -72,7 +72,7 @@ def test_a_symlink_inside_the_folder_to_a_file_outside_is_refused(tmp_path, vict
     assert not hit and victim.read_text() == "precious"
 
 
-def test_a_planted_entry_in_our_format_with_the_wrong_shape_is_recomputed(tmp_path):
+def test_a_planted_entry_in_our_format_without_the_signature_is_recomputed(tmp_path):
     cache = ResultCache(tmp_path / "cache")
     cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)
     planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
@@ -84,14 +84,24 @@ def test_a_planted_entry_in_our_format_with_the_wrong_shape_is_recomputed(tmp_pa
     assert hit and set(again) == {"summary", "stages"}  # the good result replaced the planted one
 
 
-def test_a_new_process_trusts_no_entry_before_computing_once(tmp_path):
-    first = ResultCache(tmp_path / "cache")
+def test_a_signed_entry_moved_to_another_key_or_edited_is_recomputed(tmp_path):
+    cache = ResultCache(tmp_path / "cache", signing_key="k")
+    cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)
+    stored = cache._open().get(cache.key("pipeline.wip", "d0", {}))
+    cache._open().set(cache.key("pipeline.wip", "d1", {}), stored)  # a real entry, replayed under another key
+    assert cache.get_or_compute("pipeline.wip", "d1", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
+    cache._open().set(cache.key("pipeline.wip", "d0", {}), stored[:-1] + bytes([stored[-1] ^ 1]))
+    assert cache.get_or_compute("pipeline.wip", "d0", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
+
+
+def test_only_a_process_with_the_same_signing_key_trusts_an_entry(tmp_path):
+    first = ResultCache(tmp_path / "cache", signing_key="server")
     first.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)
-    first._open().set(first.key("pipeline.wip", "d1", {}), encode({"surprise": 1}, expires_at=time.time() + 60))
-    restarted = ResultCache(tmp_path / "cache")
-    value, hit = restarted.get_or_compute("pipeline.wip", "d1", {}, lambda: RESULT)
-    assert not hit and set(value) == {"summary", "stages"}
-    assert restarted.get_or_compute("pipeline.wip", "d0", {}, lambda: None)[1] is True  # shape known now
+    restarted = ResultCache(tmp_path / "cache", signing_key="after a restart")
+    value, hit = restarted.get_or_compute("pipeline.wip", "d0", {}, lambda: {"recomputed": True})
+    assert not hit and value == {"recomputed": True}
+    worker = ResultCache(tmp_path / "cache", signing_key="after a restart")  # e.g. the warming worker
+    assert worker.get_or_compute("pipeline.wip", "d0", {}, lambda: None) == ({"recomputed": True}, True)
 
 
 @pytest.mark.parametrize("header", [b'{"__frame__": 3}', b'{"__frame__": "0"}', b'{"__series__": 1}',
@@ -104,8 +114,3 @@ def test_malformed_containers_are_value_errors(header):
         decode(data)
 
 
-def test_shape_compares_keys_and_kinds_not_data():
-    other = {"summary": {"aging_days": 30, "x": 1}, "stages": pd.DataFrame({"a": [1, 2]})}
-    assert shape(RESULT) == shape(other)
-    assert shape(RESULT) != shape({"summary": {}, "stages": [1]})
-    assert shape(RESULT) != shape({"summary": {}})
