@@ -208,7 +208,9 @@ def later_label(last_week_start) -> str:
 
 def bucket_labels(buckets: pd.DataFrame) -> dict[str, str]:
     """bucket name -> chart label for a yarn plan's ``buckets`` (bucket, bucket_start); 'later' as 'after <date>'."""
+    # the plan dates 'later' by the Monday after the last week: it is still the open-ended bucket
     dated = buckets.dropna(subset=["bucket_start"])
+    dated = dated[dated["bucket"] != "later"]
     out = {b: week_label(s) for b, s in zip(dated["bucket"], dated["bucket_start"], strict=True)}
     last = dated["bucket_start"].max() if len(dated) else None
     for b in buckets["bucket"]:
