@@ -188,7 +188,8 @@ if typed.strip() and not matches:
 else:
     cols = st.columns(4)
     style = cols[0].selectbox("Greige style", matches, index=0 if typed.strip() else None,
-                              placeholder="type to search", key="what_if_style")
+                              placeholder="type to search",
+                              key=f"what_if_style-{typed.strip().lower()}")  # a new match list picks its best
     lbs = cols[1].number_input("Lbs", min_value=0.0, step=100.0, key="what_if_lbs")
     start = cols[2].date_input("Start", value=snapshot.as_of + timedelta(days=7), key="what_if_start")
     rate = cols[3].number_input("Rate (lbs/day, optional)", min_value=0.0, step=50.0, key="what_if_rate")
