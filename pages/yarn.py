@@ -7,13 +7,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.services.lookup import match_styles, search_yarns
+from bk.services.yarn import picker_yarns, plan_change, schedule_changes
 from ui import services, state
-from ui.format import plain
+from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label
 from ui.shell import require_shell
+from ui.table import show_facts, show_table
 from ui.widgets import downloads
 
 require_shell()
 MAX_EXPANDERS = 40
+EFAB_RULE, MACHINES = "eFab rule", "machine schedule"
 
 st.title("Yarn requirements")
 snapshot = state.active_snapshot()
@@ -21,27 +25,50 @@ if snapshot is None:
     st.stop()
 
 what_ifs: list[dict] = st.session_state.setdefault("what_if_orders", [])
+left, right = st.columns([2, 1])
+schedule = left.segmented_control(
+    "Knitting schedule", [EFAB_RULE, MACHINES], default=EFAB_RULE, key="knitting",
+    help="eFab rule: every open KO knits at once from its start date (eFab's own report). Machine schedule: each "
+         "KO's yarn is drawn when the capacity plan knits it, one KO after another on its machine.")
+with_forecast = right.toggle("Include forecast demand", key="with_forecast",
+                             help="Add the sales forecast (net of what open orders cover) through the BOM.")
+base: dict = {}  # the plan without what-ifs; only non-default params, so the default view is shared with other pages
+if schedule == MACHINES:
+    base["knitting"] = "machines"
+if with_forecast:
+    base["with_forecast"] = True
+params = {**base, "extra_knit_orders": what_ifs} if what_ifs else base
 try:
-    plan = services.run("yarn.plan", snapshot, include_past_due=False, extra_knit_orders=what_ifs)
+    plan = services.run("yarn.plan", snapshot, **params)
 except BkError as exc:
     st.error(plain(exc))
     st.stop()
 
+linked = st.query_params.get("yarn")  # the Overview briefing links here with ?yarn=<id>
+linked_yarn = int(linked) if linked is not None and str(linked).strip().isdigit() else None
+weeks = bucket_labels(plan["buckets"])
 summary = plan["summary"]
 actions = plan["actions"]
+shortages = plan["shortages"]
 st.subheader("Actions")
-c = st.columns(5)
-c[0].metric("Buy", f"${summary['buy_usd']:,.0f}", help=f"{summary['buys']} new orders, {summary['buy_lbs']:,.0f} lbs; "
+c = st.columns(6)
+c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])}; "
             f"{summary['buys_past_order_by']} already past their order-by date")
-c[1].metric("Expedite", summary["expedites"], help=f"{summary['expedite_lbs']:,.0f} lbs on existing POs needed earlier")
+c[1].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on existing POs needed earlier")
 c[2].metric("Reconcile", summary["reconciles"], help="stock or yarn records to fix: never bought")
-c[3].metric("Defer", summary["defers"], help=f"{summary['defer_lbs']:,.0f} lbs on POs not needed yet")
+c[3].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
 c[4].metric("Actions without a price", summary["unpriced_actions"])
-st.caption(f"As of {snapshot.as_of:%a %d %b %Y}, sorted by order-by date. Decisions use the planning balance: stock + "
-           f"every open PO ({summary['receipts_source']}), past-due and unscheduled POs counted in this week. "
-           "Buy = the deepest planning shortage raised to the supplier's MOQ once (and order multiple); order-by = "
-           "first short week − lead time (supplier list → supplier's median PO lead time → default). "
-           f"{summary['kos_without_bom']} open KOs ({summary['lbs_without_bom']:,.0f} lbs) have no BOM at all.")
+c[5].metric("Short in the horizon", len(shortages),
+            help="Planning view, same as Yarn inventory: yarns whose projected balance goes below zero "
+                 f"({fmt_lbs(shortages['shortage_lbs'].sum())} at the deepest point)")
+view = "eFab's knitting rule" if schedule != MACHINES else "the machine schedule (capacity plan)"
+st.caption(f"As of {snapshot.as_of:%a %d %b %Y}; KOs knitted on {view}"
+           + (", sales forecast included" if with_forecast else "") + ". Sorted by order-by date. Decisions use "
+           f"the planning balance: stock + every open PO ({summary['receipts_source']}), past-due and unscheduled "
+           "POs counted in this week. Buy = the deepest planning shortage raised to the supplier's MOQ once (and "
+           "order multiple); order-by = first short week − lead time (supplier list → supplier's median PO lead "
+           f"time → default). {summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have "
+           "no BOM at all.")
 if what_ifs:
     st.warning(f"Including {len(what_ifs)} what-if knit order(s): nothing is written to the snapshot.")
     unplanned = plan["kos_without_bom"]
@@ -52,93 +79,160 @@ if what_ifs:
 if actions.empty:
     st.info("Nothing to buy, expedite, reconcile or defer in the horizon.")
 else:
-    st.dataframe(actions[["order_by", "need_week", "action", "yarn_id", "supplier", "po_number", "lbs", "cost_usd",
-                          "reason"]], hide_index=True, width="stretch", key="action_table",
-                 column_config={"order_by": st.column_config.DateColumn("Order by"),
-                                "need_week": st.column_config.DateColumn("Needed (week of)"),
-                                "lbs": st.column_config.NumberColumn("Lbs", format="%.0f"),
-                                "cost_usd": st.column_config.NumberColumn("Cost ($)", format="%.0f")})
-    evidence = services.run("yarn.evidence", snapshot, extra_knit_orders=what_ifs)
+    show_table(actions, "yarn_actions", key="action_table", search=False, max_height_px=460)
+    evidence = services.run("yarn.evidence", snapshot, **params)
     downloads(evidence["actions"], "purchase_actions")
     positions = evidence["positions"].set_index("yarn_id")
     pegs, supply = evidence["pegging"], evidence["supply"]
+    forecast_rows = plan.get("forecast_evidence")
     kinds = st.multiselect("Show the evidence of", ["buy", "expedite", "reconcile", "defer"],
                            default=["buy", "expedite"], key="evidence_kinds")
-    shown = actions[actions["action"].isin(kinds)].head(MAX_EXPANDERS)
-    for row in shown.itertuples():
+    chosen = actions[actions["action"].isin(kinds) | (actions["yarn_id"] == linked_yarn)]
+    if linked_yarn is not None:  # the linked yarn's evidence first, open
+        chosen = pd.concat([chosen[chosen["yarn_id"] == linked_yarn], chosen[chosen["yarn_id"] != linked_yarn]])
+    for row in chosen.head(MAX_EXPANDERS).itertuples():
         when = f"order by {row.order_by:%d %b}" if pd.notna(row.order_by) else (
             f"needed {row.need_week:%d %b}" if pd.notna(row.need_week) else "no date")
         po = f" {row.po_number}" if pd.notna(row.po_number) else ""
-        with st.expander(f"{row.action} · yarn {row.yarn_id}{po} · {row.lbs:,.0f} lbs · {when}"):
+        mark = " · from forecast" if row.forecast_driven else ""
+        with st.expander(f"{row.action} · yarn {row.yarn_id}{po} · {row.lbs:,.0f} lbs · {when}{mark}",
+                         expanded=row.yarn_id == linked_yarn):
             st.write(row.reason)
             pos = positions.loc[row.yarn_id].to_dict()
             cols = st.columns(4)
-            cols[0].metric("On hand", f"{pos.get('on_hand_lbs', 0.0):,.0f} lbs")
-            cols[1].metric("Open POs", f"{pos['open_po_lbs']:,.0f} lbs")
-            cols[2].metric("MOQ", "unknown" if pd.isna(pos.get("moq_lbs")) else f"{pos['moq_lbs']:,.0f} lbs",
+            cols[0].metric("On hand", fmt_lbs(pos.get("on_hand_lbs", 0.0)))
+            cols[1].metric("Open POs", fmt_lbs(pos["open_po_lbs"]))
+            cols[2].metric("MOQ", "unknown" if pd.isna(pos.get("moq_lbs")) else fmt_lbs(pos["moq_lbs"]),
                            help="order multiple: " + ("none known" if pd.isna(pos.get("order_multiple_lbs"))
-                                                      else f"{pos['order_multiple_lbs']:,.0f} lbs"))
-            cols[3].metric("Lead time", f"{pos.get('lead_time_days', 0.0):g} days",
+                                                      else fmt_lbs(pos["order_multiple_lbs"])))
+            cols[3].metric("Lead time", f"{pos.get('lead_time_days', 0.0):.0f} days",
                            help=str(pos.get("lead_time_source")))
-            st.markdown("**Demand by KO and week** (pegging; `bom_source` = where the yarn split comes from)")
-            st.dataframe(pegs[pegs["yarn_id"] == row.yarn_id].drop(columns="yarn_id"),
-                         hide_index=True, width="stretch")
+            st.markdown("**Demand by KO and week** (pegging; BOM from = where the yarn split comes from)")
+            peg = pegs[pegs["yarn_id"] == row.yarn_id].drop(columns="yarn_id")
+            show_table(peg.assign(bucket=peg["bucket"].map(weeks)), "pegging", key=f"peg-{row.Index}", search=False,
+                       max_height_px=300)
             st.markdown("**Supply by PO**")
-            st.dataframe(supply[supply["yarn_id"] == row.yarn_id].drop(columns="yarn_id"),
-                         hide_index=True, width="stretch")
-    if len(actions[actions["action"].isin(kinds)]) > MAX_EXPANDERS:
+            show_table(supply[supply["yarn_id"] == row.yarn_id].drop(columns="yarn_id"), "yarn_supply",
+                       key=f"supply-{row.Index}", search=False, max_height_px=240)
+            if row.forecast_driven and forecast_rows is not None:
+                st.markdown("**Forecast demand behind it** (series and model of the sales forecast)")
+                fc = forecast_rows[forecast_rows["yarn_id"] == row.yarn_id].drop(columns="yarn_id")
+                show_table(fc.assign(week=fc["week"].map(weeks).fillna(fc["week"])), "forecast_evidence",
+                           key=f"forecast-{row.Index}", search=False, max_height_px=300)
+    if len(chosen) > MAX_EXPANDERS:
         st.caption(f"The first {MAX_EXPANDERS} shown; every action's evidence is in the downloads.")
+
+st.subheader(f"Yarns short in the horizon ({len(shortages)})")
+show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortages",
+           caption="Short in horizon = the deepest planning balance below zero; with eFab's rule and no forecast "
+                   "or what-if these are the figures of Yarn inventory's 'Short in horizon'")
+
+if schedule == MACHINES:
+    st.subheader("Machine schedule against eFab's rule")
+    try:
+        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items() if k != "knitting"}))
+    except BkError as exc:
+        st.error(plain(exc))
+    else:
+        changes = schedule_changes(efab_plan, plan)
+        st.caption("KO totals are the same under both schedules; only the week the yarn is drawn changes.")
+        st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
+        if len(changes["moves"]):
+            show_table(changes["moves"], "schedule_moves", key="moves", download="yarn_moves_by_ko")
+        for name, title in (("appear", "Shortages that appear with the machine schedule"),
+                            ("vanish", "Shortages that vanish with the machine schedule")):
+            st.markdown(f"**{title}** ({len(changes[name])})")
+            if len(changes[name]):
+                show_table(changes[name], "yarn_shortages", key=f"changes-{name}", search=False)
 
 st.subheader("Projected balance (eFab's view)")
 balance = plan["projected_balance"]
-acting = list(dict.fromkeys(actions["yarn_id"]))
-yarn_ids = acting + sorted(set(balance["yarn_id"]) - set(acting))
-if yarn_ids:
-    chosen = st.selectbox("Yarn", yarn_ids, key="yarn_pick",
-                          format_func=lambda y: f"{y} (action)" if y in set(acting) else str(y))
-    rows = balance[balance["yarn_id"] == chosen]
-    fig = go.Figure()
-    fig.add_bar(x=rows["bucket"], y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
-    fig.add_bar(x=rows["bucket"], y=rows["receipts_lbs"], name="Scheduled receipts", marker_color="#2ca02c")
-    fig.add_scatter(x=rows["bucket"], y=rows["balance_lbs"], name="eFab balance (scheduled receipts only)",
-                    mode="lines+markers")
-    fig.add_scatter(x=rows["bucket"], y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
-                    mode="lines+markers", line={"dash": "dot"})
-    fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs")
-    st.plotly_chart(fig, width="stretch")
+yarns = picker_yarns(plan, snapshot.frames.get("yarn_inventory"))
+if len(yarns):
+    query = st.text_input("Find a yarn", key="yarn_search", placeholder="id, description, supplier or colour")
+    found = search_yarns(yarns, query)
+    if linked_yarn is not None and linked_yarn in set(yarns["yarn_id"]) and linked_yarn not in set(found["yarn_id"]):
+        found = pd.concat([yarns[yarns["yarn_id"] == linked_yarn], found])
+    if found.empty:
+        st.info(f"No yarn of the plan matches '{query}'.")
+    else:
+        names = found.set_index("yarn_id")
+        options = list(names.index)
+        pick = st.selectbox(
+            f"Yarn ({len(options):,} found)", options, key="yarn_pick",
+            index=options.index(linked_yarn) if linked_yarn in options else 0,
+            format_func=lambda y: " · ".join(str(v) for v in (y, names.at[y, "description"], names.at[y, "supplier"],
+                                                              names.at[y, "color"]) if pd.notna(v) and str(v))
+            + (" (action)" if names.at[y, "has_action"] else ""))
+        rows = balance[balance["yarn_id"] == pick]
+        x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
+        fig = go.Figure()
+        fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
+        fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts", marker_color="#2ca02c")
+        fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab balance (scheduled receipts only)",
+                        mode="lines+markers")
+        fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
+                        mode="lines+markers", line={"dash": "dot"})
+        fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs",
+                          xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f")
+        st.plotly_chart(fig, width="stretch", key="balance_chart")
 
 st.subheader("What-if knit orders")
-with st.form("what_if", clear_on_submit=True):
+bom_styles = sorted(snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique()) \
+    if "bom" in snapshot.exports else []
+typed = st.text_input("Style (type a greige style or its base, e.g. without the /version)", key="what_if_typed")
+matches = match_styles(typed, bom_styles) if typed.strip() else bom_styles
+if typed.strip() and not matches:
+    st.error(plain(f"No style with a BOM is near '{typed.strip()}': a what-if order needs a style from the BOM "
+                   "file. Check the spelling or type the base of the style."))
+else:
     cols = st.columns(4)
-    bom_styles = sorted(snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique()) \
-        if "bom" in snapshot.exports else []
-    style = cols[0].selectbox("Greige style", bom_styles, index=None, placeholder="type to search",
-                              accept_new_options=True)
-    lbs = cols[1].number_input("Lbs", min_value=0.0, step=100.0)
-    start = cols[2].date_input("Start", value=snapshot.as_of + timedelta(days=7))
-    rate = cols[3].number_input("Rate (lbs/day, optional)", min_value=0.0, step=50.0)
-    if st.form_submit_button("Add what-if order"):
-        if not style or not style.strip() or lbs <= 0:
-            st.error("A what-if order needs a style and positive lbs.")
+    style = cols[0].selectbox("Greige style", matches, index=0 if typed.strip() else None,
+                              placeholder="type to search",
+                              key=f"what_if_style-{typed.strip().lower()}")  # a new match list picks its best
+    lbs = cols[1].number_input("Lbs", min_value=0.0, step=100.0, key="what_if_lbs")
+    start = cols[2].date_input("Start", value=snapshot.as_of + timedelta(days=7), key="what_if_start")
+    rate = cols[3].number_input("Rate (lbs/day, optional)", min_value=0.0, step=50.0, key="what_if_rate")
+    if st.button("Add what-if order"):
+        if not style or lbs <= 0:
+            st.error("A what-if order needs a style from the list and positive lbs.")
         else:
-            what_ifs.append({"style": style.strip(), "balance_lbs": lbs, "start_date": start.isoformat(),
+            what_ifs.append({"style": style, "balance_lbs": lbs, "start_date": start.isoformat(),
                              "rate_lbs_per_day": rate or None})
             st.rerun()
 if what_ifs:
-    st.dataframe(pd.DataFrame(what_ifs), hide_index=True)
+    orders = pd.DataFrame(what_ifs)
+    show_table(orders.assign(start_date=pd.to_datetime(orders["start_date"])), "what_if_orders", key="what_ifs",
+               search=False)
+    try:
+        before = services.run("yarn.plan", snapshot, **base)
+    except BkError as exc:
+        st.error(plain(exc))
+    else:
+        change = plan_change(before, plan)
+        totals = change["totals"].set_index("measure")
+        shown = {"Yarns short in the horizon": lambda v: f"{v:,.0f}", "Buy (lbs)": fmt_lbs, "Buy ($)": fmt_usd}
+        cols = st.columns(3)
+        for col, (measure, fmt) in zip(cols, shown.items(), strict=True):
+            b, a, d = totals.loc[measure, ["before", "after", "change"]]
+            col.metric(f"{measure}: before → after", f"{fmt(b)} → {fmt(a)}",
+                       delta=(("+" if d > 0 else "") + fmt(d)) if abs(d) > 0.5 else None, delta_color="inverse")
+        st.markdown(f"**Yarns whose buy the what-if changes** ({len(change['yarns'])})")
+        if len(change["yarns"]):
+            show_table(change["yarns"], "plan_change_yarns", key="what_if_yarns", search=False)
     if st.button("Clear what-if orders"):
         what_ifs.clear()
         st.rerun()
 
 with st.expander(f"Open knit orders without a BOM ({summary['kos_without_bom']})"):
-    st.dataframe(plan["kos_without_bom"], hide_index=True, width="stretch")
-    downloads(plan["kos_without_bom"], "kos_without_bom")
+    show_table(plan["kos_without_bom"], "kos_without_bom", key="kos_without_bom", download="kos_without_bom")
 with st.expander("BOM findings"):
-    st.dataframe(plan["bom_findings"], hide_index=True, width="stretch")
+    show_table(plan["bom_findings"], "bom_findings", key="bom_findings")
     st.markdown(f"**BOM file against eFab's percentages** ({summary['bom_differences']} style × yarn differences "
                 "beyond truncation; eFab's percentages are used for the KOs its report lists)")
-    st.dataframe(plan["bom_differences"], hide_index=True, width="stretch")
-    st.write("Open KOs by BOM source:", summary["kos_by_bom_source"])
+    show_table(plan["bom_differences"], "bom_differences", key="bom_differences")
+    st.markdown("**Open KOs by where their BOM comes from**")
+    show_facts(summary["kos_by_bom_source"], key="kos_by_bom_source", key_label="BOM from", value_label="Open KOs")
 
 with st.expander("Reconciliation with eFab's own demand reports"):
     if not {"yarn_demand_by_style_ko", "yarn_demand"} & set(snapshot.exports):
@@ -149,12 +243,14 @@ with st.expander("Reconciliation with eFab's own demand reports"):
         if "ko_rows" in s:
             st.metric("KO × yarn rows reproduced", f"{(s['ko_rows_reproduced_share'] or 0):.1%}",
                       help=f"{s['ko_rows']} rows compared; KOs missing from the knit-order export excluded")
-            st.write("Disagreements by likely cause:", s["causes"])
+            st.markdown("**Disagreements by likely cause**")
+            show_facts(s["causes"], key="recon_causes", key_label="Likely cause", value_label="KO × yarn rows")
             disagreements = recon["reconciliation_ko"]
             disagreements = disagreements[disagreements["cause"] != ""]
-            st.dataframe(disagreements, hide_index=True, width="stretch")
-            downloads(disagreements, "reconciliation_ko")
+            show_table(disagreements, "reconciliation_ko", key="reconciliation_ko", download="reconciliation_ko")
         if "receipt_cells" in s:
             st.metric("Receipt cells equal to eFab", f"{s['receipt_cells_matching_share']:.1%}")
             receipts = recon["reconciliation_receipts"]
-            st.dataframe(receipts[~receipts["match"]], hide_index=True, width="stretch")
+            receipts = receipts[~receipts["match"]]
+            show_table(receipts.assign(bucket=receipts["bucket"].map(weeks).fillna(receipts["bucket"])),
+                       key="reconciliation_receipts")

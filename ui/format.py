@@ -149,6 +149,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "bias_selected": ("Bias, chosen", "ratio"), "abs_error_selected": ("Abs. error, chosen", "lbs"),
     "abs_error_naive": ("Abs. error, naive", "lbs"), "abs_actual": ("Abs. actual", "lbs"),
     "total_qty": ("Total quantity", "lbs"),
+    # yarn requirements (actions, evidence, schedule comparison)
+    "action": ("Action", "text"), "reason": ("Why", "text"), "po_number": ("PO", "text"),
+    "need_week": ("Needed (week of)", "date"), "cost_usd": ("Cost ($)", "usd"),
+    "forecast_driven": ("From forecast", "bool"), "bom_source": ("BOM from", "text"),
+    "po_balance_lbs": ("Open on PO (lbs)", "lbs"), "past_due_lbs": ("Past due or unscheduled (lbs)", "lbs"),
+    "net_shortage_lbs": ("Net shortage (lbs)", "lbs"), "order_multiple_lbs": ("Order multiple (lbs)", "lbs"),
+    "price_source": ("Price from", "text"), "scheduled": ("PO scheduled", "text"), "priced": ("Priced", "bool"),
+    "shift_weeks": ("Moved by (weeks)", "weeks"), "efab_first_week": ("Yarn drawn from, eFab rule", "date"),
+    "other_first_week": ("Yarn drawn from, machine schedule", "date"),
+    "before_lbs": ("Buy before (lbs)", "lbs"), "after_lbs": ("Buy after (lbs)", "lbs"),
+    "change_lbs": ("Change (lbs)", "lbs"), "before_usd": ("Buy before ($)", "usd"), "after_usd": ("Buy after ($)", "usd"),
+    "forecast_lbs": ("Forecast (lbs)", "lbs"), "forecast_yds": ("Forecast (yds)", "yds"),
+    "net_lbs": ("Net of open orders (lbs)", "lbs"), "bom_style": ("BOM style", "text"), "week": ("Week", "text"),
+    "rate_lbs_per_day": ("Knit rate (lbs/day)", "lbs_per_day"),
+    "file_pct": ("BOM file (%)", "pct"), "efab_pct": ("eFab (%)", "pct"), "difference_pct": ("Difference (points)", "pct"),
 }
 
 # number formats understood by st.column_config.NumberColumn, by unit (values are rounded to match first)
@@ -160,7 +175,8 @@ DECIMALS = {"lbs": 0, "yds": 0, "usd": 0, "usd_per_lb": 2, "pct": 0, "share": 0,
 DATE_FORMAT = "D MMM YYYY"
 # long text columns get a fixed width so the decision figures after them stay on screen (full text on hover)
 TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "customer": "medium",
-              "sold_to": "medium", "message": "large", "cause": "medium", "effect": "large", "export": "medium"}
+              "sold_to": "medium", "message": "large", "cause": "medium", "effect": "large", "export": "medium",
+              "reason": "medium"}
 
 _WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
 _LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
@@ -192,7 +208,9 @@ def later_label(last_week_start) -> str:
 
 def bucket_labels(buckets: pd.DataFrame) -> dict[str, str]:
     """bucket name -> chart label for a yarn plan's ``buckets`` (bucket, bucket_start); 'later' as 'after <date>'."""
+    # the plan dates 'later' by the Monday after the last week: it is still the open-ended bucket
     dated = buckets.dropna(subset=["bucket_start"])
+    dated = dated[dated["bucket"] != "later"]
     out = {b: week_label(s) for b, s in zip(dated["bucket"], dated["bucket_start"], strict=True)}
     last = dated["bucket_start"].max() if len(dated) else None
     for b in buckets["bucket"]:
@@ -270,10 +288,36 @@ TABLES: dict[str, TableSpec] = {
     "inventory_change": TableSpec(first=("yarn_id", "description", "supplier"), pinned=("yarn_id",)),
     # yarn requirements (for the yarn page)
     "yarn_shortages": TableSpec(
-        first=("yarn_id", "description", "order_by", "expedite", "suggested_order_lbs", "order_cost_usd",
-               "first_shortage_week", "shortage_lbs", "supplier", "note", "moq_lbs", "lead_time_days", "cost_per_lb"),
-        pinned=("yarn_id",), sort=(("order_by", True),)),
-    "pegging": TableSpec(first=("knit_order", "style"), pinned=("knit_order",)),
+        first=("yarn_id", "description", "shortage_lbs", "first_shortage_week", "order_by", "expedite",
+               "suggested_order_lbs", "order_cost_usd", "supplier", "note", "moq_lbs", "lead_time_days", "cost_per_lb"),
+        pinned=("yarn_id", "description"), sort=(("first_shortage_week", True), ("shortage_lbs", False)),
+        hide=("net_need_lbs",), labels={"shortage_lbs": "Short in horizon (lbs)"},
+        notes={"shortage_lbs": "Planning view: deepest projected balance below zero in the yarn requirements plan "
+                               "(same figure as on Yarn inventory)"}),
+    "yarn_actions": TableSpec(
+        first=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason", "need_week", "forecast_driven",
+               "supplier", "po_number", "expedite", "cost_per_lb", "moq_lbs", "order_multiple_lbs", "lead_time_days",
+               "lead_time_source"),
+        pinned=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason"), hide=("priced",),
+        notes={"forecast_driven": "The shortage needs the sales forecast's demand: it is not in any open order",
+               "order_by": "First short week − lead time"}),
+    "schedule_moves": TableSpec(
+        first=("knit_order", "style", "balance_lbs", "efab_first_week", "other_first_week", "shift_weeks"),
+        pinned=("knit_order",), hide=("efab_week", "machine_week"),
+        notes={"shift_weeks": "Lbs-weighted mean week on the machines − under eFab's rule (+ = later)"}),
+    "plan_change_yarns": TableSpec(first=("yarn_id", "description", "change_lbs", "before_lbs", "after_lbs",
+                                          "before_usd", "after_usd"), pinned=("yarn_id",)),
+    "what_if_orders": TableSpec(first=("style", "balance_lbs", "start_date", "rate_lbs_per_day"),
+                                labels={"start_date": "Start"}),
+    "pegging": TableSpec(first=("knit_order", "style", "bucket", "lbs", "fraction", "bom_source"),
+                         pinned=("knit_order",)),
+    "yarn_supply": TableSpec(first=("po_number", "supplier", "po_balance_lbs", "past_due_lbs"), pinned=("po_number",)),
+    "forecast_evidence": TableSpec(first=("series", "model", "week", "lbs", "style", "greige_style", "bom_style",
+                                          "forecast_yds", "forecast_lbs", "consumed_lbs", "net_lbs", "fraction"),
+                                   pinned=("series",)),
+    "bom_findings": TableSpec(first=("severity", "style", "yarn_id", "message")),
+    "bom_differences": TableSpec(first=("style", "yarn_id", "file_pct", "efab_pct", "difference_pct"),
+                                 pinned=("style",)),
     "kos_without_bom": TableSpec(first=("knit_order", "style", "balance_lbs", "start"), pinned=("knit_order",)),
     "reconciliation_ko": TableSpec(first=("knit_order", "style", "yarn_id", "cause", "efab_lbs", "our_lbs"),
                                    pinned=("knit_order",)),

@@ -1042,6 +1042,101 @@ def actions_with_evidence(result: dict) -> pd.DataFrame:
     return actions
 
 
+
+# ------------------------------------------------------------------------------------- comparing two plans
+def _first_week(kos: pd.DataFrame, labels: list[str], starts: pd.Series) -> pd.Series:
+    """knit_order -> the start date of the first bucket in which the KO draws yarn (NaT when it draws none)."""
+    values = kos[labels].to_numpy(dtype="float64")
+    drawn = values > 1e-9
+    first = np.where(drawn.any(axis=1), drawn.argmax(axis=1), -1)
+    dates = starts.to_numpy(dtype="datetime64[ns]")
+    out = np.where(first >= 0, dates[np.clip(first, 0, None)], np.datetime64("NaT"))
+    return pd.Series(out.astype("datetime64[ns]"), index=kos["knit_order"].astype("string").to_numpy())
+
+
+def _buys(result: dict) -> pd.DataFrame:
+    cols = ["yarn_id", "description", "supplier", "first_shortage_week", "shortage_lbs", "suggested_order_lbs",
+            "order_cost_usd"]
+    return result["shortages"][[c for c in cols if c in result["shortages"].columns]].set_index("yarn_id")
+
+
+def schedule_changes(efab_result: dict, other_result: dict) -> dict:
+    """What changes when the plan ``other_result`` (e.g. ``knitting="machines"``) replaces ``efab_result``.
+
+    Both are ``plan`` results of one snapshot and as-of. Keys:
+    ``moves``: KOs whose yarn moves by a week or more (``capacity.yarn_moves`` on the two plans' ``kos``
+    bucket columns) with style, balance_lbs and the first week each plan draws their yarn (efab_first_week,
+    other_first_week), largest move first;
+    ``appear``: yarns short in the horizon (a buy) under ``other_result`` only, with its shortage;
+    ``vanish``: yarns short under ``efab_result`` only, with eFab's shortage.
+    """
+    from bk.services.capacity import yarn_moves  # capacity imports this module: imported here
+
+    labels = list(efab_result["buckets"]["bucket"])
+    if labels != list(other_result["buckets"]["bucket"]):
+        raise ValueError("the two plans have different week buckets: compare plans of one snapshot and as-of")
+    starts = efab_result["buckets"]["bucket_start"]
+    ek, ok = efab_result["kos"], other_result["kos"]
+    moves = yarn_moves(ek.set_index("knit_order")[labels], ok.set_index("knit_order")[labels])
+    info = ek.drop_duplicates("knit_order").set_index(ek["knit_order"].drop_duplicates().astype("string"))
+    keys = moves["knit_order"].to_numpy()
+    moves.insert(1, "style", info["style"].reindex(keys).astype("string").to_numpy())
+    moves.insert(2, "balance_lbs", info["balance_lbs"].reindex(keys).to_numpy(dtype="float64"))
+    moves["efab_first_week"] = _first_week(ek, labels, starts).reindex(keys).to_numpy()
+    moves["other_first_week"] = _first_week(ok, labels, starts).reindex(keys).to_numpy()
+    before, after = _buys(efab_result), _buys(other_result)
+    appear = after.loc[[y for y in after.index if y not in before.index]].reset_index()
+    vanish = before.loc[[y for y in before.index if y not in after.index]].reset_index()
+    return {"moves": moves.reset_index(drop=True), "appear": appear, "vanish": vanish}
+
+
+def plan_change(before: dict, after: dict) -> dict:
+    """Before → after of a change to the plan (a what-if order, another schedule): ``totals`` (one row per
+    measure: yarns short in the horizon, buy lbs, buy $ with before, after, change) and ``yarns`` (the yarns
+    whose buy changed: yarn_id, description, before_lbs, after_lbs, before_usd, after_usd, largest change first).
+    """
+    sb, sa = before["summary"], after["summary"]
+    measures = [("Yarns short in the horizon", float(len(before["shortages"])), float(len(after["shortages"]))),
+                ("Buy (lbs)", sb["buy_lbs"], sa["buy_lbs"]), ("Buy ($)", sb["buy_usd"], sa["buy_usd"])]
+    totals = pd.DataFrame(measures, columns=["measure", "before", "after"])
+    totals["change"] = totals["after"] - totals["before"]
+    b, a = _buys(before), _buys(after)
+    ids = list(dict.fromkeys([*b.index, *a.index]))
+    yarns = pd.DataFrame({
+        "yarn_id": pd.array(ids, dtype="int64"),
+        "description": a["description"].reindex(ids).fillna(b["description"].reindex(ids)).astype("string")
+        .to_numpy() if "description" in a else pd.array([pd.NA] * len(ids), dtype="string"),
+        "before_lbs": b["suggested_order_lbs"].reindex(ids).fillna(0.0).to_numpy(dtype="float64"),
+        "after_lbs": a["suggested_order_lbs"].reindex(ids).fillna(0.0).to_numpy(dtype="float64"),
+        "before_usd": b["order_cost_usd"].reindex(ids).fillna(0.0).to_numpy(dtype="float64"),
+        "after_usd": a["order_cost_usd"].reindex(ids).fillna(0.0).to_numpy(dtype="float64"),
+    })
+    yarns["change_lbs"] = yarns["after_lbs"] - yarns["before_lbs"]
+    yarns = yarns.loc[yarns["change_lbs"].abs() > 0.5]
+    order = np.argsort(-yarns["change_lbs"].abs().to_numpy(), kind="stable")
+    return {"totals": totals, "yarns": yarns.iloc[order].reset_index(drop=True)}
+
+
+def picker_yarns(result: dict, inventory: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The yarns of the plan's projected balance with what a planner searches them by: yarn_id, description,
+    supplier, color (colour from the yarn inventory when given), yarns with an action first."""
+    ids = list(dict.fromkeys([*result["actions"]["yarn_id"], *sorted(set(result["projected_balance"]["yarn_id"]))]))
+    idx = pd.Index(ids, dtype="int64")
+    terms = result["yarn_terms"].drop_duplicates("yarn_id").set_index("yarn_id").reindex(idx)
+    out = pd.DataFrame({"yarn_id": idx, "description": terms["description"].astype("string").to_numpy(),
+                        "supplier": terms["supplier"].astype("string").to_numpy()})
+    colour = pd.Series(pd.NA, index=idx, dtype="string")
+    if inventory is not None and "color" in inventory.columns:
+        inv = inventory.dropna(subset=["yarn_id"]).drop_duplicates("yarn_id").set_index("yarn_id")
+        colour = inv["color"].astype("string").reindex(idx)
+        if "description" in inv.columns:
+            out["description"] = out["description"].fillna(pd.Series(inv["description"].astype("string")
+                                                                      .reindex(idx).to_numpy(), dtype="string"))
+    out["color"] = colour.to_numpy()
+    out["has_action"] = out["yarn_id"].isin(set(result["actions"]["yarn_id"]))
+    return out
+
+
 # ------------------------------------------------------------------------------------- reconciliation
 
 

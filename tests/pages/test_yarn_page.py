@@ -1,51 +1,136 @@
-"""AppTest of the Yarn requirements page on the demo and on the real snapshot: the actions come first, each
-expands to its evidence; what-if changes the plan; the eFab-view chart and the reconciliation stay."""
+"""AppTest of the Yarn requirements page on the demo: the actions come first with readable labels, the switch
+to the machine schedule lists the KOs whose yarn moves, forecast-driven actions show their forecast, the yarn
+picker searches names and colours and follows ?yarn=, and a what-if shows before → after."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
+
+ACTION_COLUMNS = ["Order by", "Action", "Yarn", "Lbs", "Cost ($)", "Why"]
 
 
-def action_table(at):
-    return next(df.value for df in at.dataframe if {"order_by", "action", "reason"} <= set(df.value.columns))
+def action_table(at) -> pd.DataFrame:
+    return table_with(at, "Order by", "Action", "Why")
 
 
-def test_yarn_page_leads_with_the_actions_and_what_if_changes_them():
+def chart_x(at) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return list(spec["data"][0]["x"])
+
+
+def test_yarn_page_leads_with_the_actions_in_readable_labels():
     at = page("yarn.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Yarn requirements"
     assert at.subheader[0].value == "Actions"
     first = at.dataframe[0].value  # the first table on the page is the action list, sorted by order-by
-    assert {"order_by", "action", "yarn_id", "lbs", "reason"} <= set(first.columns) and len(first) > 0
-    dated = first["order_by"].dropna()
+    assert list(first.columns)[:6] == ACTION_COLUMNS and len(first) > 0
+    dated = first["Order by"].dropna()
     assert list(dated) == sorted(dated)
-    labels = [e.label for e in at.expander]
-    assert any(label.startswith(("buy ·", "expedite ·")) for label in labels)
-    assert {m.label for m in at.metric} >= {"Buy", "Expedite", "Reconcile", "Defer", "Actions without a price"}
-    at.selectbox(key="yarn_pick")  # the eFab-view balance chart's yarn picker stays
-    before = at.metric[0].value
+    assert {m.label for m in at.metric} >= {"Buy", "Expedite", "Reconcile", "Defer", "Actions without a price",
+                                            "Short in the horizon"}
+    assert any(e.label.startswith(("buy ·", "expedite ·")) for e in at.expander)
+    assert_readable(at)
+    short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
+    assert len(table_with(at, "Yarn", "Short in horizon (lbs)", "First short week")) == short
+    x = chart_x(at)  # the balance chart's weeks are dates, the open bucket "after <date>"
+    assert len(x) == 10 and all(v.startswith("wk of ") for v in x[:9]) and x[-1].startswith("after ")
+    assert not any("week_of" in v or v == "later" for v in x)
+    assert "$" in at.metric[0].value and "." not in at.metric[0].value
+
+
+def test_machine_schedule_lists_the_kos_whose_yarn_moves():
+    at = page("yarn.py").run()
+    assert not any("moves by a week" in m.value for m in at.markdown)
+    at.segmented_control(key="knitting").set_value("machine schedule").run()
+    no_exceptions(at)
+    header = next(m.value for m in at.markdown if m.value.startswith("**KOs whose yarn moves by a week or more**"))
+    moves = table_with(at, "Knit order", "Moved by (weeks)", "Yarn drawn from, machine schedule")
+    assert header.endswith(f"({len(moves)})") and len(moves) > 0
+    assert (moves["Moved by (weeks)"].abs() >= 1).all()
+    assert any(m.value.startswith("**Shortages that appear with the machine schedule**") for m in at.markdown)
+    assert any(m.value.startswith("**Shortages that vanish with the machine schedule**") for m in at.markdown)
+    assert_readable(at)
+
+
+def test_forecast_driven_actions_are_marked_and_show_their_forecast():
+    at = page("yarn.py").run()
+    assert not any("from forecast" in e.label for e in at.expander)
+    at.toggle(key="with_forecast").set_value(True).run()
+    no_exceptions(at)
+    assert action_table(at)["From forecast"].any()
+    marked = [e for e in at.expander if e.label.endswith("· from forecast")]
+    assert marked
+    forecast = [df.value for df in marked[0].dataframe if {"Series", "Model"} <= set(df.value.columns)]
+    assert forecast and len(forecast[0]) > 0
+    assert_readable(at)
+
+
+def test_yarn_picker_searches_colour_and_follows_the_deep_link():
+    at = page("yarn.py").run()
+    options = at.selectbox(key="yarn_pick").options
+    assert len(options) > 10
+    colour = options[-1].split(" · ")[-1].removesuffix(" (action)")  # "id · description · supplier · colour"
+    at.text_input(key="yarn_search").set_value(colour.lower()).run()
+    no_exceptions(at)
+    found = at.selectbox(key="yarn_pick").options
+    assert 0 < len(found) < len(options) and all(colour.lower() in o.lower() for o in found)
+    at.text_input(key="yarn_search").set_value("no such yarn anywhere").run()
+    assert any("No yarn of the plan matches" in i.value for i in at.info)
+
+    actions = action_table(at)
+    target = int(actions["Yarn"].iloc[len(actions) // 2])  # a yarn with an action, not the first one
+    linked = page("yarn.py")
+    linked.query_params["yarn"] = str(target)
+    linked.run()
+    no_exceptions(linked)
+    assert linked.selectbox(key="yarn_pick").value == target
+    evidence = [e for e in linked.expander if e.label.startswith(("buy ·", "expedite ·", "reconcile ·", "defer ·"))]
+    assert f"yarn {target} " in evidence[0].label and evidence[0].proto.expanded  # its evidence first and open
+
+
+def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
+    at = page("yarn.py").run()
+    at.text_input(key="what_if_typed").set_value("QQ9999").run()
+    no_exceptions(at)
+    assert any("No style with a BOM is near" in e.value for e in at.error)
+    assert not [sb for sb in at.selectbox if sb.label == "Greige style"]  # refused, never "Add: QQ9999"
+    at.text_input(key="what_if_typed").set_value("").run()
+    style = next(sb for sb in at.selectbox if sb.label == "Greige style").options[0]
+    base = style.split("/")[0]
+    at.text_input(key="what_if_typed").set_value(base.lower()).run()  # the base, lower case: its versions
     style_box = next(sb for sb in at.selectbox if sb.label == "Greige style")
-    style_box.set_value(style_box.options[0])  # a demo BOM style: add a big what-if order for it
-    at.number_input[0].set_value(200_000.0)
+    assert style in style_box.options and all(o.startswith(base + "/") for o in style_box.options)
+    assert style_box.value == style_box.options[0]
+    before_lbs = action_table(at)["Lbs"].sum()
+    before_buy = at.metric[0].value
+    at.number_input(key="what_if_lbs").set_value(200_000.0)
     next(b for b in at.button if b.label == "Add what-if order").click()
     at.run()
     no_exceptions(at)
     assert any("what-if" in w.value for w in at.warning)
-    assert at.metric[0].value != before  # more to buy
-    assert action_table(at)["lbs"].sum() > first["lbs"].sum()
+    assert at.metric[0].value != before_buy and action_table(at)["Lbs"].sum() > before_lbs
+    change = {m.label: m.value for m in at.metric if "before → after" in m.label}
+    assert set(change) == {"Yarns short in the horizon: before → after", "Buy (lbs): before → after",
+                           "Buy ($): before → after"}
+    b, a = change["Buy (lbs): before → after"].split(" → ")
+    assert float(a.removesuffix(" lbs").replace(",", "")) > float(b.removesuffix(" lbs").replace(",", ""))
+    yarns = table_with(at, "Yarn", "Change (lbs)", "Buy before (lbs)", "Buy after (lbs)")
+    assert len(yarns) > 0 and (yarns["Change (lbs)"] > 0).all()
+    assert (yarns["Buy after (lbs)"] - yarns["Buy before (lbs)"] - yarns["Change (lbs)"]).abs().max() <= 1
+    assert_readable(at)
 
 
-def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliation(real_dir, isolated_store):
-    from bk.ingest.snapshot import SnapshotStore
+def test_the_plans_dated_later_bucket_is_still_after_the_last_week():
+    from ui.format import bucket_labels
 
-    files = [(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())]
-    SnapshotStore(isolated_store).save(files)
-    at = page("yarn.py").run()
-    no_exceptions(at)
-    actions = action_table(at)
-    assert "Y2507009" in set(actions["po_number"].dropna())  # yarn 18870: expedite the PO, not a new buy
-    assert not ((actions["yarn_id"] == 18870) & (actions["action"] == "buy")).any()
-    evidence = [e for e in at.expander if e.label.startswith("expedite · yarn 18870")]
-    assert evidence and any("bom_source" in df.value.columns for df in evidence[0].dataframe)
-    labels = [m.label for m in at.metric]
-    assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
+    # yarn.plan dates 'later' by the Monday after the last week (27 Oct): it is labelled "after 26 Oct"
+    buckets = pd.DataFrame({"bucket": ["week_of_2025-10-13", "week_of_2025-10-20", "later"],
+                            "bucket_start": pd.to_datetime(["2025-10-13", "2025-10-20", "2025-10-27"])})
+    assert bucket_labels(buckets) == {"week_of_2025-10-13": "wk of 13 Oct", "week_of_2025-10-20": "wk of 20 Oct",
+                                      "later": "after 26 Oct"}

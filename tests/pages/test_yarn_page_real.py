@@ -1,0 +1,98 @@
+"""AppTests of the Yarn requirements page on the real 2025-08-28 snapshot (skipped when it is absent): the
+actions and their evidence, and one fact has one value across pages — a yarn's shortage on Yarn requirements
+and Yarn inventory, and a KO's start week on Capacity and the week its yarn is drawn with the machine schedule."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from bk.ingest.snapshot import SnapshotStore
+from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
+
+
+@pytest.fixture
+def saved_real(real_dir, isolated_store):
+    SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
+
+
+def metric(at, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliation(saved_real):
+    at = page("yarn.py").run()
+    no_exceptions(at)
+    assert_readable(at)
+    actions = table_with(at, "Order by", "Action", "Why")
+    assert "Y2507009" in set(actions["PO"].dropna())  # yarn 18870: expedite the PO, not a new buy
+    assert not ((actions["Yarn"] == 18870) & (actions["Action"] == "buy")).any()
+    evidence = [e for e in at.expander if e.label.startswith("expedite · yarn 18870")]
+    assert evidence and any("BOM from" in df.value.columns for df in evidence[0].dataframe)
+    labels = [m.label for m in at.metric]
+    assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
+    causes = table_with(at, "Likely cause", "KO × yarn rows")  # causes as a small table, not JSON
+    assert len(causes) > 0
+    # typing a style without its version offers its versions
+    at.text_input(key="what_if_typed").set_value("DFF446J").run()
+    options = next(sb for sb in at.selectbox if sb.label == "Greige style").options
+    assert len(options) >= 2 and all(o.upper().startswith("DFF446J/") for o in options)
+
+
+def test_one_yarns_shortage_is_the_same_on_yarn_requirements_and_yarn_inventory(saved_real):
+    yarn_at = page("yarn.py").run()
+    inventory_at = page("inventory.py").run()
+    no_exceptions(yarn_at)
+    no_exceptions(inventory_at)
+    count = metric(yarn_at, "Short in the horizon")
+    assert count.value == metric(inventory_at, "Short in the horizon").value
+    for m in (count, metric(inventory_at, "Short in the horizon")):  # one definition, stated on both pages
+        assert m.proto.help.startswith("Planning view") and "projected balance goes below zero" in m.proto.help
+    on_yarn = table_with(yarn_at, "Yarn", "Short in horizon (lbs)", "First short week").set_index("Yarn")
+    on_inventory = table_with(inventory_at, "Yarn", "Short in horizon (lbs)", "Short now (lbs)").set_index("Yarn")
+    assert len(on_yarn) == int(count.value)
+    y = on_yarn.loc[19003]
+    assert y["Short in horizon (lbs)"] > 0
+    assert y["Short in horizon (lbs)"] == on_inventory.loc[19003, "Short in horizon (lbs)"]
+    assert y["First short week"] == on_inventory.loc[19003, "First short week"]
+    shorts = on_inventory[on_inventory["Short in horizon (lbs)"] > 0]["Short in horizon (lbs)"]
+    assert shorts.sort_index().to_dict() == on_yarn["Short in horizon (lbs)"].sort_index().to_dict()
+
+
+def gantt_starts(at) -> dict[str, pd.Timestamp]:
+    """knit_order -> start drawn on the Capacity page's machine timeline (the bar's base)."""
+    starts: dict[str, pd.Timestamp] = {}
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace.get("type") == "bar" and "base" in trace and "customdata" in trace:
+                for row, base in zip(trace["customdata"], trace["base"], strict=True):
+                    starts[str(row[0])] = pd.Timestamp(base)
+    return starts
+
+
+def test_a_kos_start_week_on_capacity_is_the_week_the_machine_schedule_draws_its_yarn(saved_real):
+    capacity_at = page("capacity.py").run()
+    no_exceptions(capacity_at)
+    machines = next(ms for ms in capacity_at.multiselect if ms.label == "Machines")
+    machines.set_value(machines.options).run()
+    starts = gantt_starts(capacity_at)
+    assert "K2507092" in starts
+
+    yarn_at = page("yarn.py").run()
+    yarn_at.segmented_control(key="knitting").set_value("machine schedule").run()
+    no_exceptions(yarn_at)
+    assert_readable(yarn_at)
+    moves = table_with(yarn_at, "Knit order", "Yarn drawn from, machine schedule").set_index("Knit order")
+    # K2507092: eFab's rule draws its yarn from the week of 1 Sep; machine 44 knits it after K2502005
+    assert str(moves.loc["K2507092", "Yarn drawn from, eFab rule"]) == "2025-09-01"
+    compared = 0
+    for ko, drawn in moves["Yarn drawn from, machine schedule"].items():
+        if ko in starts and pd.notna(drawn):
+            start = starts[ko]
+            assert pd.Timestamp(drawn) == (start - pd.Timedelta(days=start.weekday())).normalize(), ko
+            compared += 1
+    assert compared >= 1 and pd.Timestamp(moves.loc["K2507092", "Yarn drawn from, machine schedule"]) > \
+        pd.Timestamp("2025-09-01")
