@@ -37,8 +37,8 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
                    "bk.services.forecasting", "bk.services.briefing")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
-    ("yarn.plan", {"include_past_due": False, "extra_knit_orders": []}),
-    ("yarn.plan", {}),  # the inventory page's "short in the horizon" (its own cache key)
+    ("yarn.plan", {}),  # the yarn page's default view, shared with the inventory page's "short in the horizon"
+    ("yarn.evidence", {}),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),

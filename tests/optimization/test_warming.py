@@ -32,7 +32,7 @@ def test_warming_in_the_server_computes_the_light_views_and_never_the_forecast()
     manager = _fake_manager(calls)
     snapshot = Snapshot({}, date(2025, 8, 28), "given")
     manager.warm(snapshot, background=False)
-    assert calls == ["yarn.plan", "yarn.plan", "inventory.analyze", "pipeline.wip", "pipeline.netting",
+    assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
                      "capacity.plan", "briefing.today"]
     assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.all"]
     manager.warm(snapshot, background=False)  # once per snapshot and process
@@ -44,7 +44,7 @@ def test_without_a_cache_a_source_is_not_enough_for_a_worker_process():
     manager = _fake_manager(calls)
     started = manager.warm(Snapshot({}, date(2025, 8, 28), "given"), source_args=["--paths", "x"])
     started.join(timeout=30)
-    assert calls == ["yarn.plan", "yarn.plan", "inventory.analyze", "pipeline.wip", "pipeline.netting",
+    assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
                      "capacity.plan", "briefing.today"]
 
 
