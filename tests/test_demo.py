@@ -123,5 +123,6 @@ def test_the_demo_sales_are_forecastable_models_beat_naive(demo):
 
     summary = forecast_all(demo.frames["sales_activity"], level="style", freq="W", horizon=4)["summary"]
     assert summary["series"] >= 50
-    assert summary["wape_selected_pooled"] < 0.8 * summary["wape_naive_pooled"]
+    # honest out-of-sample accuracy (model chosen before the scored windows): the chosen models beat naive
+    assert summary["wape_selected_pooled"] < summary["wape_naive_pooled"]
     assert summary["wape_selected_pooled"] < 0.8  # a WAPE a planner can believe (was 113 %)

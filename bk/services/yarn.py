@@ -1037,8 +1037,9 @@ def actions_with_evidence(result: dict) -> pd.DataFrame:
             when += [b for b in labels if r[b] > 1e-9]
             parts.append(f"{r['po_number']} {r['po_balance_lbs']:,.0f} lbs ({', '.join(when) or 'no date'})")
         supply[int(yarn_id)] = "; ".join(parts)
-    actions["pegging"] = yarns.map(peg).fillna("").astype("string")
-    actions["open_pos"] = yarns.map(supply).fillna("").astype("string")
+    # to string before filling: with nothing to peg the map is all-NaN float, and "" is no float
+    actions["pegging"] = yarns.map(peg).astype("string").fillna("")
+    actions["open_pos"] = yarns.map(supply).astype("string").fillna("")
     return actions
 
 
