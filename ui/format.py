@@ -173,6 +173,12 @@ LABELS.update({
     "wape_cum_zero": ("WAPE over horizon, zero (%)", "share"), "wape_cum": ("WAPE over horizon (%)", "share"),
     "mase_naive": ("MASE, naive", "ratio"), "mase_zero": ("MASE, zero", "ratio"), "bias_naive": ("Bias, naive", "ratio"),
     "bias_zero": ("Bias, zero", "ratio"), "steps_ahead": ("Periods ahead", "count"),
+    "old_start": ("Start before", "date"), "new_start": ("Start now", "date"),
+    "old_on_hand_lbs": ("On hand before (lbs)", "lbs"), "new_on_hand_lbs": ("On hand now (lbs)", "lbs"),
+    "change_lbs": ("Change (lbs)", "lbs"),
+    # shortage causes (briefing): the four parts of a shortage change
+    "demand": ("Demand (lbs)", "lbs"), "receipts": ("Receipts (lbs)", "lbs"), "stock": ("Stock (lbs)", "lbs"),
+    "other": ("Other (lbs)", "lbs"),
 })
 
 # number formats understood by st.column_config.NumberColumn, by unit (values are rounded to match first)
