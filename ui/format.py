@@ -167,6 +167,9 @@ LABELS.update({
     "weight": ("Weight (%)", "share"), "status": ("Status", "text"), "operation": ("Operation", "text"),
     "p50": ("p50 (ms)", "count"), "p95": ("p95 (ms)", "count"), "p99": ("p99 (ms)", "count"),
     "calls": ("Calls", "count"), "hits": ("Hits", "count"), "misses": ("Misses", "count"),
+    "points": ("Points", "weeks"), "max": ("Out of", "count"),
+    "refusals": ("Refused for data", "count"), "count": ("Calls", "count"), "slo_ms": ("SLO (ms)", "count"),
+    "hit_rate": ("Hit rate (%)", "share"),
     "problem": ("Problem", "text"), "area": ("Area", "text"), "value": ("Value", "text"),
     "wape_zero": ("WAPE, zero (%)", "share"), "wape_cum_selected": ("WAPE over horizon, chosen (%)", "share"),
     "wape_cum_naive": ("WAPE over horizon, naive (%)", "share"),
@@ -367,6 +370,18 @@ TABLES: dict[str, TableSpec] = {
     # data
     "findings": TableSpec(first=("severity", "file", "row", "column", "message")),
     "missing_exports": TableSpec(first=("page", "export", "required", "effect")),
+    # app health
+    "health_components": TableSpec(first=("component", "points", "max", "detail"), pinned=("component",),
+                                   labels={"points": "Points", "max": "Out of", "detail": "Figure behind it"}),
+    "operations": TableSpec(first=("operation", "count", "errors", "refusals", "p50", "p95", "p99", "max", "slo_ms"),
+                            pinned=("operation",),
+                            labels={"count": "Calls", "max": "Slowest (ms)", "slo_ms": "SLO (ms)",
+                                    "refusals": "Refused for data"},
+                            notes={"errors": "Unexpected failures (counted in the error rate)",
+                                   "refusals": "Calls answered 'this export is missing / this file is bad': "
+                                               "a data problem, not in the error rate"}),
+    "cache_stats": TableSpec(first=("operation", "hit_rate", "hits", "misses", "errors"), pinned=("operation",),
+                             labels={"hit_rate": "Hit rate (%)"}),
 }
 
 

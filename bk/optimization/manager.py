@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
+from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import ResultCache
@@ -34,6 +35,8 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("briefing.today", {}),
 ]
 SLO_MS = {"forecast.all": 3000.0}
+# export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
+EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
 
 
 def operations() -> dict[str, Callable]:
@@ -163,6 +166,9 @@ class ServiceManager:
             cache_hit_rate=hits / total if total else None, cache_degraded=not cache_status["ok"],
             error_rate=self.profiler.error_rate(), open_breakers=sum(s == "open" for s in states.values()),
             data_age_days=float(age), finding_errors=sum(f.severity == "error" for f in findings),
-            finding_warnings=sum(f.severity == "warning" for f in findings))
+            finding_warnings=sum(f.severity == "warning" for f in findings),
+            expected_exports=len(EXPECTED_KINDS) if snapshot is not None else 0,
+            missing_exports=sum(k not in snapshot.exports for k in EXPECTED_KINDS) if snapshot is not None else 0,
+            refusals=self.profiler.refusals())
         return {**health_score(inputs), "cache": cache_status, "cache_stats": cache_stats, "breakers": states,
                 "profiler": ops}

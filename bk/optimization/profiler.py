@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bk.errors import BkError
+
 DEFAULT_SLO_MS = 200.0
 
 
@@ -24,6 +26,7 @@ class _Op:
     durations_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
     count: int = 0
     errors: int = 0
+    refusals: int = 0  # BkError: the kernel's answer about the data (a missing export, a bad file), not a failure
 
 
 class Profiler:
@@ -37,24 +40,31 @@ class Profiler:
         self._ops: dict[str, _Op] = {}
         self._lock = threading.Lock()
 
-    def record(self, operation: str, duration_ms: float, *, error: bool = False) -> None:
+    def record(self, operation: str, duration_ms: float, *, error: bool = False, refused: bool = False) -> None:
         with self._lock:
             op = self._ops.setdefault(operation, _Op(deque(maxlen=self.buffer)))
             op.durations_ms.append(duration_ms)
             op.count += 1
             op.errors += int(error)
+            op.refusals += int(refused)
 
     @contextmanager
     def measure(self, operation: str):
+        """Time the block. An error is an unexpected exception; a BkError (MissingDataError, a refused file) is a
+        refusal about the data, counted apart; BaseExceptions that are not Exceptions (Streamlit's st.stop and
+        st.switch_page, KeyboardInterrupt) are control flow, neither."""
         started = time.perf_counter()
-        failed = False
+        failed = refused = False
         try:
             yield
-        except BaseException:
+        except BkError:
+            refused = True
+            raise
+        except Exception:
             failed = True
             raise
         finally:
-            self.record(operation, (time.perf_counter() - started) * 1000, error=failed)
+            self.record(operation, (time.perf_counter() - started) * 1000, error=failed, refused=refused)
 
     def timed(self, operation: str):
         def decorate(fn: Callable) -> Callable:
@@ -70,16 +80,17 @@ class Profiler:
         return self.slo_ms.get(operation, self.default_slo_ms)
 
     def percentiles(self, operation: str) -> dict:
-        """count, errors, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations."""
+        """count, errors, refusals, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations."""
         with self._lock:
             op = self._ops.get(operation)
             values = np.array(op.durations_ms if op else [], dtype=float)
-            count, errors = (op.count, op.errors) if op else (0, 0)
+            count, errors, refusals = (op.count, op.errors, op.refusals) if op else (0, 0, 0)
         if not len(values):
-            return {"count": count, "errors": errors, "p50": None, "p95": None, "p99": None, "max": None}
+            return {"count": count, "errors": errors, "refusals": refusals, "p50": None, "p95": None, "p99": None,
+                    "max": None}
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
-        return {"count": count, "errors": errors, "p50": float(p50), "p95": float(p95), "p99": float(p99),
-                "max": float(values.max()), "slo_ms": self.slo(operation)}
+        return {"count": count, "errors": errors, "refusals": refusals, "p50": float(p50), "p95": float(p95),
+                "p99": float(p99), "max": float(values.max()), "slo_ms": self.slo(operation)}
 
     def operations(self) -> list[str]:
         with self._lock:
@@ -95,7 +106,13 @@ class Profiler:
                              "ratio": p["p95"] / self.slo(name)})
         return sorted(rows, key=lambda r: r["ratio"], reverse=True)
 
+    def refusals(self) -> int:
+        """Calls refused for their data (BkError): not in the error rate."""
+        with self._lock:
+            return sum(op.refusals for op in self._ops.values())
+
     def error_rate(self) -> float:
+        """Unexpected failures ÷ calls (refusals about the data and Streamlit's control flow are not failures)."""
         with self._lock:
             total = sum(op.count for op in self._ops.values())
             errors = sum(op.errors for op in self._ops.values())

@@ -31,7 +31,7 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     no_exceptions(at)
     assert [h.value for h in at.header] == ["Today", "Since Thu 28 Aug 2025", "Files and findings"]
     metrics = {m.label: m.value for m in at.metric}
-    assert [m.label for m in at.metric][:6] == ["As of", "Files", "Rows", "Health", "Data age", "Complete"]
+    assert [m.label for m in at.metric][:6] == ["As of", "Files", "Rows", "App health", "Data age", "Complete"]
     assert metrics["Knit orders: finished"] == "1"
     assert metrics["Knit orders: added"] == "0" and metrics["Knit orders: rescheduled"] == "0"
     assert metrics["Purchase orders: rescheduled"] == "0"
