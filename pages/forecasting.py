@@ -6,7 +6,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
-from ui.format import plain
+from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
 from ui.widgets import downloads
@@ -32,15 +32,16 @@ summary = result["summary"]
 accuracy = result["accuracy"]
 unit = "weeks" if freq == "W" else "months"
 gap = summary["gap_periods"]
-periods_note = (f"Partial periods dropped: {', '.join(summary['periods_dropped']) or 'none'}; "
-                f"scaled up to a whole period: {', '.join(summary['periods_scaled']) or 'none'}.")
+periods_note = (f"Partial periods dropped: {', '.join(map(short_date, summary['periods_dropped'])) or 'none'}; "
+                f"scaled up to a whole period: {', '.join(map(short_date, summary['periods_scaled'])) or 'none'}.")
+history_end, first_period = short_date(summary["history_end"]), short_date(summary["first_forecast_period"])
 if gap:
     st.warning(f"History ends {gap} {unit} before the as-of date (last whole period starts "
-               f"{summary['history_end']}, last invoice {summary['last_invoice_date']}). Those {gap} {unit} are "
-               f"forecast too; the forecast shown starts at the as-of period, {summary['first_forecast_period']}. "
+               f"{history_end}, last invoice {short_date(summary['last_invoice_date'])}). Those {gap} {unit} are "
+               f"forecast too; the forecast shown starts at the as-of period, {first_period}. "
                + periods_note)
 else:
-    st.caption(f"History ends {summary['history_end']}; the forecast starts {summary['first_forecast_period']}. "
+    st.caption(f"History ends {history_end}; the forecast starts {first_period}. "
                + periods_note)
 
 health = summary["health"]
@@ -103,7 +104,7 @@ shown = pivot.rename(columns={m: f"{m}_share" for m in ordered}).reset_index()
 st.caption("WAPE of each candidate model (%), the series' demand class and the model it uses")
 show_table(shown, "forecast_value_added", key="fc_fva")
 downloads(pivot.reset_index(), f"forecast_value_added_{level}")
-st.subheader(f"Forecasts from {summary['first_forecast_period']}")
+st.subheader(f"Forecasts from {first_period}")
 show_table(result["forecasts"], "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
 
 st.subheader("Coherent levels")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.pages.conftest import no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
@@ -14,6 +16,8 @@ def test_forecast_page_on_the_demo_and_switching_level():
     assert at.metric[3].label == "WAPE, zero forecast" and at.metric[3].value == "100.0%"
     assert "out of sample" in at.metric[1].label
     assert_readable(at)
+    history_note = [t.value for t in [*at.warning, *at.caption] if "History ends" in t.value]
+    assert len(history_note) == 1 and not re.search(r"\d{4}-\d{2}-\d{2}", history_note[0])  # '18 Aug 2025'
     classes = at.dataframe[0].value
     assert list(classes["Demand class"]) == ["smooth", "erratic", "intermittent", "lumpy", "all"]
     assert classes["Series (count)"].iloc[:4].sum() == int(at.metric[0].value)
