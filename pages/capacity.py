@@ -152,19 +152,20 @@ with tab_gantt:
                           hover_data={"knit_order": True, "style": True, "balance_lbs": ":,.0f",
                                       "quoted_date": True, "row": False, "label": False})
         fig.update_traces(textposition="inside", insidetextanchor="middle", textfont={"size": 11},
-                          marker_line_width=0.5, marker_line_color="white")
+                          marker_line_width=1.5, marker_line_color="white")
         for trace in fig.data:
             if trace.name.startswith("suggested"):
-                trace.marker.pattern = {"shape": "/", "fgcolor": "#555", "fgopacity": 0.4}
+                trace.marker.pattern = {"shape": "/", "fgcolor": "#444", "fgopacity": 0.5, "fillmode": "overlay"}
         fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper", name="as-of",
                       line={"color": "#222", "width": 2, "dash": "dash"})
         fig.add_annotation(x=as_of, y=1, yref="paper", text=f"as of {short_date(as_of)}", showarrow=False,
                            yanchor="bottom", font={"size": 11})
-        fig.update_yaxes(title=None, autorange="reversed")
+        fig.update_yaxes(title=None)
         fig.update_xaxes(title=None, showgrid=True)
         fig.update_layout(height=max(300, 34 * len(rows) + 120), bargap=0.25,
-                          legend={"orientation": "h", "y": -0.08, "x": 0, "title": None},
-                          margin={"t": 40, "b": 40})
+                          legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                                  "title": None},
+                          margin={"t": 50, "b": 30})
         st.plotly_chart(fig, width="stretch", key="cap_gantt")
         st.caption("One row per machine; a machine's suggested placements (hatched, on its own row) are apart from "
                    "its committed KOs. Red: finishes after the quoted date. Dashed line: the as-of date.")

@@ -72,14 +72,14 @@ def data_problems() -> None:
     if missing.empty:
         st.success("Every export the pages use is in this snapshot.")
     else:
-        st.markdown(f"**Missing exports** — {len(missing)} page needs not served")
+        st.caption(f"Missing exports: {len(missing)} page needs not served")
         show_table(missing, "missing_exports", key="health_missing", search=False)
     findings = findings_frame(snapshot.findings)
     findings = findings[findings["severity"].isin(["error", "warning"])]
     if findings.empty:
         st.success("No error or warning in the snapshot's findings.")
     else:
-        st.markdown(f"**Findings** — {len(findings)} errors and warnings in the exports")
+        st.caption(f"Findings: {len(findings)} errors and warnings in the exports")
         show_table(findings, "findings", key="health_findings")
 
 
@@ -118,11 +118,16 @@ def live() -> None:
     errors = {op: v["errors"] for op, v in health["profiler"].items() if v["errors"]}
     if errors:
         alerts.append("Unexpected errors: " + ", ".join(f"{op} {n}" for op, n in sorted(errors.items())))
-    st.markdown("**App problems**")
-    for a in alerts:
-        st.warning(a)
-    if not alerts:
-        st.success(f"No app alert ({health['app']['status']}).")
+    app_col, data_col = st.columns(2)
+    with app_col:
+        st.markdown("**App problems** — fix them in the app or the server")
+        for a in alerts:
+            st.warning(a)
+        if not alerts:
+            st.success(f"No app alert ({health['app']['status']}).")
+    with data_col:
+        st.markdown("**Data problems** — fix them in the exports, not in the app")
+        data_problems()
     left, right = st.columns(2)
     if len(rss):
         rss["time"] = pd.to_datetime(rss["time"], unit="s")
@@ -156,6 +161,3 @@ def live() -> None:
 
 
 live()
-st.header("Data problems")
-st.caption("What the active snapshot lacks or gets wrong: fix it in the exports, not in the app.")
-data_problems()

@@ -81,7 +81,7 @@ else:
         _pick_row(today["hot_spots"], "work_centers", "today_hot", "pages/capacity.py", "work_center", "work_center")
     if len(today["reconcile"]):
         st.subheader("Reconcile")
-        _pick_row(today["reconcile"], "today_actions", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
+        _pick_row(today["reconcile"], "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
     if not any(n.values()):
         st.success("Nothing due this week.")
 

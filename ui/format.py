@@ -340,6 +340,9 @@ TABLES: dict[str, TableSpec] = {
                "reason"), pinned=("yarn_id", "action"),
         notes={"expedite": "Order-by date already passed, or an open PO arriving after the yarn needs it",
                "reason": "The yarn plan's reason for this action (Yarn requirements shows the evidence)"}),
+    "today_reconcile": TableSpec(first=("yarn_id", "lbs", "supplier", "reason"), pinned=("yarn_id",),
+                                 hide=("action", "expedite", "po_number", "cost_usd", "order_by", "need_week"),
+                                 labels={"lbs": "To correct (lbs)"}),
     "briefing_causes": TableSpec(
         first=("yarn_id", "shortage_change_lbs", "demand", "receipts", "stock", "other", "detail", "kos", "pos"),
         pinned=("yarn_id",), labels={"demand": "Demand (lbs)", "receipts": "Receipts (lbs)", "stock": "Stock (lbs)",

@@ -20,7 +20,9 @@ def test_health_page_shows_the_app_and_the_data_apart_and_runs_a_load_test():
     tables = [df.value for df in at.dataframe if "Component" in df.value.columns]
     assert [set(t["Component"]) for t in tables] == [{"memory", "latency", "cache", "errors"},
                                                       {"freshness", "quality", "completeness"}]
-    assert [h.value for h in at.header] == ["Data problems"]
+    assert [h.value for h in at.subheader] == ["The app", "The data"]
+    assert any(md.value.startswith("**Data problems**") for md in at.markdown)
+    assert any(md.value.startswith("**App problems**") for md in at.markdown)
     assert_readable(at)
     next(b for b in at.button if b.label == "Collect garbage now").click().run()
     no_exceptions(at)
@@ -39,7 +41,7 @@ def test_a_snapshot_without_its_bom_is_a_data_problem_not_an_app_one(isolated_st
     no_exceptions(at)
     missing = table_with(at, "Page", "Export", "Page cannot open")
     assert ("Yarn requirements", True) in set(zip(missing["Page"], missing["Page cannot open"], strict=True))
-    assert any("Missing exports" in md.value for md in at.markdown)
+    assert any(c.value.startswith("Missing exports: ") for c in at.caption)
     data = next(df.value for df in at.dataframe if "Component" in df.value.columns
                 and "completeness" in set(df.value["Component"]))
     detail = data.set_index("Component").loc["completeness", "Figure behind it"]
