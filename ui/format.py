@@ -170,6 +170,9 @@ LABELS.update({
     "points": ("Points", "weeks"), "max": ("Out of", "count"),
     "refusals": ("Refused for data", "count"), "count": ("Calls", "count"), "slo_ms": ("SLO (ms)", "count"),
     "hit_rate": ("Hit rate (%)", "share"),
+    # warm (from caches) and cold (first runs, misses) latencies of the profiler, when it reports them apart
+    "warm_count": ("Warm calls", "count"), "warm_p50": ("Warm p50 (ms)", "count"), "warm_p95": ("Warm p95 (ms)", "count"),
+    "cold_count": ("Cold calls", "count"), "cold_p50": ("Cold p50 (ms)", "count"), "cold_p95": ("Cold p95 (ms)", "count"),
     "problem": ("Problem", "text"), "area": ("Area", "text"), "value": ("Value", "text"),
     "wape_zero": ("WAPE, zero (%)", "share"), "wape_cum_selected": ("WAPE over horizon, chosen (%)", "share"),
     "wape_cum_naive": ("WAPE over horizon, naive (%)", "share"),
@@ -376,7 +379,8 @@ TABLES: dict[str, TableSpec] = {
     # app health
     "health_components": TableSpec(first=("component", "points", "max", "detail"), pinned=("component",),
                                    labels={"points": "Points", "max": "Out of", "detail": "Figure behind it"}),
-    "operations": TableSpec(first=("operation", "count", "errors", "refusals", "p50", "p95", "p99", "max", "slo_ms"),
+    "operations": TableSpec(first=("operation", "count", "errors", "refusals", "warm_p95", "slo_ms", "p50", "p95", "p99",
+                                   "max", "warm_count", "warm_p50", "cold_count", "cold_p50", "cold_p95"),
                             pinned=("operation",),
                             labels={"count": "Calls", "max": "Slowest (ms)", "slo_ms": "SLO (ms)",
                                     "refusals": "Refused for data"},
