@@ -1,17 +1,23 @@
 """Knitting capacity: can the machines carry the open knit orders (committed and suggested), which work centres
 are bottlenecks, which orders will be late, and where unassigned orders could go."""
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
-from ui.format import plain, plot_labels
+from ui.format import plain, plot_label, short_date, week_label
 from ui.shell import require_shell
-from ui.widgets import downloads
+from ui.table import show_table
 
 require_shell()
+
+ALL = "All work centres"
+OVER = 1.0  # utilisation above this is an overload, flagged on the heatmap
+BUSIEST_MACHINES = 40  # machine rows shown when no work centre is picked
 
 st.title("Knitting capacity")
 snapshot = state.active_snapshot()
@@ -26,6 +32,7 @@ except BkError as exc:
     st.error(plain(exc))
     st.stop()
 s = plan["summary"]
+schedule = plan["schedule"]
 for finding in plan["findings"].itertuples(index=False):
     (st.warning if finding.severity == "warning" else st.info)(finding.message)
 m = st.columns(6)
@@ -46,6 +53,21 @@ st.caption(
     f"Rates: {s['family_rate_kos']} open KOs use their style family's rate, {s['median_rate_kos']} the median "
     f"rate. The as-of week has {s['as_of_week_days_left']:g} machine-days left per machine.")
 
+# ----------------------------------------------------------------------------- links from the Overview
+work_centers = sorted(plan["wc_load"]["work_center"].dropna().astype(str).unique().tolist())
+linked_ko = st.query_params.get("knit_order")
+linked_wc = st.query_params.get("work_center")
+ko_row = schedule[schedule["knit_order"].astype(str) == linked_ko] if linked_ko else schedule.iloc[:0]
+if linked_ko and ko_row.empty:
+    st.info(f"Knit order {plain(linked_ko)} is not in the machine schedule (finished, or without a machine).")
+if len(ko_row):
+    st.subheader(f"Knit order {plain(linked_ko)}")
+    show_table(ko_row, "capacity_schedule", key="linked_ko")
+    linked_wc = linked_wc or str(ko_row["work_center"].iloc[0])
+default_wc = linked_wc if linked_wc in work_centers else ALL
+wc_pick = st.selectbox("Work centre", [ALL, *work_centers], index=[ALL, *work_centers].index(default_wc),
+                       key="cap_wc", help="Filters the machine heatmap and the machine timeline")
+
 tab_heat, tab_gantt, tab_late, tab_un = st.tabs(["Utilisation", "Machine timeline", "Late risk", "Unassigned"])
 with tab_heat:
     left, right = st.columns(2)
@@ -54,47 +76,109 @@ with tab_heat:
     value = "utilization" if load == "committed + suggested" else "committed_utilization"
     if level == "work centre":
         heat = plan["wc_load"].pivot_table(index="work_center", columns="week_start", values=value, aggfunc="sum")
+        heat = heat.loc[heat.sum(axis=1) > 0]
+        heat.index = [plot_label(w) for w in heat.index.astype(str)]
+        note = "every work centre with load"
     else:
-        heat = plan["machine_load"].pivot_table(index="machine", columns="week_start", values=value, aggfunc="sum")
-    heat = heat.loc[heat.sum(axis=1) > 0]
+        ml = plan["machine_load"]
+        if wc_pick != ALL:
+            ml = ml[ml["work_center"].astype(str) == wc_pick]
+        heat = ml.pivot_table(index="machine", columns="week_start", values=value, aggfunc="sum")
+        heat = heat.loc[heat.sum(axis=1) > 0]
+        note = f"machines of {wc_pick}" if wc_pick != ALL else \
+            f"the {min(BUSIEST_MACHINES, len(heat))} busiest machines — pick a work centre to see its machines"
+        heat = heat.loc[heat.sum(axis=1).sort_values(ascending=False).index[:BUSIEST_MACHINES]]
+        heat = heat.sort_index()
+        # machine numbers as category labels: one row per machine, never a numeric axis
+        heat.index = [f"M{m}" for m in heat.index]
     if heat.empty:
         st.info("No load in the horizon.")
     else:
-        heat.columns = [c.strftime("%d %b") for c in heat.columns]
-        fig = px.imshow(plot_labels(heat), aspect="auto", color_continuous_scale="RdYlGn_r", zmin=0, zmax=1.2,
-                        labels={"color": "utilisation"})
-        fig.update_layout(height=max(300, 14 * len(heat)))
-        st.plotly_chart(fig, width="stretch")
+        weeks = list(heat.columns)
+        z = heat.to_numpy(dtype=float)
+        over = np.nan_to_num(z) > OVER + 1e-6
+        text = np.where(over, np.char.add(np.round(np.nan_to_num(z) * 100).astype(int).astype(str), " % ▲"), "")
+        fig = go.Figure(go.Heatmap(
+            z=z * 100, x=[week_label(w) for w in weeks], y=list(heat.index), text=text, texttemplate="%{text}",
+            textfont={"size": 11, "color": "white"}, colorscale="RdYlGn_r", zmin=0, zmax=120,
+            colorbar={"title": "utilisation", "ticksuffix": " %"},
+            hovertemplate="%{y}, %{x}: %{z:.0f} %<extra></extra>"))
+        # every row labelled: category axis, one tick per row, rows tall enough to read
+        fig.update_yaxes(type="category", tickmode="array", tickvals=list(heat.index), autorange="reversed",
+                         tickfont={"size": 11})
+        fig.update_xaxes(type="category", side="top")
+        fig.update_layout(height=max(300, 22 * len(heat) + 90), margin={"t": 60, "b": 10, "l": 10, "r": 10})
+        st.plotly_chart(fig, width="stretch", key="cap_heat")
+        n_over = int(over.any(axis=1).sum())
+        st.caption(f"Rows: {note}. Cells marked ▲ are over 100 % ({n_over} rows with an overloaded week): "
+                   "more machine-days than the machines have that week.")
     st.markdown(f"**Bottlenecks** — work centres over {threshold:.0%} in the next {s['window_weeks']} weeks "
                 "(committed and suggested machine-days apart)")
-    st.dataframe(plan["bottlenecks"], hide_index=True, width="stretch")
-    downloads(plan["wc_window"], "work_centre_utilisation")
+    if plan["bottlenecks"].empty:
+        st.success(f"No work centre is over {threshold:.0%}.")
+    else:
+        show_table(plan["bottlenecks"], "work_centers", key="bottlenecks")
+    with st.expander("Every work centre, next weeks"):
+        show_table(plan["wc_window"], "work_centers", key="wc_window", download="work_centre_utilisation")
+
 with tab_gantt:
-    schedule = plan["schedule"]
-    machines = sorted(schedule["machine"].unique().tolist())
-    picked = st.multiselect("Machines", machines, default=machines[:25])
+    machines = sorted(schedule["machine"].dropna().unique().tolist())
+    if len(ko_row):
+        default = [m for m in ko_row["machine"].dropna().unique().tolist() if m in machines]
+    elif wc_pick != ALL:
+        default = sorted(schedule.loc[schedule["work_center"].astype(str) == wc_pick, "machine"].dropna().unique())
+    else:
+        busy = schedule.groupby("machine")["machine_days"].sum().sort_values(ascending=False)
+        default = sorted(busy.index[:15].tolist())
+    picked = st.multiselect("Machines", machines, default=default, key="cap_machines")
+    as_of = pd.Timestamp(s["as_of"])
     # a KO finishing on a day occupies that day: draw its bar to the end of it
     shown = schedule[schedule["machine"].isin(picked)].assign(
-        end=lambda d: d["finish"] + pd.Timedelta(days=1), machine_label=lambda d: d["machine"].astype(str))
+        end=lambda d: d["finish"] + pd.Timedelta(days=1),
+        row=lambda d: np.where(d["placement"] == "suggested", "M" + d["machine"].astype(str) + " suggested",
+                               "M" + d["machine"].astype(str)),
+        status=lambda d: np.where(d["placement"] == "suggested", "suggested", "committed")
+        + np.where(d["late"].fillna(False).to_numpy(dtype=bool), ", late", ""),
+        label=lambda d: d["knit_order"].astype(str).map(plot_label))
     if shown.empty:
         st.info("Pick machines to see their knit orders.")
     else:
-        fig = px.timeline(plot_labels(shown), x_start="start", x_end="end", y="machine_label", color="placement",
-                          hover_data=["knit_order", "style", "balance_lbs", "start_date", "quoted_date", "late"],
-                          color_discrete_map={"assigned": "#1f77b4", "suggested": "#ff7f0e"})
-        fig.update_layout(height=max(300, 22 * len(picked)), yaxis_title="machine")
-        st.plotly_chart(fig, width="stretch")
-    downloads(schedule, "machine_schedule")
+        colours = {"committed": "#1f77b4", "committed, late": "#d62728", "suggested": "#9ecae1",
+                   "suggested, late": "#ff9896"}
+        rows = sorted(shown["row"].unique(), key=lambda r: (int(r.split()[0][1:]), r))
+        fig = px.timeline(shown.assign(style=shown["style"].astype(str).map(plot_label)), x_start="start",
+                          x_end="end", y="row", color="status", text="label", color_discrete_map=colours,
+                          category_orders={"row": rows, "status": list(colours)},
+                          hover_data={"knit_order": True, "style": True, "balance_lbs": ":,.0f",
+                                      "quoted_date": True, "row": False, "label": False})
+        fig.update_traces(textposition="inside", insidetextanchor="middle", textfont={"size": 11},
+                          marker_line_width=1.5, marker_line_color="white")
+        for trace in fig.data:
+            if trace.name.startswith("suggested"):
+                trace.marker.pattern = {"shape": "/", "fgcolor": "#444", "fgopacity": 0.5, "fillmode": "overlay"}
+        fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper", name="as-of",
+                      line={"color": "#222", "width": 2, "dash": "dash"})
+        fig.add_annotation(x=as_of, y=1, yref="paper", text=f"as of {short_date(as_of)}", showarrow=False,
+                           yanchor="bottom", font={"size": 11})
+        fig.update_yaxes(title=None)
+        fig.update_xaxes(title=None, showgrid=True)
+        fig.update_layout(height=max(300, 34 * len(rows) + 120), bargap=0.25,
+                          legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                                  "title": None},
+                          margin={"t": 50, "b": 30})
+        st.plotly_chart(fig, width="stretch", key="cap_gantt")
+        st.caption("One row per machine; a machine's suggested placements (hatched, on its own row) are apart from "
+                   "its committed KOs. Red: finishes after the quoted date. Dashed line: the as-of date.")
+    show_table(schedule, "capacity_schedule", key="schedule", download="machine_schedule")
+
 with tab_late:
-    late = plan["schedule"][plan["schedule"]["late"]]
+    late = schedule[schedule["late"].fillna(False).to_numpy(dtype=bool)]
     if late.empty:
         st.success("No scheduled knit order finishes after its quoted date.")
     else:
-        st.dataframe(late, hide_index=True, width="stretch")
-        downloads(late, "late_knit_orders")
+        show_table(late, "capacity_schedule", key="late", download="late_knit_orders")
 with tab_un:
     if plan["unassigned"].empty:
         st.success("Every open knit order has a machine.")
     else:
-        st.dataframe(plan["unassigned"], hide_index=True, width="stretch")
-        downloads(plan["unassigned"], "unassigned_knit_orders")
+        show_table(plan["unassigned"], "unassigned_kos", key="unassigned", download="unassigned_knit_orders")

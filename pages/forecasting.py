@@ -6,8 +6,9 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import services, state
-from ui.format import plain
+from ui.format import plain, short_date
 from ui.shell import require_shell
+from ui.table import show_table
 from ui.widgets import downloads
 
 require_shell()
@@ -31,15 +32,16 @@ summary = result["summary"]
 accuracy = result["accuracy"]
 unit = "weeks" if freq == "W" else "months"
 gap = summary["gap_periods"]
-periods_note = (f"Partial periods dropped: {', '.join(summary['periods_dropped']) or 'none'}; "
-                f"scaled up to a whole period: {', '.join(summary['periods_scaled']) or 'none'}.")
+periods_note = (f"Partial periods dropped: {', '.join(map(short_date, summary['periods_dropped'])) or 'none'}; "
+                f"scaled up to a whole period: {', '.join(map(short_date, summary['periods_scaled'])) or 'none'}.")
+history_end, first_period = short_date(summary["history_end"]), short_date(summary["first_forecast_period"])
 if gap:
     st.warning(f"History ends {gap} {unit} before the as-of date (last whole period starts "
-               f"{summary['history_end']}, last invoice {summary['last_invoice_date']}). Those {gap} {unit} are "
-               f"forecast too; the forecast shown starts at the as-of period, {summary['first_forecast_period']}. "
+               f"{history_end}, last invoice {short_date(summary['last_invoice_date'])}). Those {gap} {unit} are "
+               f"forecast too; the forecast shown starts at the as-of period, {first_period}. "
                + periods_note)
 else:
-    st.caption(f"History ends {summary['history_end']}; the forecast starts {summary['first_forecast_period']}. "
+    st.caption(f"History ends {history_end}; the forecast starts {first_period}. "
                + periods_note)
 
 health = summary["health"]
@@ -62,7 +64,7 @@ st.caption("Each series gets a demand class (ADI / CV²: smooth, erratic, interm
            "the windows it is chosen on; otherwise naive. The zero forecast is a benchmark only.")
 
 st.subheader("Out-of-sample accuracy by demand class")
-st.dataframe(result["classes"], hide_index=True, width="stretch")
+show_table(result["classes"], "forecast_classes", key="fc_classes")
 
 keys = list(accuracy.sort_values("total_qty", ascending=False)["series"])
 series = st.selectbox("Series", keys, key="fc_series")
@@ -91,18 +93,19 @@ fig.update_layout(height=420, margin={"t": 20})
 st.plotly_chart(fig, width="stretch")
 
 st.subheader("Accuracy of every series (out of sample)")
-st.dataframe(accuracy, hide_index=True, width="stretch")
-downloads(accuracy, f"forecast_accuracy_{level}")
+show_table(accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
 st.subheader("Forecast value added (the windows the current model was chosen on)")
 fva = result["fva"]
 pivot = fva.pivot_table(index="series", columns="model", values="wape")
 ordered = [c for c in ("naive", "zero") if c in pivot.columns] + [c for c in pivot.columns if c not in ("naive", "zero")]
 pivot = pivot[ordered].join(accuracy.set_index("series")[["demand_class", "selected"]])
-st.dataframe(pivot, width="stretch")
+# model columns as WAPE shares ('naive_share' reads 'Naive (%)'); the download keeps the model names
+shown = pivot.rename(columns={m: f"{m}_share" for m in ordered}).reset_index()
+st.caption("WAPE of each candidate model (%), the series' demand class and the model it uses")
+show_table(shown, "forecast_value_added", key="fc_fva")
 downloads(pivot.reset_index(), f"forecast_value_added_{level}")
-st.subheader(f"Forecasts from {summary['first_forecast_period']}")
-st.dataframe(result["forecasts"], hide_index=True, width="stretch")
-downloads(result["forecasts"], f"forecasts_{level}")
+st.subheader(f"Forecasts from {first_period}")
+show_table(result["forecasts"], "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
 
 st.subheader("Coherent levels")
 if st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
@@ -119,6 +122,6 @@ if st.toggle("Reconcile style, customer and total bottom-up (style × customer s
     k[2].metric("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")
     st.caption(f"Method: {co['method']}; the style, customer and total forecasts below are sums of the same "
                "bottom forecasts, so they add up (means only). Accuracy: out of sample, weekly.")
-    st.dataframe(co["forecasts"]["total"], hide_index=True, width="stretch")
+    show_table(co["forecasts"]["total"], "forecasts", key="fc_co_total")
     pick = st.selectbox("Level", ["style", "customer"], key="fc_coherent_level")
-    st.dataframe(co["forecasts"][pick], hide_index=True, width="stretch")
+    show_table(co["forecasts"][pick], "forecasts", key="fc_co_level")

@@ -1,4 +1,5 @@
-"""Health of the app itself: memory, garbage collections, operation latencies, cache hit rates, a score."""
+"""Health for the manager: is the app sick (errors, latency, memory, cache) or is the data incomplete (missing
+exports, findings, age)? Two scores, shown apart; then memory, garbage collections, latencies, cache hit rates."""
 
 import json
 import time
@@ -9,10 +10,21 @@ import streamlit as st
 
 from bk.errors import BkError
 from ui import auth, metrics, services, state
-from ui.format import plain
+from ui.coverage import missing_exports
+from ui.format import findings_frame, plain
 from ui.shell import require_shell
+from ui.table import show_table
 
 require_shell()
+
+
+def _per_operation(stats: dict) -> pd.DataFrame:
+    """{operation: {figure: value}} as one row per operation, figures numeric (None → empty)."""
+    frame = pd.DataFrame(stats).T.reset_index(names="operation")
+    for column in frame.columns[1:]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
 
 st.title("App health")
 manager = services.manager()
@@ -43,17 +55,52 @@ if "load_test" in st.session_state:
     lt = st.session_state["load_test"]
     st.info(f"Load test: {lt['calls']} calls in {lt['duration_s']:.1f} s = {lt['throughput_per_s']:.1f}/s, "
             f"{lt['errors']} errors")
-    st.dataframe(pd.DataFrame(lt["operations"]).T, width="stretch")
+    show_table(_per_operation(lt["operations"]), "operations", key="load_test_ops", search=False)
+
+
+def _components(part: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"component": k, "points": v["points"], "max": v["max"], "detail": v["detail"]}
+                         for k, v in part["components"].items()])
+
+
+def data_problems() -> None:
+    """The active snapshot's missing exports and findings: what the data lacks, not what the app does wrong."""
+    if snapshot is None:
+        st.info("No snapshot: nothing to judge.")
+        return
+    missing = missing_exports(snapshot.exports, as_of=snapshot.as_of)
+    if missing.empty:
+        st.success("Every export the pages use is in this snapshot.")
+    else:
+        st.caption(f"Missing exports: {len(missing)} page needs not served")
+        show_table(missing, "missing_exports", key="health_missing", search=False)
+    findings = findings_frame(snapshot.findings)
+    findings = findings[findings["severity"].isin(["error", "warning"])]
+    if findings.empty:
+        st.success("No error or warning in the snapshot's findings.")
+    else:
+        st.caption(f"Findings: {len(findings)} errors and warnings in the exports")
+        show_table(findings, "findings", key="health_findings")
 
 
 @st.fragment(run_every=2 if refresh else None)
 def live() -> None:
     health = manager.health(snapshot)
     thresholds = services.alert_thresholds()
-    top = st.columns([1, 3])
-    top[0].metric("Health score", f"{health['score']:.0f} / 100", help=health["status"])
-    components = pd.DataFrame([{"component": k, **v} for k, v in health["components"].items()])
-    top[1].dataframe(components, hide_index=True, width="stretch")
+    app_col, data_col = st.columns(2)
+    with app_col:
+        st.subheader("The app")
+        st.metric("App health", f"{health['app']['score']:.0f} / 100", help=f"{health['app']['status']}: memory, "
+                  "latency, cache and unexpected errors. A missing export is not an app error.")
+        show_table(_components(health["app"]), "health_components", key="app_components", search=False)
+    with data_col:
+        st.subheader("The data")
+        st.metric("Data health", f"{health['data']['score']:.0f} / 100", help=f"{health['data']['status']}: "
+                  "data age, findings of the active snapshot and the exports it has")
+        show_table(_components(health["data"]), "health_components", key="data_components", search=False)
+    st.caption(f"Overall score {health['score']:.0f} / 100 ({health['status']}), in the JSON report. Error rate "
+               "counts unexpected failures only; calls refused because an export is missing or a file is bad "
+               "count under the data.")
     mem = manager.monitor.snapshot()
     rss = pd.DataFrame(mem["rss"])
     alerts = []
@@ -69,10 +116,19 @@ def live() -> None:
     for name, s in health["breakers"].items():
         if s != "closed":
             alerts.append(f"{name} is {s} (circuit breaker)")
-    for a in alerts:
-        st.warning(a)
-    if not alerts:
-        st.success(f"No alert ({health['status']}).")
+    errors = {op: v["errors"] for op, v in health["profiler"].items() if v["errors"]}
+    if errors:
+        alerts.append("Unexpected errors: " + ", ".join(f"{op} {n}" for op, n in sorted(errors.items())))
+    app_col, data_col = st.columns(2)
+    with app_col:
+        st.markdown("**App problems** — fix them in the app or the server")
+        for a in alerts:
+            st.warning(a)
+        if not alerts:
+            st.success(f"No app alert ({health['app']['status']}).")
+    with data_col:
+        st.markdown("**Data problems** — fix them in the exports, not in the app")
+        data_problems()
     if slope is None:
         st.caption(f"Leak check: measuring — the RSS slope needs {mem['leak_min_span_s'] / 60:.0f} min of samples "
                    f"after warm-up (from {time.strftime('%H:%M:%S', time.localtime(mem['warm_since']))}); "
@@ -90,14 +146,14 @@ def live() -> None:
         right.plotly_chart(px.scatter(gc_events.tail(500), x="time", y="pause_ms", color="source",
                                       symbol="generation", title="Garbage collections (pause ms)"),
                            width="stretch")
-    ops = pd.DataFrame(health["profiler"]).T
+    ops = _per_operation(health["profiler"]) if health["profiler"] else pd.DataFrame()
     if len(ops):
-        ops = ops.reset_index(names="operation")
         long = ops.melt(id_vars="operation", value_vars=["warm_p50", "warm_p95", "cold_p50", "cold_p95"],
                         var_name="percentile", value_name="ms").dropna(subset=["ms"])
         st.plotly_chart(px.bar(long, x="operation", y="ms", color="percentile", barmode="group",
                                title="Latency (ms): warm (from caches, judged against the SLO) and cold "
                                      "(first runs, cache misses)"), width="stretch")
+        show_table(ops, "operations", key="operations", search=False)
     tier1 = metrics.streamlit_cache_counters()
     tier2 = health["cache_stats"]
     hits2 = sum(s["hits"] for s in tier2.values())
@@ -108,7 +164,8 @@ def live() -> None:
     c[1].metric("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a")
     c[2].metric("Updated", time.strftime("%H:%M:%S"))
     if tier2:
-        st.dataframe(pd.DataFrame(tier2).T, width="stretch")
+        show_table(_per_operation(tier2), "cache_stats", key="cache_stats",
+                   search=False)
 
 
 live()

@@ -9,8 +9,9 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from ui import services, state
-from ui.format import findings_frame
+from ui.format import display_frame, findings_frame
 from ui.shell import require_shell
+from ui.table import show_table
 
 require_shell()
 
@@ -20,13 +21,15 @@ if snapshot is None:
     st.stop()
 
 
-def _pick_row(frame: pd.DataFrame, key: str, page: str, param: str, column: str) -> None:
-    """A table whose selected row opens ``page`` with ``?param=<value of column>``."""
-    event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row")
+def _pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
+    """A table (labelled by ``TABLES[table]``) whose selected row opens ``page`` with ``?param=<value of column>``."""
+    shown, config = display_frame(frame, table)
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row", column_config=config,
+                         height=min(420, 35 * (len(shown) + 1) + 3))
     rows = event.selection.rows if event is not None else []
-    if rows:
-        st.switch_page(page, query_params={param: str(frame.iloc[rows[0]][column])})
+    if rows:  # the shown rows keep the frame's index (the spec may sort them)
+        st.switch_page(page, query_params={param: str(frame.loc[shown.index[rows[0]], column])})
 
 
 def _ids(values) -> str:
@@ -43,7 +46,9 @@ c = st.columns(6)
 c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
 c[1].metric("Files", len(snapshot.exports))
 c[2].metric("Rows", f"{int(summary['rows'].sum()):,}")
-c[3].metric("Health", f"{health['score']:.0f}/100", help=f"App health: {health['status']} (see App health)")
+c[3].metric("App health", f"{health['app']['score']:.0f}/100",
+            help=f"The app itself: {health['app']['status']} (memory, latency, errors). The data scores "
+                 f"{health['data']['score']:.0f}/100 apart (see App health)")
 c[4].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
             help="Days since the snapshot's as-of date")
 c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}", help="Export kinds in this snapshot")
@@ -59,23 +64,24 @@ except BkError as exc:
 else:
     n = today["counts"]
     c = st.columns(5)
-    c[0].metric("Expedite", n["expedite"], help="Order-by date already passed")
-    c[1].metric("Buy this week", n["buy"], help="Order-by date falls in this week")
+    c[0].metric("Expedite", n["expedite"], help="Buys whose order-by date already passed, and open POs that "
+                "arrive after the yarn needs them (the yarn plan's actions)")
+    c[1].metric("Buy this week", n["buy"], help="The yarn plan's buys whose order-by date falls in this week")
     c[2].metric("Late KOs", n["late_kos"], help="Scheduled to finish after the quoted date")
     c[3].metric("Capacity hot spots", n["hot_spots"], help="Work centres over the threshold in the next 4 weeks")
     c[4].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
     if len(today["buy"]):
         st.subheader("Buy and expedite")
-        _pick_row(today["buy"], "today_buy", "pages/yarn.py", "yarn", "yarn_id")
+        _pick_row(today["buy"], "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id")
     if len(today["late_kos"]):
         st.subheader("Late knit orders")
-        _pick_row(today["late_kos"], "today_late", "pages/capacity.py", "knit_order", "knit_order")
+        _pick_row(today["late_kos"], "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order")
     if len(today["hot_spots"]):
         st.subheader("Capacity hot spots (next 4 weeks)")
-        _pick_row(today["hot_spots"], "today_hot", "pages/capacity.py", "work_center", "work_center")
+        _pick_row(today["hot_spots"], "work_centers", "today_hot", "pages/capacity.py", "work_center", "work_center")
     if len(today["reconcile"]):
         st.subheader("Reconcile")
-        _pick_row(today["reconcile"], "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
+        _pick_row(today["reconcile"], "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
     if not any(n.values()):
         st.success("Nothing due this week.")
 
@@ -110,11 +116,11 @@ else:
             st.info("No yarn's shortage changed.")
         else:
             shown = causes.assign(kos=causes["kos"].map(_ids), pos=causes["pos"].map(_ids))
-            _pick_row(shown.round(1), "briefing_causes", "pages/yarn.py", "yarn", "yarn_id")
+            _pick_row(shown, "briefing_causes", "briefing_causes", "pages/yarn.py", "yarn", "yarn_id")
         with st.expander("Changed knit orders, POs, stock and shortages"):
             for name in ("knit_orders", "purchase_orders", "stock", "shortages"):
                 st.markdown(f"**{name.replace('_', ' ').capitalize()}** ({len(change[name])})")
-                st.dataframe(change[name], hide_index=True, width="stretch")
+                show_table(change[name], "briefing_changes", key=f"briefing_{name}")
 
 # -------------------------------------------------------------------------------------- files, findings
 st.header("Files and findings")
@@ -130,11 +136,12 @@ missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:
     st.caption("Not in this snapshot: " + ", ".join(missing))
 st.subheader("Files")
-st.dataframe(summary, hide_index=True, width="stretch")
+show_table(summary, "files", key="files")
 st.subheader("Data-quality findings")
 if findings.empty:
     st.success("No findings.")
 else:
     severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
                                     selection_mode="multi")
-    st.dataframe(findings[findings["severity"].isin(severity or [])], hide_index=True, width="stretch")
+    show_table(findings[findings["severity"].isin(severity or [])], "findings", key="findings",
+               download="findings")

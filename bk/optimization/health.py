@@ -9,6 +9,13 @@
 
 Each open breaker (a failing service) also takes 10 points off the total. Status: healthy ≥ 80, degraded
 ≥ 50, else unhealthy.
+
+For the manager the same points are also split in two scores 0–100, each with its own status:
+
+    app   memory, latency, cache, errors (÷ 75 × 100), minus 10 per open breaker: is the app sick?
+    data  freshness, quality, and completeness 15 = share of the expected exports present (÷ 40 × 100):
+          is the data incomplete or stale? Refusals (calls answered "this export is missing") are shown here,
+          never in the error rate.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from dataclasses import dataclass, field
 
 WEIGHTS = {"memory": 20, "latency": 20, "cache": 15, "errors": 20, "freshness": 10, "quality": 15}
 OPEN_BREAKER_PENALTY = 10
+APP_COMPONENTS = ("memory", "latency", "cache", "errors")
+DATA_WEIGHTS = {"freshness": WEIGHTS["freshness"], "quality": WEIGHTS["quality"], "completeness": 15}
 
 
 @dataclass
@@ -32,6 +41,9 @@ class HealthInputs:
     data_age_days: float = 0.0
     finding_errors: int = 0
     finding_warnings: int = 0
+    expected_exports: int = 0  # export kinds a full snapshot has (0: not judged)
+    missing_exports: int = 0
+    refusals: int = 0  # calls refused for their data (MissingDataError and other BkErrors)
 
 
 def _clip(x: float) -> float:
@@ -58,5 +70,20 @@ def health_score(h: HealthInputs) -> dict:
                   for k, (v, d) in parts.items()}
     score = sum(c["points"] for c in components.values()) - OPEN_BREAKER_PENALTY * h.open_breakers
     score = round(max(0.0, min(100.0, score)), 1)
-    status = "healthy" if score >= 80 else "degraded" if score >= 50 else "unhealthy"
-    return {"score": score, "status": status, "components": components}
+    completeness = _clip(1 - h.missing_exports / h.expected_exports) if h.expected_exports else 1.0
+    data_components = {k: components[k] for k in ("freshness", "quality")}
+    data_components["completeness"] = {
+        "points": round(DATA_WEIGHTS["completeness"] * completeness, 1), "max": DATA_WEIGHTS["completeness"],
+        "detail": f"{h.expected_exports - h.missing_exports}/{h.expected_exports} exports present, "
+                  f"{h.refusals} calls refused for missing or bad data"}
+    app_components = {k: components[k] for k in APP_COMPONENTS}
+    app = 100 * sum(c["points"] for c in app_components.values()) / sum(WEIGHTS[k] for k in APP_COMPONENTS)
+    app = round(max(0.0, app - OPEN_BREAKER_PENALTY * h.open_breakers), 1)
+    data = round(100 * sum(c["points"] for c in data_components.values()) / sum(DATA_WEIGHTS.values()), 1)
+    return {"score": score, "status": _status(score), "components": components,
+            "app": {"score": app, "status": _status(app), "components": app_components},
+            "data": {"score": data, "status": _status(data), "components": data_components}}
+
+
+def _status(score: float) -> str:
+    return "healthy" if score >= 80 else "degraded" if score >= 50 else "unhealthy"

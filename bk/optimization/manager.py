@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
+from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
@@ -55,6 +56,8 @@ WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing i
 
 def is_heavy(operation: str) -> bool:
     return operation.startswith(HEAVY_PREFIXES)
+# export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
+EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
 
 
 def operations() -> dict[str, Callable]:
@@ -255,7 +258,10 @@ class ServiceManager:
             cache_hit_rate=hits / total if total else None, cache_degraded=not cache_status["ok"],
             error_rate=self.profiler.error_rate(), open_breakers=sum(s == "open" for s in states.values()),
             data_age_days=float(age), finding_errors=sum(f.severity == "error" for f in findings),
-            finding_warnings=sum(f.severity == "warning" for f in findings))
+            finding_warnings=sum(f.severity == "warning" for f in findings),
+            expected_exports=len(EXPECTED_KINDS) if snapshot is not None else 0,
+            missing_exports=sum(k not in snapshot.exports for k in EXPECTED_KINDS) if snapshot is not None else 0,
+            refusals=self.profiler.refusals())
         return {**health_score(inputs), "cache": cache_status, "cache_stats": cache_stats, "breakers": states,
                 "profiler": ops}
 

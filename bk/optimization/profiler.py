@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bk.errors import BkError
+
 DEFAULT_SLO_MS = 200.0
 
 
@@ -30,6 +32,7 @@ class _Op:
     errors: int = 0
     warm_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
     cold_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
+    refusals: int = 0  # BkError: the kernel's answer about the data (a missing export, a bad file), not a failure
 
 
 class Profiler:
@@ -43,7 +46,8 @@ class Profiler:
         self._ops: dict[str, _Op] = {}
         self._lock = threading.Lock()
 
-    def record(self, operation: str, duration_ms: float, *, error: bool = False, cold: bool = False) -> None:
+    def record(self, operation: str, duration_ms: float, *, error: bool = False, refused: bool = False,
+               cold: bool = False) -> None:
         with self._lock:
             op = self._ops.setdefault(operation, _Op(deque(maxlen=self.buffer), warm_ms=deque(maxlen=self.buffer),
                                                      cold_ms=deque(maxlen=self.buffer)))
@@ -51,20 +55,28 @@ class Profiler:
             (op.cold_ms if cold else op.warm_ms).append(duration_ms)
             op.count += 1
             op.errors += int(error)
+            op.refusals += int(refused)
 
     @contextmanager
     def measure(self, operation: str, *, cold: bool | Callable[[], bool] = False):
-        """Time the block; ``cold`` may be a callable asked at the end (did the block compute anything?)."""
+        """Time the block; ``cold`` may be a callable asked at the end (did the block compute anything?). An error
+        is an unexpected exception; a BkError (MissingDataError, a refused file) is a refusal about the data,
+        counted apart; BaseExceptions that are not Exceptions (Streamlit's st.stop and st.switch_page,
+        KeyboardInterrupt) are control flow, neither."""
         started = time.perf_counter()
-        failed = False
+        failed = refused = False
         try:
             yield
-        except BaseException:
+        except BkError:
+            refused = True
+            raise
+        except Exception:
             failed = True
             raise
         finally:
             is_cold = cold() if callable(cold) else cold
-            self.record(operation, (time.perf_counter() - started) * 1000, error=failed, cold=is_cold)
+            self.record(operation, (time.perf_counter() - started) * 1000, error=failed, refused=refused,
+                        cold=is_cold)
 
     def timed(self, operation: str):
         def decorate(fn: Callable) -> Callable:
@@ -80,24 +92,25 @@ class Profiler:
         return self.slo_ms.get(operation, self.default_slo_ms)
 
     def percentiles(self, operation: str) -> dict:
-        """count, errors, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations, plus
-        ``warm_count``/``warm_p50``/``warm_p95`` and ``cold_count``/``cold_p50``/``cold_p95`` apart."""
+        """count, errors, refusals, p50/p95/p99/max (ms, numpy linear interpolation) of the buffered durations,
+        plus ``warm_count``/``warm_p50``/``warm_p95`` and ``cold_count``/``cold_p50``/``cold_p95`` apart."""
         with self._lock:
             op = self._ops.get(operation)
             values = np.array(op.durations_ms if op else [], dtype=float)
             warm = np.array(op.warm_ms if op else [], dtype=float)
             cold = np.array(op.cold_ms if op else [], dtype=float)
-            count, errors = (op.count, op.errors) if op else (0, 0)
+            count, errors, refusals = (op.count, op.errors, op.refusals) if op else (0, 0, 0)
         phases = {}
         for phase, sample in (("warm", warm), ("cold", cold)):
             p = np.percentile(sample, [50, 95]) if len(sample) else (None, None)
             phases.update({f"{phase}_count": len(sample), f"{phase}_p50": None if p[0] is None else float(p[0]),
                            f"{phase}_p95": None if p[1] is None else float(p[1])})
         if not len(values):
-            return {"count": count, "errors": errors, "p50": None, "p95": None, "p99": None, "max": None, **phases}
+            return {"count": count, "errors": errors, "refusals": refusals, "p50": None, "p95": None, "p99": None,
+                    "max": None, **phases}
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
-        return {"count": count, "errors": errors, "p50": float(p50), "p95": float(p95), "p99": float(p99),
-                "max": float(values.max()), "slo_ms": self.slo(operation), **phases}
+        return {"count": count, "errors": errors, "refusals": refusals, "p50": float(p50), "p95": float(p95),
+                "p99": float(p99), "max": float(values.max()), "slo_ms": self.slo(operation), **phases}
 
     def operations(self) -> list[str]:
         with self._lock:
@@ -113,7 +126,13 @@ class Profiler:
                              "ratio": p["warm_p95"] / self.slo(name), "warm_count": p["warm_count"]})
         return sorted(rows, key=lambda r: r["ratio"], reverse=True)
 
+    def refusals(self) -> int:
+        """Calls refused for their data (BkError): not in the error rate."""
+        with self._lock:
+            return sum(op.refusals for op in self._ops.values())
+
     def error_rate(self) -> float:
+        """Unexpected failures ÷ calls (refusals about the data and Streamlit's control flow are not failures)."""
         with self._lock:
             total = sum(op.count for op in self._ops.values())
             errors = sum(op.errors for op in self._ops.values())

@@ -368,35 +368,25 @@ def briefing_diff(frames: Mapping[str, pd.DataFrame], *, as_of: date, earlier_fr
 # ---------------------------------------------------------------------------------------------- today
 
 
-def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
-    """The plan's purchase actions: yarn_id, action (buy / expedite / reconcile), po_number, lbs, need_week,
-    order_by, reason.
+ACTION_VIEW = ["yarn_id", "action", "expedite", "po_number", "lbs", "cost_usd", "order_by", "need_week", "supplier",
+               "reason"]
 
-    Built from the purchase suggestions (expedite when the order-by date has passed) and negative stock without
-    demand (reconcile, never a buy). When the plan carries an ``actions`` frame with these columns, this is
-    where to read it.
+
+def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
+    """The yarn plan's purchase actions (``plan_result["actions"]``, DOMAIN.md §7) as the briefing lists them:
+    ACTION_VIEW columns (yarn_id, action buy / expedite / reconcile / defer, expedite flag, po_number, lbs,
+    cost_usd, order_by, need_week, supplier, reason), one row per action, in the plan's order.
+
+    This is the plan's own action list, not a second derivation: a buy whose order-by has passed has
+    ``expedite`` True (action stays 'buy'); an 'expedite' row names an open PO that arrives after the yarn needs it.
     """
-    balance = plan_result["yarn_balance"]
-    odd = balance.loc[(balance["on_hand_lbs"] < -SHORT_LBS) & (balance["total_demand_lbs"] <= 0)]
-    sugg = plan_result["shortages"]
-    sugg = sugg.loc[~sugg["yarn_id"].isin(odd["yarn_id"]).to_numpy(dtype=bool)]  # a record problem, never a buy
-    buys = pd.DataFrame({
-        "yarn_id": sugg["yarn_id"].astype("int64"),
-        "action": np.where(sugg["expedite"].to_numpy(dtype=bool), "expedite", "buy"),
-        "po_number": pd.Series(pd.NA, index=sugg.index, dtype="string"),
-        "lbs": sugg["suggested_order_lbs"].astype("float64"),
-        "need_week": sugg["first_shortage_week"], "order_by": sugg["order_by"],
-        "reason": [f"short {s:,.0f} lbs from the week of {w:%d %b}" for s, w in
-                   zip(sugg["shortage_lbs"], sugg["first_shortage_week"], strict=True)],
-    })
-    reconcile = pd.DataFrame({
-        "yarn_id": odd["yarn_id"].astype("int64"), "action": "reconcile",
-        "po_number": pd.Series(pd.NA, index=odd.index, dtype="string"), "lbs": -odd["on_hand_lbs"].astype("float64"),
-        "need_week": pd.NaT, "order_by": pd.NaT,
-        "reason": [f"stock {v:,.0f} lbs without demand: a record to correct" for v in odd["on_hand_lbs"]],
-    })
-    out = pd.concat([buys, reconcile], ignore_index=True) if len(reconcile) else buys
-    out = out.astype({"action": "string", "reason": "string", "po_number": "string"})
+    actions = plan_result["actions"]
+    out = actions[[c for c in ACTION_VIEW if c in actions.columns]].copy()
+    for c in ACTION_VIEW:
+        if c not in out.columns:
+            out[c] = pd.NA
+    out = out[ACTION_VIEW].astype({"action": "string", "reason": "string", "po_number": "string",
+                                   "supplier": "string", "expedite": "bool", "yarn_id": "int64"})
     out["need_week"] = pd.to_datetime(out["need_week"])
     out["order_by"] = pd.to_datetime(out["order_by"])
     return out.reset_index(drop=True)
@@ -405,15 +395,19 @@ def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
 def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None) -> dict:
     """What needs doing this week.
 
-    Keys: ``buy`` (purchase actions buy / expedite whose order-by falls on or before the Sunday of the as-of week;
-    expedites first), ``reconcile`` (records to correct), ``late_kos`` (capacity schedule rows finishing after
+    Keys: ``buy`` (the plan's actions: buys whose order-by falls on or before the Sunday of the as-of week, and
+    every PO expedite; expedite-flagged first, then by order-by), ``reconcile`` (records to correct), ``late_kos`` (capacity schedule rows finishing after
     their quoted date), ``hot_spots`` (work centres over the bottleneck threshold in the capacity window),
     ``counts``. Capacity keys are empty frames when ``capacity_result`` is None.
     """
     actions = purchase_actions(plan_result, as_of=as_of)
     week_end = pd.Timestamp(week_monday(as_of) + timedelta(days=6))
-    due = actions["action"].isin(["buy", "expedite"]) & (actions["order_by"] <= week_end).fillna(False)
-    buy = actions.loc[due.to_numpy(dtype=bool)].sort_values(["action", "order_by"], ascending=[False, True])
+    # a buy is due when its order-by falls in this week or before; a PO expedite is due now (the PO already
+    # arrives after the yarn needs it: the call to the supplier cannot wait for a date)
+    buy_due = (actions["action"] == "buy") & (actions["order_by"] <= week_end).fillna(False)
+    due = (buy_due | (actions["action"] == "expedite")).to_numpy(dtype=bool)
+    buy = actions.loc[due].sort_values(["expedite", "order_by", "need_week"], ascending=[False, True, True],
+                                       na_position="first", kind="stable")
     reconcile = actions.loc[(actions["action"] == "reconcile").to_numpy(dtype=bool)]
     if capacity_result is not None:
         schedule = capacity_result["schedule"]
@@ -424,7 +418,7 @@ def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None
         late = pd.DataFrame(columns=["knit_order", "style", "machine", "work_center", "finish", "quoted_date",
                                      "balance_lbs"])
         hot = pd.DataFrame(columns=["work_center", "machines", "load_days", "capacity_days", "utilization"])
-    counts = {"buy": int((buy["action"] == "buy").sum()), "expedite": int((buy["action"] == "expedite").sum()),
+    counts = {"buy": int((~buy["expedite"]).sum()), "expedite": int(buy["expedite"].sum()),
               "reconcile": int(len(reconcile)), "late_kos": int(len(late)), "hot_spots": int(len(hot))}
     return {"buy": buy.reset_index(drop=True), "reconcile": reconcile.reset_index(drop=True),
             "late_kos": late.reset_index(drop=True), "hot_spots": hot.reset_index(drop=True), "counts": counts}

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from bk.errors import ServiceUnavailableError
+from bk.errors import MissingDataError, ServiceUnavailableError
 from bk.optimization.breaker import CircuitBreaker
 from bk.optimization.cache import ResultCache
 from bk.optimization.health import HealthInputs, health_score
@@ -79,6 +80,24 @@ def test_bottlenecks_worst_first_and_errors_counted():
             raise RuntimeError("boom")
     assert [b["operation"] for b in p.bottlenecks()] == ["slower", "slow"]
     assert p.percentiles("fine")["errors"] == 1 and p.error_rate() == pytest.approx(1 / 16)
+
+
+def test_missing_data_and_control_flow_are_not_errors():
+    p = Profiler()
+    p.record("page:Yarn", 5.0)
+    with pytest.raises(MissingDataError):
+        with p.measure("page:Yarn"):
+            raise MissingDataError("no BOM export in this snapshot")
+    with pytest.raises(StopException):  # st.stop() after a page showed its st.error
+        with p.measure("page:Yarn"):
+            raise StopException()
+    with pytest.raises(KeyError):
+        with p.measure("page:Yarn"):
+            raise KeyError("a real bug")
+    # 4 calls: 1 real failure (KeyError), 1 refusal (missing export), 1 st.stop, 1 fine
+    assert p.percentiles("page:Yarn")["count"] == 4
+    assert p.percentiles("page:Yarn")["errors"] == 1 and p.percentiles("page:Yarn")["refusals"] == 1
+    assert p.error_rate() == pytest.approx(1 / 4) and p.refusals() == 1
 
 
 def test_load_test_counts_calls_and_errors():
@@ -234,6 +253,25 @@ def test_health_score_by_hand():
                                         slo_ms={"a": 200, "b": 200}, cache_hit_rate=0.45, error_rate=0.01,
                                         data_age_days=4, finding_errors=1, finding_warnings=40, open_breakers=1))
     assert failing["score"] == pytest.approx(59.0 - 16 - 10)
+
+
+def test_app_and_data_are_scored_apart():
+    # app: memory 10 + latency 10 + cache 7.5 + errors 16 = 43.5 of 75 -> 58; data: freshness 5 + quality 10.5
+    # + completeness 15 × (1 - 3/20) = 12.75 -> 12.8 (rounded) of 40 -> 70.75 -> 70.8 (rounded to 0.1)
+    h = HealthInputs(rss_mb=400, memory_budget_mb=500, p95_ms={"a": 50, "b": 500}, slo_ms={"a": 200, "b": 200},
+                     cache_hit_rate=0.45, error_rate=0.01, data_age_days=4, finding_errors=1, finding_warnings=40,
+                     expected_exports=20, missing_exports=3, refusals=7)
+    result = health_score(h)
+    assert result["score"] == pytest.approx(59.0)  # the overall score is unchanged
+    assert result["app"]["score"] == pytest.approx(58.0) and result["app"]["status"] == "degraded"
+    assert set(result["app"]["components"]) == {"memory", "latency", "cache", "errors"}
+    assert result["data"]["score"] == pytest.approx(70.8) and result["data"]["status"] == "degraded"
+    assert set(result["data"]["components"]) == {"freshness", "quality", "completeness"}
+    assert "17/20 exports present, 7 calls refused" in result["data"]["components"]["completeness"]["detail"]
+    # a complete, fresh, clean snapshot on a sick app: data 100, app low
+    sick = health_score(HealthInputs(rss_mb=500, memory_budget_mb=500, error_rate=0.2, expected_exports=20,
+                                     open_breakers=1))
+    assert sick["data"]["score"] == 100 and sick["app"]["score"] == pytest.approx(100 * 35 / 75 - 10, abs=0.1)
 
 
 def test_memory_monitor_threshold_gc_once_and_leak_slope():

@@ -56,20 +56,20 @@ def test_committed_and_suggested_load_are_shown_apart(patched):
     caption = at.caption[0].value
     assert "1 open KOs use their style family's rate, 1 the median rate" in caption
     assert "2.5 machine-days left" in caption
-    bottlenecks = next(df.value for df in at.dataframe if "suggested_days" in df.value.columns
-                       and "unassigned" not in df.value.columns)
-    assert bottlenecks["work_center"].tolist() == ["C"]
-    assert bottlenecks["committed_days"].tolist() == [0.0] and bottlenecks["suggested_days"].tolist() == [19.0]
+    bottlenecks = next(df.value for df in at.dataframe if "Suggested (machine days)" in df.value.columns)
+    assert bottlenecks["Work centre"].tolist() == ["C"]
+    assert bottlenecks["Committed (machine days)"].tolist() == [0.0]
+    assert bottlenecks["Suggested (machine days)"].tolist() == [19.0]
     load = next(r for r in at.radio if r.label == "Load")
     assert load.options == ["committed + suggested", "committed only"]
     load.set_value("committed only").run()
     no_exceptions(at)
     next(r for r in at.radio if r.label == "Rows").set_value("machine").run()
     no_exceptions(at)
-    unassigned = next(df.value for df in at.dataframe if "suggested_machine" in df.value.columns)
-    unassigned = unassigned.set_index("knit_order")
-    assert unassigned.loc["K2", "suggested_machine"] == 3 and pd.isna(unassigned.loc["K4", "suggested_machine"])
-    assert unassigned.loc["K4", "note"] == "style has no work centre in the greige list"
+    unassigned = next(df.value for df in at.dataframe if "Suggested machine" in df.value.columns)
+    unassigned = unassigned.set_index("Knit order")
+    assert unassigned.loc["K2", "Suggested machine"] == 3 and pd.isna(unassigned.loc["K4", "Suggested machine"])
+    assert unassigned.loc["K4", "Note"] == "style has no work centre in the greige list"
 
 
 def test_a_snapshot_without_production_lbs_plans_on_the_median_with_a_warning(isolated_store):

@@ -1,9 +1,26 @@
-"""AppTest of the Knitting capacity page on the demo and on the real snapshot."""
+"""AppTest of the Knitting capacity page on the demo and on the real snapshot: readable tables, overloaded weeks
+flagged on the heatmap, a Gantt with KO labels and the as-of line, links from the Overview preselecting."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
+
 from bk.ingest.snapshot import SnapshotStore
+from bk.services import capacity
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
+from tests.pages.test_capacity_load_page import AS_OF, frames
+
+
+def figure(at, key: str) -> dict:
+    """The Plotly figure of the chart with this key, as JSON."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if chart.proto.id and key in chart.proto.id:
+            return spec
+    raise AssertionError(f"no chart {key}")
 
 
 def test_capacity_page_on_the_demo():
@@ -12,8 +29,60 @@ def test_capacity_page_on_the_demo():
     assert at.title[0].value == "Knitting capacity"
     assert [m.label for m in at.metric][:3] == ["Machines", "Scheduled KOs", "Unassigned KOs"]
     assert int(at.metric[0].value) == 290
+    assert_readable(at)
+    schedule = table_with(at, "Knit order", "Machine", "Placement", "Start", "Finish")
+    assert list(schedule.columns)[:3] == ["Knit order", "Machine", "Placement"]
     at.radio[0].set_value("machine").run()
     no_exceptions(at)
+    heat = figure(at, "cap_heat")["data"][0]
+    rows = heat["y"]
+    assert all(str(r).startswith("M") for r in rows) and len(rows) == len(set(rows)) <= 40  # one row per machine
+    assert figure(at, "cap_heat")["layout"]["yaxis"]["type"] == "category"
+
+
+def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypatch):
+    def run(operation, snapshot, **params):
+        result = capacity.plan(frames(), as_of=AS_OF, **params)
+        wc = result["wc_load"].copy()
+        first = (wc["work_center"] == "A") & (wc["week_start"] == wc["week_start"].min())
+        wc.loc[first, "utilization"] = 1.25  # hand-made overload: A in the as-of week
+        return {**result, "wc_load": wc}
+
+    monkeypatch.setattr("ui.services.run", run)
+    at = page("capacity.py").run()
+    no_exceptions(at)
+    heat = figure(at, "cap_heat")["data"][0]
+    assert heat["y"] == ["A", "C"]  # every work centre with load, each labelled
+    flagged = {(y, x) for y, row in zip(heat["y"], heat["text"], strict=True)
+               for x, t in zip(heat["x"], row, strict=True) if t}
+    assert flagged == {("A", "wk of 28 Jul")}
+    assert heat["text"][0][0] == "125 % ▲"
+    assert any("Cells marked ▲ are over 100 % (1 rows" in c.value for c in at.caption)
+    gantt = figure(at, "cap_gantt")
+    lines = [s for s in gantt["layout"]["shapes"] if s["type"] == "line"]
+    assert [pd.Timestamp(s["x0"]).date() for s in lines] == [AS_OF]
+    labels = {t for trace in gantt["data"] for t in trace["text"]}
+    assert {"K1", "K2", "K3"} <= labels  # the KO on its bar
+    statuses = {trace["name"] for trace in gantt["data"]}
+    assert {"committed", "suggested"} <= statuses
+    assert_readable(at)
+
+
+def test_a_link_from_the_overview_preselects_the_knit_order_and_its_machine(monkeypatch):
+    monkeypatch.setattr("ui.services.run",
+                        lambda operation, snapshot, **params: capacity.plan(frames(), as_of=AS_OF, **params))
+    at = page("capacity.py")
+    at.query_params["knit_order"] = "K2"
+    at.run()
+    no_exceptions(at)
+    assert any(h.value == "Knit order K2" for h in at.subheader)
+    assert at.selectbox(key="cap_wc").value == "C"
+    assert at.multiselect(key="cap_machines").value == [3]  # K2's suggested machine
+    at = page("capacity.py")
+    at.query_params["work_center"] = "A"
+    at.run()
+    assert at.selectbox(key="cap_wc").value == "A"
+    assert at.multiselect(key="cap_machines").value == [1, 2]
 
 
 def test_capacity_page_on_the_real_snapshot(real_dir, isolated_store):
@@ -21,3 +90,4 @@ def test_capacity_page_on_the_real_snapshot(real_dir, isolated_store):
     at = page("capacity.py").run()
     no_exceptions(at)
     assert int(at.metric[0].value) == 286
+    assert_readable(at)

@@ -1,20 +1,52 @@
-"""AppTest of the App health page: score with components, buttons, a load test."""
+"""AppTest of the App health page: the app and the data scored apart, their components, data problems (missing
+exports, findings) listed apart from app alerts, buttons and a load test."""
 
 from __future__ import annotations
 
+from bk.ingest.snapshot import SnapshotStore, load_paths
+from bk.optimization.manager import EXPECTED_KINDS
+from tests.conftest import DEMO
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
 
 
-def test_health_page_shows_the_score_and_runs_a_load_test():
+def test_health_page_shows_the_app_and_the_data_apart_and_runs_a_load_test():
     at = page("health.py").run()
     no_exceptions(at)
     assert at.title[0].value == "App health"
-    score = next(m for m in at.metric if m.label == "Health score")
-    assert 0 <= float(score.value.split(" / ")[0]) <= 100
-    components = next(df.value for df in at.dataframe if "component" in df.value.columns)
-    assert set(components["component"]) == {"memory", "latency", "cache", "errors", "freshness", "quality"}
+    scores = {m.label: m.value for m in at.metric}
+    for label in ("App health", "Data health"):
+        assert 0 <= float(scores[label].split(" / ")[0]) <= 100
+    tables = [df.value for df in at.dataframe if "Component" in df.value.columns]
+    assert [set(t["Component"]) for t in tables] == [{"memory", "latency", "cache", "errors"},
+                                                      {"freshness", "quality", "completeness"}]
+    assert [h.value for h in at.subheader] == ["The app", "The data"]
+    assert any(md.value.startswith("**Data problems**") for md in at.markdown)
+    assert any(md.value.startswith("**App problems**") for md in at.markdown)
+    assert_readable(at)
     next(b for b in at.button if b.label == "Collect garbage now").click().run()
     no_exceptions(at)
     next(b for b in at.button if b.label.startswith("Run a 5-second load test")).click().run()
     no_exceptions(at)
     assert any("Load test:" in i.value for i in at.info)
+    ops = table_with(at, "Operation", "Calls", "Errors", "Refused for data", "p95 (ms)")
+    assert len(ops) > 0
+    assert_readable(at)
+
+
+def test_a_snapshot_without_its_bom_is_a_data_problem_not_an_app_one(isolated_store):
+    files = [(p.name, p.read_bytes()) for p in sorted(DEMO.iterdir()) if p.name != "BOM_updated.csv"]
+    SnapshotStore(isolated_store).save(files)
+    at = page("health.py").run()
+    no_exceptions(at)
+    missing = table_with(at, "Page", "Export", "Page cannot open")
+    assert ("Yarn requirements", True) in set(zip(missing["Page"], missing["Page cannot open"], strict=True))
+    assert any(c.value.startswith("Missing exports: ") for c in at.caption)
+    data = next(df.value for df in at.dataframe if "Component" in df.value.columns
+                and "completeness" in set(df.value["Component"]))
+    detail = data.set_index("Component").loc["completeness", "Figure behind it"]
+    full, _ = load_paths([DEMO])
+    present = sum(k in full.exports for k in EXPECTED_KINDS) - 1  # the demo less its BOM
+    assert "bom" in full.exports
+    assert detail.startswith(f"{present}/{len(EXPECTED_KINDS)} exports present")
+    assert_readable(at)

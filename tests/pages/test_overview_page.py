@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 
-from bk.ingest.snapshot import SnapshotStore
+from bk.ingest.snapshot import SnapshotStore, load_paths
+from bk.services import yarn
 from tests.conftest import DEMO
 from tests.pages.conftest import no_exceptions, page
+from tests.pages.readable import assert_readable, table_with
 
 
 def _two_days(store_dir) -> None:
@@ -29,21 +31,25 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     no_exceptions(at)
     assert [h.value for h in at.header] == ["Today", "Since Thu 28 Aug 2025", "Files and findings"]
     metrics = {m.label: m.value for m in at.metric}
-    assert [m.label for m in at.metric][:6] == ["As of", "Files", "Rows", "Health", "Data age", "Complete"]
+    assert [m.label for m in at.metric][:6] == ["As of", "Files", "Rows", "App health", "Data age", "Complete"]
     assert metrics["Knit orders: finished"] == "1"
     assert metrics["Knit orders: added"] == "0" and metrics["Knit orders: rescheduled"] == "0"
     assert metrics["Purchase orders: rescheduled"] == "0"
     assert metrics["Shortages: cleared"] == "2" and metrics["Shortages: new"] == "0"
     assert {"Expedite", "Buy this week", "Late KOs", "Capacity hot spots", "Reconcile"} <= set(metrics)
     # K2508861 was the only demand of yarns 10145 and 10828 that ran short: dropping it clears both
-    causes = next(d.value for d in at.dataframe if "shortage_change_lbs" in d.value.columns)
-    rows = causes.set_index("yarn_id")
+    assert_readable(at)
+    causes = table_with(at, "Shortage change (lbs)", "Demand (lbs)")
+    assert list(causes.columns)[:6] == ["Yarn", "Shortage change (lbs)", "Demand (lbs)", "Receipts (lbs)",
+                                        "Stock (lbs)", "Other (lbs)"]
+    rows = causes.set_index("Yarn")
     assert sorted(rows.index) == [10145, 10828]
-    assert rows.loc[10145, "demand"] == pytest.approx(-7727.4, abs=0.05)
-    assert rows.loc[10828, "demand"] == pytest.approx(-1059.1, abs=0.05)
-    assert (rows["receipts"] == 0).all() and (rows["stock"] == 0).all() and (rows["other"] == 0).all()
-    assert set(rows["kos"]) == {"K2508861"} and set(rows["pos"]) == {""}
-    assert set(rows["detail"]) == {"K2508861 finished"}
+    assert rows.loc[10145, "Demand (lbs)"] == pytest.approx(-7727.4, abs=0.5)  # shown in whole lbs
+    assert rows.loc[10828, "Demand (lbs)"] == pytest.approx(-1059.1, abs=0.5)
+    assert (rows["Receipts (lbs)"] == 0).all() and (rows["Stock (lbs)"] == 0).all()
+    assert (rows["Other (lbs)"] == 0).all()
+    assert set(rows["Knit orders"]) == {"K2508861"} and set(rows["POs"]) == {""}
+    assert set(rows["What happened"]) == {"K2508861 finished"}
 
 
 def test_overview_on_the_demo_asks_for_a_second_snapshot():
@@ -53,3 +59,24 @@ def test_overview_on_the_demo_asks_for_a_second_snapshot():
     assert any("Save another snapshot" in i.value for i in at.info)
     assert any("synthetic demo data" in i.value for i in at.info)
     assert int(next(m.value for m in at.metric if m.label == "Expedite")) > 0
+    assert_readable(at)
+
+
+def test_overview_today_lists_the_yarn_plans_actions():
+    """Today's buy table is the plan's action list: its PO expedites are the plan's, by PO number."""
+    at = page("overview.py").run()
+    no_exceptions(at)
+    today = table_with(at, "Yarn", "Action", "Expedite", "Order by", "PO", "Why")
+    assert list(today.columns)[:4] == ["Yarn", "Action", "Expedite", "Order by"]
+    snapshot, _ = load_paths([DEMO])
+    actions = yarn.plan({k: e.frame for k, e in snapshot.exports.items()}, as_of=snapshot.as_of)["actions"]
+    po_expedites = actions[actions["action"] == "expedite"]
+    shown_pos = today.loc[today["Action"] == "expedite", "PO"]
+    assert len(po_expedites) > 0 and sorted(shown_pos) == sorted(po_expedites["po_number"])
+    assert set(today["Action"]) <= {"buy", "expedite"}  # no defer, no reconcile in this table
+    metrics = {m.label: int(m.value) for m in at.metric if m.label in ("Expedite", "Buy this week")}
+    assert metrics["Expedite"] == int(today["Expedite"].sum())
+    assert metrics["Buy this week"] == int((~today["Expedite"]).sum())
+    # every buy listed is due by Sunday 31 Aug (as-of Thu 28 Aug 2025)
+    buys = today[today["Action"] == "buy"]
+    assert (buys["Order by"] <= date(2025, 8, 31)).all()

@@ -187,12 +187,38 @@ def test_today_lists_buys_due_this_week_and_reconcile_items():
     f = day(on_hand={1: 1000.0, 2: 500.0, 3: -40.0})
     f["suppliers"] = pd.DataFrame([("S", 3.0, 100.0, False)], columns=["supplier", "lead_time_days", "moq_lbs",
                                                                         "retired"])
-    result = briefing.today(yarn.plan(f, as_of=AS_OF), as_of=AS_OF)
-    # yarn 1 is short from the week of 28 Jul; order-by 25 Jul is past: expedite
-    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[1, "expedite"]]
+    plan = yarn.plan(f, as_of=AS_OF)
+    result = briefing.today(plan, as_of=AS_OF)
+    # yarn 1 is short from the week of 28 Jul; order-by 25 Jul is past: the plan's buy, flagged expedite
+    assert result["buy"][["yarn_id", "action", "expedite"]].values.tolist() == [[1, "buy", True]]
     assert result["buy"]["lbs"].tolist() == pytest.approx([500.0])
+    assert result["buy"]["cost_usd"].tolist() == pytest.approx([1000.0])  # 500 lbs at $2
+    # the plan also defers P2 (yarn 2 has no demand): a defer is not a thing to do today
+    assert "defer" in set(plan["actions"]["action"]) and "defer" not in set(result["buy"]["action"])
     assert result["reconcile"][["yarn_id", "action", "lbs"]].values.tolist() == [[3, "reconcile", 40.0]]
     assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "hot_spots": 0}
+
+
+def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
+    """As-of Thu 31 Jul 2025: the week ends Sun 3 Aug. Hand-written actions, the plan's columns."""
+    t = pd.Timestamp
+    actions = pd.DataFrame([
+        # yarn, action, po, lbs, need_week, order_by, expedite, cost
+        (10, "buy", None, 100.0, t("2025-08-11"), t("2025-08-01"), False, 200.0),   # due Fri this week
+        (11, "buy", None, 200.0, t("2025-09-01"), t("2025-08-04"), False, 400.0),   # due next Monday: not today
+        (12, "buy", None, 300.0, t("2025-08-04"), t("2025-07-20"), True, 600.0),    # order-by passed
+        (13, "expedite", "P9", 50.0, t("2025-08-18"), pd.NaT, True, 100.0),         # PO arrives late: call now
+        (14, "defer", "P8", 70.0, pd.NaT, pd.NaT, False, 140.0),                    # never today
+        (15, "reconcile", None, 40.0, pd.NaT, pd.NaT, False, np.nan),
+    ], columns=["yarn_id", "action", "po_number", "lbs", "need_week", "order_by", "expedite", "cost_usd"])
+    actions["reason"] = "r"
+    actions["supplier"] = "S"
+    result = briefing.today({"actions": actions}, as_of=AS_OF)
+    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[13, "expedite"], [12, "buy"], [10, "buy"]]
+    assert result["buy"]["po_number"].tolist()[0] == "P9"
+    assert result["reconcile"]["yarn_id"].tolist() == [15]
+    assert result["counts"] == {"buy": 1, "expedite": 2, "reconcile": 1, "late_kos": 0, "hot_spots": 0}
+    assert list(result["buy"].columns) == briefing.ACTION_VIEW
 
 
 def test_cause_detail_says_what_happened_to_each_ko_and_po():
