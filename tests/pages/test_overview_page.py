@@ -1,4 +1,4 @@
-"""AppTest of the Overview briefing on two saved snapshots (the second without KO K2508861) and on the demo."""
+"""AppTest of the Overview briefing on two saved snapshots (the second without KO K2508810) and on the demo."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def _two_days(store_dir) -> None:
     files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
     store.save(list(files.items()), as_of=date(2025, 8, 28))
     lines = files["eFab_Knit_Orders.csv"].decode("utf-8-sig").splitlines()
-    assert lines[40].startswith("DM6078/1A,K2508861,10/8/2025")  # open, 16,000 lbs
-    files["eFab_Knit_Orders.csv"] = ("\ufeff" + "\n".join(lines[:40] + lines[41:]) + "\n").encode()
+    # open, 1,000 lbs, its Order # with eFab's HTML warning icon; the only demand of yarns 10121 and 10626
+    gone = [i for i, line in enumerate(lines) if line.startswith("DM5181/2,K2508810&nbsp;<i class=")]
+    assert len(gone) == 1
+    files["eFab_Knit_Orders.csv"] = ("\ufeff" + "\n".join(lines[:gone[0]] + lines[gone[0] + 1:]) + "\n").encode()
     time.sleep(1.1)  # saved_at has whole seconds: the second save must sort after the first
     store.save(list(files.items()), as_of=date(2025, 8, 28))
 
@@ -37,19 +39,20 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     assert metrics["Purchase orders: rescheduled"] == "0"
     assert metrics["Shortages: cleared"] == "2" and metrics["Shortages: new"] == "0"
     assert {"Expedite", "Buy this week", "Late KOs", "Capacity hot spots", "Reconcile"} <= set(metrics)
-    # K2508861 was the only demand of yarns 10145 and 10828 that ran short: dropping it clears both
+    # K2508810 was the only demand of yarns 10121 and 10626, short by 229.66 and 259.67 lbs: dropping it
+    # clears both, all of it demand
     assert_readable(at)
     causes = table_with(at, "Shortage change (lbs)", "Demand (lbs)")
     assert list(causes.columns)[:6] == ["Yarn", "Shortage change (lbs)", "Demand (lbs)", "Receipts (lbs)",
                                         "Stock (lbs)", "Other (lbs)"]
     rows = causes.set_index("Yarn")
-    assert sorted(rows.index) == [10145, 10828]
-    assert rows.loc[10145, "Demand (lbs)"] == pytest.approx(-7727.4, abs=0.5)  # shown in whole lbs
-    assert rows.loc[10828, "Demand (lbs)"] == pytest.approx(-1059.1, abs=0.5)
+    assert sorted(rows.index) == [10121, 10626]
+    assert rows.loc[10121, "Demand (lbs)"] == pytest.approx(-229.66, abs=0.5)  # shown in whole lbs
+    assert rows.loc[10626, "Demand (lbs)"] == pytest.approx(-259.67, abs=0.5)
     assert (rows["Receipts (lbs)"] == 0).all() and (rows["Stock (lbs)"] == 0).all()
     assert (rows["Other (lbs)"] == 0).all()
-    assert set(rows["Knit orders"]) == {"K2508861"} and set(rows["POs"]) == {""}
-    assert set(rows["What happened"]) == {"K2508861 finished"}
+    assert set(rows["Knit orders"]) == {"K2508810"} and set(rows["POs"]) == {""}
+    assert set(rows["What happened"]) == {"K2508810 finished"}
 
 
 def test_overview_on_the_demo_asks_for_a_second_snapshot():
