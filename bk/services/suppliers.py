@@ -18,6 +18,8 @@ MAX_PLAUSIBLE_LEAD_DAYS = 3650.0  # ten years: anything longer is a typo, treate
 
 LEAD_LIST = "supplier list"
 LEAD_OBSERVED = "median observed PO lead time"
+# fewer POs than this are no lead time: one retired supplier's single PO (357 days) dated buys a year back
+MIN_OBSERVED_POS = 3
 LEAD_DEFAULT = "default"
 
 
@@ -95,7 +97,8 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
     lead_time_defaulted, moq_lbs, order_multiple_lbs (NaN when unknown, retired or none), terms_note.
 
     Lead time chain: the supplier list's Lead_time (names matched ignoring case, spaces and punctuation;
-    retired suppliers ignored) → the supplier's median observed lead time on YarnPO (requested − ordered) →
+    retired suppliers ignored) → the supplier's median observed lead time on YarnPO (requested − ordered, from
+    at least MIN_OBSERVED_POS POs) →
     the one default (``default_lead_time_days``, else ``BK_DEFAULT_LEAD_DAYS``, else 14). A listed lead time
     outside 0–3650 days is implausible: treated as missing, the next source is used and the source says so.
     """
@@ -124,7 +127,7 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
                 continue
             if np.isfinite(lead):
                 prefix = f"supplier list's {lead:g} days implausible (outside 0–{MAX_PLAUSIBLE_LEAD_DAYS:g}); "
-        if key in observed:
+        if key in observed and observed[key][1] >= MIN_OBSERVED_POS:
             days[i] = observed[key][0]
             source[i] = f"{prefix}{LEAD_OBSERVED} ({observed[key][1]} POs)"
             continue
@@ -136,6 +139,8 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
             why = "no lead time in the supplier list"
         else:
             why = "supplier not in the list"
+        if key in observed:
+            why += f"; only {observed[key][1]} PO(s) on record, {MIN_OBSERVED_POS} needed for an observed lead time"
         source[i] = f"{prefix}{LEAD_DEFAULT}: {why}"
         defaulted[i] = True
     # computed once per distinct supplier, spread back to the rows

@@ -108,6 +108,19 @@ def test_lead_time_chain_list_then_observed_median_then_default(monkeypatch):
     assert lt["moq_lbs"].tolist()[:2] == [1000.0, 500.0] and np.isnan(lt["moq_lbs"].iloc[2])
 
 
+def test_fewer_than_three_observed_pos_are_no_lead_time(monkeypatch):
+    # one PO of 357 days (a retired supplier's on the real data) would date a buy a year back
+    monkeypatch.setenv("BK_DEFAULT_LEAD_DAYS", "14")
+    f = snap(kos=[], supplier_rows=[("OTHER", 10.0, 1000.0, np.nan, False)],
+             yarn_po=[("Spun", "2024-09-01", "2025-08-24"), ("Pair", "2025-06-01", "2025-06-11"),
+                      ("pair", "2025-06-01", "2025-06-21")])
+    lt = suppliers.supplier_terms(f, pd.Series(["Spun", "Pair"], dtype="string"))
+    assert lt["lead_time_days"].tolist() == [14.0, 14.0]
+    assert lt["lead_time_source"].tolist() == [
+        "default: supplier not in the list; only 1 PO(s) on record, 3 needed for an observed lead time",
+        "default: supplier not in the list; only 2 PO(s) on record, 3 needed for an observed lead time"]
+
+
 def test_a_lead_time_of_1e11_days_falls_back_to_the_default_and_the_buy_is_still_dated():
     f = snap(kos=[("K1", "A/1", 500.0, "2025-08-11")], bom=[("A/1", 1, 1.0)], inventory=[(1, "S", "d", 0.0, 1.0)],
              supplier_rows=[("S", 1e11, np.nan, np.nan, False)])
