@@ -31,3 +31,12 @@ def test_a_positive_given_rate_wins_and_no_rates_give_nan():
 
 def test_family_is_the_base_before_the_slash():
     assert family_key(pd.Series(["c1b 4654/1sc", "70005413"])).tolist() == ["C1B4654", "70005413"]
+
+
+def test_rate_tables_are_kept_per_frame_object_never_across_frames():
+    styles = pd.Series(["A/1"])
+    first = pd.DataFrame({"style": ["A/1"], "lbs_per_day": [100.0]})
+    assert knit_rates(styles, first)["lbs_per_day"].tolist() == [100.0]
+    assert knit_rates(styles, first)["lbs_per_day"].tolist() == [100.0]  # the kept tables
+    other = pd.DataFrame({"style": ["A/1"], "lbs_per_day": [40.0]})  # another day's file: its own tables
+    assert knit_rates(styles, other)["lbs_per_day"].tolist() == [40.0]
