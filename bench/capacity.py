@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 
 from common import REAL, demo_snapshot, real_snapshot, timings_ms
@@ -18,13 +17,7 @@ TARGET_MS = 100.0
 
 def cpu_ms(fn, *, repeats: int) -> float:
     """Median process CPU time of one call (the machine is shared: wall clock includes other people's work)."""
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        samples.append((time.process_time() - t) * 1000)
-    return round(statistics.median(samples), 1)
+    return timings_ms(fn, repeats=repeats, warmup=1, clock=time.process_time)["p50"]
 
 
 def measure(*, repeats: int = 25) -> dict:

@@ -7,7 +7,6 @@ time of the same calls) is the steadier figure to compare runs with."""
 from __future__ import annotations
 
 import json
-import statistics
 import time
 
 from common import REAL, demo_snapshot, real_snapshot, timings_ms
@@ -19,15 +18,7 @@ HEADLINE = ("buys", "buy_lbs", "buy_usd", "buys_past_order_by", "expedites", "ex
 
 
 def cpu_ms(fn, *, repeats: int = 15) -> dict:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        samples.append((time.process_time() - t) * 1000)
-    samples.sort()
-    return {"p50": round(statistics.median(samples), 1),
-            "p95": round(samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))], 1), "n": repeats}
+    return timings_ms(fn, repeats=repeats, warmup=1, clock=time.process_time)
 
 
 def measure() -> dict:

@@ -113,7 +113,7 @@ if st.toggle("Reconcile style, customer and total bottom-up (style × customer s
         with st.spinner("Forecasting every style × customer series…"):
             co = services.run("forecast.coherent", snapshot, horizon=horizon)
     except BkError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         st.stop()
     acc = co["total_accuracy"]
     k = st.columns(3)

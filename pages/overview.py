@@ -9,7 +9,7 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from ui import services, state
-from ui.format import display_frame, findings_frame
+from ui.format import display_frame, findings_frame, plain
 from ui.shell import require_shell
 from ui.table import show_table
 
@@ -60,7 +60,7 @@ st.header("Today")
 try:
     today = services.run("briefing.today", snapshot)
 except BkError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
 else:
     n = today["counts"]
     c = st.columns(5)
@@ -98,7 +98,7 @@ else:
     try:
         change = services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier_id)
     except BkError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         counts = change["summary"]
         for title, section in (("Knit orders", "knit_orders"), ("Purchase orders", "purchase_orders"),
