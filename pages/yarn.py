@@ -173,6 +173,21 @@ if len(yarns):
                         mode="lines+markers")
         fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
                         mode="lines+markers", line={"dash": "dot"})
+        if with_forecast:  # safety stock and reorder point from the forecast's out-of-sample error
+            try:
+                ss = services.run("forecast.safety_stock", snapshot)["safety_stock"].set_index("yarn_id")
+            except BkError as exc:
+                st.caption(f"No forecast safety stock: {plain(exc)}")
+                ss = None
+            if ss is not None and pick in ss.index:
+                y = ss.loc[pick]
+                for value, name, dash in ((y["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
+                                          (y["reorder_point_lbs"], "Reorder point", "dashdot")):
+                    fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
+                                    line={"dash": dash, "color": "#7f7f7f"})
+                st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
+                           f"{y['sigma_week_lbs']:,.0f} lbs/week, lead time {y['lead_time_days']:g} days, "
+                           f"{y['service_level']:.0%} service); reorder point = weekly forecast × L + safety stock.")
         fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs",
                           xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f")
         st.plotly_chart(fig, width="stretch", key="balance_chart")

@@ -35,7 +35,7 @@ from bk.optimization.profiler import Profiler
 
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
-                   "bk.services.forecasting", "bk.services.briefing")
+                   "bk.services.forecasting", "bk.services.forecast_yarn", "bk.services.briefing")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("yarn.plan", {}),  # the yarn page's default view, shared with the inventory page's "short in the horizon"

@@ -339,3 +339,14 @@ def forecast_safety_stock(frames: Mapping[str, pd.DataFrame], *, as_of: date, fo
     g["service_level"] = service_level
     return g[["yarn_id", "sigma_week_lbs", "mean_week_lbs", "lead_time_days", "lead_time_source", "safety_stock_lbs",
               "reorder_point_lbs", "styles", "service_level"]]
+
+
+def safety_stock_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level: float = 0.95) -> dict:
+    """``{"safety_stock": forecast_safety_stock(...)}`` with the lead-time default shared by every page."""
+    from bk.services.suppliers import default_lead_days
+
+    return {"safety_stock": forecast_safety_stock(frames, as_of=as_of, service_level=service_level,
+                                                  default_lead_time_days=default_lead_days())}
+
+
+OPERATIONS = {"forecast.safety_stock": safety_stock_view}

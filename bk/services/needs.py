@@ -88,6 +88,15 @@ NEEDS: dict[str, Needs] = {
         optional={"greige_styles": "no work centre for unassigned knit orders, so no machine is suggested",
                   "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning"}),
     "forecast.all": Needs("the sales forecast", required=("sales_activity",)),
+    "forecast.safety_stock": Needs(
+        "the forecast safety stock", required=("sales_activity", "bom"),
+        optional={"styles": "sales styles cannot be traced to their greige style",
+                  "finished_styles": "yds per lb falls back to the rolls or the median",
+                  "greige_styles": "greige styles are matched by name only",
+                  "stage_f01": "yds per lb falls back to the fabric list or the median",
+                  "stage_i01": "yds per lb falls back to the fabric list or the median",
+                  "suppliers": "lead times are the default", "yarn_po": "lead times are not estimated from PO history",
+                  "yarn_inventory": "lead times are the default"}),
 }
 # the report sections of `python -m bk report` and the `yarn-demand` command
 NEEDS["inventory.report"] = NEEDS["inventory.analyze"]

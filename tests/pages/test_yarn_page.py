@@ -134,3 +134,24 @@ def test_the_plans_dated_later_bucket_is_still_after_the_last_week():
                             "bucket_start": pd.to_datetime(["2025-10-13", "2025-10-20", "2025-10-27"])})
     assert bucket_labels(buckets) == {"week_of_2025-10-13": "wk of 13 Oct", "week_of_2025-10-20": "wk of 20 Oct",
                                       "later": "after 26 Oct"}
+
+
+def test_with_the_forecast_the_chart_draws_the_yarns_safety_stock_and_reorder_point():
+    from bk.ingest.snapshot import load_paths
+    from bk.services.forecast_yarn import safety_stock_view
+    from tests.conftest import DEMO
+
+    demo, _ = load_paths([DEMO])
+    ss = safety_stock_view(demo.frames, as_of=demo.as_of)["safety_stock"].set_index("yarn_id")
+    at = page("yarn.py").run()
+    at.toggle(key="with_forecast").set_value(True).run()
+    picker = at.selectbox(key="yarn_pick")
+    yarn_id = next(int(o.split(" · ")[0]) for o in picker.options if int(o.split(" · ")[0]) in ss.index)
+    picker.set_value(yarn_id).run()
+    no_exceptions(at)
+    traces = {t["name"]: t["y"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    safety = next(v for n, v in traces.items() if n.startswith("Safety stock (forecast error)"))
+    reorder = next(v for n, v in traces.items() if n.startswith("Reorder point"))
+    assert set(safety) == {ss.loc[yarn_id, "safety_stock_lbs"]} and set(reorder) == {ss.loc[yarn_id, "reorder_point_lbs"]}
+    assert reorder[0] >= safety[0] > 0  # the reorder point adds the lead-time demand to the safety stock
+    assert any("Safety stock = z·σ·√L" in c.value for c in at.caption)

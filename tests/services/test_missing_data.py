@@ -22,7 +22,7 @@ import pytest
 from bk.errors import MissingDataError
 from bk.ingest.reader import read_export
 from bk.ingest.snapshot import load_paths
-from bk.services import capacity, forecasting, inventory, needs, pipeline, yarn
+from bk.services import capacity, forecast_yarn, forecasting, inventory, needs, pipeline, yarn
 from tests.conftest import DEMO, ROOT
 
 # operation name in needs.NEEDS -> the function the pages (or the CLI report) call
@@ -37,8 +37,9 @@ OPERATIONS = {
     "capacity.plan": capacity.plan,
     "capacity.report": capacity.report_keys,
     "forecast.all": forecasting.forecast_view,
+    "forecast.safety_stock": forecast_yarn.safety_stock_view,
 }
-SLOW_ON_REAL = {"forecast.all", "inventory.analyze"}  # minutes on the real snapshot: their demo runs cover them
+SLOW_ON_REAL = {"forecast.all", "forecast.safety_stock", "inventory.analyze"}  # minutes on the real snapshot: their demo runs cover them
 
 
 class Spy(Mapping):
