@@ -16,7 +16,7 @@ from ui.table import show_facts, show_table
 from ui.widgets import downloads
 
 require_shell()
-MAX_EXPANDERS = 40
+MAX_EXPANDERS = 10  # each is a few tables rendered on every rerun: the rest are in the downloads
 EFAB_RULE, MACHINES = "eFab rule", "machine schedule"
 
 st.title("Yarn requirements")

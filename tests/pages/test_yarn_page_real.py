@@ -30,7 +30,11 @@ def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliatio
     actions = table_with(at, "Order by", "Action", "Why")
     assert "Y2507009" in set(actions["PO"].dropna())  # yarn 18870: expedite the PO, not a new buy
     assert not ((actions["Yarn"] == 18870) & (actions["Action"] == "buy")).any()
-    evidence = [e for e in at.expander if e.label.startswith("expedite · yarn 18870")]
+    # the briefing's link to yarn 18870 opens its evidence first (the page shows the first 10 actions' evidence)
+    linked = page("yarn.py")
+    linked.query_params["yarn"] = "18870"
+    linked.run()
+    evidence = [e for e in linked.expander if e.label.startswith("expedite · yarn 18870")]
     assert evidence and any("BOM from" in df.value.columns for df in evidence[0].dataframe)
     labels = [m.label for m in at.metric]
     assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
