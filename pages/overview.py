@@ -70,18 +70,16 @@ else:
     c[2].metric("Late KOs", n["late_kos"], help="Scheduled to finish after the quoted date")
     c[3].metric("Capacity hot spots", n["hot_spots"], help="Work centres over the threshold in the next 4 weeks")
     c[4].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
-    if len(today["buy"]):
-        st.subheader("Buy and expedite")
-        _pick_row(today["buy"], "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id")
-    if len(today["late_kos"]):
-        st.subheader("Late knit orders")
-        _pick_row(today["late_kos"], "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order")
-    if len(today["hot_spots"]):
-        st.subheader("Capacity hot spots (next 4 weeks)")
-        _pick_row(today["hot_spots"], "work_centers", "today_hot", "pages/capacity.py", "work_center", "work_center")
-    if len(today["reconcile"]):
-        st.subheader("Reconcile")
-        _pick_row(today["reconcile"], "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")
+    # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)
+    for part, heading, spec, key, target, param, column in (
+            ("buy", "Buy and expedite", "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id"),
+            ("late_kos", "Late knit orders", "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order"),
+            ("hot_spots", "Capacity hot spots (next 4 weeks)", "work_centers", "today_hot", "pages/capacity.py",
+             "work_center", "work_center"),
+            ("reconcile", "Reconcile", "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")):
+        if len(today[part]):
+            st.subheader(heading)
+            _pick_row(today[part], spec, key, target, param, column)
     if not any(n.values()):
         st.success("Nothing due this week.")
 
