@@ -177,7 +177,7 @@ LABELS.update({
     "shortage_change_lbs": ("Shortage change (lbs)", "lbs"), "old_balance_lbs": ("Balance before (lbs)", "lbs"),
     "new_balance_lbs": ("Balance now (lbs)", "lbs"), "old_shortage_lbs": ("Shortage before (lbs)", "lbs"),
     "new_shortage_lbs": ("Shortage now (lbs)", "lbs"), "demand_class": ("Demand class", "text"),
-    "model": ("Model", "text"), "adi": ("ADI (periods between sales)", "ratio"), "cv2": ("CV²", "ratio"),
+    "adi": ("ADI (periods between sales)", "ratio"), "cv2": ("CV²", "ratio"),
     "scored_model": ("Model scored", "text"), "component": ("Component", "text"), "score": ("Score", "count"),
     "weight": ("Weight (%)", "share"), "status": ("Status", "text"), "operation": ("Operation", "text"),
     "p50": ("p50 (ms)", "count"), "p95": ("p95 (ms)", "count"), "p99": ("p99 (ms)", "count"),

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from bk.services import forecasting as fc
+from tests.services.test_forecasting import sales
 
 
 @pytest.mark.parametrize(("y", "expected"), [
@@ -140,12 +141,6 @@ def test_importing_the_module_does_not_import_statsmodels():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["False", "False"]
-
-
-def sales(rows):
-    f = pd.DataFrame(rows, columns=["sales_order", "invoice_date", "customer", "sales_style", "qty", "uom"])
-    f["invoice_date"] = pd.to_datetime(f["invoice_date"])
-    return f.astype({"customer": "string", "sales_style": "string", "uom": "string"})
 
 
 def test_partial_weeks_are_dropped_and_partial_months_scaled():
