@@ -281,16 +281,6 @@ def _sum_family(rows: pd.DataFrame, cover: pd.DataFrame, column: str) -> pd.Seri
     return pd.Series(out, index=rows.index, dtype="float64")
 
 
-def with_forecast_buckets(demand: pd.DataFrame, *, as_of: date) -> pd.DataFrame:
-    """Forecast demand renamed for ``yarn-demand --with-forecast``: ``forecast_demand_<bucket>`` per bucket
-    and ``forecast_demand_lbs`` (their sum), one row per yarn_id."""
-    labels = bucket_labels(as_of)
-    out = demand[["yarn_id", *labels]].rename(columns={c: f"forecast_demand_{c}" for c in labels})
-    out["forecast_demand_lbs"] = demand[labels].sum(axis=1)
-    return out
-
-
-
 SAFETY_NOTE = ("σ per sales style = standard deviation of its out-of-sample one-week-ahead forecast errors "
                "(yds, the scored windows of the nested backtest), carried to yarn lbs per week through greige "
                "style, yds/lb and BOM; styles taken as independent: σ_yarn = √Σ (lbs per yd × σ_style)². Safety stock "

@@ -61,10 +61,6 @@ def _isin(values: pd.Series, allowed) -> np.ndarray:
     return values.astype(object).isin(allowed).to_numpy(dtype=bool)
 
 
-def _norm_supplier(text: pd.Series) -> pd.Series:
-    return text.astype("string").str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
-
-
 def _require(frames: Mapping[str, pd.DataFrame], kind: str, title: str) -> pd.DataFrame:
     if kind not in frames:
         raise MissingDataError(f"the yarn plan needs the {title} export ({kind}); upload it on the Data page")
