@@ -10,13 +10,12 @@ from bk.errors import BkError
 from bk.services.lookup import match_styles, search_yarns
 from bk.services.yarn import picker_yarns, plan_change, schedule_changes
 from ui import services, state
-from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label
+from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label, yarn_picker_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table
-from ui.widgets import downloads
+from ui.widgets import downloads, lazy_expander
 
 require_shell()
-MAX_EXPANDERS = 10  # each is a few tables rendered on every rerun: the rest are in the downloads
 EFAB_RULE, MACHINES = "eFab rule", "machine schedule"
 
 st.title("Yarn requirements")
@@ -46,7 +45,7 @@ except BkError as exc:
 
 linked = st.query_params.get("yarn")  # the Overview briefing links here with ?yarn=<id>
 linked_yarn = int(linked) if linked is not None and str(linked).strip().isdigit() else None
-weeks = bucket_labels(plan["buckets"])
+weeks = services.derived("yarn.weeks", snapshot, lambda: bucket_labels(plan["buckets"]), **params)
 summary = plan["summary"]
 actions = plan["actions"]
 shortages = plan["shortages"]
@@ -90,13 +89,16 @@ else:
     chosen = actions[actions["action"].isin(kinds) | (actions["yarn_id"] == linked_yarn)]
     if linked_yarn is not None:  # the linked yarn's evidence first, open
         chosen = pd.concat([chosen[chosen["yarn_id"] == linked_yarn], chosen[chosen["yarn_id"] != linked_yarn]])
-    for row in chosen.head(MAX_EXPANDERS).itertuples():
+    for row in chosen.itertuples():  # every action expands to its evidence, rendered only while open
         when = f"order by {row.order_by:%d %b}" if pd.notna(row.order_by) else (
             f"needed {row.need_week:%d %b}" if pd.notna(row.need_week) else "no date")
         po = f" {row.po_number}" if pd.notna(row.po_number) else ""
         mark = " · from forecast" if row.forecast_driven else ""
-        with st.expander(f"{row.action} · yarn {row.yarn_id}{po} · {row.lbs:,.0f} lbs · {when}{mark}",
-                         expanded=row.yarn_id == linked_yarn):
+        box = lazy_expander(f"{row.action} · yarn {row.yarn_id}{po} · {row.lbs:,.0f} lbs · {when}{mark}",
+                            key=f"evidence-{row.Index}", expanded=row.yarn_id == linked_yarn)
+        if box is None:
+            continue
+        with box:
             st.write(row.reason)
             pos = positions.loc[row.yarn_id].to_dict()
             cols = st.columns(4)
@@ -119,8 +121,6 @@ else:
                 fc = forecast_rows[forecast_rows["yarn_id"] == row.yarn_id].drop(columns="yarn_id")
                 show_table(fc.assign(week=fc["week"].map(weeks).fillna(fc["week"])), "forecast_evidence",
                            key=f"forecast-{row.Index}", search=False, max_height_px=300)
-    if len(chosen) > MAX_EXPANDERS:
-        st.caption(f"The first {MAX_EXPANDERS} shown; every action's evidence is in the downloads.")
 
 st.subheader(f"Yarns short in the horizon ({len(shortages)})")
 show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortages",
@@ -147,7 +147,35 @@ if schedule == MACHINES:
 
 st.subheader("Projected balance (eFab's view)")
 balance = plan["projected_balance"]
-yarns = picker_yarns(plan, snapshot.frames.get("yarn_inventory"))
+
+
+def picker() -> pd.DataFrame:
+    yarns = picker_yarns(plan, snapshot.frames.get("yarn_inventory"))
+    return yarns.assign(label=yarn_picker_labels(yarns))
+
+
+yarns = services.derived("yarn.picker", snapshot, picker, **params)
+
+
+def balance_chart(pick: int, safety: pd.Series | None) -> go.Figure:
+    rows = balance[balance["yarn_id"] == pick]
+    x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
+    fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts", marker_color="#2ca02c")
+    fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab balance (scheduled receipts only)", mode="lines+markers")
+    fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
+                    mode="lines+markers", line={"dash": "dot"})
+    if safety is not None:  # safety stock and reorder point from the forecast's out-of-sample error
+        for value, name, dash in ((safety["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
+                                  (safety["reorder_point_lbs"], "Reorder point", "dashdot")):
+            fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
+                            line={"dash": dash, "color": "#7f7f7f"})
+    fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs",
+                      xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f")
+    return fig
+
+
 if len(yarns):
     query = st.text_input("Find a yarn", key="yarn_search", placeholder="id, description, supplier or colour")
     found = search_yarns(yarns, query)
@@ -156,45 +184,30 @@ if len(yarns):
     if found.empty:
         st.info(f"No yarn of the plan matches '{query}'.")
     else:
-        names = found.set_index("yarn_id")
-        options = list(names.index)
-        pick = st.selectbox(
-            f"Yarn ({len(options):,} found)", options, key="yarn_pick",
-            index=options.index(linked_yarn) if linked_yarn in options else 0,
-            format_func=lambda y: " · ".join(str(v) for v in (y, names.at[y, "description"], names.at[y, "supplier"],
-                                                              names.at[y, "color"]) if pd.notna(v) and str(v))
-            + (" (action)" if names.at[y, "has_action"] else ""))
-        rows = balance[balance["yarn_id"] == pick]
-        x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
-        fig = go.Figure()
-        fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
-        fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts", marker_color="#2ca02c")
-        fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab balance (scheduled receipts only)",
-                        mode="lines+markers")
-        fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
-                        mode="lines+markers", line={"dash": "dot"})
-        if with_forecast:  # safety stock and reorder point from the forecast's out-of-sample error
+        labels = dict(zip(found["yarn_id"], found["label"], strict=True))
+        options = list(labels)
+        pick = st.selectbox(f"Yarn ({len(options):,} found)", options, key="yarn_pick",
+                            index=options.index(linked_yarn) if linked_yarn in options else 0,
+                            format_func=labels.__getitem__)
+        safety = None
+        if with_forecast:
             try:
                 ss = services.run("forecast.safety_stock", snapshot)["safety_stock"].set_index("yarn_id")
             except BkError as exc:
                 st.caption(f"No forecast safety stock: {plain(exc)}")
-                ss = None
-            if ss is not None and pick in ss.index:
-                y = ss.loc[pick]
-                for value, name, dash in ((y["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
-                                          (y["reorder_point_lbs"], "Reorder point", "dashdot")):
-                    fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
-                                    line={"dash": dash, "color": "#7f7f7f"})
-                st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
-                           f"{y['sigma_week_lbs']:,.0f} lbs/week, lead time {y['lead_time_days']:g} days, "
-                           f"{y['service_level']:.0%} service); reorder point = weekly forecast × L + safety stock.")
-        fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs",
-                          xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f")
-        st.plotly_chart(fig, width="stretch", key="balance_chart")
+            else:
+                if pick in ss.index:
+                    safety = ss.loc[pick]
+                    st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
+                               f"{safety['sigma_week_lbs']:,.0f} lbs/week, lead time {safety['lead_time_days']:g} "
+                               f"days, {safety['service_level']:.0%} service); reorder point = weekly forecast × L + "
+                               "safety stock.")
+        st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety), pick=pick,
+                                        **params), width="stretch", key="balance_chart")
 
 st.subheader("What-if knit orders")
-bom_styles = sorted(snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique()) \
-    if "bom" in snapshot.exports else []
+bom_styles = services.derived("yarn.bom_styles", snapshot, lambda: sorted(
+    snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique()) if "bom" in snapshot.exports else [])
 typed = st.text_input("Style (type a greige style or its base, e.g. without the /version)", key="what_if_typed")
 matches = match_styles(typed, bom_styles) if typed.strip() else bom_styles
 if typed.strip() and not matches:
@@ -239,33 +252,41 @@ if what_ifs:
         what_ifs.clear()
         st.rerun()
 
-with st.expander(f"Open knit orders without a BOM ({summary['kos_without_bom']})"):
-    show_table(plan["kos_without_bom"], "kos_without_bom", key="kos_without_bom", download="kos_without_bom")
-with st.expander("BOM findings"):
-    show_table(plan["bom_findings"], "bom_findings", key="bom_findings")
-    st.markdown(f"**BOM file against eFab's percentages** ({summary['bom_differences']} style × yarn differences "
-                "beyond truncation; eFab's percentages are used for the KOs its report lists)")
-    show_table(plan["bom_differences"], "bom_differences", key="bom_differences")
-    st.markdown("**Open KOs by where their BOM comes from**")
-    show_facts(summary["kos_by_bom_source"], key="kos_by_bom_source", key_label="BOM from", value_label="Open KOs")
+# the sections below render only while open (a rerun of the page does not pay for closed ones)
+without_bom = lazy_expander(f"Open knit orders without a BOM ({summary['kos_without_bom']})", key="more-without-bom")
+if without_bom is not None:
+    with without_bom:
+        show_table(plan["kos_without_bom"], "kos_without_bom", key="kos_without_bom", download="kos_without_bom")
+if (box := lazy_expander("BOM findings", key="more-bom-findings")) is not None:
+    with box:
+        show_table(plan["bom_findings"], "bom_findings", key="bom_findings")
+        st.markdown(f"**BOM file against eFab's percentages** ({summary['bom_differences']} style × yarn "
+                    "differences beyond truncation; eFab's percentages are used for the KOs its report lists)")
+        show_table(plan["bom_differences"], "bom_differences", key="bom_differences")
+        st.markdown("**Open KOs by where their BOM comes from**")
+        show_facts(summary["kos_by_bom_source"], key="kos_by_bom_source", key_label="BOM from",
+                   value_label="Open KOs")
 
-with st.expander("Reconciliation with eFab's own demand reports"):
-    if not {"yarn_demand_by_style_ko", "yarn_demand"} & set(snapshot.exports):
-        st.info("This snapshot has no eFab demand reports (Yarn_Demand_By_Style_KO / Yarn_Demand) to compare with.")
-    else:
-        recon = services.run("yarn.reconcile", snapshot)
-        s = recon["summary"]
-        if "ko_rows" in s:
-            st.metric("KO × yarn rows reproduced", f"{(s['ko_rows_reproduced_share'] or 0):.1%}",
-                      help=f"{s['ko_rows']} rows compared; KOs missing from the knit-order export excluded")
-            st.markdown("**Disagreements by likely cause**")
-            show_facts(s["causes"], key="recon_causes", key_label="Likely cause", value_label="KO × yarn rows")
-            disagreements = recon["reconciliation_ko"]
-            disagreements = disagreements[disagreements["cause"] != ""]
-            show_table(disagreements, "reconciliation_ko", key="reconciliation_ko", download="reconciliation_ko")
-        if "receipt_cells" in s:
-            st.metric("Receipt cells equal to eFab", f"{s['receipt_cells_matching_share']:.1%}")
-            receipts = recon["reconciliation_receipts"]
-            receipts = receipts[~receipts["match"]]
-            show_table(receipts.assign(bucket=receipts["bucket"].map(weeks).fillna(receipts["bucket"])),
-                       key="reconciliation_receipts")
+if (box := lazy_expander("Reconciliation with eFab's own demand reports", key="more-reconciliation")) is not None:
+    with box:
+        if not {"yarn_demand_by_style_ko", "yarn_demand"} & set(snapshot.exports):
+            st.info("This snapshot has no eFab demand reports (Yarn_Demand_By_Style_KO / Yarn_Demand) to compare "
+                    "with.")
+        else:
+            recon = services.run("yarn.reconcile", snapshot)
+            s = recon["summary"]
+            if "ko_rows" in s:
+                st.metric("KO × yarn rows reproduced", f"{(s['ko_rows_reproduced_share'] or 0):.1%}",
+                          help=f"{s['ko_rows']} rows compared; KOs missing from the knit-order export excluded")
+                st.markdown("**Disagreements by likely cause**")
+                show_facts(s["causes"], key="recon_causes", key_label="Likely cause", value_label="KO × yarn rows")
+                disagreements = recon["reconciliation_ko"]
+                disagreements = disagreements[disagreements["cause"] != ""]
+                show_table(disagreements, "reconciliation_ko", key="reconciliation_ko",
+                           download="reconciliation_ko")
+            if "receipt_cells" in s:
+                st.metric("Receipt cells equal to eFab", f"{s['receipt_cells_matching_share']:.1%}")
+                receipts = recon["reconciliation_receipts"]
+                receipts = receipts[~receipts["match"]]
+                show_table(receipts.assign(bucket=receipts["bucket"].map(weeks).fillna(receipts["bucket"])),
+                           key="reconciliation_receipts")

@@ -555,6 +555,16 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
     return out.rename(columns=names), config
 
 
+def yarn_picker_labels(yarns: pd.DataFrame) -> pd.Series:
+    """'id · description · supplier · colour' per yarn (blank parts left out), ' (action)' when it has one."""
+    parts = [yarns["yarn_id"].astype("string")] + [yarns[c].astype("string").str.strip()
+                                                   for c in ("description", "supplier", "color") if c in yarns]
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + (" · " + part).where(part.fillna("") != "", "")
+    return label + yarns["has_action"].map({True: " (action)", False: ""}).astype("string")
+
+
 # ------------------------------------------------------------------------------------------ single figures
 def fmt_lbs(value: float) -> str:
     return f"{value:,.0f} lbs"

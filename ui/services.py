@@ -29,31 +29,38 @@ def _params_key(params: dict) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
-@st.cache_data(ttl=TTL_S["default"], max_entries=MAX_ENTRIES["default"], show_spinner=False)
+# cache_resource, not cache_data: a hit hands back the one shared result instead of unpickling a fresh copy on
+# every rerun (9 ms for the real yarn plan), and lets tables keep their display form per result (ui.table).
+# Results are read-only: pages derive new frames from them, never assign into them (tests/pages check this).
+@st.cache_resource(ttl=TTL_S["default"], max_entries=MAX_ENTRIES["default"], show_spinner=False)
 def _cached(operation: str, snapshot_id: str, digest: str, params_key: str):
     # the key is the digest of the snapshot's files, never the frames (Streamlit samples large frames)
     snapshot = state.load(snapshot_id)
     return manager().run(operation, snapshot, **json.loads(params_key))
 
 
-@st.cache_data(ttl=TTL_S["forecast"], max_entries=MAX_ENTRIES["forecast"], show_spinner=False)
+@st.cache_resource(ttl=TTL_S["forecast"], max_entries=MAX_ENTRIES["forecast"], show_spinner=False)
 def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: str):
     snapshot = state.load(snapshot_id)
     return manager().run(operation, snapshot, **json.loads(params_key))
 
 
-@st.cache_resource(ttl=TTL_S["default"], max_entries=64, show_spinner=False)
-def _figure(name: str, snapshot_id: str, digest: str, params_key: str, _build):
+@st.cache_resource(ttl=TTL_S["default"], max_entries=128, show_spinner=False)
+def _derived(name: str, snapshot_id: str, digest: str, params_key: str, _build):
     return _build()
 
 
-def figure(name: str, snapshot: Snapshot, build, **params):
-    """A chart built once per (name, snapshot, params) and shared by all sessions instead of on every rerun.
+def derived(name: str, snapshot: Snapshot, build, **params):
+    """What a page builds from service results (a chart, a picker's labels) built once per (name, snapshot,
+    params) and shared by all sessions instead of on every rerun.
 
-    ``params`` must hold every widget value the chart depends on. The figure is shared: pages only pass it to
-    ``st.plotly_chart`` (which copies it), never change it.
+    ``params`` must hold every widget value the result depends on. The result is shared: pages only read it
+    (``st.plotly_chart`` copies a figure), never change it.
     """
-    return _figure(name, snapshot.snapshot_id, snapshot.digest, _params_key(params), build)
+    return _derived(name, snapshot.snapshot_id, snapshot.digest, _params_key(params), build)
+
+
+figure = derived  # a chart is the most common derived result: pages say services.figure(...)
 
 
 def alert_thresholds() -> dict:

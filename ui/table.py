@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ui.format import display_frame, facts_table
@@ -26,6 +28,29 @@ def search_rows(frame: pd.DataFrame, query: str) -> pd.DataFrame:
     return frame[hit]
 
 
+_SHOWN: dict[tuple[int, str | None], tuple[weakref.ref, pa.Table, dict]] = {}
+
+
+def shown_form(frame: pd.DataFrame, table: str | None) -> tuple[pa.Table, dict]:
+    """``display_frame`` of ``frame`` as an Arrow table (what st.dataframe sends) and its column config, built
+    once per frame *object*: a service result is one shared, read-only object (ui.services), so every rerun and
+    session that shows it reuses the form; frames a page derives on each run are new objects and are built anew.
+    An entry leaves with its frame (weak reference), so a recycled id never finds another frame's form."""
+    key = (id(frame), table)
+    hit = _SHOWN.get(key)  # single dict operations: atomic under the GIL, and safe in a GC callback (no lock)
+    if hit is not None and hit[0]() is frame:
+        return hit[1], hit[2]
+    shown, config = display_frame(frame, table)
+    arrow = pa.Table.from_pandas(shown, preserve_index=False)
+
+    def forget(ref, key=key):  # runs as the frame dies, before its id can be reused
+        if _SHOWN.get(key, (None,))[0] is ref:
+            _SHOWN.pop(key, None)
+
+    _SHOWN[key] = (weakref.ref(frame, forget), arrow, config)
+    return arrow, config
+
+
 def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, download: str | None = None,
                search: bool | None = None, max_height_px: int = 420, caption: str | None = None) -> pd.DataFrame:
     """Show ``frame`` as the planner reads it (see ``ui.format.display_frame`` and ``TABLES[table]``).
@@ -42,8 +67,8 @@ def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, downl
         st.caption(f"{len(rows):,} of {len(frame):,} rows" + (f" — {caption}" if caption else ""))
     elif caption:
         st.caption(caption)
-    shown, config = display_frame(rows, table)
-    height = min(max_height_px, ROW_HEIGHT_PX * (len(shown) + 1) + 3)
+    shown, config = shown_form(rows, table)
+    height = min(max_height_px, ROW_HEIGHT_PX * (shown.num_rows + 1) + 3)
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, height=height)
     if download:
         downloads(rows, download, key=key)

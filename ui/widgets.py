@@ -18,3 +18,10 @@ def downloads(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None
     right.download_button("Download XLSX", lambda: xlsx_bytes(frame, name), file_name=f"{name}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key}-xlsx", on_click="ignore", width="stretch")
+
+
+def lazy_expander(label: str, *, key: str, expanded: bool = False):
+    """An expander whose body runs only while it is open (Streamlit's stateful expander): the container to
+    write into, or None while it is closed. A closed expander costs a rerun nothing but its label."""
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    return box if box.open else None

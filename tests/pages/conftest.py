@@ -29,3 +29,18 @@ def app() -> AppTest:
 
 def no_exceptions(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
+
+
+def open_expanders(at: AppTest, *starts: str) -> AppTest:
+    """Open the page's lazy expanders (their body runs only while open) whose label starts with one of
+    ``starts`` (every one when none given), as a click would, and rerun."""
+    for e in at.expander:
+        if not starts or e.label.startswith(starts):
+            at.session_state[e.proto.id.split("-", 2)[2]] = True  # '$$ID-<hash>-<key>'
+    return at.run()
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Select the tab ``label`` of the lazy tabs ``key`` (only the selected tab's body runs), and rerun."""
+    at.session_state[key] = label
+    return at.run()

@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 ACTION_COLUMNS = ["Order by", "Action", "Yarn", "Lbs", "Cost ($)", "Why"]
@@ -34,7 +34,8 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     assert list(dated) == sorted(dated)
     assert {m.label for m in at.metric} >= {"Buy", "Expedite", "Reconcile", "Defer", "Actions without a price",
                                             "Short in the horizon"}
-    assert any(e.label.startswith(("buy ·", "expedite ·")) for e in at.expander)
+    evidence = [e for e in at.expander if e.label.startswith(("buy ·", "expedite ·"))]
+    assert len(evidence) == first["Action"].isin(["buy", "expedite"]).sum() > 0  # every action, none left out
     assert_readable(at)
     short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
     assert len(table_with(at, "Yarn", "Short in horizon (lbs)", "First short week")) == short
@@ -64,8 +65,10 @@ def test_forecast_driven_actions_are_marked_and_show_their_forecast():
     at.toggle(key="with_forecast").set_value(True).run()
     no_exceptions(at)
     assert action_table(at)["From forecast"].any()
+    assert any(e.label.endswith("· from forecast") for e in at.expander)
+    assert not [df for e in at.expander for df in e.dataframe]  # closed: the evidence is not rendered yet
+    open_expanders(at, "buy ·", "expedite ·")
     marked = [e for e in at.expander if e.label.endswith("· from forecast")]
-    assert marked
     forecast = [df.value for df in marked[0].dataframe if {"Series", "Model"} <= set(df.value.columns)]
     assert forecast and len(forecast[0]) > 0
     assert_readable(at)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bk.ingest.snapshot import SnapshotStore
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -30,12 +30,13 @@ def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliatio
     actions = table_with(at, "Order by", "Action", "Why")
     assert "Y2507009" in set(actions["PO"].dropna())  # yarn 18870: expedite the PO, not a new buy
     assert not ((actions["Yarn"] == 18870) & (actions["Action"] == "buy")).any()
-    # the briefing's link to yarn 18870 opens its evidence first (the page shows the first 10 actions' evidence)
+    # the briefing's link to yarn 18870 opens its evidence first
     linked = page("yarn.py")
     linked.query_params["yarn"] = "18870"
     linked.run()
     evidence = [e for e in linked.expander if e.label.startswith("expedite · yarn 18870")]
     assert evidence and any("BOM from" in df.value.columns for df in evidence[0].dataframe)
+    open_expanders(at, "Reconciliation")
     labels = [m.label for m in at.metric]
     assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
     causes = table_with(at, "Likely cause", "KO × yarn rows")  # causes as a small table, not JSON
