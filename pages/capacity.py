@@ -12,6 +12,7 @@ from ui import services, state
 from ui.format import plain, plot_label, short_date, week_label
 from ui.shell import require_shell
 from ui.table import show_table
+from ui.widgets import lazy_expander
 
 require_shell()
 
@@ -68,12 +69,11 @@ default_wc = linked_wc if linked_wc in work_centers else ALL
 wc_pick = st.selectbox("Work centre", [ALL, *work_centers], index=[ALL, *work_centers].index(default_wc),
                        key="cap_wc", help="Filters the machine heatmap and the machine timeline")
 
-tab_heat, tab_gantt, tab_late, tab_un = st.tabs(["Utilisation", "Machine timeline", "Late risk", "Unassigned"])
-with tab_heat:
-    left, right = st.columns(2)
-    level = left.radio("Rows", ["work centre", "machine"], horizontal=True)
-    load = right.radio("Load", ["committed + suggested", "committed only"], horizontal=True)
-    value = "utilization" if load == "committed + suggested" else "committed_utilization"
+
+
+def heatmap(level: str, value: str) -> tuple[go.Figure | None, str, int]:
+    """The utilisation heatmap (work centres, or machines of the picked work centre), its row note and the
+    number of rows with an overloaded week; no figure when there is no load."""
     if level == "work centre":
         heat = plan["wc_load"].pivot_table(index="work_center", columns="week_start", values=value, aggfunc="sum")
         heat = heat.loc[heat.sum(axis=1) > 0]
@@ -92,24 +92,35 @@ with tab_heat:
         # machine numbers as category labels: one row per machine, never a numeric axis
         heat.index = [f"M{m}" for m in heat.index]
     if heat.empty:
+        return None, note, 0
+    weeks = list(heat.columns)
+    z = heat.to_numpy(dtype=float)
+    over = np.nan_to_num(z) > OVER + 1e-6
+    text = np.where(over, np.char.add(np.round(np.nan_to_num(z) * 100).astype(int).astype(str), " % ▲"), "")
+    fig = go.Figure(go.Heatmap(
+        z=z * 100, x=[week_label(w) for w in weeks], y=list(heat.index), text=text, texttemplate="%{text}",
+        textfont={"size": 11, "color": "white"}, colorscale="RdYlGn_r", zmin=0, zmax=120,
+        colorbar={"title": "utilisation", "ticksuffix": " %"},
+        hovertemplate="%{y}, %{x}: %{z:.0f} %<extra></extra>"))
+    # every row labelled: category axis, one tick per row, rows tall enough to read
+    fig.update_yaxes(type="category", tickmode="array", tickvals=list(heat.index), autorange="reversed",
+                     tickfont={"size": 11})
+    fig.update_xaxes(type="category", side="top")
+    fig.update_layout(height=max(300, 22 * len(heat) + 90), margin={"t": 60, "b": 10, "l": 10, "r": 10})
+    return fig, note, int(over.any(axis=1).sum())
+
+
+def utilisation() -> None:
+    left, right = st.columns(2)
+    level = left.radio("Rows", ["work centre", "machine"], horizontal=True)
+    load = right.radio("Load", ["committed + suggested", "committed only"], horizontal=True)
+    value = "utilization" if load == "committed + suggested" else "committed_utilization"
+    fig, note, n_over = services.derived("capacity.heatmap", snapshot, lambda: heatmap(level, value),
+                                         sources=(plan,), level=level, value=value, work_center=wc_pick)
+    if fig is None:
         st.info("No load in the horizon.")
     else:
-        weeks = list(heat.columns)
-        z = heat.to_numpy(dtype=float)
-        over = np.nan_to_num(z) > OVER + 1e-6
-        text = np.where(over, np.char.add(np.round(np.nan_to_num(z) * 100).astype(int).astype(str), " % ▲"), "")
-        fig = go.Figure(go.Heatmap(
-            z=z * 100, x=[week_label(w) for w in weeks], y=list(heat.index), text=text, texttemplate="%{text}",
-            textfont={"size": 11, "color": "white"}, colorscale="RdYlGn_r", zmin=0, zmax=120,
-            colorbar={"title": "utilisation", "ticksuffix": " %"},
-            hovertemplate="%{y}, %{x}: %{z:.0f} %<extra></extra>"))
-        # every row labelled: category axis, one tick per row, rows tall enough to read
-        fig.update_yaxes(type="category", tickmode="array", tickvals=list(heat.index), autorange="reversed",
-                         tickfont={"size": 11})
-        fig.update_xaxes(type="category", side="top")
-        fig.update_layout(height=max(300, 22 * len(heat) + 90), margin={"t": 60, "b": 10, "l": 10, "r": 10})
         st.plotly_chart(fig, width="stretch", key="cap_heat")
-        n_over = int(over.any(axis=1).sum())
         st.caption(f"Rows: {note}. Cells marked ▲ are over 100 % ({n_over} rows with an overloaded week): "
                    "more machine-days than the machines have that week.")
     st.markdown(f"**Bottlenecks** — work centres over {threshold:.0%} in the next {s['window_weeks']} weeks "
@@ -118,19 +129,15 @@ with tab_heat:
         st.success(f"No work centre is over {threshold:.0%}.")
     else:
         show_table(plan["bottlenecks"], "work_centers", key="bottlenecks")
-    with st.expander("Every work centre, next weeks"):
-        show_table(plan["wc_window"], "work_centers", key="wc_window", download="work_centre_utilisation")
+    every = lazy_expander("Every work centre, next weeks", key="cap_every_wc")
+    if every is not None:
+        with every:
+            show_table(plan["wc_window"], "work_centers", key="wc_window", download="work_centre_utilisation")
 
-with tab_gantt:
-    machines = sorted(schedule["machine"].dropna().unique().tolist())
-    if len(ko_row):
-        default = [m for m in ko_row["machine"].dropna().unique().tolist() if m in machines]
-    elif wc_pick != ALL:
-        default = sorted(schedule.loc[schedule["work_center"].astype(str) == wc_pick, "machine"].dropna().unique())
-    else:
-        busy = schedule.groupby("machine")["machine_days"].sum().sort_values(ascending=False)
-        default = sorted(busy.index[:15].tolist())
-    picked = st.multiselect("Machines", machines, default=default, key="cap_machines")
+
+
+def gantt(picked: list) -> go.Figure | None:
+    """The machine timeline of the picked machines (committed and suggested rows apart); None when empty."""
     as_of = pd.Timestamp(s["as_of"])
     # a KO finishing on a day occupies that day: draw its bar to the end of it
     shown = schedule[schedule["machine"].isin(picked)].assign(
@@ -141,44 +148,73 @@ with tab_gantt:
         + np.where(d["late"].fillna(False).to_numpy(dtype=bool), ", late", ""),
         label=lambda d: d["knit_order"].astype(str).map(plot_label))
     if shown.empty:
+        return None
+    colours = {"committed": "#1f77b4", "committed, late": "#d62728", "suggested": "#9ecae1",
+               "suggested, late": "#ff9896"}
+    rows = sorted(shown["row"].unique(), key=lambda r: (int(r.split()[0][1:]), r))
+    fig = px.timeline(shown.assign(style=shown["style"].astype(str).map(plot_label)), x_start="start",
+                      x_end="end", y="row", color="status", text="label", color_discrete_map=colours,
+                      category_orders={"row": rows, "status": list(colours)},
+                      hover_data={"knit_order": True, "style": True, "balance_lbs": ":,.0f",
+                                  "quoted_date": True, "row": False, "label": False})
+    fig.update_traces(textposition="inside", insidetextanchor="middle", textfont={"size": 11},
+                      marker_line_width=1.5, marker_line_color="white")
+    for trace in fig.data:
+        if trace.name.startswith("suggested"):
+            trace.marker.pattern = {"shape": "/", "fgcolor": "#444", "fgopacity": 0.5, "fillmode": "overlay"}
+    fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper", name="as-of",
+                  line={"color": "#222", "width": 2, "dash": "dash"})
+    fig.add_annotation(x=as_of, y=1, yref="paper", text=f"as of {short_date(as_of)}", showarrow=False,
+                       yanchor="bottom", font={"size": 11})
+    fig.update_yaxes(title=None)
+    fig.update_xaxes(title=None, showgrid=True)
+    fig.update_layout(height=max(300, 34 * len(rows) + 120), bargap=0.25,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                              "title": None},
+                      margin={"t": 50, "b": 30})
+    return fig
+
+
+def machine_timeline() -> None:
+    machines = sorted(schedule["machine"].dropna().unique().tolist())
+    if len(ko_row):
+        default = [m for m in ko_row["machine"].dropna().unique().tolist() if m in machines]
+    elif wc_pick != ALL:
+        default = sorted(schedule.loc[schedule["work_center"].astype(str) == wc_pick, "machine"].dropna().unique())
+    else:
+        busy = schedule.groupby("machine")["machine_days"].sum().sort_values(ascending=False)
+        default = sorted(busy.index[:15].tolist())
+    picked = st.multiselect("Machines", machines, default=default, key="cap_machines")
+    fig = services.figure("capacity.gantt", snapshot, lambda: gantt(picked), sources=(plan,), machines=sorted(picked))
+    if fig is None:
         st.info("Pick machines to see their knit orders.")
     else:
-        colours = {"committed": "#1f77b4", "committed, late": "#d62728", "suggested": "#9ecae1",
-                   "suggested, late": "#ff9896"}
-        rows = sorted(shown["row"].unique(), key=lambda r: (int(r.split()[0][1:]), r))
-        fig = px.timeline(shown.assign(style=shown["style"].astype(str).map(plot_label)), x_start="start",
-                          x_end="end", y="row", color="status", text="label", color_discrete_map=colours,
-                          category_orders={"row": rows, "status": list(colours)},
-                          hover_data={"knit_order": True, "style": True, "balance_lbs": ":,.0f",
-                                      "quoted_date": True, "row": False, "label": False})
-        fig.update_traces(textposition="inside", insidetextanchor="middle", textfont={"size": 11},
-                          marker_line_width=1.5, marker_line_color="white")
-        for trace in fig.data:
-            if trace.name.startswith("suggested"):
-                trace.marker.pattern = {"shape": "/", "fgcolor": "#444", "fgopacity": 0.5, "fillmode": "overlay"}
-        fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper", name="as-of",
-                      line={"color": "#222", "width": 2, "dash": "dash"})
-        fig.add_annotation(x=as_of, y=1, yref="paper", text=f"as of {short_date(as_of)}", showarrow=False,
-                           yanchor="bottom", font={"size": 11})
-        fig.update_yaxes(title=None)
-        fig.update_xaxes(title=None, showgrid=True)
-        fig.update_layout(height=max(300, 34 * len(rows) + 120), bargap=0.25,
-                          legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
-                                  "title": None},
-                          margin={"t": 50, "b": 30})
         st.plotly_chart(fig, width="stretch", key="cap_gantt")
         st.caption("One row per machine; a machine's suggested placements (hatched, on its own row) are apart from "
                    "its committed KOs. Red: finishes after the quoted date. Dashed line: the as-of date.")
     show_table(schedule, "capacity_schedule", key="schedule", download="machine_schedule")
 
-with tab_late:
+
+def late_risk() -> None:
     late = schedule[schedule["late"].fillna(False).to_numpy(dtype=bool)]
     if late.empty:
         st.success("No scheduled knit order finishes after its quoted date.")
     else:
         show_table(late, "capacity_schedule", key="late", download="late_knit_orders")
-with tab_un:
+
+
+def unassigned() -> None:
     if plan["unassigned"].empty:
         st.success("Every open knit order has a machine.")
     else:
         show_table(plan["unassigned"], "unassigned_kos", key="unassigned", download="unassigned_knit_orders")
+
+
+TABS = {"Utilisation": utilisation, "Machine timeline": machine_timeline, "Late risk": late_risk,
+        "Unassigned": unassigned}
+# a knit order linked from the Overview opens on its machine's timeline
+tabs = st.tabs(list(TABS), key="cap_tab", on_change="rerun", default="Machine timeline" if len(ko_row) else None)
+for tab, body in zip(tabs, TABS.values(), strict=True):
+    if tab.open:  # lazy tabs: only the open tab's body runs on a rerun
+        with tab:
+            body()

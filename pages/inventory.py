@@ -93,8 +93,7 @@ with tab_abc:
                               legend={"orientation": "h", "y": 1.12, "x": 0})
             return fig
 
-        st.plotly_chart(services.figure("inventory.pareto", snapshot, pareto_chart, service_level=service_level,
-                                        demand_cv=demand_cv), width="stretch")
+        st.plotly_chart(services.figure("inventory.pareto", snapshot, pareto_chart, sources=(result,)), width="stretch")
     cover = result["cover_distribution"]
     finite = cover[cover["weeks_of_cover"] != NO_USAGE_LABEL]
     no_usage = cover.loc[cover["weeks_of_cover"] == NO_USAGE_LABEL, "yarns"].sum()
@@ -102,7 +101,7 @@ with tab_abc:
         finite, x="weeks_of_cover", y="yarns", text="yarns",
         title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
         labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"}).update_layout(
-        height=320, margin={"t": 50, "b": 40}), service_level=service_level, demand_cv=demand_cv), width="stretch")
+        height=320, margin={"t": 50, "b": 40}), sources=(result,)), width="stretch")
     st.caption(f"Not drawn: {int(no_usage):,} yarns with no usage recorded (cover unlimited).")
 with tab_roll:
     by = st.radio("Group by", ["supplier", "yarn type", "colour"], horizontal=True)
@@ -112,7 +111,7 @@ with tab_roll:
     st.plotly_chart(services.figure("inventory.rollup", snapshot, lambda: px.bar(
         plot_labels(top), x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
         labels={table.columns[0]: by, "value_usd": "stock value ($)"}).update_yaxes(tickformat="$,.0f"),
-        service_level=service_level, demand_cv=demand_cv, by=by), width="stretch")
+        sources=(result,), by=by), width="stretch")
     show_table(table, "inventory_rollup", key=f"rollup-{key}", download=f"inventory_{key}")
 with tab_diff:
     others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())

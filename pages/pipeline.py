@@ -36,7 +36,7 @@ st.plotly_chart(services.figure("pipeline.flow", snapshot, lambda: go.Figure(go.
     y=stages["stage"] + " · " + stages["label"], x=stages["lbs"], texttemplate="%{x:,.0f} lbs",
     hovertemplate="%{y}: %{x:,.0f} lbs<extra></extra>")).update_layout(
     height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)"),
-    aging_days=int(aging_days)), width="stretch")
+    sources=(wip,)), width="stretch")
 
 tab_age, tab_who, tab_so = st.tabs(["Age", "Customers and processors", "Sales-order coverage"])
 with tab_age:
@@ -46,7 +46,7 @@ with tab_age:
         ages, x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll",
         category_orders={"age": order}, color_discrete_map=AGE_COLOURS,
         labels={"lbs": "lbs", "stage": "stage", "age": "age"}).update_yaxes(tickformat=",.0f"),
-        aging_days=int(aging_days)), width="stretch")
+        sources=(wip,)), width="stretch")
     rolls = wip["aged_roll_list"]
     st.markdown(f"**Rolls older than {int(aging_days)} days: {len(rolls):,} rolls, "
                 f"{fmt_lbs(rolls['lbs'].sum())}** — oldest first")

@@ -45,7 +45,7 @@ except BkError as exc:
 
 linked = st.query_params.get("yarn")  # the Overview briefing links here with ?yarn=<id>
 linked_yarn = int(linked) if linked is not None and str(linked).strip().isdigit() else None
-weeks = services.derived("yarn.weeks", snapshot, lambda: bucket_labels(plan["buckets"]), **params)
+weeks = services.derived("yarn.weeks", snapshot, lambda: bucket_labels(plan["buckets"]), sources=(plan,))
 summary = plan["summary"]
 actions = plan["actions"]
 shortages = plan["shortages"]
@@ -154,7 +154,7 @@ def picker() -> pd.DataFrame:
     return yarns.assign(label=yarn_picker_labels(yarns))
 
 
-yarns = services.derived("yarn.picker", snapshot, picker, **params)
+yarns = services.derived("yarn.picker", snapshot, picker, sources=(plan,))
 
 
 def balance_chart(pick: int, safety: pd.Series | None) -> go.Figure:
@@ -189,21 +189,22 @@ if len(yarns):
         pick = st.selectbox(f"Yarn ({len(options):,} found)", options, key="yarn_pick",
                             index=options.index(linked_yarn) if linked_yarn in options else 0,
                             format_func=labels.__getitem__)
-        safety = None
+        safety = forecast_ss = None
         if with_forecast:
             try:
-                ss = services.run("forecast.safety_stock", snapshot)["safety_stock"].set_index("yarn_id")
+                forecast_ss = services.run("forecast.safety_stock", snapshot)
             except BkError as exc:
                 st.caption(f"No forecast safety stock: {plain(exc)}")
             else:
+                ss = forecast_ss["safety_stock"].set_index("yarn_id")
                 if pick in ss.index:
                     safety = ss.loc[pick]
                     st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
                                f"{safety['sigma_week_lbs']:,.0f} lbs/week, lead time {safety['lead_time_days']:g} "
                                f"days, {safety['service_level']:.0%} service); reorder point = weekly forecast × L + "
                                "safety stock.")
-        st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety), pick=pick,
-                                        **params), width="stretch", key="balance_chart")
+        st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety),
+                                        sources=(plan, forecast_ss), pick=pick), width="stretch", key="balance_chart")
 
 st.subheader("What-if knit orders")
 bom_styles = services.derived("yarn.bom_styles", snapshot, lambda: sorted(

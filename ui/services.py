@@ -46,18 +46,21 @@ def _cached_forecast(operation: str, snapshot_id: str, digest: str, params_key: 
 
 
 @st.cache_resource(ttl=TTL_S["default"], max_entries=128, show_spinner=False)
-def _derived(name: str, snapshot_id: str, digest: str, params_key: str, _build):
-    return _build()
+def _derived(name: str, snapshot_id: str, digest: str, source_ids: tuple[int, ...], params_key: str, _build,
+             _sources):
+    return _sources, _build()  # the entry holds its sources: their ids cannot be reused while it lives
 
 
-def derived(name: str, snapshot: Snapshot, build, **params):
+def derived(name: str, snapshot: Snapshot, build, *, sources: tuple = (), **params):
     """What a page builds from service results (a chart, a picker's labels) built once per (name, snapshot,
-    params) and shared by all sessions instead of on every rerun.
+    sources, params) and shared by all sessions instead of on every rerun.
 
-    ``params`` must hold every widget value the result depends on. The result is shared: pages only read it
-    (``st.plotly_chart`` copies a figure), never change it.
+    ``sources`` are the result objects ``build`` reads (from ``run``: one shared object per result, so a
+    recomputed result is a new source and gets a new build); ``params`` every widget value it depends on. The
+    result is shared: pages only read it (``st.plotly_chart`` copies a figure), never change it.
     """
-    return _derived(name, snapshot.snapshot_id, snapshot.digest, _params_key(params), build)
+    key = tuple(id(source) for source in sources)
+    return _derived(name, snapshot.snapshot_id, snapshot.digest, key, _params_key(params), build, sources)[1]
 
 
 figure = derived  # a chart is the most common derived result: pages say services.figure(...)

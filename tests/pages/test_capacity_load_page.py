@@ -12,7 +12,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_tab, page
 
 AS_OF = date(2025, 7, 31)  # Thursday: 2.5 machine-days left
 
@@ -65,6 +65,9 @@ def test_committed_and_suggested_load_are_shown_apart(patched):
     load.set_value("committed only").run()
     no_exceptions(at)
     next(r for r in at.radio if r.label == "Rows").set_value("machine").run()
+    no_exceptions(at)
+    assert not any("Suggested machine" in df.value.columns for df in at.dataframe)  # lazy tab: not rendered
+    open_tab(at, "cap_tab", "Unassigned")
     no_exceptions(at)
     unassigned = next(df.value for df in at.dataframe if "Suggested machine" in df.value.columns)
     unassigned = unassigned.set_index("Knit order")

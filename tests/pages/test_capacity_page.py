@@ -9,7 +9,7 @@ import pandas as pd
 
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 from tests.pages.test_capacity_load_page import AS_OF, frames
 
@@ -30,14 +30,18 @@ def test_capacity_page_on_the_demo():
     assert [m.label for m in at.metric][:3] == ["Machines", "Scheduled KOs", "Unassigned KOs"]
     assert int(at.metric[0].value) == 290
     assert_readable(at)
-    schedule = table_with(at, "Knit order", "Machine", "Placement", "Start", "Finish")
-    assert list(schedule.columns)[:3] == ["Knit order", "Machine", "Placement"]
     at.radio[0].set_value("machine").run()
     no_exceptions(at)
     heat = figure(at, "cap_heat")["data"][0]
     rows = heat["y"]
     assert all(str(r).startswith("M") for r in rows) and len(rows) == len(set(rows)) <= 40  # one row per machine
     assert figure(at, "cap_heat")["layout"]["yaxis"]["type"] == "category"
+    open_tab(at, "cap_tab", "Machine timeline")
+    no_exceptions(at)
+    assert not at.radio  # the utilisation tab's body no longer runs
+    schedule = table_with(at, "Knit order", "Machine", "Placement", "Start", "Finish")
+    assert list(schedule.columns)[:3] == ["Knit order", "Machine", "Placement"]
+    assert_readable(at)
 
 
 def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypatch):
@@ -58,6 +62,8 @@ def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypat
     assert flagged == {("A", "wk of 28 Jul")}
     assert heat["text"][0][0] == "125 % ▲"
     assert any("Cells marked ▲ are over 100 % (1 rows" in c.value for c in at.caption)
+    assert_readable(at)
+    open_tab(at, "cap_tab", "Machine timeline")
     gantt = figure(at, "cap_gantt")
     lines = [s for s in gantt["layout"]["shapes"] if s["type"] == "line"]
     assert [pd.Timestamp(s["x0"]).date() for s in lines] == [AS_OF]
@@ -73,13 +79,14 @@ def test_a_link_from_the_overview_preselects_the_knit_order_and_its_machine(monk
                         lambda operation, snapshot, **params: capacity.plan(frames(), as_of=AS_OF, **params))
     at = page("capacity.py")
     at.query_params["knit_order"] = "K2"
-    at.run()
+    at.run()  # opens on the Machine timeline tab
     no_exceptions(at)
     assert any(h.value == "Knit order K2" for h in at.subheader)
     assert at.selectbox(key="cap_wc").value == "C"
     assert at.multiselect(key="cap_machines").value == [3]  # K2's suggested machine
     at = page("capacity.py")
     at.query_params["work_center"] = "A"
+    at.session_state["cap_tab"] = "Machine timeline"
     at.run()
     assert at.selectbox(key="cap_wc").value == "A"
     assert at.multiselect(key="cap_machines").value == [1, 2]
