@@ -12,7 +12,7 @@ from ui import services, state
 from ui.format import plain, plot_label, short_date, week_label
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import lazy_expander
+from ui.widgets import lazy_expander, lazy_tabs
 
 require_shell()
 
@@ -213,8 +213,4 @@ def unassigned() -> None:
 TABS = {"Utilisation": utilisation, "Machine timeline": machine_timeline, "Late risk": late_risk,
         "Unassigned": unassigned}
 # a knit order linked from the Overview opens on its machine's timeline
-tabs = st.tabs(list(TABS), key="cap_tab", on_change="rerun", default="Machine timeline" if len(ko_row) else None)
-for tab, body in zip(tabs, TABS.values(), strict=True):
-    if tab.open:  # lazy tabs: only the open tab's body runs on a rerun
-        with tab:
-            body()
+lazy_tabs(TABS, key="cap_tab", default="Machine timeline" if len(ko_row) else None)

@@ -1,6 +1,7 @@
 """Sales forecasting: aligned history, demand classes, out-of-sample accuracy against naive and zero, and
 forecasts from the as-of period on."""
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -66,44 +67,61 @@ st.caption("Each series gets a demand class (ADI / CV²: smooth, erratic, interm
 st.subheader("Out-of-sample accuracy by demand class")
 show_table(result["classes"], "forecast_classes", key="fc_classes")
 
-keys = list(accuracy.sort_values("total_qty", ascending=False)["series"])
+
+
+def series_view(series: str) -> tuple[str, go.Figure]:
+    """One series: its caption (class, model, accuracy) and its chart (history, forecast with intervals, the gap
+    to the as-of date, one-step-ahead out-of-sample forecasts)."""
+    history = result["history"][series]
+    fc = result["forecasts"][result["forecasts"]["series"] == series]
+    gap_fc = result["gap_forecasts"][result["gap_forecasts"]["series"] == series]
+    bt = result["backtest"][(result["backtest"]["series"] == series) & (result["backtest"]["step"] == 1)]
+    row = accuracy[accuracy["series"] == series].iloc[0]
+    caption = (f"{series}: {row['demand_class']} (ADI {row['adi']:.2f}, CV² {row['cv2']:.2f}); forecasting with "
+               f"{row['selected']}; out of sample ({row['scored_model']}): WAPE {row['wape_selected']:.1%} against "
+               f"naive {row['wape_naive']:.1%}.")
+    fig = go.Figure()
+    fig.add_scatter(x=history.index, y=history.to_numpy(), name="actual (yds)", mode="lines+markers")
+    fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi95"]) + list(fc["lo95"])[::-1],
+                    fill="toself", name="95 %", line={"width": 0}, opacity=0.2)
+    fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi80"]) + list(fc["lo80"])[::-1],
+                    fill="toself", name="80 %", line={"width": 0}, opacity=0.35)
+    if len(gap_fc):
+        fig.add_scatter(x=gap_fc["period"], y=gap_fc["mean"], name="gap to the as-of date (forecast)",
+                        mode="lines", line={"dash": "dot"})
+    fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({fc['model'].iloc[0] if len(fc) else ''})",
+                    mode="lines+markers")
+    fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
+                    marker={"symbol": "x"})
+    fig.update_layout(height=420, margin={"t": 20})
+    return caption, fig
+
+
+def value_added() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """WAPE of every candidate model per series (naive and zero first) with its class and model, as shown
+    (model columns as WAPE shares: 'naive_share' reads 'Naive (%)') and for the download (model names)."""
+    pivot = result["fva"].pivot_table(index="series", columns="model", values="wape")
+    ordered = [c for c in ("naive", "zero") if c in pivot.columns] + \
+        [c for c in pivot.columns if c not in ("naive", "zero")]
+    pivot = pivot[ordered].join(accuracy.set_index("series")[["demand_class", "selected"]])
+    return pivot.rename(columns={m: f"{m}_share" for m in ordered}).reset_index(), pivot.reset_index()
+
+
+keys = services.derived("forecast.series_keys", snapshot, lambda: list(
+    accuracy.sort_values("total_qty", ascending=False)["series"]), sources=(result,))
 series = st.selectbox("Series", keys, key="fc_series")
-history = result["history"][series]
-fc = result["forecasts"][result["forecasts"]["series"] == series]
-gap_fc = result["gap_forecasts"][result["gap_forecasts"]["series"] == series]
-bt = result["backtest"][(result["backtest"]["series"] == series) & (result["backtest"]["step"] == 1)]
-row = accuracy[accuracy["series"] == series].iloc[0]
-st.caption(f"{series}: {row['demand_class']} (ADI {row['adi']:.2f}, CV² {row['cv2']:.2f}); forecasting with "
-           f"{row['selected']}; out of sample ({row['scored_model']}): WAPE {row['wape_selected']:.1%} against naive "
-           f"{row['wape_naive']:.1%}.")
-fig = go.Figure()
-fig.add_scatter(x=history.index, y=history.to_numpy(), name="actual (yds)", mode="lines+markers")
-fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi95"]) + list(fc["lo95"])[::-1],
-                fill="toself", name="95 %", line={"width": 0}, opacity=0.2)
-fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi80"]) + list(fc["lo80"])[::-1],
-                fill="toself", name="80 %", line={"width": 0}, opacity=0.35)
-if len(gap_fc):
-    fig.add_scatter(x=gap_fc["period"], y=gap_fc["mean"], name="gap to the as-of date (forecast)",
-                    mode="lines", line={"dash": "dot"})
-fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({fc['model'].iloc[0] if len(fc) else ''})",
-                mode="lines+markers")
-fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
-                marker={"symbol": "x"})
-fig.update_layout(height=420, margin={"t": 20})
+caption, fig = services.derived("forecast.series_chart", snapshot, lambda: series_view(series), sources=(result,),
+                                series=series)
+st.caption(caption)
 st.plotly_chart(fig, width="stretch")
 
 st.subheader("Accuracy of every series (out of sample)")
 show_table(accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
 st.subheader("Forecast value added (the windows the current model was chosen on)")
-fva = result["fva"]
-pivot = fva.pivot_table(index="series", columns="model", values="wape")
-ordered = [c for c in ("naive", "zero") if c in pivot.columns] + [c for c in pivot.columns if c not in ("naive", "zero")]
-pivot = pivot[ordered].join(accuracy.set_index("series")[["demand_class", "selected"]])
-# model columns as WAPE shares ('naive_share' reads 'Naive (%)'); the download keeps the model names
-shown = pivot.rename(columns={m: f"{m}_share" for m in ordered}).reset_index()
+fva_shown, fva_download = services.derived("forecast.value_added", snapshot, value_added, sources=(result,))
 st.caption("WAPE of each candidate model (%), the series' demand class and the model it uses")
-show_table(shown, "forecast_value_added", key="fc_fva")
-downloads(pivot.reset_index(), f"forecast_value_added_{level}")
+show_table(fva_shown, "forecast_value_added", key="fc_fva")
+downloads(fva_download, f"forecast_value_added_{level}")
 st.subheader(f"Forecasts from {first_period}")
 show_table(result["forecasts"], "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
 

@@ -5,7 +5,7 @@ import json
 import time
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
@@ -16,6 +16,7 @@ from ui.shell import require_shell
 from ui.table import show_table
 
 require_shell()
+GC_SYMBOLS = ("circle", "square", "diamond")  # one marker per GC generation
 
 
 def _per_operation(stats: dict) -> pd.DataFrame:
@@ -68,14 +69,18 @@ def data_problems() -> None:
     if snapshot is None:
         st.info("No snapshot: nothing to judge.")
         return
-    missing = missing_exports(snapshot.exports, as_of=snapshot.as_of)
+    missing = services.derived("health.missing", snapshot, lambda: missing_exports(snapshot.exports,
+                                                                                  as_of=snapshot.as_of))
     if missing.empty:
         st.success("Every export the pages use is in this snapshot.")
     else:
         st.caption(f"Missing exports: {len(missing)} page needs not served")
         show_table(missing, "missing_exports", key="health_missing", search=False)
-    findings = findings_frame(snapshot.findings)
-    findings = findings[findings["severity"].isin(["error", "warning"])]
+    def errors_and_warnings() -> pd.DataFrame:
+        findings = findings_frame(snapshot.findings)
+        return findings[findings["severity"].isin(["error", "warning"])]
+
+    findings = services.derived("health.findings", snapshot, errors_and_warnings)
     if findings.empty:
         st.success("No error or warning in the snapshot's findings.")
     else:
@@ -135,24 +140,30 @@ def live() -> None:
                    "growth while caches fill is not a leak.")
     else:
         st.caption(f"Leak check: RSS slope {slope:+.1f} MB/min after warm-up.")
+    # charts drawn with graph_objects: plotly express takes 50-100 ms a chart, too slow for a 2 s refresh
     left, right = st.columns(2)
     if len(rss):
-        rss["time"] = pd.to_datetime(rss["time"], unit="s")
-        left.plotly_chart(px.line(rss.tail(600), x="time", y="rss_mb", title="Resident memory (MB)"),
-                          width="stretch")
+        rss = rss.tail(600)
+        left.plotly_chart(go.Figure(go.Scatter(x=pd.to_datetime(rss["time"], unit="s"), y=rss["rss_mb"],
+                                               mode="lines", name="RSS")).update_layout(
+            title="Resident memory (MB)", xaxis_title="time", yaxis_title="MB"), width="stretch")
     gc_events = pd.DataFrame(mem["gc_events"])
     if len(gc_events):
-        gc_events["time"] = pd.to_datetime(gc_events["time"], unit="s")
-        right.plotly_chart(px.scatter(gc_events.tail(500), x="time", y="pause_ms", color="source",
-                                      symbol="generation", title="Garbage collections (pause ms)"),
-                           width="stretch")
+        fig = go.Figure()
+        for (source, generation), rows in gc_events.tail(500).groupby(["source", "generation"], sort=True):
+            fig.add_scatter(x=pd.to_datetime(rows["time"], unit="s"), y=rows["pause_ms"], mode="markers",
+                            name=f"{source}, generation {generation}",
+                            marker={"symbol": GC_SYMBOLS[int(generation) % len(GC_SYMBOLS)]})
+        right.plotly_chart(fig.update_layout(title="Garbage collections (pause ms)", xaxis_title="time",
+                                             yaxis_title="pause (ms)"), width="stretch")
     ops = _per_operation(health["profiler"]) if health["profiler"] else pd.DataFrame()
     if len(ops):
-        long = ops.melt(id_vars="operation", value_vars=["warm_p50", "warm_p95", "cold_p50", "cold_p95"],
-                        var_name="percentile", value_name="ms").dropna(subset=["ms"])
-        st.plotly_chart(px.bar(long, x="operation", y="ms", color="percentile", barmode="group",
-                               title="Latency (ms): warm (from caches, judged against the SLO) and cold "
-                                     "(first runs, cache misses)"), width="stretch")
+        fig = go.Figure()
+        for percentile in ("warm_p50", "warm_p95", "cold_p50", "cold_p95"):
+            fig.add_bar(x=ops["operation"], y=ops[percentile], name=percentile)
+        st.plotly_chart(fig.update_layout(barmode="group", yaxis_title="ms", title="Latency (ms): warm (from caches, "
+                                          "judged against the SLO) and cold (first runs, cache misses)"),
+                        width="stretch")
         show_table(ops, "operations", key="operations", search=False)
     tier1 = metrics.streamlit_cache_counters()
     tier2 = health["cache_stats"]

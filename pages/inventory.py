@@ -11,6 +11,7 @@ from ui import services, state
 from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table
+from ui.widgets import lazy_expander, lazy_tabs
 
 require_shell()
 
@@ -39,7 +40,8 @@ for note in services.missing_notes("inventory.analyze", snapshot):
 summary = result["summary"]
 no_plan = pd.DataFrame({"yarn_id": pd.Series(dtype="Int64"), "first_shortage_week": pd.Series(dtype="datetime64[ns]"),
                         "shortage_lbs": pd.Series(dtype="float64")})
-positions = with_horizon(result["positions"], no_plan if plan_shortages is None else plan_shortages)
+positions = services.derived("inventory.positions", snapshot, lambda: with_horizon(
+    result["positions"], no_plan if plan_shortages is None else plan_shortages), sources=(result, plan_shortages))
 with right:
     c = st.columns(4)
     c[0].metric("Short in the horizon", "—" if plan_shortages is None else int(positions["short_in_horizon"].sum()),
@@ -49,12 +51,14 @@ with right:
                 help=f"eFab view: planning balance below zero today ({fmt_lbs(summary['shortage_lbs'])})")
     c[2].metric("Below reorder point", summary["below_reorder_count"])
     c[3].metric("Stock value", fmt_usd(summary["on_hand_value_usd"]), help=f"{summary['yarn_count']:,} yarns")
-with st.expander("Assumptions behind these numbers", expanded=False):
-    show_facts(result["assumptions"], key="assumptions")
+assumptions = lazy_expander("Assumptions behind these numbers", key="inv_assumptions")
+if assumptions is not None:
+    with assumptions:
+        show_facts(result["assumptions"], key="assumptions")
 
-tab_pos, tab_abc, tab_roll, tab_diff = st.tabs(["Positions", "ABC and cover", "By supplier / type / colour",
-                                                "Compare snapshots"])
-with tab_pos:
+
+
+def positions_tab() -> None:
     only = st.segmented_control("Show", ["All", "Short in horizon", "Short now", "Below reorder"], default="All")
     view = positions
     if only == "Short now":
@@ -65,7 +69,9 @@ with tab_pos:
         view = view[view["below_reorder"]]
     show_table(view, "yarn_positions", key="positions", download="yarn_positions",
                caption="Short in horizon = yarn requirements plan; short now = eFab planning balance")
-with tab_abc:
+
+
+def abc_tab() -> None:
     pareto = result["pareto"]
     if pareto.empty:
         st.info("No consumption recorded: ABC needs usage.")
@@ -103,7 +109,9 @@ with tab_abc:
         labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"}).update_layout(
         height=320, margin={"t": 50, "b": 40}), sources=(result,)), width="stretch")
     st.caption(f"Not drawn: {int(no_usage):,} yarns with no usage recorded (cover unlimited).")
-with tab_roll:
+
+
+def rollup_tab() -> None:
     by = st.radio("Group by", ["supplier", "yarn type", "colour"], horizontal=True)
     key = {"supplier": "by_supplier", "yarn type": "by_yarn_type", "colour": "by_color"}[by]
     table = result[key]
@@ -113,7 +121,9 @@ with tab_roll:
         labels={table.columns[0]: by, "value_usd": "stock value ($)"}).update_yaxes(tickformat="$,.0f"),
         sources=(result,), by=by), width="stretch")
     show_table(table, "inventory_rollup", key=f"rollup-{key}", download=f"inventory_{key}")
-with tab_diff:
+
+
+def compare_tab() -> None:
     others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())
     if snapshot.snapshot_id == state.DEMO_ID:
         st.info("The demo data is one synthetic day: there is nothing to compare it with. Save real snapshots "
@@ -137,3 +147,8 @@ with tab_diff:
                 st.markdown(f"**{title}** ({len(change[name])})")
                 if len(change[name]):
                     show_table(change[name], "inventory_change", key=f"diff-{name}", search=False)
+
+
+TABS = {"Positions": positions_tab, "ABC and cover": abc_tab, "By supplier / type / colour": rollup_tab,
+        "Compare snapshots": compare_tab}
+lazy_tabs(TABS, key="inv_tab")

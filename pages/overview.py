@@ -9,9 +9,10 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from ui import services, state
-from ui.format import display_frame, findings_frame, plain
+from ui.format import findings_frame, plain
 from ui.shell import require_shell
-from ui.table import show_table
+from ui.table import show_table, shown_form, table_height
+from ui.widgets import lazy_expander
 
 require_shell()
 
@@ -23,10 +24,10 @@ if snapshot is None:
 
 def _pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
     """A table (labelled by ``TABLES[table]``) whose selected row opens ``page`` with ``?param=<value of column>``."""
-    shown, config = display_frame(frame, table)
-    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row", column_config=config,
-                         height=min(420, 35 * (len(shown) + 1) + 3))
+    shown = shown_form(frame, table)
+    event = st.dataframe(shown.table, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row", column_config=shown.config,
+                         height=table_height(shown.table.num_rows))
     rows = event.selection.rows if event is not None else []
     if rows:  # the shown rows keep the frame's index (the spec may sort them)
         st.switch_page(page, query_params={param: str(frame.loc[shown.index[rows[0]], column])})
@@ -37,7 +38,7 @@ def _ids(values) -> str:
 
 
 # ---------------------------------------------------------------------------------------- manager strip
-summary = snapshot.summary()
+summary = services.derived("overview.files", snapshot, snapshot.summary)
 expected_kinds = [k for k in KINDS if k != "stage_p01"]
 present = [k for k in expected_kinds if k in snapshot.exports]
 demo = snapshot.snapshot_id == state.DEMO_ID
@@ -115,14 +116,16 @@ else:
         else:
             shown = causes.assign(kos=causes["kos"].map(_ids), pos=causes["pos"].map(_ids))
             _pick_row(shown, "briefing_causes", "briefing_causes", "pages/yarn.py", "yarn", "yarn_id")
-        with st.expander("Changed knit orders, POs, stock and shortages"):
-            for name in ("knit_orders", "purchase_orders", "stock", "shortages"):
-                st.markdown(f"**{name.replace('_', ' ').capitalize()}** ({len(change[name])})")
-                show_table(change[name], "briefing_changes", key=f"briefing_{name}")
+        changed = lazy_expander("Changed knit orders, POs, stock and shortages", key="briefing_changed")
+        if changed is not None:
+            with changed:
+                for name in ("knit_orders", "purchase_orders", "stock", "shortages"):
+                    st.markdown(f"**{name.replace('_', ' ').capitalize()}** ({len(change[name])})")
+                    show_table(change[name], "briefing_changes", key=f"briefing_{name}")
 
 # -------------------------------------------------------------------------------------- files, findings
 st.header("Files and findings")
-findings = findings_frame(snapshot.findings)
+findings = services.derived("overview.findings", snapshot, lambda: findings_frame(snapshot.findings))
 counts = findings["severity"].value_counts()
 c = st.columns(2)
 c[0].metric("Warnings", int(counts.get("warning", 0)))
@@ -141,5 +144,6 @@ if findings.empty:
 else:
     severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
                                     selection_mode="multi")
-    show_table(findings[findings["severity"].isin(severity or [])], "findings", key="findings",
-               download="findings")
+    shown = services.derived("overview.findings_shown", snapshot,
+                             lambda: findings[findings["severity"].isin(severity or [])], severity=severity or [])
+    show_table(shown, "findings", key="findings", download="findings")

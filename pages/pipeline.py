@@ -9,6 +9,7 @@ from ui import services, state
 from ui.format import fmt_lbs, fmt_pct, plain
 from ui.shell import require_shell
 from ui.table import show_table
+from ui.widgets import lazy_expander, lazy_tabs
 
 # age buckets of the pipeline service, youngest first, coloured from calm to alarming
 AGE_COLOURS = {"0–30 d": "#9ecae1", "31–90 d": "#4292c6", "91–180 d": "#fdae6b", "181–365 d": "#e6550d",
@@ -38,8 +39,9 @@ st.plotly_chart(services.figure("pipeline.flow", snapshot, lambda: go.Figure(go.
     height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)"),
     sources=(wip,)), width="stretch")
 
-tab_age, tab_who, tab_so = st.tabs(["Age", "Customers and processors", "Sales-order coverage"])
-with tab_age:
+
+
+def age_tab() -> None:
     ages = wip["ages"]
     order = [a for a in AGE_COLOURS if a in set(ages["age"])] + sorted(set(ages["age"]) - set(AGE_COLOURS))
     st.plotly_chart(services.figure("pipeline.ages", snapshot, lambda: px.bar(
@@ -52,15 +54,21 @@ with tab_age:
                 f"{fmt_lbs(rolls['lbs'].sum())}** — oldest first")
     st.caption(wip["summary"]["value_note"])
     show_table(rolls, "aged_rolls", key="aged-rolls", download="aged_rolls")
-    with st.expander("Aged rolls by stage"):
-        show_table(wip["aged_rolls"], key="aged-by-stage", search=False)
-with tab_who:
+    by_stage = lazy_expander("Aged rolls by stage", key="pipe_aged_by_stage")
+    if by_stage is not None:
+        with by_stage:
+            show_table(wip["aged_rolls"], key="aged-by-stage", search=False)
+
+
+def who_tab() -> None:
     left, right = st.columns(2)
     with left:
         show_table(wip["by_customer"], "by_customer", key="by-customer", download="pipeline_by_customer")
     with right:
         show_table(wip["by_processor"], "by_processor", key="by-processor", download="pipeline_by_processor")
-with tab_so:
+
+
+def sales_order_tab() -> None:
     try:
         netting = services.run("pipeline.netting", snapshot)
     except BkError as exc:
@@ -77,3 +85,7 @@ with tab_so:
                    "each roll and KO counts once. Lbs convert with the style's own yds/lb from F01/I01 rolls, "
                    "else the median of all styles (noted). Orders on hold are listed last.")
         show_table(netting["orders"], "sales_order_coverage", key="so-coverage", download="sales_order_coverage")
+
+
+TABS = {"Age": age_tab, "Customers and processors": who_tab, "Sales-order coverage": sales_order_tab}
+lazy_tabs(TABS, key="pipe_tab")

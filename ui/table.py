@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -28,27 +29,38 @@ def search_rows(frame: pd.DataFrame, query: str) -> pd.DataFrame:
     return frame[hit]
 
 
-_SHOWN: dict[tuple[int, str | None], tuple[weakref.ref, pa.Table, dict]] = {}
+class Shown(NamedTuple):
+    table: pa.Table  # what st.dataframe sends
+    config: dict  # its column_config
+    index: pd.Index  # the frame's index labels in the order shown (the spec may sort the rows)
 
 
-def shown_form(frame: pd.DataFrame, table: str | None) -> tuple[pa.Table, dict]:
-    """``display_frame`` of ``frame`` as an Arrow table (what st.dataframe sends) and its column config, built
-    once per frame *object*: a service result is one shared, read-only object (ui.services), so every rerun and
+_SHOWN: dict[tuple[int, str | None], tuple[weakref.ref, Shown]] = {}
+
+
+def shown_form(frame: pd.DataFrame, table: str | None) -> Shown:
+    """``display_frame`` of ``frame`` as an Arrow table, its column config and row order, built once per frame
+    *object*: a service result is one shared, read-only object (ui.services), so every rerun and
     session that shows it reuses the form; frames a page derives on each run are new objects and are built anew.
     An entry leaves with its frame (weak reference), so a recycled id never finds another frame's form."""
     key = (id(frame), table)
     hit = _SHOWN.get(key)  # single dict operations: atomic under the GIL, and safe in a GC callback (no lock)
     if hit is not None and hit[0]() is frame:
-        return hit[1], hit[2]
+        return hit[1]
     shown, config = display_frame(frame, table)
-    arrow = pa.Table.from_pandas(shown, preserve_index=False)
+    form = Shown(pa.Table.from_pandas(shown, preserve_index=False), config, shown.index)
 
     def forget(ref, key=key):  # runs as the frame dies, before its id can be reused
         if _SHOWN.get(key, (None,))[0] is ref:
             _SHOWN.pop(key, None)
 
-    _SHOWN[key] = (weakref.ref(frame, forget), arrow, config)
-    return arrow, config
+    _SHOWN[key] = (weakref.ref(frame, forget), form)
+    return form
+
+
+def table_height(rows: int, max_height_px: int = 420) -> int:
+    """Pixels for a table of ``rows`` rows: every row and the header, at most ``max_height_px`` (then it scrolls)."""
+    return min(max_height_px, ROW_HEIGHT_PX * (rows + 1) + 3)
 
 
 def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, download: str | None = None,
@@ -67,9 +79,9 @@ def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, downl
         st.caption(f"{len(rows):,} of {len(frame):,} rows" + (f" — {caption}" if caption else ""))
     elif caption:
         st.caption(caption)
-    shown, config = shown_form(rows, table)
-    height = min(max_height_px, ROW_HEIGHT_PX * (shown.num_rows + 1) + 3)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, height=height)
+    shown = shown_form(rows, table)
+    st.dataframe(shown.table, hide_index=True, width="stretch", column_config=shown.config, key=key,
+                 height=table_height(shown.table.num_rows, max_height_px))
     if download:
         downloads(rows, download, key=key)
     return rows

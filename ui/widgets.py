@@ -1,6 +1,8 @@
-"""Streamlit widgets shared by pages: download buttons for a table."""
+"""Streamlit widgets shared by pages: download buttons for a table, lazy expanders and tabs."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -25,3 +27,13 @@ def lazy_expander(label: str, *, key: str, expanded: bool = False):
     write into, or None while it is closed. A closed expander costs a rerun nothing but its label."""
     box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
     return box if box.open else None
+
+
+def lazy_tabs(bodies: dict[str, Callable[[], None]], *, key: str, default: str | None = None) -> None:
+    """Tabs (label → the function that fills it) of which only the open one runs on a rerun (Streamlit's
+    stateful tabs); ``st.session_state[key]`` holds the open tab's label."""
+    tabs = st.tabs(list(bodies), key=key, on_change="rerun", default=default)
+    for tab, body in zip(tabs, bodies.values(), strict=True):
+        if tab.open:
+            with tab:
+                body()

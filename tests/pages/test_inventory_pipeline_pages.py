@@ -6,7 +6,7 @@ from datetime import date
 
 from bk.ingest.snapshot import SnapshotStore
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with, unreadable
 
 
@@ -19,13 +19,16 @@ def test_inventory_page_on_the_demo():
     assert_readable(at)
     positions = table_with(at, "Yarn", "Description", "Short in horizon (lbs)", "Short now (lbs)")
     assert list(positions.columns)[:3] == ["Yarn", "Description", "Supplier"]
-    assert any("nothing to compare" in i.value for i in at.info)  # the demo is never compared with real data
     # the filter lists as many yarns as the headline counts
     short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
     at.segmented_control[0].set_value("Short in horizon").run()
     no_exceptions(at)
     assert len(table_with(at, "Yarn", "Short in horizon (lbs)")) == short
     assert (table_with(at, "Yarn", "Short in horizon (lbs)")["Short in horizon (lbs)"] > 0).all()
+    open_tab(at, "inv_tab", "Compare snapshots")
+    no_exceptions(at)
+    assert any("nothing to compare" in i.value for i in at.info)  # the demo is never compared with real data
+    assert not at.segmented_control  # the positions tab's body no longer runs
 
 
 def test_inventory_diff_between_two_saved_snapshots(isolated_store):
@@ -37,7 +40,9 @@ def test_inventory_diff_between_two_saved_snapshots(isolated_store):
     assert lines[2].startswith("10002,")
     files["yarn_inventory.csv"] = ("\ufeff" + "\n".join(lines[:2] + lines[3:]) + "\n").encode()
     store.save(list(files.items()), as_of=date(2025, 8, 28))
-    at = page("inventory.py").run()
+    at = page("inventory.py")
+    at.session_state["inv_tab"] = "Compare snapshots"
+    at.run()
     no_exceptions(at)
     diff_headers = [m.value for m in at.markdown if m.value.startswith("**")]
     assert any(h.startswith("**Gone** (1)") for h in diff_headers), diff_headers
@@ -55,15 +60,19 @@ def test_pipeline_page_on_the_demo():
     assert at.title[0].value == "Fabric pipeline"
     assert [m.label for m in at.metric][:4] == ["G00", "G02", "I01", "F01"]
     assert all(m.value.endswith(" lbs") and "." not in m.value for m in at.metric[:4])
-    assert any("Open sales orders" == m.label for m in at.metric)
     assert_readable(at)
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert (rolls["Age (days)"] > 90).all() and rolls["Age (days)"].is_monotonic_decreasing
     header = next(m.value for m in at.markdown if m.value.startswith("**Rolls older than 90 days"))
     assert f"{len(rolls):,} rolls" in header
+    open_tab(at, "pipe_tab", "Sales-order coverage")
+    no_exceptions(at)
+    assert any("Open sales orders" == m.label for m in at.metric)
+    assert_readable(at)
     coverage = table_with(at, "Sales order", "Coverage (%)")
     assert list(coverage.columns)[:5] == ["Sales order", "Sold to", "Finished style", "Quoted date", "Coverage (%)"]
     assert not coverage["On hold"].astype(bool).iloc[0]  # on-hold orders listed last
+    open_tab(at, "pipe_tab", "Age")
     at.number_input[0].set_value(30).run()
     no_exceptions(at)
     rolls30 = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")

@@ -79,7 +79,9 @@ def gantt_starts(at) -> dict[str, pd.Timestamp]:
 
 
 def test_a_kos_start_week_on_capacity_is_the_week_the_machine_schedule_draws_its_yarn(saved_real):
-    capacity_at = page("capacity.py").run()
+    capacity_at = page("capacity.py")
+    capacity_at.session_state["cap_tab"] = "Machine timeline"
+    capacity_at.run()
     no_exceptions(capacity_at)
     machines = next(ms for ms in capacity_at.multiselect if ms.label == "Machines")
     machines.set_value(machines.options).run()
