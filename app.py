@@ -22,3 +22,4 @@ metrics.start_exporter()
 with services.page_timer(navigation.title), errors.page_guard(navigation.title):
     state.sidebar_picker()
     navigation.run()
+services.warm_active()  # after the page, never before it

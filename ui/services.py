@@ -111,6 +111,19 @@ def warm(snapshot: Snapshot) -> None:
     manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id))
 
 
+def warm_active() -> None:
+    """Warm the snapshot picked in the sidebar; app.py calls it after the page has run, so that starting the
+    worker never slows the page a planner is waiting for."""
+    snapshot_id = state.active_snapshot_id()
+    if snapshot_id is None:
+        return
+    try:
+        snapshot = state.load(snapshot_id)
+    except BkError:
+        return  # the page has shown why
+    warm(snapshot)
+
+
 def run(operation: str, snapshot: Snapshot, **params):
     """Run a service operation for the snapshot with JSON-able params; cached per (operation, digest, params)."""
     from bk.services import needs

@@ -121,9 +121,6 @@ def active_snapshot() -> Snapshot | None:
     except BkError as exc:
         st.error(plain(exc))
         return None
-    from ui import services  # here, not at the top: services imports this module
-
-    services.warm(snapshot)
     return snapshot
 
 

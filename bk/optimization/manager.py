@@ -37,14 +37,16 @@ log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
                    "bk.services.forecasting", "bk.services.forecast_yarn", "bk.services.briefing")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
+# The worker computes them in this order: the heavy forecast first (a page never computes it itself), then the
+# light views a page computes in a fraction of a second if it gets there before the worker.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
+    ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
     ("yarn.plan", {}),  # the yarn page's default view, shared with the inventory page's "short in the horizon"
     ("yarn.evidence", {}),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
     ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),
-    ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
     ("briefing.today", {}),
 ]
 SLO_MS = {"forecast.all": 3000.0}
@@ -196,7 +198,9 @@ class ServiceManager:
 
     def _await_worker(self, operation: str, digest: str, params: dict) -> None:
         """Wait for a warming worker's result instead of computing a view twice: when the worker is computing
-        this very view now, or when the view is heavy (the forecast: kept out of the server) and still queued."""
+        this very view now, or when the view is heavy (the forecast: kept out of the server) and still queued.
+        A light view asked for while the worker is still starting (imports, reading the snapshot: seconds) is
+        computed here: that takes a fraction of the wait."""
         worker = self._workers.get(digest)
         if worker is None or (operation, params) not in worker.views:
             return
@@ -204,7 +208,7 @@ class ServiceManager:
         while worker.proc.poll() is None and time.monotonic() < deadline \
                 and not self.cache.has(operation, digest, params):
             position = worker.views.index((operation, params))
-            now = max(worker.current, 0)  # while it starts up, the first view counts as being computed
+            now = worker.current  # -1 while it starts up
             if now != position and not (is_heavy(operation) and now < position):
                 return  # queued behind other views (or passed): computing it here is quicker
             time.sleep(0.05)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from datetime import date
 from pathlib import Path
 
@@ -72,8 +74,23 @@ def test_a_page_asking_for_a_view_the_worker_is_computing_waits_for_it_instead_o
     server = ServiceManager(cache=ResultCache(tmp_path / "cache"))
     server._operations = {"pipeline.wip": lambda *a, **k: pytest.fail("computed in the server")}
     proc = server.warm(snapshot, source_args=["--paths", str(DEMO)], operations=["pipeline.wip"])
-    assert proc.poll() is None  # asked while the worker is still starting
+    worker = server._workers[snapshot.digest]
+    deadline = time.monotonic() + 240
+    while worker.current < 0 and time.monotonic() < deadline:  # until it announces the view it computes
+        time.sleep(0.01)
+    assert worker.current == 0
     assert server.run("pipeline.wip", snapshot, **params)["summary"] == expected
+    assert proc.wait(timeout=240) == 0
+
+
+def test_a_light_view_asked_while_the_worker_is_still_starting_is_computed_by_the_page(tmp_path):
+    snapshot, _ = load_paths([DEMO])
+    params = next(p for op, p in DEFAULT_VIEWS if op == "pipeline.wip")
+    server = ServiceManager(cache=ResultCache(tmp_path / "cache"))
+    server._operations = {"pipeline.wip": lambda frames, **k: {"computed": "in the server"}}
+    proc = server.warm(snapshot, source_args=["--paths", str(DEMO)], operations=["pipeline.wip"])
+    assert server._workers[snapshot.digest].current == -1  # still importing and reading the snapshot
+    assert server.run("pipeline.wip", snapshot, **params) == {"computed": "in the server"}
     assert proc.wait(timeout=240) == 0
 
 
