@@ -1,0 +1,48 @@
+"""The compact, lossless dtypes a parsed frame is kept in: repeated text as categories, the smallest integers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CATEGORY_MAX_UNIQUE_RATIO = 0.5
+
+
+def compact_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` in compact dtypes, with the same rows, values and attrs; the input is not changed.
+
+    Text columns whose distinct values are at most half the rows become categories; integers (plain or
+    nullable) are downcast to the smallest type holding their range. Floats stay float64 (as integers or
+    float32 they would change the arithmetic of every service: fill values, division, sums); dates,
+    booleans and categories are kept.
+    """
+    result = pd.DataFrame({name: compact_column(frame[name]) for name in frame.columns}, index=frame.index)
+    result.attrs = dict(frame.attrs)
+    return result
+
+
+def compact_column(col: pd.Series) -> pd.Series:
+    """One column in its compact dtype (see ``compact_frame``); the same object when nothing pays."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype) \
+            or pd.api.types.is_datetime64_any_dtype(dtype):
+        return col
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        n = len(col)
+        if n and col.nunique(dropna=True) <= CATEGORY_MAX_UNIQUE_RATIO * n:
+            try:
+                return col.astype("category")
+            except (TypeError, ValueError):
+                return col
+        return col
+    if pd.api.types.is_integer_dtype(dtype):
+        if col.isna().all():
+            return col
+        lo, hi = col.min(), col.max()
+        nullable = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        for kind in ("int8", "int16", "int32", "int64"):
+            info = np.iinfo(kind)
+            if info.min <= lo and hi <= info.max:
+                return col.astype(kind.capitalize() if nullable else kind)
+        return col
+    return col
