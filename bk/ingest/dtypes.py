@@ -5,16 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CATEGORY_MAX_UNIQUE_RATIO = 0.5
+# a text column becomes categorical only when that saves at least this share of its bytes: a category behaves
+# differently (merges, .str, fillna), which is worth it for a real saving, not for a few bytes
+CATEGORY_MIN_SAVING = 0.10
 
 
 def compact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` in compact dtypes, with the same rows, values and attrs; the input is not changed.
 
-    Text columns whose distinct values are at most half the rows become categories; integers (plain or
-    nullable) are downcast to the smallest type holding their range. Floats stay float64 (as integers or
-    float32 they would change the arithmetic of every service: fill values, division, sums); dates,
-    booleans and categories are kept.
+    Text columns become categories when that takes at least ``CATEGORY_MIN_SAVING`` fewer bytes (each row
+    then holds a 1- or 2-byte code and each distinct value is stored once: names, purchase orders, styles
+    repeated across rows, not roll numbers, which are unique); integers (plain or nullable) are downcast to
+    the smallest type holding their range. Floats stay float64 (as integers or float32 they would change the
+    arithmetic of every service: fill values, division, sums); dates, booleans and categories are kept.
     """
     result = pd.DataFrame({name: compact_column(frame[name]) for name in frame.columns}, index=frame.index)
     result.attrs = dict(frame.attrs)
@@ -28,13 +31,15 @@ def compact_column(col: pd.Series) -> pd.Series:
             or pd.api.types.is_datetime64_any_dtype(dtype):
         return col
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        n = len(col)
-        if n and col.nunique(dropna=True) <= CATEGORY_MAX_UNIQUE_RATIO * n:
-            try:
-                return col.astype("category")
-            except (TypeError, ValueError):
-                return col
-        return col
+        if col.empty or col.nunique(dropna=True) == len(col):
+            return col  # all distinct: the codes would only add bytes
+        try:
+            category = col.astype("category")
+        except (TypeError, ValueError):
+            return col
+        text_bytes = int(col.memory_usage(deep=True, index=False))
+        category_bytes = int(category.memory_usage(deep=True, index=False))
+        return category if category_bytes <= (1 - CATEGORY_MIN_SAVING) * text_bytes else col
     if pd.api.types.is_integer_dtype(dtype):
         if col.isna().all():
             return col
