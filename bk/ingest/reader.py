@@ -30,8 +30,8 @@ from bk.ingest.cleaning import (
     strip_html,
     unit_suffix,
 )
+from bk.ingest.dtypes import compact_frame
 from bk.ingest.schema import KINDS, Column, Kind, norm_header
-from bk.optimization.memory import optimize_frame
 
 Severity = Literal["error", "warning", "info"]
 
@@ -397,7 +397,7 @@ def _parse(table: _Table, *, name: str, sha256: str) -> Export:
     frame = checks.derive_and_check(kind.name, frame, findings.add, row_numbers)
     if frame.empty:
         findings.add("warning", "has a header but no data rows")
-    frame, _ = optimize_frame(frame)
+    frame = compact_frame(frame)
     return Export(
         name=name,
         kind=kind.name,

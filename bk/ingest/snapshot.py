@@ -30,7 +30,7 @@ from bk.ingest.schema import KINDS, MASTER_KINDS
 MANIFEST = "manifest.json"
 PARSED_SUFFIX = ".parquet"
 _PARSED_KEY = b"bk_export"
-_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py")
+_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py", "dtypes.py")
 _NAME_DATE = [
     (re.compile(r"(20\d{2})[-_.]?([01]\d)[-_.]?([0-3]\d)"), ("y", "m", "d")),
     (re.compile(r"(?<!\d)([01]?\d)[-_.]([0-3]?\d)[-_.](20\d{2})(?!\d)"), ("m", "d", "y")),
@@ -353,7 +353,7 @@ class SnapshotStore:
 
 @functools.cache
 def parser_fingerprint() -> str:
-    """sha256 of the parser's source (reader, cleaning, schema, checks) and the pandas version.
+    """sha256 of the parser's source (reader, cleaning, schema, checks, dtypes) and the pandas version.
 
     A parsed copy is only trusted when it was written by the same parser: any change to how exports are read
     makes every older copy stale, and loading parses the originals again.

@@ -1,4 +1,4 @@
-"""Memory: lossless dtype optimisation of frames, and one process-wide monitor of RSS and garbage collections."""
+"""Memory: what compact dtypes save on a frame, and one process-wide monitor of RSS and garbage collections."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bk.ingest.dtypes import compact_frame
+
 log = logging.getLogger(__name__)
-CATEGORY_MAX_UNIQUE_RATIO = 0.5
 WARMUP_S = 300.0  # caches fill during the first minutes of a process: that growth is not a leak
 LEAK_MIN_SPAN_S = 300.0  # a slope needs at least five minutes of samples after warm-up
 FLOAT32_MAX_RELATIVE_CHANGE = 1e-6
@@ -37,62 +38,32 @@ class FrameReport:
 
 
 def optimize_frame(df: pd.DataFrame, *, float32: bool = False) -> tuple[pd.DataFrame, FrameReport]:
-    """A copy of ``df`` in compact dtypes, with the same rows and values; the input is not changed.
+    """A copy of ``df`` in compact dtypes (``bk.ingest.dtypes.compact_frame``, what every export is read in) and
+    what that saved; the input is not changed.
 
-    Text columns whose distinct values are at most half the rows become categories; integers (plain or
-    nullable) are downcast to the smallest type holding their range; floats stay floats (as integers they
-    would change the arithmetic of every service: fill values, division); with ``float32`` floats become
-    float32 where no value moves by more than 1e-6 relative (off by default: sums of float32 drift, and planners compare totals to the cent). Dates and
-    booleans are kept.
+    With ``float32`` floats also become float32 where no value moves by more than 1e-6 relative (off by default
+    and never on read: sums of float32 drift, and planners compare totals to the cent).
     """
     before = int(df.memory_usage(deep=True).sum())
-    out = {}
-    changes: dict[str, tuple[str, str]] = {}
-    for name in df.columns:
-        col = df[name]
-        new = _compact(col, float32=float32)
-        if str(new.dtype) != str(col.dtype):
-            changes[str(name)] = (str(col.dtype), str(new.dtype))
-        out[name] = new
-    result = pd.DataFrame(out, index=df.index)
-    result.attrs = dict(df.attrs)
+    result = compact_frame(df)
+    if float32:
+        for name in result.columns:
+            result[name] = _float32(result[name])
+    changes = {str(name): (str(df[name].dtype), str(result[name].dtype)) for name in df.columns
+               if str(result[name].dtype) != str(df[name].dtype)}
     return result, FrameReport(len(df), before, int(result.memory_usage(deep=True).sum()), changes)
 
 
-def _compact(col: pd.Series, *, float32: bool) -> pd.Series:
-    dtype = col.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype) \
-            or pd.api.types.is_datetime64_any_dtype(dtype):
+def _float32(col: pd.Series) -> pd.Series:
+    if col.dtype != np.float64:
         return col
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        n = len(col)
-        if n and col.nunique(dropna=True) <= CATEGORY_MAX_UNIQUE_RATIO * n:
-            try:
-                return col.astype("category")
-            except (TypeError, ValueError):
-                return col
-        return col
-    if pd.api.types.is_integer_dtype(dtype):
-        if col.isna().all():
-            return col
-        lo, hi = col.min(), col.max()
-        nullable = isinstance(dtype, pd.api.extensions.ExtensionDtype)
-        for kind in ("int8", "int16", "int32", "int64"):
-            info = np.iinfo(kind)
-            if info.min <= lo and hi <= info.max:
-                return col.astype(kind.capitalize() if nullable else kind)
-        return col
-    if pd.api.types.is_float_dtype(dtype):
-        values = col.to_numpy(dtype="float64", na_value=np.nan)
-        if float32 and dtype == np.float64:
-            with np.errstate(over="ignore"):  # an overflow becomes inf and fails the check below
-                narrow = values.astype(np.float32).astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rel = np.abs(narrow - values) / np.abs(values)
-            ok = np.where(np.isnan(values), np.isnan(narrow), (values == 0) | (rel <= FLOAT32_MAX_RELATIVE_CHANGE))
-            if ok.all():
-                return col.astype("float32")
-    return col
+    values = col.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(over="ignore"):  # an overflow becomes inf and fails the check below
+        narrow = values.astype(np.float32).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(narrow - values) / np.abs(values)
+    ok = np.where(np.isnan(values), np.isnan(narrow), (values == 0) | (rel <= FLOAT32_MAX_RELATIVE_CHANGE))
+    return col.astype("float32") if ok.all() else col
 
 
 # ------------------------------------------------------------------------------------------------ monitor

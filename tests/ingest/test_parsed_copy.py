@@ -151,3 +151,16 @@ def parse_files_frame(file):
     exports, failures = parse_files([file])
     assert failures == []
     return exports["suppliers"].frame
+
+
+def test_the_parser_fingerprint_covers_every_ingest_module_the_reader_uses():
+    # a rule changed in a module left out of the fingerprint would keep serving copies parsed by the old rule
+    import ast
+    from pathlib import Path
+
+    reader = ast.parse(Path(snapshot_module.__file__).with_name("reader.py").read_text())
+    imports = [node for node in ast.walk(reader) if isinstance(node, ast.ImportFrom) and node.module]
+    used = {node.module.removeprefix("bk.ingest.") + ".py" for node in imports if node.module.startswith("bk.ingest.")}
+    used |= {alias.name + ".py" for node in imports if node.module == "bk.ingest" for alias in node.names}
+    assert {"dtypes.py", "checks.py", "cleaning.py"} <= used
+    assert used <= set(snapshot_module._PARSER_MODULES)
