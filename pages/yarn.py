@@ -17,6 +17,7 @@ from ui.widgets import downloads, lazy_expander
 
 require_shell()
 EFAB_RULE, MACHINES = "eFab rule", "machine schedule"
+PICKER_MAX = 100  # yarns listed in the picker at once
 
 st.title("Yarn requirements")
 snapshot = state.active_snapshot()
@@ -185,8 +186,12 @@ if len(yarns):
         st.info(f"No yarn of the plan matches '{query}'.")
     else:
         labels = dict(zip(found["yarn_id"], found["label"], strict=True))
-        options = list(labels)
-        pick = st.selectbox(f"Yarn ({len(options):,} found)", options, key="yarn_pick",
+        options = list(labels)[:PICKER_MAX]  # yarns with an action first; a browser list of 1,000 is slow
+        if linked_yarn in labels and linked_yarn not in options:
+            options.insert(0, linked_yarn)
+        listed = f"{len(labels):,} found" + (f", first {len(options):,} listed: type to narrow"
+                                             if len(options) < len(labels) else "")
+        pick = st.selectbox(f"Yarn ({listed})", options, key="yarn_pick",
                             index=options.index(linked_yarn) if linked_yarn in options else 0,
                             format_func=labels.__getitem__)
         safety = forecast_ss = None
@@ -207,28 +212,35 @@ if len(yarns):
                                         sources=(plan, forecast_ss), pick=pick), width="stretch", key="balance_chart")
 
 st.subheader("What-if knit orders")
-bom_styles = services.derived("yarn.bom_styles", snapshot, lambda: sorted(
-    snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique()) if "bom" in snapshot.exports else [])
-typed = st.text_input("Style (type a greige style or its base, e.g. without the /version)", key="what_if_typed")
-matches = match_styles(typed, bom_styles) if typed.strip() else bom_styles
-if typed.strip() and not matches:
-    st.error(plain(f"No style with a BOM is near '{typed.strip()}': a what-if order needs a style from the BOM "
-                   "file. Check the spelling or type the base of the style."))
-else:
-    cols = st.columns(4)
-    style = cols[0].selectbox("Greige style", matches, index=0 if typed.strip() else None,
-                              placeholder="type to search",
-                              key=f"what_if_style-{typed.strip().lower()}")  # a new match list picks its best
-    lbs = cols[1].number_input("Lbs", min_value=0.0, step=100.0, key="what_if_lbs")
-    start = cols[2].date_input("Start", value=snapshot.as_of + timedelta(days=7), key="what_if_start")
-    rate = cols[3].number_input("Rate (lbs/day, optional)", min_value=0.0, step=50.0, key="what_if_rate")
-    if st.button("Add what-if order"):
-        if not style or lbs <= 0:
-            st.error("A what-if order needs a style from the list and positive lbs.")
+# the form lists every BOM style (thousands): it renders only while open
+what_if_form = lazy_expander("Add a what-if knit order", key="what_if_form")
+if what_if_form is not None:
+    with what_if_form:
+        bom_styles = services.derived("yarn.bom_styles", snapshot, lambda: sorted(
+            snapshot.frames["bom"]["style"].dropna().astype(str).str.strip().unique())
+            if "bom" in snapshot.exports else [])
+        typed = st.text_input("Style (type a greige style or its base, e.g. without the /version)",
+                              key="what_if_typed")
+        matches = match_styles(typed, bom_styles) if typed.strip() else bom_styles
+        if typed.strip() and not matches:
+            st.error(plain(f"No style with a BOM is near '{typed.strip()}': a what-if order needs a style from the "
+                           "BOM file. Check the spelling or type the base of the style."))
         else:
-            what_ifs.append({"style": style, "balance_lbs": lbs, "start_date": start.isoformat(),
-                             "rate_lbs_per_day": rate or None})
-            st.rerun()
+            cols = st.columns(4)
+            style = cols[0].selectbox("Greige style", matches, index=0 if typed.strip() else None,
+                                      placeholder="type to search",
+                                      # a new match list picks its best
+                                      key=f"what_if_style-{typed.strip().lower()}")
+            lbs = cols[1].number_input("Lbs", min_value=0.0, step=100.0, key="what_if_lbs")
+            start = cols[2].date_input("Start", value=snapshot.as_of + timedelta(days=7), key="what_if_start")
+            rate = cols[3].number_input("Rate (lbs/day, optional)", min_value=0.0, step=50.0, key="what_if_rate")
+            if st.button("Add what-if order"):
+                if not style or lbs <= 0:
+                    st.error("A what-if order needs a style from the list and positive lbs.")
+                else:
+                    what_ifs.append({"style": style, "balance_lbs": lbs, "start_date": start.isoformat(),
+                                     "rate_lbs_per_day": rate or None})
+                    st.rerun()
 if what_ifs:
     orders = pd.DataFrame(what_ifs)
     show_table(orders.assign(start_date=pd.to_datetime(orders["start_date"])), "what_if_orders", key="what_ifs",

@@ -5,6 +5,7 @@ picker searches names and colours and follows ?yarn=, and a what-if shows before
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -16,6 +17,11 @@ ACTION_COLUMNS = ["Order by", "Action", "Yarn", "Lbs", "Cost ($)", "Why"]
 
 def action_table(at) -> pd.DataFrame:
     return table_with(at, "Order by", "Action", "Why")
+
+
+def found_count(label: str) -> int:
+    """The yarns a search found, from the picker's label 'Yarn (1,234 found…)'."""
+    return int(re.search(r"\(([\d,]+) found", label).group(1).replace(",", ""))
 
 
 def chart_x(at) -> list[str]:
@@ -76,13 +82,16 @@ def test_forecast_driven_actions_are_marked_and_show_their_forecast():
 
 def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     at = page("yarn.py").run()
-    options = at.selectbox(key="yarn_pick").options
-    assert len(options) > 10
+    box = at.selectbox(key="yarn_pick")
+    options, total = box.options, found_count(box.label)
+    assert total > 10 and len(options) == min(total, 100)  # a long list is cut: typing narrows it
+    assert ("first 100 listed" in box.label) == (total > 100)
     colour = options[-1].split(" · ")[-1].removesuffix(" (action)")  # "id · description · supplier · colour"
     at.text_input(key="yarn_search").set_value(colour.lower()).run()
     no_exceptions(at)
-    found = at.selectbox(key="yarn_pick").options
-    assert 0 < len(found) < len(options) and all(colour.lower() in o.lower() for o in found)
+    box = at.selectbox(key="yarn_pick")
+    found = box.options
+    assert 0 < found_count(box.label) < total and all(colour.lower() in o.lower() for o in found)
     at.text_input(key="yarn_search").set_value("no such yarn anywhere").run()
     assert any("No yarn of the plan matches" in i.value for i in at.info)
 
@@ -99,6 +108,8 @@ def test_yarn_picker_searches_colour_and_follows_the_deep_link():
 
 def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
     at = page("yarn.py").run()
+    assert not [sb for sb in at.selectbox if sb.label == "Greige style"]  # thousands of styles: only when open
+    open_expanders(at, "Add a what-if knit order")
     at.text_input(key="what_if_typed").set_value("QQ9999").run()
     no_exceptions(at)
     assert any("No style with a BOM is near" in e.value for e in at.error)

@@ -36,7 +36,7 @@ def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliatio
     linked.run()
     evidence = [e for e in linked.expander if e.label.startswith("expedite · yarn 18870")]
     assert evidence and any("BOM from" in df.value.columns for df in evidence[0].dataframe)
-    open_expanders(at, "Reconciliation")
+    open_expanders(at, "Reconciliation", "Add a what-if knit order")
     labels = [m.label for m in at.metric]
     assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
     causes = table_with(at, "Likely cause", "KO × yarn rows")  # causes as a small table, not JSON
