@@ -223,8 +223,8 @@ def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int =
         visit("yarn")
         metrics_after = _get(base + "/_stcore/metrics")
         side_after = _get(f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics")
-        t1 = [a - b for a, b in zip(_lookups(metrics_after, r"^cache_lookups_total\{.*st_cache_data"),
-                                    _lookups(metrics_before, r"^cache_lookups_total\{.*st_cache_data"),
+        tier1 = r'^cache_lookups_total\{.*cache="ui\.services\._cached(_forecast)?"'  # the shared service results
+        t1 = [a - b for a, b in zip(_lookups(metrics_after, tier1), _lookups(metrics_before, tier1),
                                     strict=True)]
         t2 = [a - b for a, b in zip(_lookups(side_after, r"^bk_result_cache_lookups_total"),
                                     _lookups(side_before, r"^bk_result_cache_lookups_total"), strict=True)]

@@ -170,7 +170,7 @@ def live() -> None:
     hits2 = sum(s["hits"] for s in tier2.values())
     total2 = hits2 + sum(s["misses"] for s in tier2.values())
     c = st.columns(3)
-    c[0].metric("Tier 1 hit rate (st.cache_data)", "n/a" if not tier1 or tier1["hit_rate"] is None
+    c[0].metric("Tier 1 hit rate (shared results)", "n/a" if not tier1 or tier1["hit_rate"] is None
                 else f"{tier1['hit_rate']:.0%}")
     c[1].metric("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a")
     c[2].metric("Updated", time.strftime("%H:%M:%S"))

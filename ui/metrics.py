@@ -13,28 +13,32 @@ import streamlit as st
 from ui import services
 
 LOG = logging.getLogger("bk.metrics")
+TIER1_CACHE = r'cache="ui\.services\._cached(_forecast)?"'  # the st.cache_resource of service results
 
 
 def streamlit_cache_counters() -> dict | None:
-    """Tier-1 (st.cache_data) hits and misses from this server's /_stcore/metrics; None when not served."""
+    """Tier-1 hits and misses (the shared service results, ``ui.services._cached*``) from this server's
+    /_stcore/metrics; None when not served."""
     port = st.get_option("server.port") or 8501
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/metrics", timeout=1) as response:
             text = response.read().decode()
     except OSError:
         return None
+    return tier1_counts(text)
+
+
+def tier1_counts(text: str) -> dict:
+    """Hits, misses and hit rate of the tier-1 caches in a /_stcore/metrics text (``cache_lookups_total``)."""
     hits = misses = 0.0
     for line in text.splitlines():
-        m = re.match(r'^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$', line)
-        if not m or "cache" not in m.group(1):
+        m = re.match(r'^cache_lookups_total\{([^}]*)\}\s+([0-9.eE+-]+)$', line)
+        if not m or not re.search(TIER1_CACHE, m.group(1)):
             continue
-        labels, value = m.group(2), float(m.group(3))
-        if 'cache_type="cache_data"' not in labels and "cache_data" not in labels:
-            continue
-        if "hit" in m.group(1) or 'result="hit"' in labels:
-            hits += value
-        elif "miss" in m.group(1) or 'result="miss"' in labels:
-            misses += value
+        if 'result="hit"' in m.group(1):
+            hits += float(m.group(2))
+        elif 'result="miss"' in m.group(1):
+            misses += float(m.group(2))
     total = hits + misses
     return {"hits": hits, "misses": misses, "hit_rate": hits / total if total else None}
 

@@ -1,4 +1,4 @@
-"""Service results for pages: tier-1 cache (st.cache_data, keyed on the snapshot digest) over the manager."""
+"""Service results for pages: tier-1 cache (st.cache_resource, keyed on the snapshot digest) over the manager."""
 
 from __future__ import annotations
 

@@ -170,3 +170,18 @@ def test_readme_operating_notes_say_what_an_operator_must_set():
     for needle in ["--server.address 127.0.0.1", "/_stcore/metrics", "BK_UPLOAD_TOKEN", "BK_CLIENT_IP_HEADER",
                    "BK_UPLOAD_MEMORY_MB", "BK_PARSE_CACHE_MB", "showErrorDetails", "BK_METRICS_PORT"]:
         assert needle in notes, needle
+
+
+def test_tier1_counts_are_the_service_result_caches_only():
+    from ui.metrics import tier1_counts
+
+    text = "\n".join([
+        'cache_lookups_total{cache="ui.services._cached",cache_type="st_cache_resource",result="hit"} 7',
+        'cache_lookups_total{cache="ui.services._cached",cache_type="st_cache_resource",result="miss"} 2',
+        'cache_lookups_total{cache="ui.services._cached_forecast",cache_type="st_cache_resource",result="hit"} 1',
+        'cache_lookups_total{cache="ui.state._load",cache_type="st_cache_resource",result="hit"} 50',
+        'cache_lookups_total{cache="ui.services._derived",cache_type="st_cache_resource",result="miss"} 9',
+        'cache_compute_duration_seconds_count{cache="ui.services._cached",trigger="miss"} 2',
+        'cache_memory_bytes{cache_type="st_cache_resource",cache="ui.services._cached"} 3',
+    ])
+    assert tier1_counts(text) == {"hits": 8.0, "misses": 2.0, "hit_rate": 0.8}
