@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.optimization.manager import DEFAULT_VIEWS
 from ui import services, state
 from ui.format import plain, plot_label, short_date, week_label
 from ui.shell import require_shell
@@ -15,6 +16,7 @@ from ui.table import show_table
 from ui.widgets import lazy_expander, lazy_tabs
 
 require_shell()
+DEFAULT_VIEW = dict(DEFAULT_VIEWS)["capacity.plan"]  # warmed in the background, shared with the Overview
 
 ALL = "All work centres"
 OVER = 1.0  # utilisation above this is an overload, flagged on the heatmap
@@ -25,8 +27,8 @@ snapshot = state.active_snapshot()
 if snapshot is None:
     st.stop()
 c1, c2 = st.columns(2)
-horizon = c1.slider("Horizon (weeks)", 4, 26, 12)
-threshold = c2.slider("Bottleneck threshold", 0.5, 1.2, 0.85, 0.05, format="%.2f")
+horizon = c1.slider("Horizon (weeks)", 4, 26, DEFAULT_VIEW["horizon_weeks"])
+threshold = c2.slider("Bottleneck threshold", 0.5, 1.2, DEFAULT_VIEW["bottleneck_threshold"], 0.05, format="%.2f")
 try:
     plan = services.run("capacity.plan", snapshot, horizon_weeks=horizon, bottleneck_threshold=threshold)
 except BkError as exc:

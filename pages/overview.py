@@ -6,8 +6,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from bk.errors import BkError
+from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import KINDS
+from bk.optimization.manager import DEFAULT_VIEWS
+from bk.services.briefing import today as briefing_today
 from ui import services, state
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -15,6 +17,7 @@ from ui.table import show_table, shown_form, table_height
 from ui.widgets import lazy_expander
 
 require_shell()
+CAPACITY_VIEW = dict(DEFAULT_VIEWS)["capacity.plan"]  # the Knitting capacity page's default horizon and threshold
 
 st.title("Overview")
 snapshot = state.active_snapshot()
@@ -59,7 +62,14 @@ if demo:
 # ---------------------------------------------------------------------------------------------- today
 st.header("Today")
 try:
-    today = services.run("briefing.today", snapshot)
+    # from the Yarn requirements and Knitting capacity pages' default views: computed once, shared with them
+    plan = services.run("yarn.plan", snapshot)
+    try:
+        capacity_plan = services.run("capacity.plan", snapshot, **CAPACITY_VIEW)
+    except MissingDataError:  # no machine report: today without late KOs and hot spots
+        capacity_plan = None
+    today = services.derived("overview.today", snapshot, lambda: briefing_today(
+        plan, as_of=snapshot.as_of, capacity_result=capacity_plan), sources=(plan, capacity_plan))
 except BkError as exc:
     st.error(plain(exc))
 else:

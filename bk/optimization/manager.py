@@ -41,13 +41,12 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
 # light views a page computes in a fraction of a second if it gets there before the worker.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
-    ("yarn.plan", {}),  # the yarn page's default view, shared with the inventory page's "short in the horizon"
+    ("yarn.plan", {}),  # the yarn page's default view, shared with Yarn inventory ("short in the horizon") and Overview
     ("yarn.evidence", {}),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
-    ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),
-    ("briefing.today", {}),
+    ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),  # also the Overview's hot spots
 ]
 SLO_MS = {"forecast.all": 3000.0}
 # heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process

@@ -34,10 +34,10 @@ def test_warming_in_the_server_computes_the_light_views_and_never_the_forecast()
     snapshot = Snapshot({}, date(2025, 8, 28), "given")
     manager.warm(snapshot, background=False)
     assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
-                     "capacity.plan", "briefing.today"]
+                     "capacity.plan"]
     assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.all"]
     manager.warm(snapshot, background=False)  # once per snapshot and process
-    assert len(calls) == 7
+    assert len(calls) == 6
 
 
 def test_without_a_cache_a_source_is_not_enough_for_a_worker_process():
@@ -46,7 +46,7 @@ def test_without_a_cache_a_source_is_not_enough_for_a_worker_process():
     started = manager.warm(Snapshot({}, date(2025, 8, 28), "given"), source_args=["--paths", "x"])
     started.join(timeout=30)
     assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
-                     "capacity.plan", "briefing.today"]
+                     "capacity.plan"]
 
 
 def test_the_worker_process_fills_the_tier2_cache_the_server_then_hits(tmp_path):
