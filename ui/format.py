@@ -480,8 +480,10 @@ def facts_table(facts: Mapping, *, key_label: str = "Assumption", value_label: s
 
 def _safe_text(series: pd.Series) -> pd.Series:
     text = series.astype("string")
-    numeric = pd.to_numeric(text, errors="coerce").notna()
-    risky = text.str.startswith(FORMULA_START, na=False) & ~numeric
+    starts = text.str.startswith(FORMULA_START, na=False)
+    if not starts.any():  # the common case: no cell to look at twice
+        return series
+    risky = starts & pd.to_numeric(text, errors="coerce").isna()
     return text.where(~risky, "'" + text) if risky.any() else series
 
 
@@ -504,14 +506,14 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
     spec = TABLES.get(table or "", TableSpec())
     columns = [c for c in spec.first if c in frame.columns]
     columns += [c for c in frame.columns if c not in columns and c not in spec.hide]
-    out = frame[columns].copy()
+    out = frame[columns]
     sort = [(c, asc) for c, asc in spec.sort if c in out.columns]
     if sort:
         out = out.sort_values([c for c, _ in sort], ascending=[a for _, a in sort], na_position="last",
                               kind="stable")
     last_week = _last_week(out.columns)
     config: dict = {}
-    names: dict = {}
+    shown: dict = {}  # label -> values; one frame built at the end (assigning column by column is slow)
     used: set[str] = set()
     for column in columns:
         label, unit = column_label(column, last_week=last_week)
@@ -519,25 +521,26 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
         while label in used:
             label += " "  # two columns with one label stay apart (and look alike)
         used.add(label)
-        names[column] = label
         s = out[column]
+        shown[label] = s
         if s.dtype == object and s.notna().any() and s.dropna().map(lambda v: isinstance(v, date)).all():
             s = pd.to_datetime(s)  # python dates (a manifest's as-of) are shown like every other date
         pinned = True if column in spec.pinned else None
         help_text = spec.notes.get(column)
         if pd.api.types.is_datetime64_any_dtype(s):
-            out[column] = pd.to_datetime(s).dt.normalize().dt.date
+            shown[label] = pd.to_datetime(s).dt.normalize().dt.date
             config[label] = st.column_config.DateColumn(label, format=DATE_FORMAT, pinned=pinned, help=help_text)
         elif pd.api.types.is_bool_dtype(s):
             config[label] = st.column_config.CheckboxColumn(label, pinned=pinned, help=help_text)
         elif pd.api.types.is_numeric_dtype(s) and unit != "text":
-            values = pd.to_numeric(s).astype("float64").replace([np.inf, -np.inf], np.nan)
+            values = s.to_numpy(dtype="float64", na_value=np.nan)
+            values = np.where(np.isinf(values), np.nan, values)
             if unit == "share":
                 values = values * 100
             if unit in DECIMALS:
-                values = values.round(DECIMALS[unit])
-            out[column] = values.astype("Int64") if unit in ("id", "count") and values.notna().all() \
-                and (values == values.round()).all() else values
+                values = np.round(values, DECIMALS[unit])
+            whole = unit in ("id", "count") and not np.isnan(values).any() and (values == np.round(values)).all()
+            shown[label] = pd.array(values.astype("int64"), dtype="Int64") if whole else values
             if column in spec.bars:
                 config[label] = st.column_config.ProgressColumn(label, format="%.0f%%", min_value=0, max_value=100,
                                                                 pinned=pinned, help=help_text)
@@ -549,10 +552,13 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
                 s = s.map(lambda v: _as_text(v) if isinstance(v, Mapping | list | tuple | set) else v)
             if s.dtype == object or isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):
                 s = _safe_text(s).astype("string").fillna("")  # a missing name is blank, not 'None'
-            out[column] = s
+            shown[label] = s
             config[label] = st.column_config.TextColumn(label, pinned=pinned, help=help_text,
                                                         width=TEXT_WIDTH.get(column))
-    return out.rename(columns=names), config
+    result = pd.DataFrame({label: values.array if isinstance(values, pd.Series) else values
+                           for label, values in shown.items()}, index=out.index)
+    result.columns.name = out.columns.name
+    return result, config
 
 
 def yarn_picker_labels(yarns: pd.DataFrame) -> pd.Series:
