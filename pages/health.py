@@ -47,11 +47,17 @@ if buttons[1].button("Run a 5-second load test", disabled=not may_load_test) and
             st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
         except BkError as exc:
             st.error(plain(exc))
-report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
-          "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
-          "cache": manager.cache.status() if manager.cache else None}
-buttons[2].download_button("Download JSON report", json.dumps(report, indent=2, default=str),
-                           file_name="bk-health.json", mime="application/json", on_click="ignore")
+
+
+def json_report() -> str:  # built when the button is clicked, not on every refresh
+    report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
+              "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
+              "cache": manager.cache.status() if manager.cache else None}
+    return json.dumps(report, indent=2, default=str)
+
+
+buttons[2].download_button("Download JSON report", json_report, file_name="bk-health.json", mime="application/json",
+                           on_click="ignore")
 if "load_test" in st.session_state:
     lt = st.session_state["load_test"]
     st.info(f"Load test: {lt['calls']} calls in {lt['duration_s']:.1f} s = {lt['throughput_per_s']:.1f}/s, "
