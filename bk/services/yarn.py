@@ -13,6 +13,7 @@ import pandas as pd
 from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import suppliers as supplier_terms
+from bk.services.memo import per_frame
 from bk.services.styles import RATE_EXACT, RATE_MEDIAN, knit_rates, norm_key, week_monday
 
 N_WEEKS = 9  # the as-of ISO week ("This Week") and the next 8, then "later"
@@ -123,6 +124,17 @@ def prepare_bom(bom: pd.DataFrame, *, known_yarns: pd.Series | None = None,
         {"yarn_id": "Int64", "style": "string"})
 
 
+@per_frame
+def _prepared_bom(bom: pd.DataFrame, inventory: pd.DataFrame, yarn_master: pd.DataFrame | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``prepare_bom`` knowing the yarns of the yarn inventory (and of the yarn master when given); kept per
+    frame objects: read what it returns, never change it."""
+    known = inventory["yarn_id"]
+    if yarn_master is not None:
+        known = pd.concat([known, yarn_master["yarn_id"]], ignore_index=True)
+    return prepare_bom(bom, known_yarns=known)
+
+
 # ------------------------------------------------------------------------------------------ schedule
 
 
@@ -150,9 +162,10 @@ def knit_schedule(start: np.ndarray, balance: np.ndarray, weekly_rate: np.ndarra
     return np.concatenate([buckets, later[:, None]], axis=1)
 
 
+@per_frame
 def _report_split(report: pd.DataFrame | None) -> dict[str, dict[tuple[str, int], float]]:
     """eFab's Percentage as fractions: {"knit_order": {(ko, yarn): f}, "style_key": {(style key, yarn): f}};
-    the first positive percentage of each pair counts."""
+    the first positive percentage of each pair counts. Kept per report frame: read it, never change it."""
     out: dict[str, dict[tuple[str, int], float]] = {"knit_order": {}, "style_key": {}}
     if report is None or report.empty or "percentage" not in report:
         return out
@@ -172,11 +185,33 @@ def _report_split(report: pd.DataFrame | None) -> dict[str, dict[tuple[str, int]
     return out
 
 
-def _grouped(pairs: dict[tuple[str, int], float]) -> dict[str, list[tuple[int, float]]]:
-    out: dict[str, list[tuple[int, float]]] = {}
-    for (key, yarn), fraction in pairs.items():
-        out.setdefault(key, []).append((yarn, fraction))
+@per_frame
+def _report_lines(report: pd.DataFrame | None) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """``_report_split`` by KO and by style key: {"knit_order": {ko: [(yarn, f), ...]}, "style_key": {...}}."""
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for kind, pairs in _report_split(report).items():
+        lines = out[kind] = {}
+        for (key, yarn), fraction in pairs.items():
+            lines.setdefault(key, []).append((yarn, fraction))
     return out
+
+
+@per_frame
+def _bom_lines(bom: pd.DataFrame) -> tuple[dict[str, list[tuple[int, float]]], dict[str, str]]:
+    """The prepared BOM as {style key: [(yarn, fraction), ...]} (file order) and the first style key (in sort
+    order) of each base before ``/``, the base-prefix stand-in."""
+    lines: dict[str, list[tuple[int, float]]] = {}
+    for key, yarn, fraction in zip(bom["style_key"].to_numpy(dtype=object, na_value=None),
+                                   bom["yarn_id"].to_numpy(dtype="int64").tolist(),
+                                   bom["fraction"].to_numpy(dtype=float).tolist(), strict=True):
+        if key is not None:
+            lines.setdefault(key, []).append((yarn, fraction))
+    first: dict[str, str] = {}
+    for key in lines:
+        family = key.split("/", 1)[0]
+        if family not in first or key < first[family]:
+            first[family] = key
+    return lines, first
 
 
 def demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, *, efab_ko: pd.DataFrame | None = None,
@@ -190,33 +225,20 @@ def demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, *, efab_ko: pd.DataFrame
     index; ``none`` when no source has the KO) and the split: one row per (row of kos, yarn) with ``row``
     (position in kos), yarn_id, fraction, bom_source.
     """
-    return _demand_splits(kos, bom, _report_split(efab_ko), _report_split(efab_style))
+    return _demand_splits(kos, bom, efab_ko, efab_style)
 
 
-def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, ko_report: dict, style_report: dict
-                   ) -> tuple[pd.Series, pd.DataFrame]:
+def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, efab_ko: pd.DataFrame | None,
+                   efab_style: pd.DataFrame | None) -> tuple[pd.Series, pd.DataFrame]:
     ko_keys = kos["knit_order"].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
     style_keys = norm_key(kos["style"]).to_numpy(dtype=object, na_value=None)
     families = [None if k is None else k.split("/", 1)[0] for k in style_keys]  # = styles.family_key
-    by_ko = _grouped(ko_report["knit_order"])
-    by_style = _grouped(style_report["style_key"])
-    bom_keys = bom["style_key"].to_numpy(dtype=object, na_value=None)
-    file_styles = set(pd.unique(bom_keys)) - {None}
+    by_ko = _report_lines(efab_ko)["knit_order"]
+    by_style = _report_lines(efab_style)["style_key"]
+    by_file, first_of_family = _bom_lines(bom)
     # the base-prefix stand-in is looked up only for KOs no other source has
-    orphans = {fam for ko, style, fam in zip(ko_keys, style_keys, families, strict=True)
-               if fam is not None and ko not in by_ko and style not in file_styles and style not in by_style}
-    stand_in: dict[str, str] = {}
-    if orphans:
-        for key in file_styles:
-            fam = key.split("/", 1)[0]
-            if fam in orphans and (fam not in stand_in or key < stand_in[fam]):
-                stand_in[fam] = key
-    needed = set(style_keys) | set(stand_in.values())
-    pick = _isin(bom["style_key"], list(needed)) if needed else np.zeros(len(bom), dtype=bool)
-    by_file: dict[str, list[tuple[int, float]]] = {}
-    for key, yarn, fraction in zip(bom_keys[pick], bom["yarn_id"].to_numpy()[pick],
-                                   bom["fraction"].to_numpy(dtype=float)[pick], strict=True):
-        by_file.setdefault(key, []).append((int(yarn), float(fraction)))
+    stand_in = {fam: first_of_family[fam] for ko, style, fam in zip(ko_keys, style_keys, families, strict=True)
+                if fam in first_of_family and ko not in by_ko and style not in by_file and style not in by_style}
     source = np.full(len(kos), BOM_NONE, dtype=object)
     rows: list[int] = []
     yarns: list[int] = []
@@ -249,15 +271,17 @@ def bom_differences(bom: pd.DataFrame, efab_ko: pd.DataFrame | None, efab_style:
     """The BOM file against eFab's percentages, for styles both have: one row per (style, yarn) whose shares
     differ by more than 1 point (the file truncates to two decimals) or that only one side lists.
     Columns: style, yarn_id, file_pct, efab_pct, difference_pct."""
-    return _bom_differences(bom, [_report_split(efab_ko), _report_split(efab_style)])
+    return _bom_differences(bom, efab_ko, efab_style).copy()
 
 
-def _bom_differences(bom: pd.DataFrame, reports: list[dict]) -> pd.DataFrame:
+@per_frame
+def _bom_differences(bom: pd.DataFrame, efab_ko: pd.DataFrame | None, efab_style: pd.DataFrame | None
+                     ) -> pd.DataFrame:
     cols = {"style": "string", "yarn_id": "int64", "file_pct": "float64", "efab_pct": "float64",
             "difference_pct": "float64"}
     efab: dict[tuple[str, int], float] = {}
-    for report in reports:
-        for pair, fraction in report["style_key"].items():
+    for report in (efab_ko, efab_style):
+        for pair, fraction in _report_split(report)["style_key"].items():
             efab.setdefault(pair, fraction)
     efab_styles = {style for style, _ in efab}
     pick = _isin(bom["style_key"], list(efab_styles)) if efab_styles else np.zeros(len(bom), dtype=bool)
@@ -278,8 +302,7 @@ def _bom_differences(bom: pd.DataFrame, reports: list[dict]) -> pd.DataFrame:
 def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.DataFrame, *, as_of: date,
                       schedule: Schedule = Schedule(), efab_ko: pd.DataFrame | None = None,
                       efab_style: pd.DataFrame | None = None,
-                      ko_buckets: pd.DataFrame | None = None, reports: list[dict] | None = None
-                      ) -> dict[str, pd.DataFrame]:
+                      ko_buckets: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Open KOs (balance > 0) scheduled and exploded through the demand of record (``demand_splits``).
 
     Returns ``kos`` (one row per open KO: knit_order, style, balance_lbs, start, lbs_per_day, rate_source,
@@ -325,8 +348,7 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
             kos.loc[hit, "schedule_source"] = "capacity schedule"
     kos[labels] = buckets
     kos = kos.reset_index(drop=True)
-    kos["bom_source"], split = _demand_splits(kos, bom, _report_split(efab_ko) if reports is None else reports[0],
-                                              _report_split(efab_style) if reports is None else reports[1])
+    kos["bom_source"], split = _demand_splits(kos, bom, efab_ko, efab_style)
     kos["has_bom"] = (kos["bom_source"] != BOM_NONE).to_numpy(dtype=bool)
     rows = split["row"].to_numpy()
     fraction = split["fraction"].to_numpy(dtype=float)
@@ -810,14 +832,10 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     if extra_knit_orders is not None and len(extra_knit_orders):
         knit_orders = pd.concat([knit_orders, _what_if_orders(pd.DataFrame(extra_knit_orders))], ignore_index=True)
     labels = bucket_labels(as_of)
-    known = inventory["yarn_id"]
-    if "yarn_master" in frames:
-        known = pd.concat([known, frames["yarn_master"]["yarn_id"]], ignore_index=True)
-    bom, bom_findings = prepare_bom(bom_raw, known_yarns=known)
+    bom, bom_findings = _prepared_bom(bom_raw, inventory, frames.get("yarn_master"))
     efab_ko, efab_style = frames.get("yarn_demand_by_style_ko"), frames.get("yarn_demand_by_style")
-    reports = [_report_split(efab_ko), _report_split(efab_style)]
     exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule, ko_buckets=ko_buckets,
-                                 reports=reports)
+                                 efab_ko=efab_ko, efab_style=efab_style)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = _receipts_by_yarn(pos, as_of)
     on_hand = inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
@@ -849,8 +867,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "kos": kos,
         "kos_without_bom": kos.loc[~kos["has_bom"], [c for c in ("knit_order", "style", "balance_lbs", "start",
                                                                  "quoted_date") if c in kos]].reset_index(drop=True),
-        "bom_findings": bom_findings,
-        "bom_differences": _bom_differences(bom, reports),
+        "bom_findings": bom_findings.copy(),
+        "bom_differences": bom_differences(bom, efab_ko, efab_style),
         "buckets": pd.DataFrame({"bucket": labels, "bucket_start": pd.to_datetime(
             [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)])}),
         "summary": {
@@ -897,7 +915,7 @@ def reconcile(frames: Mapping[str, pd.DataFrame], *, as_of: date, schedule: Sche
     out: dict = {"summary": summary}
     if "yarn_demand_by_style_ko" in frames:
         inventory = _require(frames, "yarn_inventory", "Yarn inventory")
-        bom, _ = prepare_bom(_require(frames, "bom", "BOM"), known_yarns=inventory["yarn_id"])
+        bom, _ = _prepared_bom(_require(frames, "bom", "BOM"), inventory, None)
         knit_orders = _require(frames, "knit_orders", "Knit orders")
         rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                         "lbs_per_day": pd.Series(dtype="float64")}))
