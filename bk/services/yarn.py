@@ -500,37 +500,14 @@ def yarn_terms(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series, pos: pd.
     price; blank or non-positive is no price), then ``suppliers.supplier_terms`` of the supplier (inventory →
     master → PO): lead_time_days, lead_time_source, lead_time_defaulted, moq_lbs, order_multiple_lbs, terms_note."""
     ids = pd.unique(np.asarray(yarn_ids, dtype="int64"))
-    supplier: dict[int, str] = {}
-    description: dict[int, str] = {}
-    price: dict[int, tuple[float, str]] = {}
-    known: set[int] = set()
-    sources = [("yarn inventory", frames.get("yarn_inventory"), "cost_per_lb"),
-               ("yarn master", frames.get("yarn_master"), "cost_per_lb"),
-               ("open PO", pos.iloc[::-1], "price_per_lb")]
-    for name, frame, price_col in sources:
-        if frame is None or frame.empty or "yarn_id" not in frame:
-            continue
-        yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
-        has_id = np.isfinite(yarn)
-        yarn_ids = yarn[has_id].astype("int64")
-        if name != "open PO":
-            known.update(yarn_ids.tolist())
-
-        def first(values: np.ndarray, ok: np.ndarray, yarn_ids=yarn_ids) -> dict:
-            """The first usable value per yarn (rows in file order)."""
-            picked = pd.Series(values[ok], index=yarn_ids[ok])
-            picked = picked[~picked.index.duplicated()]
-            return dict(zip(picked.index.tolist(), picked.tolist(), strict=True))
-
-        for column, target in (("supplier", supplier), ("description", description)):
-            if column in frame:
-                text = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value="")[has_id]
-                for y, v in first(text, text != "").items():
-                    target.setdefault(y, v)
-        if price_col in frame:
-            cost = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[has_id]
-            for y, v in first(cost, np.isfinite(cost) & (cost > 0)).items():
-                price.setdefault(y, (v, name))
+    on_file, known = _yarn_records(frames.get("yarn_inventory"), frames.get("yarn_master"))
+    supplier, description, price = (dict(values) for values in on_file)  # the kept ones stay as they are
+    latest_po = _first_by_yarn(pos.iloc[::-1], "price_per_lb")
+    for target, values in zip((supplier, description), latest_po[:2], strict=True):
+        for y, v in values.items():
+            target.setdefault(y, v)
+    for y, v in latest_po[2].items():
+        price.setdefault(y, (v, "open PO"))
     index = pd.Index(ids, name="yarn_id")
     id_list = ids.tolist()
     out = pd.DataFrame({
@@ -542,6 +519,54 @@ def yarn_terms(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series, pos: pd.
     }, index=index)
     terms = supplier_terms.supplier_terms(frames, out["supplier"])
     return pd.concat([out, terms], axis=1)
+
+
+def _first_by_yarn(frame: pd.DataFrame | None, price_col: str) -> tuple[dict, dict, dict]:
+    """The first non-blank supplier, first non-blank description and first positive price per yarn of one
+    source (rows in file order): three {yarn_id: value} dicts, empty when the source has no yarn_id."""
+    found: tuple[dict, dict, dict] = ({}, {}, {})
+    if frame is None or frame.empty or "yarn_id" not in frame:
+        return found
+    yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+    has_id = np.isfinite(yarn)
+    yarn_ids = yarn[has_id].astype("int64")
+
+    def first(values: np.ndarray, ok: np.ndarray) -> dict:
+        picked = pd.Series(values[ok], index=yarn_ids[ok])
+        picked = picked[~picked.index.duplicated()]
+        return dict(zip(picked.index.tolist(), picked.tolist(), strict=True))
+
+    for column, target in (("supplier", found[0]), ("description", found[1])):
+        if column in frame:
+            text = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value="")[has_id]
+            target.update(first(text, text != ""))
+    if price_col in frame:
+        cost = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[has_id]
+        found[2].update(first(cost, np.isfinite(cost) & (cost > 0)))
+    return found
+
+
+@per_frame
+def _yarn_records(inventory: pd.DataFrame | None, yarn_master: pd.DataFrame | None
+                  ) -> tuple[tuple[dict, dict, dict], set[int]]:
+    """Supplier, description and (price, source) per yarn, the yarn inventory's first then the yarn master's,
+    and the yarns either knows; kept per frame objects: read what it returns, never change it."""
+    supplier: dict[int, str] = {}
+    description: dict[int, str] = {}
+    price: dict[int, tuple[float, str]] = {}
+    known: set[int] = set()
+    for name, frame in (("yarn inventory", inventory), ("yarn master", yarn_master)):
+        if frame is None or frame.empty or "yarn_id" not in frame:
+            continue
+        yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+        known.update(yarn[np.isfinite(yarn)].astype("int64").tolist())
+        suppliers, descriptions, prices = _first_by_yarn(frame, "cost_per_lb")
+        for target, values in ((supplier, suppliers), (description, descriptions)):
+            for y, v in values.items():
+                target.setdefault(y, v)
+        for y, v in prices.items():
+            price.setdefault(y, (v, name))
+    return (supplier, description, price), known
 
 
 ACTION_COLUMNS = {"yarn_id": "int64", "action": "string", "po_number": "string", "lbs": "float64",
