@@ -462,13 +462,33 @@ def projected_balance(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataF
     per bucket, total_demand_lbs, total_receipts_lbs, headline_balance_lbs (on hand + all receipts incl.
     past due − all demand), min_balance_lbs, first_shortage_week (Monday, NaT if none), shortage_lbs.
     """
+    return _balance_frame(_balance_flows(on_hand, demand, supply, as_of), as_of, include_past_due=include_past_due)
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """Per yarn (sorted yarn_ids): stock, demand and receipts per bucket, past-due receipts; the inputs of both
+    views of the projected balance."""
+
+    yarns: pd.Index
+    stock: np.ndarray
+    demand: np.ndarray
+    receipts: np.ndarray
+    past_due: np.ndarray
+
+
+def _balance_flows(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataFrame, as_of: date) -> _Flows:
     labels = bucket_labels(as_of)
     yarns = pd.Index(sorted(set(on_hand.index) | set(demand["yarn_id"]) | set(supply["yarn_id"])), name="yarn_id")
     d = demand.groupby("yarn_id")[labels].sum().reindex(yarns, fill_value=0.0).to_numpy(dtype=float)
     s_frame = supply.groupby("yarn_id")[[*labels, "past_due_lbs"]].sum().reindex(yarns, fill_value=0.0)
-    r = s_frame[labels].to_numpy(dtype=float)
-    past_due = s_frame["past_due_lbs"].to_numpy(dtype=float)
-    stock = on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float)
+    return _Flows(yarns, on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float), d,
+                  s_frame[labels].to_numpy(dtype=float), s_frame["past_due_lbs"].to_numpy(dtype=float))
+
+
+def _balance_frame(flows: _Flows, as_of: date, *, include_past_due: bool = False) -> pd.DataFrame:
+    labels = bucket_labels(as_of)
+    yarns, stock, d, r, past_due = flows.yarns, flows.stock, flows.demand, flows.receipts, flows.past_due
     flow = r - d
     if include_past_due:
         flow[:, 0] += past_due
@@ -866,9 +886,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     on_hand = inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
     forecast = _forecast_by_yarn(forecast_demand, labels)
     demand = pd.concat([exploded["ko_demand"][["yarn_id", *labels]], forecast], ignore_index=True)
-    efab_view = _with_forecast(projected_balance(on_hand, demand, supply, as_of=as_of), forecast, labels)
-    planning = _with_forecast(projected_balance(on_hand, demand, supply, as_of=as_of, include_past_due=True),
-                              forecast, labels)
+    flows = _balance_flows(on_hand, demand, supply, as_of)  # once for both views
+    efab_view = _with_forecast(_balance_frame(flows, as_of), forecast, labels)
+    planning = _with_forecast(_balance_frame(flows, as_of, include_past_due=True), forecast, labels)
     balance = efab_view if not include_past_due else planning
     terms = yarn_terms(frames, planning["yarn_id"], pos)
     actions = purchase_actions(planning, efab_view, pos, terms, as_of=as_of)
