@@ -352,12 +352,12 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
     kos["has_bom"] = (kos["bom_source"] != BOM_NONE).to_numpy(dtype=bool)
     rows = split["row"].to_numpy()
     fraction = split["fraction"].to_numpy(dtype=float)
-    demand = pd.DataFrame({"knit_order": kos["knit_order"].to_numpy()[rows], "style": kos["style"].to_numpy()[rows],
+    per_bucket = kos[labels].to_numpy(dtype=float)[rows] * fraction[:, None]
+    demand = pd.DataFrame({"knit_order": kos["knit_order"].array.take(rows), "style": kos["style"].array.take(rows),
                            "yarn_id": split["yarn_id"].to_numpy(), "fraction": fraction,
-                           "total_lbs": kos["balance_lbs"].to_numpy(dtype=float)[rows] * fraction})
-    demand[labels] = kos[labels].to_numpy(dtype=float)[rows] * fraction[:, None]
-    demand["bom_source"] = split["bom_source"].to_numpy()
-    demand = demand.astype({"knit_order": kos["knit_order"].dtype, "style": "string", "bom_source": "string"})
+                           "total_lbs": kos["balance_lbs"].to_numpy(dtype=float)[rows] * fraction,
+                           **{label: per_bucket[:, i] for i, label in enumerate(labels)},
+                           "bom_source": split["bom_source"].array})
     keep = ["knit_order", "style", "balance_lbs", "export_balance_lbs", "start", "start_date", "quoted_date",
             "lbs_per_day", "rate_source", "has_bom", "bom_source", "schedule_source", *labels]
     return {"kos": kos[[c for c in keep if c in kos]], "ko_demand": demand.reset_index(drop=True)}
@@ -390,13 +390,10 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
 
     if "expected_yarn" in frames:
         exp = frames["expected_yarn"]
-        out = pd.DataFrame({"po_number": column(exp, "po_number", "string"), "yarn_id": exp["yarn_id"].astype("Int64"),
-                            "supplier": column(exp, "supplier", "string"),
-                            "price_per_lb": column(exp, "price_per_lb", "float64")}, index=exp.index)
-        for label in labels:
-            out[label] = 0.0
-        out[labels[0]] += exp["this_week_lbs"].to_numpy(dtype=float)
-        out[LATER] += exp["later_lbs"].to_numpy(dtype=float)
+        # summed in numpy and made columns once: setting frame columns one by one costs more than the sums
+        arrivals = np.zeros((len(exp), len(labels)))
+        arrivals[:, 0] += exp["this_week_lbs"].to_numpy(dtype=float)
+        arrivals[:, -1] += exp["later_lbs"].to_numpy(dtype=float)
         past_due = exp["past_due_lbs"].to_numpy(dtype=float).copy()
         for name in exp.columns:
             m = ISO_WEEK_COLUMN.match(name)
@@ -407,11 +404,13 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
             values = exp[name].to_numpy(dtype=float)
             if k < 0:
                 past_due += values
-            elif k >= N_WEEKS:
-                out[LATER] += values
             else:
-                out[labels[k]] += values
-        out["past_due_lbs"] = past_due
+                arrivals[:, min(k, N_WEEKS)] += values  # the last column is "later"
+        out = pd.DataFrame({"po_number": column(exp, "po_number", "string"), "yarn_id": exp["yarn_id"].astype("Int64"),
+                            "supplier": column(exp, "supplier", "string"),
+                            "price_per_lb": column(exp, "price_per_lb", "float64"),
+                            **{label: arrivals[:, i] for i, label in enumerate(labels)}, "past_due_lbs": past_due},
+                           index=exp.index)
         out["po_balance_lbs"] = (exp["po_balance_lbs"].to_numpy(dtype=float) if "po_balance_lbs" in exp
                                  else out[[*labels, "past_due_lbs"]].sum(axis=1).to_numpy())
         source = "expected_yarn"
@@ -482,8 +481,10 @@ def _balance_flows(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataFram
     yarns = pd.Index(sorted(set(on_hand.index) | set(demand["yarn_id"]) | set(supply["yarn_id"])), name="yarn_id")
     d = demand.groupby("yarn_id")[labels].sum().reindex(yarns, fill_value=0.0).to_numpy(dtype=float)
     s_frame = supply.groupby("yarn_id")[[*labels, "past_due_lbs"]].sum().reindex(yarns, fill_value=0.0)
-    return _Flows(yarns, on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float), d,
-                  s_frame[labels].to_numpy(dtype=float), s_frame["past_due_lbs"].to_numpy(dtype=float))
+    # column-major whatever blocks the frames had: a yarn's totals then add its weeks one after another (numpy
+    # sums a contiguous row pairwise, which can differ in the last bit)
+    return _Flows(yarns, on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float), np.asfortranarray(d),
+                  np.asfortranarray(s_frame[labels].to_numpy(dtype=float)), s_frame["past_due_lbs"].to_numpy(dtype=float))
 
 
 def _balance_frame(flows: _Flows, as_of: date, *, include_past_due: bool = False) -> pd.DataFrame:
@@ -589,6 +590,7 @@ def _yarn_records(inventory: pd.DataFrame | None, yarn_master: pd.DataFrame | No
     return (supplier, description, price), known
 
 
+ACTION_ORDER = {"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}
 ACTION_COLUMNS = {"yarn_id": "int64", "action": "string", "po_number": "string", "lbs": "float64",
                   "need_week": "datetime64[ns]", "order_by": "datetime64[ns]", "reason": "string",
                   "scheduled": "string", "supplier": "string", "cost_per_lb": "float64", "cost_usd": "float64",
@@ -777,16 +779,21 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
             add(yarn_id, "defer", total, f"{po_name} brings {_lbs(total)} ({scheduled}), {at_least}{weeks} weeks "
                 f"before the yarn first needs it ({week_names[slot + weeks]}): defer it", po_number=po_number,
                 need_week=starts[slot + weeks], scheduled=scheduled)
-    frame = pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
-    frame = frame.astype({c: d for c, d in ACTION_COLUMNS.items() if d != "datetime64[ns]"})
-    for c in ("need_week", "order_by"):
-        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
-    rank = frame["action"].map({"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}).to_numpy(dtype=float)
-    sort_date = frame["order_by"].fillna(frame["need_week"]).to_numpy(dtype="datetime64[ns]")
-    undated = np.isnat(sort_date)
-    day = np.where(undated, np.iinfo("int64").max, sort_date.astype("int64"))
-    order = np.lexsort((frame["yarn_id"].to_numpy(), rank, day))  # by order-by (else need week), undated last
-    return frame.iloc[order].reset_index(drop=True)
+    # typed column by column: a frame of the row dicts, then astype, cost more than the rules above
+    columns = {c: _action_column([r[c] for r in rows], dtype) for c, dtype in ACTION_COLUMNS.items()}
+    rank = np.array([ACTION_ORDER[r["action"]] for r in rows], dtype=float)
+    sort_date = np.where(np.isnat(columns["order_by"]), columns["need_week"], columns["order_by"])
+    day = np.where(np.isnat(sort_date), np.iinfo("int64").max, sort_date.astype("int64"))
+    order = np.lexsort((columns["yarn_id"], rank, day))  # by order-by (else need week), undated last
+    return pd.DataFrame({c: values[order] for c, values in columns.items()})
+
+
+def _action_column(values: list, dtype: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    if dtype == "datetime64[ns]":
+        return pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    if dtype == "string":
+        return pd.array(values, dtype="string")
+    return np.array(values, dtype=dtype)
 
 
 def purchase_suggestions(actions: pd.DataFrame, planning: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
