@@ -436,6 +436,12 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
     return out, source
 
 
+@per_frame
+def _on_hand(inventory: pd.DataFrame) -> pd.Series:
+    """Stock per yarn_id of the yarn inventory (theoretical balance, lines summed); kept per frame object."""
+    return inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
+
+
 def receipts(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.DataFrame, str]:
     """Open-PO receipts per yarn: one row per yarn with the 10 bucket columns and ``past_due_lbs``
     (see ``open_pos``). Returns the frame and the name of its source."""
@@ -890,7 +896,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
                                  efab_ko=efab_ko, efab_style=efab_style)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = _receipts_by_yarn(pos, as_of)
-    on_hand = inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    on_hand = _on_hand(inventory)
     forecast = _forecast_by_yarn(forecast_demand, labels)
     demand = pd.concat([exploded["ko_demand"][["yarn_id", *labels]], forecast], ignore_index=True)
     flows = _balance_flows(on_hand, demand, supply, as_of)  # once for both views
@@ -1017,12 +1023,13 @@ def _long_balance(balance: pd.DataFrame, as_of: date) -> pd.DataFrame:
     n = len(balance)
     return pd.DataFrame({
         "yarn_id": np.repeat(balance["yarn_id"].to_numpy(), len(labels)),
-        "bucket": np.tile(np.array(labels, dtype=object), n),
+        # taken from the 10 labels: cheaper than making a string array of 10 x (number of yarns) Python strings
+        "bucket": pd.array(labels, dtype="string").take(np.tile(np.arange(len(labels)), n)),
         "bucket_start": pd.to_datetime(np.tile(np.array(starts, dtype="datetime64[D]"), n)),
         "demand_lbs": balance[[f"demand_{b}" for b in labels]].to_numpy().ravel(),
         "receipts_lbs": balance[[f"receipts_{b}" for b in labels]].to_numpy().ravel(),
         "balance_lbs": balance[[f"balance_{b}" for b in labels]].to_numpy().ravel(),
-    }).astype({"bucket": "string"})
+    })
 
 
 def pegging(result: dict, yarn_id: int) -> pd.DataFrame:

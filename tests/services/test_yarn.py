@@ -207,15 +207,15 @@ def test_kept_bom_preparations_follow_their_frames_and_callers_cannot_spoil_them
 
 
 def test_kept_yarn_records_and_supplier_terms_follow_their_frames():
-    # prices, suppliers and supplier terms are kept per frame object: another day's files give their own
+    # stock, prices, suppliers and supplier terms are kept per frame object: another day's files give their own
     f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)],
                inventory=[(1, "Unifi", "poly", 0.0, 1.5)], suppliers=[("UNIFI", 8.0, 50.0, False)])
     row = yarn.plan(f, as_of=AS_OF)["shortages"].iloc[0]
-    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"]) == ("Unifi", 1.5, 8.0)
-    later = frames(kos=[], bom=[], inventory=[(1, "Deca", "poly", 0.0, 2.5)], suppliers=[("DECA", 21.0, 50.0, False)])
+    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"], row["net_need_lbs"]) == ("Unifi", 1.5, 8.0, 100)
+    later = frames(kos=[], bom=[], inventory=[(1, "Deca", "poly", 40.0, 2.5)], suppliers=[("DECA", 21.0, 50.0, False)])
     row = yarn.plan({**f, "yarn_inventory": later["yarn_inventory"], "suppliers": later["suppliers"]},
                     as_of=AS_OF)["shortages"].iloc[0]
-    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"]) == ("Deca", 2.5, 21.0)
+    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"], row["net_need_lbs"]) == ("Deca", 2.5, 21.0, 60)
 
 
 def test_missing_exports_are_named():
