@@ -32,8 +32,8 @@ def per_frame(prepare: Callable[..., T]) -> Callable[..., T]:
         if known is not None and all(ref() is f for ref, f in zip(known[0], frames, strict=True)):
             return known[1]
         value = prepare(*frames)
-        if len(kept) >= KEEP:
-            kept.pop(next(iter(kept)))
+        if len(kept) >= KEEP:  # the oldest goes; tolerant of another thread (a Streamlit session) doing the same
+            kept.pop(next(iter(kept), None), None)
         kept[key] = ([_reference(f) for f in frames], value)
         return value
 
