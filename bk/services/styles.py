@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import weakref
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+
+from bk.services.memo import per_frame
 
 RATE_EXACT = "style rate"
 RATE_FAMILY = "family rate"
@@ -29,29 +30,20 @@ def family_key(text: pd.Series) -> pd.Series:
     return norm_key(text).str.replace(r"/[\s\S]*", "", regex=True)  # a regex runs in Arrow; split(n=1) in Python
 
 
-_RATE_TABLES: dict[int, tuple] = {}  # id(rates) -> (weak reference to it, its tables); a few snapshots at most
-
-
+@per_frame
 def _rate_tables(rates: pd.DataFrame | None) -> tuple[pd.Series, pd.Series, float]:
     """Mean positive rate by style key and by family key, and the median positive rate, of one rates frame.
 
-    Kept per frame object (a snapshot's frames are read-only: services never change their inputs), since
-    every plan asks for them again and Production Lbs has ~6,000 styles.
+    Kept per frame object (``memo.per_frame``), since every plan asks for them again and Production Lbs has
+    ~6,000 styles.
     """
     if rates is None or not len(rates) or "lbs_per_day" not in rates:
         return pd.Series(dtype="float64"), pd.Series(dtype="float64"), float("nan")
-    known = _RATE_TABLES.get(id(rates))
-    if known is not None and known[0]() is rates:
-        return known[1]
     positive = rates.loc[pd.to_numeric(rates["lbs_per_day"], errors="coerce") > 0, ["style", "lbs_per_day"]]
     value = positive["lbs_per_day"].astype("float64")
-    tables = (value.groupby(norm_key(positive["style"]).astype(object).to_numpy(), sort=False).mean(),
-              value.groupby(family_key(positive["style"]).astype(object).to_numpy(), sort=False).mean(),
-              float(value.median()) if len(value) else float("nan"))
-    if len(_RATE_TABLES) >= 8:
-        _RATE_TABLES.pop(next(iter(_RATE_TABLES)))
-    _RATE_TABLES[id(rates)] = (weakref.ref(rates), tables)
-    return tables
+    return (value.groupby(norm_key(positive["style"]).astype(object).to_numpy(), sort=False).mean(),
+            value.groupby(family_key(positive["style"]).astype(object).to_numpy(), sort=False).mean(),
+            float(value.median()) if len(value) else float("nan"))
 
 
 def knit_rates(styles: pd.Series, rates: pd.DataFrame | None, *,

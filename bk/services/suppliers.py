@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bk.errors import BkError
+from bk.services.memo import per_frame
 
 DEFAULT_LEAD_DAYS = 14.0
 LEAD_ENV = "BK_DEFAULT_LEAD_DAYS"
@@ -56,7 +57,12 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 def supplier_list(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict]:
     """The supplier list by key: {key: {lead_time_days, moq_lbs, order_multiple_lbs, retired}}; a key listed
     both active and retired counts as active (the first active row wins)."""
-    suppliers = frames.get("suppliers")
+    return {key: dict(entry) for key, entry in _supplier_list(frames.get("suppliers")).items()}
+
+
+@per_frame
+def _supplier_list(suppliers: pd.DataFrame | None) -> dict[str, dict]:
+    """``supplier_list`` kept per frame object: read it, never change it."""
     if suppliers is None or suppliers.empty:
         return {}
     retired = (suppliers["retired"].astype("boolean").fillna(False).to_numpy(dtype=bool) if "retired" in suppliers
@@ -74,7 +80,12 @@ def supplier_list(frames: Mapping[str, pd.DataFrame]) -> dict[str, dict]:
 def observed_lead_times(frames: Mapping[str, pd.DataFrame]) -> dict[str, tuple[float, int]]:
     """Median observed lead time per supplier key from YarnPO (requested − ordered, in days):
     {key: (median days, number of POs)}. Implausible spans (< 0 or > 3650 days) are left out."""
-    po = frames.get("yarn_po")
+    return dict(_observed_lead_times(frames.get("yarn_po")))
+
+
+@per_frame
+def _observed_lead_times(po: pd.DataFrame | None) -> dict[str, tuple[float, int]]:
+    """``observed_lead_times`` kept per frame object: read it, never change it."""
     if po is None or po.empty or not {"ordered_at", "requested_date", "supplier"} <= set(po.columns):
         return {}
     ordered = pd.to_datetime(po["ordered_at"], errors="coerce").dt.normalize()
@@ -103,8 +114,8 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
     outside 0–3650 days is implausible: treated as missing, the next source is used and the source says so.
     """
     default = default_lead_days() if default_lead_time_days is None else float(default_lead_time_days)
-    listed = supplier_list(frames)
-    observed = observed_lead_times(frames)
+    listed = _supplier_list(frames.get("suppliers"))
+    observed = _observed_lead_times(frames.get("yarn_po"))
     has_list = bool(listed) or ("suppliers" in frames and not frames["suppliers"].empty)
     codes, uniques = pd.factorize(supplier_key(supplier), use_na_sentinel=False)
     keys = [None if pd.isna(k) else k for k in uniques]

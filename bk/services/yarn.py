@@ -13,6 +13,7 @@ import pandas as pd
 from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import suppliers as supplier_terms
+from bk.services.memo import per_frame
 from bk.services.styles import RATE_EXACT, RATE_MEDIAN, knit_rates, norm_key, week_monday
 
 N_WEEKS = 9  # the as-of ISO week ("This Week") and the next 8, then "later"
@@ -123,6 +124,17 @@ def prepare_bom(bom: pd.DataFrame, *, known_yarns: pd.Series | None = None,
         {"yarn_id": "Int64", "style": "string"})
 
 
+@per_frame
+def _prepared_bom(bom: pd.DataFrame, inventory: pd.DataFrame, yarn_master: pd.DataFrame | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``prepare_bom`` knowing the yarns of the yarn inventory (and of the yarn master when given); kept per
+    frame objects: read what it returns, never change it."""
+    known = inventory["yarn_id"]
+    if yarn_master is not None:
+        known = pd.concat([known, yarn_master["yarn_id"]], ignore_index=True)
+    return prepare_bom(bom, known_yarns=known)
+
+
 # ------------------------------------------------------------------------------------------ schedule
 
 
@@ -150,9 +162,10 @@ def knit_schedule(start: np.ndarray, balance: np.ndarray, weekly_rate: np.ndarra
     return np.concatenate([buckets, later[:, None]], axis=1)
 
 
+@per_frame
 def _report_split(report: pd.DataFrame | None) -> dict[str, dict[tuple[str, int], float]]:
     """eFab's Percentage as fractions: {"knit_order": {(ko, yarn): f}, "style_key": {(style key, yarn): f}};
-    the first positive percentage of each pair counts."""
+    the first positive percentage of each pair counts. Kept per report frame: read it, never change it."""
     out: dict[str, dict[tuple[str, int], float]] = {"knit_order": {}, "style_key": {}}
     if report is None or report.empty or "percentage" not in report:
         return out
@@ -172,11 +185,33 @@ def _report_split(report: pd.DataFrame | None) -> dict[str, dict[tuple[str, int]
     return out
 
 
-def _grouped(pairs: dict[tuple[str, int], float]) -> dict[str, list[tuple[int, float]]]:
-    out: dict[str, list[tuple[int, float]]] = {}
-    for (key, yarn), fraction in pairs.items():
-        out.setdefault(key, []).append((yarn, fraction))
+@per_frame
+def _report_lines(report: pd.DataFrame | None) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """``_report_split`` by KO and by style key: {"knit_order": {ko: [(yarn, f), ...]}, "style_key": {...}}."""
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for kind, pairs in _report_split(report).items():
+        lines = out[kind] = {}
+        for (key, yarn), fraction in pairs.items():
+            lines.setdefault(key, []).append((yarn, fraction))
     return out
+
+
+@per_frame
+def _bom_lines(bom: pd.DataFrame) -> tuple[dict[str, list[tuple[int, float]]], dict[str, str]]:
+    """The prepared BOM as {style key: [(yarn, fraction), ...]} (file order) and the first style key (in sort
+    order) of each base before ``/``, the base-prefix stand-in."""
+    lines: dict[str, list[tuple[int, float]]] = {}
+    for key, yarn, fraction in zip(bom["style_key"].to_numpy(dtype=object, na_value=None),
+                                   bom["yarn_id"].to_numpy(dtype="int64").tolist(),
+                                   bom["fraction"].to_numpy(dtype=float).tolist(), strict=True):
+        if key is not None:
+            lines.setdefault(key, []).append((yarn, fraction))
+    first: dict[str, str] = {}
+    for key in lines:
+        family = key.split("/", 1)[0]
+        if family not in first or key < first[family]:
+            first[family] = key
+    return lines, first
 
 
 def demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, *, efab_ko: pd.DataFrame | None = None,
@@ -190,33 +225,20 @@ def demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, *, efab_ko: pd.DataFrame
     index; ``none`` when no source has the KO) and the split: one row per (row of kos, yarn) with ``row``
     (position in kos), yarn_id, fraction, bom_source.
     """
-    return _demand_splits(kos, bom, _report_split(efab_ko), _report_split(efab_style))
+    return _demand_splits(kos, bom, efab_ko, efab_style)
 
 
-def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, ko_report: dict, style_report: dict
-                   ) -> tuple[pd.Series, pd.DataFrame]:
+def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, efab_ko: pd.DataFrame | None,
+                   efab_style: pd.DataFrame | None) -> tuple[pd.Series, pd.DataFrame]:
     ko_keys = kos["knit_order"].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
     style_keys = norm_key(kos["style"]).to_numpy(dtype=object, na_value=None)
     families = [None if k is None else k.split("/", 1)[0] for k in style_keys]  # = styles.family_key
-    by_ko = _grouped(ko_report["knit_order"])
-    by_style = _grouped(style_report["style_key"])
-    bom_keys = bom["style_key"].to_numpy(dtype=object, na_value=None)
-    file_styles = set(pd.unique(bom_keys)) - {None}
+    by_ko = _report_lines(efab_ko)["knit_order"]
+    by_style = _report_lines(efab_style)["style_key"]
+    by_file, first_of_family = _bom_lines(bom)
     # the base-prefix stand-in is looked up only for KOs no other source has
-    orphans = {fam for ko, style, fam in zip(ko_keys, style_keys, families, strict=True)
-               if fam is not None and ko not in by_ko and style not in file_styles and style not in by_style}
-    stand_in: dict[str, str] = {}
-    if orphans:
-        for key in file_styles:
-            fam = key.split("/", 1)[0]
-            if fam in orphans and (fam not in stand_in or key < stand_in[fam]):
-                stand_in[fam] = key
-    needed = set(style_keys) | set(stand_in.values())
-    pick = _isin(bom["style_key"], list(needed)) if needed else np.zeros(len(bom), dtype=bool)
-    by_file: dict[str, list[tuple[int, float]]] = {}
-    for key, yarn, fraction in zip(bom_keys[pick], bom["yarn_id"].to_numpy()[pick],
-                                   bom["fraction"].to_numpy(dtype=float)[pick], strict=True):
-        by_file.setdefault(key, []).append((int(yarn), float(fraction)))
+    stand_in = {fam: first_of_family[fam] for ko, style, fam in zip(ko_keys, style_keys, families, strict=True)
+                if fam in first_of_family and ko not in by_ko and style not in by_file and style not in by_style}
     source = np.full(len(kos), BOM_NONE, dtype=object)
     rows: list[int] = []
     yarns: list[int] = []
@@ -249,15 +271,17 @@ def bom_differences(bom: pd.DataFrame, efab_ko: pd.DataFrame | None, efab_style:
     """The BOM file against eFab's percentages, for styles both have: one row per (style, yarn) whose shares
     differ by more than 1 point (the file truncates to two decimals) or that only one side lists.
     Columns: style, yarn_id, file_pct, efab_pct, difference_pct."""
-    return _bom_differences(bom, [_report_split(efab_ko), _report_split(efab_style)])
+    return _bom_differences(bom, efab_ko, efab_style).copy()
 
 
-def _bom_differences(bom: pd.DataFrame, reports: list[dict]) -> pd.DataFrame:
+@per_frame
+def _bom_differences(bom: pd.DataFrame, efab_ko: pd.DataFrame | None, efab_style: pd.DataFrame | None
+                     ) -> pd.DataFrame:
     cols = {"style": "string", "yarn_id": "int64", "file_pct": "float64", "efab_pct": "float64",
             "difference_pct": "float64"}
     efab: dict[tuple[str, int], float] = {}
-    for report in reports:
-        for pair, fraction in report["style_key"].items():
+    for report in (efab_ko, efab_style):
+        for pair, fraction in _report_split(report)["style_key"].items():
             efab.setdefault(pair, fraction)
     efab_styles = {style for style, _ in efab}
     pick = _isin(bom["style_key"], list(efab_styles)) if efab_styles else np.zeros(len(bom), dtype=bool)
@@ -278,8 +302,7 @@ def _bom_differences(bom: pd.DataFrame, reports: list[dict]) -> pd.DataFrame:
 def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.DataFrame, *, as_of: date,
                       schedule: Schedule = Schedule(), efab_ko: pd.DataFrame | None = None,
                       efab_style: pd.DataFrame | None = None,
-                      ko_buckets: pd.DataFrame | None = None, reports: list[dict] | None = None
-                      ) -> dict[str, pd.DataFrame]:
+                      ko_buckets: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Open KOs (balance > 0) scheduled and exploded through the demand of record (``demand_splits``).
 
     Returns ``kos`` (one row per open KO: knit_order, style, balance_lbs, start, lbs_per_day, rate_source,
@@ -325,17 +348,16 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
             kos.loc[hit, "schedule_source"] = "capacity schedule"
     kos[labels] = buckets
     kos = kos.reset_index(drop=True)
-    kos["bom_source"], split = _demand_splits(kos, bom, _report_split(efab_ko) if reports is None else reports[0],
-                                              _report_split(efab_style) if reports is None else reports[1])
+    kos["bom_source"], split = _demand_splits(kos, bom, efab_ko, efab_style)
     kos["has_bom"] = (kos["bom_source"] != BOM_NONE).to_numpy(dtype=bool)
     rows = split["row"].to_numpy()
     fraction = split["fraction"].to_numpy(dtype=float)
-    demand = pd.DataFrame({"knit_order": kos["knit_order"].to_numpy()[rows], "style": kos["style"].to_numpy()[rows],
+    per_bucket = kos[labels].to_numpy(dtype=float)[rows] * fraction[:, None]
+    demand = pd.DataFrame({"knit_order": kos["knit_order"].array.take(rows), "style": kos["style"].array.take(rows),
                            "yarn_id": split["yarn_id"].to_numpy(), "fraction": fraction,
-                           "total_lbs": kos["balance_lbs"].to_numpy(dtype=float)[rows] * fraction})
-    demand[labels] = kos[labels].to_numpy(dtype=float)[rows] * fraction[:, None]
-    demand["bom_source"] = split["bom_source"].to_numpy()
-    demand = demand.astype({"knit_order": kos["knit_order"].dtype, "style": "string", "bom_source": "string"})
+                           "total_lbs": kos["balance_lbs"].to_numpy(dtype=float)[rows] * fraction,
+                           **{label: per_bucket[:, i] for i, label in enumerate(labels)},
+                           "bom_source": split["bom_source"].array})
     keep = ["knit_order", "style", "balance_lbs", "export_balance_lbs", "start", "start_date", "quoted_date",
             "lbs_per_day", "rate_source", "has_bom", "bom_source", "schedule_source", *labels]
     return {"kos": kos[[c for c in keep if c in kos]], "ko_demand": demand.reset_index(drop=True)}
@@ -368,13 +390,10 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
 
     if "expected_yarn" in frames:
         exp = frames["expected_yarn"]
-        out = pd.DataFrame({"po_number": column(exp, "po_number", "string"), "yarn_id": exp["yarn_id"].astype("Int64"),
-                            "supplier": column(exp, "supplier", "string"),
-                            "price_per_lb": column(exp, "price_per_lb", "float64")}, index=exp.index)
-        for label in labels:
-            out[label] = 0.0
-        out[labels[0]] += exp["this_week_lbs"].to_numpy(dtype=float)
-        out[LATER] += exp["later_lbs"].to_numpy(dtype=float)
+        # summed in numpy and made columns once: setting frame columns one by one costs more than the sums
+        arrivals = np.zeros((len(exp), len(labels)))
+        arrivals[:, 0] += exp["this_week_lbs"].to_numpy(dtype=float)
+        arrivals[:, -1] += exp["later_lbs"].to_numpy(dtype=float)
         past_due = exp["past_due_lbs"].to_numpy(dtype=float).copy()
         for name in exp.columns:
             m = ISO_WEEK_COLUMN.match(name)
@@ -385,11 +404,13 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
             values = exp[name].to_numpy(dtype=float)
             if k < 0:
                 past_due += values
-            elif k >= N_WEEKS:
-                out[LATER] += values
             else:
-                out[labels[k]] += values
-        out["past_due_lbs"] = past_due
+                arrivals[:, min(k, N_WEEKS)] += values  # the last column is "later"
+        out = pd.DataFrame({"po_number": column(exp, "po_number", "string"), "yarn_id": exp["yarn_id"].astype("Int64"),
+                            "supplier": column(exp, "supplier", "string"),
+                            "price_per_lb": column(exp, "price_per_lb", "float64"),
+                            **{label: arrivals[:, i] for i, label in enumerate(labels)}, "past_due_lbs": past_due},
+                           index=exp.index)
         out["po_balance_lbs"] = (exp["po_balance_lbs"].to_numpy(dtype=float) if "po_balance_lbs" in exp
                                  else out[[*labels, "past_due_lbs"]].sum(axis=1).to_numpy())
         source = "expected_yarn"
@@ -413,6 +434,12 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
                                "(expected_yarn) or the Yarn PO export (yarn_po) on the Data page")
     out = out.dropna(subset=["yarn_id"]).astype({"yarn_id": "int64"}).reset_index(drop=True)
     return out, source
+
+
+@per_frame
+def _on_hand(inventory: pd.DataFrame) -> pd.Series:
+    """Stock per yarn_id of the yarn inventory (theoretical balance, lines summed); kept per frame object."""
+    return inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
 
 
 def receipts(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.DataFrame, str]:
@@ -440,13 +467,35 @@ def projected_balance(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataF
     per bucket, total_demand_lbs, total_receipts_lbs, headline_balance_lbs (on hand + all receipts incl.
     past due − all demand), min_balance_lbs, first_shortage_week (Monday, NaT if none), shortage_lbs.
     """
+    return _balance_frame(_balance_flows(on_hand, demand, supply, as_of), as_of, include_past_due=include_past_due)
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """Per yarn (sorted yarn_ids): stock, demand and receipts per bucket, past-due receipts; the inputs of both
+    views of the projected balance."""
+
+    yarns: pd.Index
+    stock: np.ndarray
+    demand: np.ndarray
+    receipts: np.ndarray
+    past_due: np.ndarray
+
+
+def _balance_flows(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataFrame, as_of: date) -> _Flows:
     labels = bucket_labels(as_of)
     yarns = pd.Index(sorted(set(on_hand.index) | set(demand["yarn_id"]) | set(supply["yarn_id"])), name="yarn_id")
     d = demand.groupby("yarn_id")[labels].sum().reindex(yarns, fill_value=0.0).to_numpy(dtype=float)
     s_frame = supply.groupby("yarn_id")[[*labels, "past_due_lbs"]].sum().reindex(yarns, fill_value=0.0)
-    r = s_frame[labels].to_numpy(dtype=float)
-    past_due = s_frame["past_due_lbs"].to_numpy(dtype=float)
-    stock = on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float)
+    # column-major whatever blocks the frames had: a yarn's totals then add its weeks one after another (numpy
+    # sums a contiguous row pairwise, which can differ in the last bit)
+    return _Flows(yarns, on_hand.reindex(yarns).fillna(0.0).to_numpy(dtype=float), np.asfortranarray(d),
+                  np.asfortranarray(s_frame[labels].to_numpy(dtype=float)), s_frame["past_due_lbs"].to_numpy(dtype=float))
+
+
+def _balance_frame(flows: _Flows, as_of: date, *, include_past_due: bool = False) -> pd.DataFrame:
+    labels = bucket_labels(as_of)
+    yarns, stock, d, r, past_due = flows.yarns, flows.stock, flows.demand, flows.receipts, flows.past_due
     flow = r - d
     if include_past_due:
         flow[:, 0] += past_due
@@ -478,37 +527,14 @@ def yarn_terms(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series, pos: pd.
     price; blank or non-positive is no price), then ``suppliers.supplier_terms`` of the supplier (inventory →
     master → PO): lead_time_days, lead_time_source, lead_time_defaulted, moq_lbs, order_multiple_lbs, terms_note."""
     ids = pd.unique(np.asarray(yarn_ids, dtype="int64"))
-    supplier: dict[int, str] = {}
-    description: dict[int, str] = {}
-    price: dict[int, tuple[float, str]] = {}
-    known: set[int] = set()
-    sources = [("yarn inventory", frames.get("yarn_inventory"), "cost_per_lb"),
-               ("yarn master", frames.get("yarn_master"), "cost_per_lb"),
-               ("open PO", pos.iloc[::-1], "price_per_lb")]
-    for name, frame, price_col in sources:
-        if frame is None or frame.empty or "yarn_id" not in frame:
-            continue
-        yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
-        has_id = np.isfinite(yarn)
-        yarn_ids = yarn[has_id].astype("int64")
-        if name != "open PO":
-            known.update(yarn_ids.tolist())
-
-        def first(values: np.ndarray, ok: np.ndarray, yarn_ids=yarn_ids) -> dict:
-            """The first usable value per yarn (rows in file order)."""
-            picked = pd.Series(values[ok], index=yarn_ids[ok])
-            picked = picked[~picked.index.duplicated()]
-            return dict(zip(picked.index.tolist(), picked.tolist(), strict=True))
-
-        for column, target in (("supplier", supplier), ("description", description)):
-            if column in frame:
-                text = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value="")[has_id]
-                for y, v in first(text, text != "").items():
-                    target.setdefault(y, v)
-        if price_col in frame:
-            cost = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[has_id]
-            for y, v in first(cost, np.isfinite(cost) & (cost > 0)).items():
-                price.setdefault(y, (v, name))
+    on_file, known = _yarn_records(frames.get("yarn_inventory"), frames.get("yarn_master"))
+    supplier, description, price = (dict(values) for values in on_file)  # the kept ones stay as they are
+    latest_po = _first_by_yarn(pos.iloc[::-1], "price_per_lb")
+    for target, values in zip((supplier, description), latest_po[:2], strict=True):
+        for y, v in values.items():
+            target.setdefault(y, v)
+    for y, v in latest_po[2].items():
+        price.setdefault(y, (v, "open PO"))
     index = pd.Index(ids, name="yarn_id")
     id_list = ids.tolist()
     out = pd.DataFrame({
@@ -522,6 +548,55 @@ def yarn_terms(frames: Mapping[str, pd.DataFrame], yarn_ids: pd.Series, pos: pd.
     return pd.concat([out, terms], axis=1)
 
 
+def _first_by_yarn(frame: pd.DataFrame | None, price_col: str) -> tuple[dict, dict, dict]:
+    """The first non-blank supplier, first non-blank description and first positive price per yarn of one
+    source (rows in file order): three {yarn_id: value} dicts, empty when the source has no yarn_id."""
+    found: tuple[dict, dict, dict] = ({}, {}, {})
+    if frame is None or frame.empty or "yarn_id" not in frame:
+        return found
+    yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+    has_id = np.isfinite(yarn)
+    yarn_ids = yarn[has_id].astype("int64")
+
+    def first(values: np.ndarray, ok: np.ndarray) -> dict:
+        picked = pd.Series(values[ok], index=yarn_ids[ok])
+        picked = picked[~picked.index.duplicated()]
+        return dict(zip(picked.index.tolist(), picked.tolist(), strict=True))
+
+    for column, target in (("supplier", found[0]), ("description", found[1])):
+        if column in frame:
+            text = frame[column].astype("string").str.strip().to_numpy(dtype=object, na_value="")[has_id]
+            target.update(first(text, text != ""))
+    if price_col in frame:
+        cost = pd.to_numeric(frame[price_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[has_id]
+        found[2].update(first(cost, np.isfinite(cost) & (cost > 0)))
+    return found
+
+
+@per_frame
+def _yarn_records(inventory: pd.DataFrame | None, yarn_master: pd.DataFrame | None
+                  ) -> tuple[tuple[dict, dict, dict], set[int]]:
+    """Supplier, description and (price, source) per yarn, the yarn inventory's first then the yarn master's,
+    and the yarns either knows; kept per frame objects: read what it returns, never change it."""
+    supplier: dict[int, str] = {}
+    description: dict[int, str] = {}
+    price: dict[int, tuple[float, str]] = {}
+    known: set[int] = set()
+    for name, frame in (("yarn inventory", inventory), ("yarn master", yarn_master)):
+        if frame is None or frame.empty or "yarn_id" not in frame:
+            continue
+        yarn = frame["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+        known.update(yarn[np.isfinite(yarn)].astype("int64").tolist())
+        suppliers, descriptions, prices = _first_by_yarn(frame, "cost_per_lb")
+        for target, values in ((supplier, suppliers), (description, descriptions)):
+            for y, v in values.items():
+                target.setdefault(y, v)
+        for y, v in prices.items():
+            price.setdefault(y, (v, name))
+    return (supplier, description, price), known
+
+
+ACTION_ORDER = {"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}
 ACTION_COLUMNS = {"yarn_id": "int64", "action": "string", "po_number": "string", "lbs": "float64",
                   "need_week": "datetime64[ns]", "order_by": "datetime64[ns]", "reason": "string",
                   "scheduled": "string", "supplier": "string", "cost_per_lb": "float64", "cost_usd": "float64",
@@ -710,16 +785,21 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
             add(yarn_id, "defer", total, f"{po_name} brings {_lbs(total)} ({scheduled}), {at_least}{weeks} weeks "
                 f"before the yarn first needs it ({week_names[slot + weeks]}): defer it", po_number=po_number,
                 need_week=starts[slot + weeks], scheduled=scheduled)
-    frame = pd.DataFrame(rows, columns=list(ACTION_COLUMNS))
-    frame = frame.astype({c: d for c, d in ACTION_COLUMNS.items() if d != "datetime64[ns]"})
-    for c in ("need_week", "order_by"):
-        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
-    rank = frame["action"].map({"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}).to_numpy(dtype=float)
-    sort_date = frame["order_by"].fillna(frame["need_week"]).to_numpy(dtype="datetime64[ns]")
-    undated = np.isnat(sort_date)
-    day = np.where(undated, np.iinfo("int64").max, sort_date.astype("int64"))
-    order = np.lexsort((frame["yarn_id"].to_numpy(), rank, day))  # by order-by (else need week), undated last
-    return frame.iloc[order].reset_index(drop=True)
+    # typed column by column: a frame of the row dicts, then astype, cost more than the rules above
+    columns = {c: _action_column([r[c] for r in rows], dtype) for c, dtype in ACTION_COLUMNS.items()}
+    rank = np.array([ACTION_ORDER[r["action"]] for r in rows], dtype=float)
+    sort_date = np.where(np.isnat(columns["order_by"]), columns["need_week"], columns["order_by"])
+    day = np.where(np.isnat(sort_date), np.iinfo("int64").max, sort_date.astype("int64"))
+    order = np.lexsort((columns["yarn_id"], rank, day))  # by order-by (else need week), undated last
+    return pd.DataFrame({c: values[order] for c, values in columns.items()})
+
+
+def _action_column(values: list, dtype: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    if dtype == "datetime64[ns]":
+        return pd.to_datetime(pd.Series(values, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    if dtype == "string":
+        return pd.array(values, dtype="string")
+    return np.array(values, dtype=dtype)
 
 
 def purchase_suggestions(actions: pd.DataFrame, planning: pd.DataFrame, terms: pd.DataFrame) -> pd.DataFrame:
@@ -810,22 +890,18 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     if extra_knit_orders is not None and len(extra_knit_orders):
         knit_orders = pd.concat([knit_orders, _what_if_orders(pd.DataFrame(extra_knit_orders))], ignore_index=True)
     labels = bucket_labels(as_of)
-    known = inventory["yarn_id"]
-    if "yarn_master" in frames:
-        known = pd.concat([known, frames["yarn_master"]["yarn_id"]], ignore_index=True)
-    bom, bom_findings = prepare_bom(bom_raw, known_yarns=known)
+    bom, bom_findings = _prepared_bom(bom_raw, inventory, frames.get("yarn_master"))
     efab_ko, efab_style = frames.get("yarn_demand_by_style_ko"), frames.get("yarn_demand_by_style")
-    reports = [_report_split(efab_ko), _report_split(efab_style)]
     exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule, ko_buckets=ko_buckets,
-                                 reports=reports)
+                                 efab_ko=efab_ko, efab_style=efab_style)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = _receipts_by_yarn(pos, as_of)
-    on_hand = inventory.dropna(subset=["yarn_id"]).groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    on_hand = _on_hand(inventory)
     forecast = _forecast_by_yarn(forecast_demand, labels)
     demand = pd.concat([exploded["ko_demand"][["yarn_id", *labels]], forecast], ignore_index=True)
-    efab_view = _with_forecast(projected_balance(on_hand, demand, supply, as_of=as_of), forecast, labels)
-    planning = _with_forecast(projected_balance(on_hand, demand, supply, as_of=as_of, include_past_due=True),
-                              forecast, labels)
+    flows = _balance_flows(on_hand, demand, supply, as_of)  # once for both views
+    efab_view = _with_forecast(_balance_frame(flows, as_of), forecast, labels)
+    planning = _with_forecast(_balance_frame(flows, as_of, include_past_due=True), forecast, labels)
     balance = efab_view if not include_past_due else planning
     terms = yarn_terms(frames, planning["yarn_id"], pos)
     actions = purchase_actions(planning, efab_view, pos, terms, as_of=as_of)
@@ -849,8 +925,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "kos": kos,
         "kos_without_bom": kos.loc[~kos["has_bom"], [c for c in ("knit_order", "style", "balance_lbs", "start",
                                                                  "quoted_date") if c in kos]].reset_index(drop=True),
-        "bom_findings": bom_findings,
-        "bom_differences": _bom_differences(bom, reports),
+        "bom_findings": bom_findings.copy(),
+        "bom_differences": bom_differences(bom, efab_ko, efab_style),
         "buckets": pd.DataFrame({"bucket": labels, "bucket_start": pd.to_datetime(
             [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)])}),
         "summary": {
@@ -897,7 +973,7 @@ def reconcile(frames: Mapping[str, pd.DataFrame], *, as_of: date, schedule: Sche
     out: dict = {"summary": summary}
     if "yarn_demand_by_style_ko" in frames:
         inventory = _require(frames, "yarn_inventory", "Yarn inventory")
-        bom, _ = prepare_bom(_require(frames, "bom", "BOM"), known_yarns=inventory["yarn_id"])
+        bom, _ = _prepared_bom(_require(frames, "bom", "BOM"), inventory, None)
         knit_orders = _require(frames, "knit_orders", "Knit orders")
         rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                         "lbs_per_day": pd.Series(dtype="float64")}))
@@ -947,12 +1023,13 @@ def _long_balance(balance: pd.DataFrame, as_of: date) -> pd.DataFrame:
     n = len(balance)
     return pd.DataFrame({
         "yarn_id": np.repeat(balance["yarn_id"].to_numpy(), len(labels)),
-        "bucket": np.tile(np.array(labels, dtype=object), n),
+        # taken from the 10 labels: cheaper than making a string array of 10 x (number of yarns) Python strings
+        "bucket": pd.array(labels, dtype="string").take(np.tile(np.arange(len(labels)), n)),
         "bucket_start": pd.to_datetime(np.tile(np.array(starts, dtype="datetime64[D]"), n)),
         "demand_lbs": balance[[f"demand_{b}" for b in labels]].to_numpy().ravel(),
         "receipts_lbs": balance[[f"receipts_{b}" for b in labels]].to_numpy().ravel(),
         "balance_lbs": balance[[f"balance_{b}" for b in labels]].to_numpy().ravel(),
-    }).astype({"bucket": "string"})
+    })
 
 
 def pegging(result: dict, yarn_id: int) -> pd.DataFrame:

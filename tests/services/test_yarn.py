@@ -188,6 +188,36 @@ def test_what_if_orders_change_the_plan_without_touching_the_inputs():
         pd.testing.assert_frame_equal(frame, before[kind])
 
 
+def test_kept_bom_preparations_follow_their_frames_and_callers_cannot_spoil_them():
+    # the prepared BOM is kept per (BOM, yarn inventory, yarn master) frame objects: another frame of the same
+    # shape (another day's file) gets its own preparation, and changing a result leaves the next plan alone
+    f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0), (None, None, None)], rates=[("A/1", 1000.0)],
+               inventory=[(1, "S", "d", 0.0, 1.0), (2, "S", "e", 0.0, 1.0)])
+    first = yarn.plan(f, as_of=AS_OF)
+    assert first["ko_demand"]["yarn_id"].tolist() == [1]
+    first["bom_findings"]["message"] = "changed by a caller"
+    other_bom = {**f, "bom": frames(kos=[], bom=[("A/1", 2, 1.0)])["bom"]}
+    assert yarn.plan(other_bom, as_of=AS_OF)["ko_demand"]["yarn_id"].tolist() == [2]
+    without_2 = {**other_bom, "yarn_inventory": f["yarn_inventory"].iloc[:1].copy()}
+    assert "1 BOM yarns are not in the yarn inventory" in " ".join(yarn.plan(without_2, as_of=AS_OF)["bom_findings"]
+                                                                    ["message"])
+    again = yarn.plan(f, as_of=AS_OF)
+    assert again["ko_demand"]["yarn_id"].tolist() == [1]
+    assert again["bom_findings"]["message"].tolist() == ["1 blank or junk BOM lines ignored"]
+
+
+def test_kept_yarn_records_and_supplier_terms_follow_their_frames():
+    # stock, prices, suppliers and supplier terms are kept per frame object: another day's files give their own
+    f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)],
+               inventory=[(1, "Unifi", "poly", 0.0, 1.5)], suppliers=[("UNIFI", 8.0, 50.0, False)])
+    row = yarn.plan(f, as_of=AS_OF)["shortages"].iloc[0]
+    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"], row["net_need_lbs"]) == ("Unifi", 1.5, 8.0, 100)
+    later = frames(kos=[], bom=[], inventory=[(1, "Deca", "poly", 40.0, 2.5)], suppliers=[("DECA", 21.0, 50.0, False)])
+    row = yarn.plan({**f, "yarn_inventory": later["yarn_inventory"], "suppliers": later["suppliers"]},
+                    as_of=AS_OF)["shortages"].iloc[0]
+    assert (row["supplier"], row["cost_per_lb"], row["lead_time_days"], row["net_need_lbs"]) == ("Deca", 2.5, 21.0, 60)
+
+
 def test_missing_exports_are_named():
     f = frames(kos=[], bom=[("A/1", 1, 1.0)], inventory=[(1, "S", "d", 0.0, 1.0)])
     del f["bom"]
