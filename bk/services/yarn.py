@@ -1008,7 +1008,9 @@ def _what_if_orders(extra: pd.DataFrame) -> pd.DataFrame:
         "style": extra["style"].astype("string"),
         "knit_order": extra.get("knit_order", pd.Series([f"WHAT-IF {i + 1}" for i in range(len(extra))],
                                                         index=extra.index)).astype("string"),
-        "start_date": pd.to_datetime(extra.get("start_date"), errors="coerce").astype("datetime64[ns]"),
+        # no start date: knitting starts at the as-of date, as for a real KO with a blank start
+        "start_date": pd.to_datetime(extra.get("start_date", pd.Series(pd.NaT, index=extra.index)),
+                                     errors="coerce").astype("datetime64[ns]"),
         "balance_lbs": pd.to_numeric(extra["balance_lbs"], errors="coerce").astype("float64"),
         "rate_lbs_per_day": pd.to_numeric(extra.get("rate_lbs_per_day", np.nan), errors="coerce"),
     })

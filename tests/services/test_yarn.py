@@ -188,6 +188,15 @@ def test_what_if_orders_change_the_plan_without_touching_the_inputs():
         pd.testing.assert_frame_equal(frame, before[kind])
 
 
+def test_a_what_if_order_without_a_start_date_starts_knitting_at_the_as_of_date():
+    f = frames(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)],
+               inventory=[(1, "S", "d", 500.0, 1.0)])
+    extra = pd.DataFrame({"style": ["A/1"], "balance_lbs": [1000.0]})  # no start_date column at all
+    kos = yarn.plan(f, as_of=AS_OF, extra_knit_orders=extra)["kos"].set_index("knit_order")
+    assert kos.loc["WHAT-IF 1", "start"] == pd.Timestamp(AS_OF)
+    assert kos.loc["WHAT-IF 1", "balance_lbs"] == 1000.0
+
+
 def test_kept_bom_preparations_follow_their_frames_and_callers_cannot_spoil_them():
     # the prepared BOM is kept per (BOM, yarn inventory, yarn master) frame objects: another frame of the same
     # shape (another day's file) gets its own preparation, and changing a result leaves the next plan alone
