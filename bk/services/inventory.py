@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import date
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -73,10 +74,10 @@ def _style_key(values: pd.Series) -> pd.Series:
 
 
 def service_z(service_level: float) -> float:
-    """z for a cycle service level: scipy.stats.norm.ppf(service_level) (1.6449 for 95 %)."""
-    from scipy.stats import norm  # imported on first use: scipy.stats takes about a second to import
-
-    return float(norm.ppf(service_level))
+    """z for a cycle service level: the standard normal's inverse CDF (1.6449 for 95 %), from the standard
+    library (Wichura's AS241, equal to scipy.stats.norm.ppf within 1e-15): scipy.stats costs a second and
+    tens of MB of server memory to import."""
+    return NormalDist().inv_cdf(service_level)
 
 
 def _check_params(*, service_level: float, demand_cv: float, horizon_weeks: float, default_lead_time_days: float,
@@ -255,7 +256,7 @@ def positions(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level:
       (sigma_method 'cv'; the exports hold no weekly consumption history) or, with 'ko_buckets', the standard
       deviation of eFab's weekly KO demand buckets (falling back to the CV where a yarn has none);
       safety_stock_lbs = z·σ·√L and reorder_point_lbs = d·L + SS with L = lead time in weeks, d = weekly
-      usage, z = norm.ppf(service_level). below_reorder = planning balance < reorder point.
+      usage, z = the standard normal's inverse CDF at service_level. below_reorder = planning balance < reorder point.
 
     Raises MissingDataError without the yarn_inventory export, ValueError on a parameter out of range.
     """
@@ -461,7 +462,7 @@ def analyze(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level: f
         "as_of": pd.Timestamp(as_of).date().isoformat(),
         "service_level": float(service_level),
         "z": round(z, 4),
-        "z_rule": "z = scipy.stats.norm.ppf(service_level)",
+        "z_rule": "z = standard normal inverse CDF of the service level (NormalDist.inv_cdf)",
         "sigma_method": sigma_method,
         "demand_cv": float(demand_cv),
         "sigma_rule": ("σ of weekly demand = demand_cv × weekly usage: the exports hold no weekly consumption "

@@ -259,3 +259,12 @@ def test_snapshot_diff():
     assert d["biggest_moves"]["yarn_id"].tolist() == [6, 1]  # |+300| then |−125|
     assert d["summary"]["new_shortages"] == 1
     assert d["summary"]["net_planning_change_lbs"] == -125.0 + 60.0 + 300.0 - 10.0
+
+
+def test_service_z_is_the_standard_normal_quantile_from_the_tables():
+    from bk.services.inventory import service_z
+
+    # textbook z values (standard normal table), 4 decimals
+    for level, z in ((0.80, 0.8416), (0.90, 1.2816), (0.95, 1.6449), (0.975, 1.9600), (0.99, 2.3263),
+                     (0.995, 2.5758), (0.5, 0.0)):
+        assert round(service_z(level), 4) == z
