@@ -55,7 +55,7 @@ if files:
     guessed, source = infer_as_of(exports, [u.name for u, _ in parsed]) if exports else (date.today(), "today")
     as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
     if parsed:
-        earlier = [(state.snapshot_label(i.snapshot_id, i.as_of), i.as_of, i.kinds) for i in state.store().list()]
+        earlier = [(state.snapshot_label(i.snapshot_id, i.as_of), i.as_of, i.kinds) for i in state.saved_snapshots()]
         missing = missing_exports(exports, as_of=as_of, earlier=earlier)
         taken = inherited_kinds(exports, as_of=as_of, earlier=earlier)
         for donor in sorted(set(taken.values())):
@@ -87,7 +87,7 @@ if files:
                                   message=f"Saved snapshot {label} ({len(info.files)} files); it is now active.")
 
 st.subheader("Saved snapshots")
-infos = state.store().list()
+infos = state.saved_snapshots()
 if not infos:
     st.info("No snapshot saved yet: the app shows the demo data.")
 else:

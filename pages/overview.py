@@ -95,8 +95,9 @@ else:
         st.success("Nothing due this week.")
 
 # ----------------------------------------------------------------------------------------------- since
-saved = [i.snapshot_id for i in state.store().list()]  # oldest first
-earlier = state.store().list()[:saved.index(snapshot.snapshot_id)][::-1] if snapshot.snapshot_id in saved else []
+infos = state.saved_snapshots()  # oldest first
+saved = [i.snapshot_id for i in infos]
+earlier = list(infos[:saved.index(snapshot.snapshot_id)][::-1]) if snapshot.snapshot_id in saved else []
 if not earlier:
     st.header("Since the last snapshot")
     st.info("Save another snapshot to see what changed since the previous one, and why.")

@@ -27,6 +27,24 @@ def store() -> SnapshotStore:
     return SnapshotStore(snapshot_dir())
 
 
+_LISTING: dict[str, tuple[int, tuple]] = {}
+
+
+def saved_snapshots() -> tuple:
+    """The store's snapshots, oldest first (``SnapshotStore.list``), read again only when the store folder
+    changes: a save or delete renames a folder in it, which changes its mtime. Every rerun of every page asks
+    for it (the sidebar picker), and reading each manifest from disk is a few milliseconds a time."""
+    root = snapshot_dir()
+    try:
+        stamp = root.stat().st_mtime_ns
+    except OSError:
+        return ()
+    known = _LISTING.get(str(root))
+    if known is None or known[0] != stamp:
+        known = _LISTING[str(root)] = (stamp, tuple(SnapshotStore(root).list()))
+    return known[1]
+
+
 @st.cache_resource(max_entries=4, show_spinner="Reading the snapshot…")
 def _load(snapshot_id: str, root: str) -> Snapshot:
     # cache_resource: one shared, read-only copy per snapshot for all sessions (frames are never mutated)
@@ -72,7 +90,7 @@ def source_args(snapshot_id: str) -> list[str]:
 
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
-    choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(store().list())]
+    choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(saved_snapshots())]
     if DEMO_DIR.is_dir():
         choices.append((DEMO_ID, DEMO_LABEL))
     return choices
