@@ -112,8 +112,7 @@ def warm(snapshot: Snapshot) -> None:
 
 
 def warm_active() -> None:
-    """Warm the snapshot picked in the sidebar; app.py calls it after the page has run, so that starting the
-    worker never slows the page a planner is waiting for."""
+    """Warm the snapshot picked in the sidebar (once per snapshot and process: app.py asks on every run)."""
     snapshot_id = state.active_snapshot_id()
     if snapshot_id is None:
         return
