@@ -31,7 +31,7 @@ def _params_key(params: dict) -> str:
 
 # cache_resource, not cache_data: a hit hands back the one shared result instead of unpickling a fresh copy on
 # every rerun (9 ms for the real yarn plan), and lets tables keep their display form per result (ui.table).
-# Results are read-only: pages derive new frames from them, never assign into them (tests/pages check this).
+# Results are read-only: pages derive new frames from them, never assign into them (test_shared_results.py).
 @st.cache_resource(ttl=TTL_S["default"], max_entries=MAX_ENTRIES["default"], show_spinner=False)
 def _cached(operation: str, snapshot_id: str, digest: str, params_key: str):
     # the key is the digest of the snapshot's files, never the frames (Streamlit samples large frames)
