@@ -17,11 +17,10 @@ PAGES = ["overview.py", "yarn.py", "inventory.py", "pipeline.py", "capacity.py",
 
 
 def assert_same(left, right, where: str) -> None:
-    # an index's freq is not kept by the tier-2 cache (parquet), which may have answered: values must be equal
     if isinstance(left, pd.DataFrame):
-        pd.testing.assert_frame_equal(left, right, check_exact=True, check_freq=False, obj=where)
+        pd.testing.assert_frame_equal(left, right, check_exact=True, obj=where)
     elif isinstance(left, pd.Series):
-        pd.testing.assert_series_equal(left, right, check_exact=True, check_freq=False, obj=where)
+        pd.testing.assert_series_equal(left, right, check_exact=True, obj=where)
     elif isinstance(left, dict):
         assert set(left) == set(right), where
         for key in left:
@@ -29,8 +28,13 @@ def assert_same(left, right, where: str) -> None:
 
 
 def test_no_page_changes_a_shared_result():
+    import streamlit as st
+
     import ui.services
 
+    # a manager of this test's own (empty) tier-2 cache: every result computed here, none decoded from parquet
+    # by an earlier test (the tier-2 round trip keeps values, not every dtype detail)
+    st.cache_resource.clear()
     for name in PAGES:  # every page, every tab and every lazy expander opened
         at = page(name).run()
         no_exceptions(at)
