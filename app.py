@@ -20,8 +20,9 @@ PAGES = [
 navigation = st.navigation(PAGES)
 metrics.start_exporter()
 with services.page_timer(navigation.title), errors.page_guard(navigation.title):
-    state.sidebar_picker()
-    # the worker starts now, on the other core: the forecast (seconds) is ready sooner, and a page never waits
-    # for a worker that is still starting (it computes a light view itself)
-    services.warm_active()
+    snapshot = state.sidebar_picker()
+    if snapshot is not None:
+        # the worker starts now, on the other core: the forecast (seconds) is ready sooner, and a page never
+        # waits for a worker that is still starting (it computes a light view itself)
+        services.warm(snapshot)
     navigation.run()

@@ -107,20 +107,9 @@ def page_timer(title: str):
 
 
 def warm(snapshot: Snapshot) -> None:
-    """Compute every page's default view in a low-priority worker process (once per snapshot and process)."""
+    """Compute every page's default view in a low-priority worker process (once per snapshot and process: app.py
+    asks on every run)."""
     manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id))
-
-
-def warm_active() -> None:
-    """Warm the snapshot picked in the sidebar (once per snapshot and process: app.py asks on every run)."""
-    snapshot_id = state.active_snapshot_id()
-    if snapshot_id is None:
-        return
-    try:
-        snapshot = state.load(snapshot_id)
-    except BkError:
-        return  # the page has shown why
-    warm(snapshot)
 
 
 def run(operation: str, snapshot: Snapshot, **params):

@@ -142,13 +142,14 @@ def active_snapshot() -> Snapshot | None:
     return snapshot
 
 
-def sidebar_picker() -> None:
-    """The sidebar snapshot picker: the latest saved snapshot by default, else the demo."""
+def sidebar_picker() -> Snapshot | None:
+    """The sidebar snapshot picker: the latest saved snapshot by default, else the demo. Returns the active
+    snapshot, loaded (None when there is none or it cannot be read: the sidebar says why)."""
     choices = snapshot_choices()
     with st.sidebar:
         if not choices:
             st.caption("No snapshot saved yet.")
-            return
+            return None
         labels = dict(choices)
         ids = list(labels)
         current = active_snapshot_id()
@@ -164,3 +165,4 @@ def sidebar_picker() -> None:
             st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
             if snapshot.inherited:
                 st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))
+        return snapshot

@@ -53,12 +53,12 @@ SLO_MS = {"forecast.all": 3000.0}
 HEAVY_PREFIXES = ("forecast.",)
 WARM_NICE = 5
 WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself
+# export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
+EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
 
 
 def is_heavy(operation: str) -> bool:
     return operation.startswith(HEAVY_PREFIXES)
-# export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
-EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
 
 
 def operations() -> dict[str, Callable]:
