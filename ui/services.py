@@ -12,6 +12,7 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.manager import ServiceManager
+from bk.optimization.memory import heap_freezer
 from ui import errors, state
 
 TTL_S = {"default": 3600, "forecast": 6 * 3600}
@@ -92,6 +93,12 @@ def load_test(snapshot: Snapshot, *, workers: int, duration_s: float) -> dict:
 
 
 _PAGES_RUN: set[str] = set()
+
+
+def between_runs() -> None:
+    """Start of a script run: freeze what survived the last run's post-script collection (bk.optimization.memory
+    .HeapFreezer), so the collection after this run walks only what this run allocates."""
+    heap_freezer().between_runs()
 
 
 @contextmanager
