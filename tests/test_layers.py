@@ -44,3 +44,29 @@ def test_the_rule_itself_catches_an_import(tmp_path):
     bad = tmp_path / "m.py"
     bad.write_text("import streamlit as st\nfrom bk.optimization import cache\n")
     assert imported_modules(bad) == {"streamlit", "bk.optimization"}
+
+
+def magic_displays(path: Path) -> list[str]:
+    """Statements Streamlit's magic would have shown: bare expressions other than calls and docstrings."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call | ast.Await) \
+                and not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            found.append(f"{path.parent.name}/{path.name}:{node.lineno} {ast.unparse(node.value)[:60]}")
+    return found
+
+
+def test_pages_show_nothing_through_magic_which_is_off():
+    # .streamlit/config.toml turns magic off (it rewrites each page's source on a session's first run): a bare
+    # expression in a page would then silently show nothing
+    config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert "magicEnabled = false" in config
+    found = [f for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))] for f in magic_displays(path)]
+    assert found == []
+
+
+def test_the_magic_check_catches_a_bare_value(tmp_path):
+    probe = tmp_path / "pages" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text('"""doc"""\nimport streamlit as st\nst.title("x")\nvalue = 3\nvalue\n')
+    assert magic_displays(probe) == ["pages/probe.py:5 value"]

@@ -15,6 +15,10 @@ from ui.widgets import downloads
 
 SEARCH_FROM_ROWS = 25  # tables longer than this get a search box
 ROW_HEIGHT_PX = 35
+# longer tables are sent a page at a time as the planner scrolls (st.dataframe lazy=True; Streamlit sends up to
+# 1,000 rows at once anyway): the aged rolls (800 KB) and the yarn positions (580 KB) were sent whole on every
+# rerun. A lazy table has no toolbar search or CSV: the page's search box and download buttons serve them.
+LAZY_FROM_ROWS = 1000
 
 
 def search_rows(frame: pd.DataFrame, query: str) -> pd.DataFrame:
@@ -81,7 +85,8 @@ def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, downl
         st.caption(caption)
     shown = shown_form(rows, table)
     st.dataframe(shown.table, hide_index=True, width="stretch", column_config=shown.config, key=key,
-                 height=table_height(shown.table.num_rows, max_height_px))
+                 height=table_height(shown.table.num_rows, max_height_px),
+                 lazy=shown.table.num_rows > LAZY_FROM_ROWS)
     if download:
         downloads(rows, download, key=key)
     return rows
