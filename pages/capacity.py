@@ -109,7 +109,7 @@ def heatmap(level: str, value: str) -> tuple[go.Figure | None, str, int]:
                      tickfont={"size": 11})
     fig.update_xaxes(type="category", side="top")
     fig.update_layout(height=max(300, 22 * len(heat) + 90), margin={"t": 60, "b": 10, "l": 10, "r": 10})
-    return fig, note, int(over.any(axis=1).sum())
+    return services.shared_figure(fig), note, int(over.any(axis=1).sum())
 
 
 def utilisation() -> None:

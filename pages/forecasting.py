@@ -94,7 +94,7 @@ def series_view(series: str) -> tuple[str, go.Figure]:
     fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
                     marker={"symbol": "x"})
     fig.update_layout(height=420, margin={"t": 20})
-    return caption, fig
+    return caption, services.shared_figure(fig)
 
 
 def value_added() -> tuple[pd.DataFrame, pd.DataFrame]:
