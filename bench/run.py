@@ -160,6 +160,32 @@ def felt_speed(browser, base: str, *, rounds: int = 4) -> dict:
             "page_switch_note": f"sidebar clicks in Chromium, {rounds} rounds over every page; p50/p95 of rounds 2.."}
 
 
+_FLOOR_APP = """import streamlit as st
+
+st.navigation([st.Page(f"pages/{name}.py", title=name) for name in ("A", "B", "C")]).run()
+"""
+
+
+def floor(browser, *, rounds: int = 4) -> dict:
+    """The same felt-speed figures for a trivial 3-page app on this machine now: what Streamlit and the browser
+    cost alone (the VM's speed varies by tens of percent from hour to hour; read our figures against these)."""
+    with tempfile.TemporaryDirectory(prefix="bk-floor-") as tmp:
+        (Path(tmp) / "pages").mkdir()
+        (Path(tmp) / "app.py").write_text(_FLOOR_APP)
+        for name in ("A", "B", "C"):
+            (Path(tmp) / "pages" / f"{name}.py").write_text(f"import streamlit as st\n\nst.title({name!r})\n")
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            feel = felt_speed(browser, f"http://127.0.0.1:{port}", rounds=rounds)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {f"floor_{k}": feel[k] for k in ("first_page_s", "page_switch_p50_s", "page_switch_p95_s")}
+
+
 def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int = 4) -> dict:
     """A real server and browser: first page and page switches as felt, RSS after every page, growth over
     ``reloads`` page loads after warm-up, hit rate, rerun."""
@@ -178,11 +204,13 @@ def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int =
 
     pw = sync_playwright().start()
     browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+    floor_figures = floor(browser, rounds=switch_rounds)  # before our server: nothing else running
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         feel = felt_speed(browser, base, rounds=switch_rounds)  # from the launch: a new user's first page
+        feel.update(floor_figures)
         server = psutil.Process(proc.pid)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
