@@ -100,7 +100,9 @@ def cross_findings(exports: Mapping[str, Export]) -> list[Finding]:
     if bom is not None and kos is not None:
         styles = set(bom.frame["style"].dropna())
         open_kos = kos.frame[kos.frame["balance_lbs"] > 0]
-        missing = open_kos[~open_kos["style"].isin(styles)]
+        # a set lookup per open KO: Series.isin on Arrow strings converts the whole set first (24 ms for the
+        # real BOM's 6,110 styles, on every snapshot load)
+        missing = open_kos[[style not in styles for style in open_kos["style"]]]
         for _, ko in missing.head(25).iterrows():
             found.append(Finding(kos.name, None, "Style #", "warning",
                                  f"open knit order {ko['knit_order']} style '{ko['style']}' has no BOM "

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from bk.errors import SnapshotError
@@ -119,3 +120,22 @@ def test_cross_file_findings_on_the_real_snapshot(real_snapshot):
     messages = [f.message for f in real_snapshot.cross_findings]
     assert any("BOM yarns are not in the yarn inventory" in m for m in messages)
     assert any("has no BOM" in m for m in messages)
+
+
+def test_cross_findings_name_open_kos_whose_style_has_no_bom():
+    from bk.ingest.reader import Export
+    from bk.ingest.snapshot import cross_findings
+
+    def export(kind, frame):
+        return Export(name=f"{kind}.csv", kind=kind, frame=frame, findings=[], sha256="0" * 64, header_row=1)
+
+    bom = pd.DataFrame({"style": pd.Categorical(["A", "A", "B"]), "yarn_id": pd.array([1, 2, 3], dtype="Int32")})
+    kos = pd.DataFrame({"knit_order": ["K1", "K2", "K3", "K4"],
+                        "style": pd.array(["A", "C", None, "D"], dtype="string"),
+                        "balance_lbs": [10.0, 20.0, 30.0, 0.0]})  # K4 is finished: not reported
+    inventory = pd.DataFrame({"yarn_id": pd.array([1, 2, 3], dtype="Int32")})
+    found = cross_findings({"bom": export("bom", bom), "knit_orders": export("knit_orders", kos),
+                            "yarn_inventory": export("yarn_inventory", inventory)})
+    assert [f.message for f in found] == [
+        "open knit order K2 style 'C' has no BOM (20 lbs without yarn demand)",
+        "open knit order K3 style '<NA>' has no BOM (30 lbs without yarn demand)"]
