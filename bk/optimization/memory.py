@@ -239,30 +239,38 @@ def memory_monitor(**kwargs) -> MemoryMonitor:
 class HeapFreezer:
     """Keeps the full collection Streamlit runs after every script run (``runner.postScriptGC``) cheap.
 
-    A served process holds ~200k long-lived objects (imports, snapshot, shared results); a full collection
+    A served process holds ~170k long-lived objects (imports, snapshot, shared results); a full collection
     walks all of them, 90–110 ms on this project's hardware, after *every* rerun, and the browser waits for it
     (the run's last message is sent while the collection holds the GIL). ``between_runs``, called at the start
-    of each run, moves what survived the previous run's collection into the permanent generation
-    (``gc.freeze``), so the next collection walks only what that run allocated. Frozen objects are still freed
-    by reference counting; only garbage *cycles* among them wait: every ``rescan_every_s`` the heap is thawed
-    (``gc.unfreeze``) so that run's collection walks everything once and reclaims them.
+    of each run, moves the survivors of earlier collections into the permanent generation (``gc.freeze``) once
+    they number ``freeze_from`` or more, so the collection after a run walks at most that many old objects plus
+    what the run allocated. Browser sessions (a few hundred old objects each) stay below it: when one closes,
+    the next collection frees it. Frozen objects are still freed by reference counting; only garbage *cycles*
+    among them wait: every ``rescan_every_s`` the heap is thawed (``gc.unfreeze``) so that run's collection
+    walks everything once and reclaims them.
     """
 
-    def __init__(self, *, rescan_every_s: float = 300.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, *, rescan_every_s: float = 300.0, freeze_from: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic,
+                 old_objects: Callable[[], int] = lambda: len(gc.get_objects(generation=2))):
         self.rescan_every_s = rescan_every_s
+        self.freeze_from = freeze_from
         self._clock = clock
+        self._old_objects = old_objects
         self._frozen_since: float | None = None
         self._lock = threading.Lock()
 
     def between_runs(self) -> str:
-        """'froze' (survivors moved to the permanent generation) or 'thawed' (this run's collection rescans
-        everything)."""
+        """'thawed' (this run's collection rescans everything), 'froze' (old objects moved to the permanent
+        generation) or 'kept' (too few old objects to be worth it)."""
         with self._lock:
             now = self._clock()
             if self._frozen_since is not None and now - self._frozen_since >= self.rescan_every_s:
                 gc.unfreeze()
                 self._frozen_since = None
                 return "thawed"
+            if self._old_objects() < self.freeze_from:
+                return "kept"
             gc.freeze()
             if self._frozen_since is None:
                 self._frozen_since = now
