@@ -14,6 +14,7 @@ from ui.coverage import missing_exports
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
 from ui.table import show_table
+from ui.widgets import lazy_tabs
 
 require_shell()
 GC_SYMBOLS = ("circle", "square", "diamond")  # one marker per GC generation
@@ -146,7 +147,13 @@ def live() -> None:
                    "growth while caches fill is not a leak.")
     else:
         st.caption(f"Leak check: RSS slope {slope:+.1f} MB/min after warm-up.")
-    # charts drawn with graph_objects: plotly express takes 50-100 ms a chart, too slow for a 2 s refresh
+    # the charts and tables below the alerts, one tab at a time (only the open tab is drawn on each refresh)
+    lazy_tabs({"Memory and garbage collections": lambda: memory_charts(rss, mem),
+               "Latency": lambda: latency(health), "Cache": lambda: cache(health)}, key="health_tab")
+
+
+# charts drawn with graph_objects: plotly express takes 50-100 ms a chart, too slow for a 2 s refresh
+def memory_charts(rss: pd.DataFrame, mem: dict) -> None:
     left, right = st.columns(2)
     if len(rss):
         rss = rss.tail(600)
@@ -162,15 +169,23 @@ def live() -> None:
                             marker={"symbol": GC_SYMBOLS[int(generation) % len(GC_SYMBOLS)]})
         right.plotly_chart(fig.update_layout(title="Garbage collections (pause ms)", xaxis_title="time",
                                              yaxis_title="pause (ms)"), width="stretch")
+
+
+def latency(health: dict) -> None:
     ops = _per_operation(health["profiler"]) if health["profiler"] else pd.DataFrame()
-    if len(ops):
-        fig = go.Figure()
-        for percentile in ("warm_p50", "warm_p95", "cold_p50", "cold_p95"):
-            fig.add_bar(x=ops["operation"], y=ops[percentile], name=percentile)
-        st.plotly_chart(fig.update_layout(barmode="group", yaxis_title="ms", title="Latency (ms): warm (from caches, "
-                                          "judged against the SLO) and cold (first runs, cache misses)"),
-                        width="stretch")
-        show_table(ops, "operations", key="operations", search=False)
+    if not len(ops):
+        st.info("No service operation has run yet.")
+        return
+    fig = go.Figure()
+    for percentile in ("warm_p50", "warm_p95", "cold_p50", "cold_p95"):
+        fig.add_bar(x=ops["operation"], y=ops[percentile], name=percentile)
+    st.plotly_chart(fig.update_layout(barmode="group", yaxis_title="ms", title="Latency (ms): warm (from caches, "
+                                      "judged against the SLO) and cold (first runs, cache misses)"),
+                    width="stretch")
+    show_table(ops, "operations", key="operations", search=False)
+
+
+def cache(health: dict) -> None:
     tier1 = metrics.streamlit_cache_counters()
     tier2 = health["cache_stats"]
     hits2 = sum(s["hits"] for s in tier2.values())
@@ -183,6 +198,5 @@ def live() -> None:
     if tier2:
         show_table(_per_operation(tier2), "cache_stats", key="cache_stats",
                    search=False)
-
 
 live()

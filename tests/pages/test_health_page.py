@@ -6,7 +6,7 @@ from __future__ import annotations
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.optimization.manager import EXPECTED_KINDS
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -50,3 +50,29 @@ def test_a_snapshot_without_its_bom_is_a_data_problem_not_an_app_one(isolated_st
     assert "bom" in full.exports
     assert detail.startswith(f"{present}/{len(EXPECTED_KINDS)} exports present")
     assert_readable(at)
+
+
+def test_charts_and_tables_below_the_alerts_are_drawn_one_tab_at_a_time():
+    at = page("health.py").run()
+    next(b for b in at.button if b.label.startswith("Run a 5-second load test")).click().run()  # operations
+    no_exceptions(at)
+    assert [t.label for t in at.tabs] == ["Memory and garbage collections", "Latency", "Cache"]
+    cache_labels = {"Tier 1 hit rate (shared results)", "Tier 2 hit rate (disk)", "Updated"}
+    assert not cache_labels & {m.label for m in at.metric}  # closed tabs are not drawn
+    latency_title = "Latency (ms): warm"
+    assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+
+    def operation_tables():  # the load test's, then the Latency tab's
+        return [df.value for df in at.dataframe if {"Operation", "Warm p95 (ms)"} <= set(df.value.columns)]
+    assert len(operation_tables()) == 1
+
+    open_tab(at, "health_tab", "Latency")
+    no_exceptions(at)
+    assert [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+    assert len(operation_tables()) == 2
+    assert "yarn.plan" in set(operation_tables()[1]["Operation"])
+
+    open_tab(at, "health_tab", "Cache")
+    no_exceptions(at)
+    assert cache_labels <= {m.label for m in at.metric}
+    assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]

@@ -13,6 +13,7 @@ TABS = {
     "capacity.py": ("cap_tab", ["Utilisation", "Machine timeline", "Late risk", "Unassigned"]),
     "inventory.py": ("inv_tab", ["Positions", "ABC and cover", "By supplier / type / colour", "Compare snapshots"]),
     "pipeline.py": ("pipe_tab", ["Age", "Customers and processors", "Sales-order coverage"]),
+    "health.py": ("health_tab", ["Memory and garbage collections", "Latency", "Cache"]),
 }
 
 
