@@ -120,8 +120,8 @@ _PAGES_RUN: set[str] = set()
 
 
 def between_runs() -> None:
-    """Start of a script run: freeze what survived the last run's post-script collection (bk.optimization.memory
-    .HeapFreezer), so the collection after this run walks only what this run allocates."""
+    """Start of a script run: freeze the long-lived heap once it is large (bk.optimization.memory.HeapFreezer),
+    so the collection Streamlit makes after this run does not walk it again."""
     heap_freezer().between_runs()
 
 
