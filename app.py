@@ -17,7 +17,7 @@ PAGES = [
     st.Page("pages/health.py", title="App health", icon=":material/monitor_heart:"),
 ]
 
-services.between_runs()  # keeps the full collection Streamlit makes after each run to this run's objects
+services.between_runs()  # keeps the full collection Streamlit makes after each run off the long-lived heap
 navigation = st.navigation(PAGES)
 metrics.start_exporter()
 with services.page_timer(navigation.title), errors.page_guard(navigation.title):

@@ -225,11 +225,6 @@ def demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, *, efab_ko: pd.DataFrame
     index; ``none`` when no source has the KO) and the split: one row per (row of kos, yarn) with ``row``
     (position in kos), yarn_id, fraction, bom_source.
     """
-    return _demand_splits(kos, bom, efab_ko, efab_style)
-
-
-def _demand_splits(kos: pd.DataFrame, bom: pd.DataFrame, efab_ko: pd.DataFrame | None,
-                   efab_style: pd.DataFrame | None) -> tuple[pd.Series, pd.DataFrame]:
     ko_keys = kos["knit_order"].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
     style_keys = norm_key(kos["style"]).to_numpy(dtype=object, na_value=None)
     families = [None if k is None else k.split("/", 1)[0] for k in style_keys]  # = styles.family_key
@@ -348,7 +343,7 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
             kos.loc[hit, "schedule_source"] = "capacity schedule"
     kos[labels] = buckets
     kos = kos.reset_index(drop=True)
-    kos["bom_source"], split = _demand_splits(kos, bom, efab_ko, efab_style)
+    kos["bom_source"], split = demand_splits(kos, bom, efab_ko=efab_ko, efab_style=efab_style)
     kos["has_bom"] = (kos["bom_source"] != BOM_NONE).to_numpy(dtype=bool)
     rows = split["row"].to_numpy()
     fraction = split["fraction"].to_numpy(dtype=float)

@@ -69,4 +69,3 @@ def test_the_rescan_period_thaws_and_the_next_collection_reclaims_frozen_cycles(
     assert freezer.between_runs() == "froze"  # and the period starts again
     clock[0] = 599.0
     assert freezer.between_runs() == "froze"
-
