@@ -10,6 +10,8 @@ functions move. Frames are stored as parquet (pickle when parquet cannot give th
 or mixed object columns), scalars as JSON.
 """
 
+# each case's thunk is called before its generator moves on, so late-bound loop variables are the right ones
+# ruff: noqa: B023
 from __future__ import annotations
 
 import argparse
