@@ -26,6 +26,8 @@ import pandas as pd
 from bk.errors import MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import capacity, yarn
+from bk.services.planning.calendar import LATER
+from bk.services.planning.supply import receipts
 from bk.services.styles import week_monday
 
 SHORT_LBS = 0.5  # a yarn is short when its shortage_lbs is above this
@@ -205,19 +207,19 @@ def _swap(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], kind
 
 def _ko_yarn_demand(result: dict) -> pd.DataFrame:
     demand = result["ko_demand"]
-    labels = [c for c in demand.columns if c.startswith("week_of_") or c == yarn.LATER]
+    labels = [c for c in demand.columns if c.startswith("week_of_") or c == LATER]
     out = demand.assign(knit_order=demand["knit_order"].astype("string"))
     return out.groupby(["yarn_id", "knit_order"])[labels].sum()
 
 
 def _po_yarn_receipts(frames: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
-    """Receipts per (yarn, PO) bucketed exactly as the plan does: yarn.receipts run with one id per line."""
+    """Receipts per (yarn, PO) bucketed exactly as the plan does: supply.receipts run with one id per line."""
     kind = next((k for k in RECEIPT_KINDS if k in frames), None)
     if kind is None:
         return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["yarn_id", "po_number"]))
     lines = frames[kind].reset_index(drop=True)
     lines = lines.loc[lines["yarn_id"].notna()].reset_index(drop=True)
-    per_line, _ = yarn.receipts({kind: lines.assign(yarn_id=np.arange(len(lines)))}, as_of=as_of)
+    per_line, _ = receipts({kind: lines.assign(yarn_id=np.arange(len(lines)))}, as_of=as_of)
     line = per_line["yarn_id"].to_numpy()
     per_line = per_line.assign(yarn_id=lines["yarn_id"].to_numpy()[line].astype("int64"),
                                po_number=lines["po_number"].astype("string").str.strip().to_numpy()[line])

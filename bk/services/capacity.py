@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bk.errors import MissingDataError
+from bk.services.planning.calendar import bucket_labels
 from bk.services.styles import (
     RATE_EXACT,
     RATE_FAMILY,
@@ -390,14 +391,12 @@ def _positions(open_kos: pd.DataFrame, keys: list, begin: np.ndarray, end: np.nd
 def machine_buckets(result: dict, *, as_of: date) -> pd.DataFrame:
     """Lbs of each open KO knitted in each yarn-plan bucket when the capacity plan ``result`` knits it.
 
-    One row per open KO (index knit_order), columns ``bk.services.yarn.bucket_labels(as_of)``: the 9 ISO weeks
+    One row per open KO (index knit_order), columns ``planning.calendar.bucket_labels(as_of)``: the 9 ISO weeks
     from the as-of week, then ``later``. A placed KO (assigned or suggested) knits evenly over its capacity
     positions (Mon–Fri 1, Sat ½ a day, from max(as-of, start date), after the KOs before it on its machine). A
     KO with no placement (no work centre or no machine for its style, implausible balance) knits alone from
     max(as-of, start date) at its rate. Every row sums to the KO's balance.
     """
-    from bk.services.yarn import bucket_labels
-
     if result["summary"]["as_of"] != as_of.isoformat():
         raise ValueError(f"the capacity plan is as of {result['summary']['as_of']}, not {as_of}")
     labels = bucket_labels(as_of)

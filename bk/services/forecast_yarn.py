@@ -22,8 +22,10 @@ from bk.services.pipeline import (
     spec_yds_per_lb,
     yds_per_lb,
 )
+from bk.services.planning.calendar import LATER, bucket_labels
+from bk.services.planning.demand import prepare_bom
+from bk.services.planning.schedule import knit_order_demand
 from bk.services.styles import norm_key, week_monday
-from bk.services.yarn import LATER, bucket_labels, knit_order_demand, prepare_bom
 
 CONSUMPTION_NOTE = ("In each week the forecast of a greige style (lbs) is reduced by the larger of its open sales "
                     "orders due that week and its open knit-order lbs knitted that week (orders due before the "

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bk.services import capacity, yarn
+from bk.services import capacity
+from bk.services.planning.calendar import bucket_labels
+from bk.services.planning.demand import prepare_bom
+from bk.services.planning.schedule import knit_order_demand
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +64,9 @@ def test_machine_schedule_moves_some_yarn_and_keeps_every_ko_total(real_snapshot
     open_kos = kos[kos["balance_lbs"] > 0].set_index("knit_order")
     assert sorted(machine.index) == sorted(open_kos.index)
     assert machine.sum(axis=1).to_numpy() == pytest.approx(open_kos.loc[machine.index, "balance_lbs"].to_numpy())
-    bom, _ = yarn.prepare_bom(f["bom"])
-    efab = yarn.knit_order_demand(kos, bom, f["style_rates"], as_of=as_of)["kos"].set_index("knit_order")
-    efab = efab[yarn.bucket_labels(as_of)]
+    bom, _ = prepare_bom(f["bom"])
+    efab = knit_order_demand(kos, bom, f["style_rates"], as_of=as_of)["kos"].set_index("knit_order")
+    efab = efab[bucket_labels(as_of)]
     assert efab.sum(axis=1).to_numpy() == pytest.approx(machine.loc[efab.index].sum(axis=1).to_numpy())
     moves = capacity.yarn_moves(efab, machine)
     assert len(moves) > 0 and np.all(np.abs(moves["shift_weeks"]) >= 1)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bk.services import forecast_yarn as fy
-from bk.services.yarn import bucket_labels
+from bk.services.planning.calendar import bucket_labels
 
 AS_OF = date(2025, 9, 3)  # a Wednesday: buckets start Monday 1 Sep
 W1, W2 = pd.Timestamp("2025-09-01"), pd.Timestamp("2025-09-08")

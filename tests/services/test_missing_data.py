@@ -249,7 +249,7 @@ def test_report_without_machines_and_rates_computes_the_rest(tmp_path):
 def test_a_knit_order_without_any_rate_starting_on_a_sunday_is_knitted_not_nan():
     import numpy as np
 
-    from bk.services.yarn import knit_schedule
+    from bk.services.planning.schedule import knit_schedule
 
     # no Production Lbs: the rate is unknown (infinite: knit at once); a Sunday has no capacity, so Monday
     buckets = knit_schedule(np.array(["2025-08-31"], dtype="datetime64[D]"), np.array([100.0]),

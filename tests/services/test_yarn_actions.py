@@ -11,9 +11,11 @@ import pytest
 
 from bk.errors import BkError
 from bk.services import suppliers, yarn
+from bk.services.planning.calendar import bucket_labels
+from bk.services.planning.demand import prepare_bom
 
 AS_OF = date(2025, 7, 31)  # ISO week from Mon 2025-07-28
-LABELS = yarn.bucket_labels(AS_OF)
+LABELS = bucket_labels(AS_OF)
 W0, W1, W2, W5 = LABELS[0], LABELS[1], LABELS[2], LABELS[5]
 FAST = 10_000.0  # lbs/day: every KO here is knitted in its start week
 
@@ -278,7 +280,7 @@ def test_prepare_bom_against_a_plain_loop(dtype):
     fractions = rng.choice([0.1, 0.25, 0.5, 0.0, -0.2, np.nan], size=n)
     bom = pd.DataFrame({"style": pd.Series(styles, dtype="string").astype(dtype),
                         "yarn_id": pd.array(yarns, dtype="Float64").astype("Int64"), "bom_fraction": fractions})
-    prepared, findings = yarn.prepare_bom(bom)
+    prepared, findings = prepare_bom(bom)
     summed: dict[tuple[str, int], float] = {}
     junk = 0
     for st, y, fr in zip(styles, yarns, fractions, strict=True):

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from bk.services import yarn
+from bk.services.planning.demand import prepare_bom
 
 AS_OF = date(2025, 8, 28)
 
@@ -113,7 +114,7 @@ def test_plan_with_the_real_bom_lists_kos_without_bom_and_preserves_totals(real_
     assert len(without) == int((~kos["has_bom"]).sum()) > 0
     assert without["balance_lbs"].sum() == pytest.approx(result["summary"]["lbs_without_bom"])
     # demand of record: eFab's Percentage for the KOs its KO report lists, the BOM file for the others
-    bom, _ = yarn.prepare_bom(real_snapshot.frames["bom"])
+    bom, _ = prepare_bom(real_snapshot.frames["bom"])
     style_sum = bom.groupby("style_key")["fraction"].sum()
     report = real_snapshot.frames["yarn_demand_by_style_ko"]
     ko_share = report.groupby(report["knit_order"].astype(str))["percentage"].sum() / 100
