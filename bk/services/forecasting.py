@@ -23,7 +23,7 @@ CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 PARTIAL_MIN_SHARE = 0.9
 MIN_TRAIN = 4  # no backtest origin with fewer periods of history
 BOTTOM = "style_customer"  # the bottom level of the hierarchy: one series per (style, customer)
-LEVELS = ("total", "style", "customer", BOTTOM)
+LEVELS = ("total", "customer", "family", "style", BOTTOM)  # family: the base style (sales style before its '-')
 KEY_SEP = " | "
 SMOOTHING = 0.1  # α of the Croston family and of the SES inside ADIDA/IMAPA (the classic fixed value)
 
@@ -43,7 +43,7 @@ class Fit:
 
 def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Quantity in yds per period (rows: period start, Monday for weeks / 1st for months) and series
-    (columns: 'total', or one per style / customer / style × customer as 'style | customer'); missing periods
+    (columns: ``series_key`` at the level); missing periods
     are zero.
 
     Lines in other units (each, kg) are left out of the yds sums and returned as the second frame.
@@ -57,12 +57,7 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     dates = yds["invoice_date"]
     period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize() if freq == "W" else \
         dates.dt.to_period("M").dt.to_timestamp()
-    if level == "total":
-        key = pd.Series("total", index=yds.index)
-    elif level == BOTTOM:
-        key = yds["sales_style"].astype("string") + KEY_SEP + yds["customer"].astype("string")
-    else:
-        key = yds["sales_style" if level == "style" else "customer"].astype("string")
+    key = series_key(yds, level)
     wide = yds["qty"].astype("float64").groupby([period, key]).sum().unstack(fill_value=0.0)
     if len(s):
         all_dates = s["invoice_date"]
@@ -75,6 +70,20 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     wide.index.name = "period"
     wide.columns = wide.columns.astype(str)
     return wide.astype("float64"), other
+
+
+def series_key(lines: pd.DataFrame, level: str) -> pd.Series:
+    """The series each line belongs to at ``level`` (``lines`` has sales_style and customer): 'total', the
+    customer, the family (the sales style's base: CT4183-BLR → CT4183), the style, or 'style | customer'."""
+    style = lines["sales_style"].astype("string").str.strip()
+    if level == "total":
+        return pd.Series("total", index=lines.index, dtype="string")
+    if level == "family":
+        return style.str.split("-", n=1).str[0]
+    if level == "style":
+        return style
+    customer = lines["customer"].astype("string").str.strip()
+    return customer if level == "customer" else style + KEY_SEP + customer
 
 
 def _period_end(start: pd.Timestamp, freq: str) -> pd.Timestamp:
@@ -676,14 +685,31 @@ def coherent(sales: pd.DataFrame, *, as_of: date | None = None, horizon: int = 4
     }
 
 
+PROVEN_RATIO = 0.9  # a forecast earns its place when its WAPE is at most 90 % of the better benchmark's
+
+
 def forecast_health(summary: Mapping) -> dict:
-    """The forecast's health from the out-of-sample pooled figures: 'ok' when the selected models beat naive
-    per period and cumulatively, 'warning' when they beat naive on one of the two, 'poor' otherwise; and
-    whether they beat the zero forecast."""
-    wins = [summary[f"wape{c}_selected_pooled"] < summary[f"wape{c}_naive_pooled"] for c in ("", "_cum")]
-    return {"status": "ok" if all(wins) else "warning" if any(wins) else "poor",
-            "beats_naive": bool(wins[0]), "beats_naive_cumulative": bool(wins[1]),
-            "beats_zero": bool(summary["wape_selected_pooled"] < summary["wape_zero_pooled"]),
+    """The forecast's health from the out-of-sample pooled figures, in plain words (``message``): 'ok' only when
+    the selected models beat both benchmarks (forecasting zero; naive = repeating the last period) by 10 % or
+    more; 'warning' when they beat both by less; 'poor' when they are no better than zero or naive."""
+    sel, naive, zero = (summary[f"wape_{w}_pooled"] for w in ("selected", "naive", "zero"))
+    beats_naive, beats_zero = bool(sel < naive), bool(sel < zero)
+    figures = f"WAPE {sel:.0%} against {zero:.0%} for forecasting zero and {naive:.0%} for naive"
+    if not (np.isfinite(sel) and np.isfinite(naive) and np.isfinite(zero)):
+        status, message = "poor", "not enough history to measure the forecast out of sample"
+    elif not beats_zero and not beats_naive:
+        status, message = "poor", f"no better than forecasting zero or repeating the last period ({figures})"
+    elif not beats_zero:
+        status, message = "poor", f"no better than forecasting zero ({figures})"
+    elif not beats_naive:
+        status, message = "poor", f"no better than repeating the last period (naive; {figures})"
+    elif sel > PROVEN_RATIO * min(naive, zero):
+        status, message = "warning", f"only slightly better than forecasting zero or naive ({figures})"
+    else:
+        status, message = "ok", f"clearly better than forecasting zero or naive ({figures})"
+    return {"status": status, "message": message, "beats_naive": beats_naive,
+            "beats_naive_cumulative": bool(summary["wape_cum_selected_pooled"] < summary["wape_cum_naive_pooled"]),
+            "beats_zero": beats_zero,
             "method": "nested rolling origin: model chosen on the windows before the scored ones"}
 
 
@@ -692,25 +718,6 @@ def _sales(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         raise MissingDataError("forecasting needs the Sales Activity Report (sales_activity); upload it on the "
                                "Data page")
     return frames["sales_activity"]
-
-
-def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon: int = 4) -> dict:
-    """The ``forecast`` keys of ``python -m bk report``, all out of sample (nested rolling origin, weekly):
-    series (styles), wape_selected / wape_naive / wape_zero for the total and pooled over the styles,
-    best_model_counts, first_forecast_period, history_end, demand_classes (counts over the styles)."""
-    sales = _sales(frames)
-    styles = forecast_all(sales, as_of=as_of, level="style", horizon=horizon)
-    total = forecast_all(sales, as_of=as_of, level="total", horizon=horizon)
-    s, t = styles["summary"], total["accuracy"].iloc[0]
-    return {
-        "series": s["series"],
-        "wape_selected": {"total": float(t["wape_selected"]), "styles": s["wape_selected_pooled"]},
-        "wape_naive": {"total": float(t["wape_naive"]), "styles": s["wape_naive_pooled"]},
-        "wape_zero": {"total": float(t["wape_zero"]), "styles": s["wape_zero_pooled"]},
-        "best_model_counts": {"total": str(total["accuracy"]["selected"].iloc[0]), "styles": s["best_model_counts"]},
-        "first_forecast_period": s["first_forecast_period"], "history_end": s["history_end"],
-        "demand_classes": s["demand_classes"],
-    }
 
 
 def forecast_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, level: str = "style", freq: str = "W",
