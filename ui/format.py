@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bk.services.forecast_levels import MODEL_NAMES
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Markdown (and Streamlit's :colour[...] / :material/...: / $LaTeX$) punctuation: escaped, it shows as itself
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
@@ -103,7 +105,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_pct": ("Coverage (%)", "pct"), "share_pct": ("Share (%)", "pct"), "share": ("Share (%)", "share"),
     "cumulative_share": ("Cumulative share (%)", "share"), "utilization": ("Utilisation (%)", "share"),
     "fraction": ("BOM share (%)", "share"), "wape": ("WAPE (%)", "share"), "wape_selected": ("WAPE, chosen (%)", "share"),
-    "wape_naive": ("WAPE, naive (%)", "share"),
+    "wape_naive": ("WAPE, naive (%)", "share"), "wape_zero": ("WAPE, zero (%)", "share"),
     "ko_rows_reproduced_share": ("KO rows reproduced (%)", "share"),
     "receipt_cells_matching_share": ("Receipt cells matching (%)", "share"),
     # dates
@@ -416,7 +418,27 @@ TABLES: dict[str, TableSpec] = {
                            labels={"mean": "Forecast (yds)", "lo80": "Low 80 % (yds)", "hi80": "High 80 % (yds)",
                                    "lo95": "Low 95 % (yds)", "hi95": "High 95 % (yds)"}),
     "forecast_value_added": TableSpec(first=("series", "demand_class", "selected"), pinned=("series",),
-                                      labels={"selected": "Model used"}),
+                                      labels={"selected": "Model used",
+                                              **{f"{m}_share": f"{w} (%)" for m, w in MODEL_NAMES.items()}}),
+    "forecast_levels": TableSpec(
+        first=("level", "periods", "beats_both", "margin", "wape_selected", "wape_naive", "wape_zero", "series",
+               "series_beating_both"), pinned=("level", "periods"),
+        labels={"level": "Level", "periods": "Periods", "beats_both": "Beats naive and zero",
+                "margin": "Better than the better benchmark by (%)", "series": "Series (count)",
+                "series_beating_both": "Series beating both (count)"},
+        notes={"margin": "1 − WAPE of the forecast ÷ the smaller WAPE of naive and zero, all out of sample; "
+                         "negative: the forecast is worse than one of them"}),
+    "forecast_flagged": TableSpec(first=("series", "model", "wape_selected", "wape_naive", "wape_zero",
+                                         "demand_class", "total_qty"), pinned=("series",),
+                                  labels={"model": "Model used", "total_qty": "Sales in history (yds)"}),
+    "forecast_drill": TableSpec(first=("series", "beats_both", "model", "wape_selected", "wape_naive", "wape_zero",
+                                       "demand_class", "total_qty"), pinned=("series",),
+                                labels={"model": "Model used", "beats_both": "Beats naive and zero",
+                                        "total_qty": "Sales in history (yds)"}),
+    "forecast_booked": TableSpec(first=("series", "period", "booked_yds", "not_yet_ordered_yds", "forecast_yds"),
+                                 pinned=("series", "period"),
+                                 labels={"booked_yds": "On open orders (yds)",
+                                         "not_yet_ordered_yds": "Forecast not yet ordered (yds)"}),
     # data
     "findings": TableSpec(first=("severity", "file", "row", "column", "message")),
     "missing_exports": TableSpec(first=("page", "export", "required", "effect")),

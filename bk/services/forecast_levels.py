@@ -200,7 +200,31 @@ def levels_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon: int
     results = all_levels(sales, as_of=as_of, horizon=horizon)
     table = level_table(results)
     return {"results": results, "table": table, "best": best_level(table),
-            "flagged": {k: flagged_series(r["accuracy"]) for k, r in results.items()}}
+            "flagged": {k: flagged_series(r["accuracy"]) for k, r in results.items()},
+            "members": {lv: style_shares(sales, lv)[["series", "style"]] for lv in ("total", "customer", "family")}}
+
+
+DRILL = {"total": "family", "family": "style", "customer": "style"}  # the next level down from each level
+
+
+def drill_down(levels: Mapping, *, level: str, freq: str, series: str) -> tuple[str | None, pd.DataFrame]:
+    """The series one level below ``series`` (total → fabric families, a family → its styles, a customer → the
+    styles it bought) with their accuracy: (that level, rows of ``flagged_series``'s columns plus beats_both).
+    (None, empty) at the style level."""
+    below = DRILL.get(level)
+    if below is None:
+        return None, pd.DataFrame()
+    members = levels["members"][level]
+    styles = set(members.loc[members["series"] == series, "style"].astype(str))
+    acc = levels["results"][level_key(below, freq)]["accuracy"]
+    keys = styles if below == "style" else {s.split("-", 1)[0] for s in styles}
+    rows = acc.loc[acc["series"].astype(str).isin(keys)]
+    out = pd.DataFrame({"series": rows["series"], "demand_class": rows["demand_class"],
+                        "model": rows["selected"].map(model_name).astype("string"),
+                        "wape_selected": rows["wape_selected"], "wape_naive": rows["wape_naive"],
+                        "wape_zero": rows["wape_zero"], "beats_both": beats_both(rows),
+                        "total_qty": rows["total_qty"]})
+    return below, out.sort_values("total_qty", ascending=False, kind="stable").reset_index(drop=True)
 
 
 YARN_WEEKS = 9  # the yarn plan's weekly buckets: proven-ness for the yarn plan is measured this far ahead
