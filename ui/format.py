@@ -106,6 +106,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cumulative_share": ("Cumulative share (%)", "share"), "utilization": ("Utilisation (%)", "share"),
     "fraction": ("BOM share (%)", "share"), "wape": ("WAPE (%)", "share"), "wape_selected": ("WAPE, chosen (%)", "share"),
     "wape_naive": ("WAPE, naive (%)", "share"), "wape_zero": ("WAPE, zero (%)", "share"),
+    "margin": ("Margin (%)", "share"),
     "ko_rows_reproduced_share": ("KO rows reproduced (%)", "share"),
     "receipt_cells_matching_share": ("Receipt cells matching (%)", "share"),
     # dates

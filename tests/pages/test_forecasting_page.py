@@ -18,6 +18,7 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     widest = levels.loc[levels["Better than the better benchmark by (%)"].idxmax()]
     words = {"total": "total", "customer": "customer", "family": "fabric family (base style)", "style": "style"}
     assert words[at.selectbox(key="fc_level").value] == widest["Level"]  # opened at the widest margin
+    assert levels["Better than the better benchmark by (%)"].abs().max() > 1  # a percentage, not a fraction
     at.selectbox(key="fc_level").set_value("style").run()
     at.segmented_control(key="fc_freq").set_value("W").run()
     no_exceptions(at)
@@ -60,3 +61,20 @@ def test_coherent_levels_on_the_demo():
     # the shown forecasts are rounded to whole yds: the style level adds up to the total within rounding
     style = at.dataframe[-1].value
     assert abs(style["Forecast (yds)"].sum() - total["Forecast (yds)"].sum()) <= 0.5 * (len(style) + len(total))
+
+
+def test_sales_history_missing_from_the_latest_snapshot_is_taken_from_an_earlier_one(isolated_store):
+    from datetime import date
+
+    from bk.ingest.snapshot import SnapshotStore
+    from tests.pages.conftest import ROOT
+
+    files = [(p.name, p.read_bytes()) for p in sorted((ROOT / "data" / "demo").iterdir()) if p.is_file()]
+    store = SnapshotStore(isolated_store)
+    store.save(files, as_of=date(2025, 8, 21))
+    store.save([f for f in files if not f[0].startswith("Sales Activity")], as_of=date(2025, 8, 28))
+    at = page("forecasting.py").run()
+    no_exceptions(at)
+    said = [i.value for i in at.info if "has no Sales Activity Report" in i.value]
+    assert len(said) == 1 and "21 Aug 2025" in said[0]
+    assert int(at.metric[0].value) >= 1  # the forecast is computed on the carried-over history
