@@ -131,3 +131,30 @@ def test_real_snapshot_levels_and_to_yarn(real_snapshot):
     assert to_yarn["series_used"] == to_yarn["series_beating_both"] >= 1
     assert to_yarn["wape_selected"] <= PROVEN_RATIO * min(to_yarn["wape_naive"], to_yarn["wape_zero"])
     assert date.fromisoformat(keys["first_forecast_period"]) <= real_snapshot.as_of
+
+
+def accuracy(rows):
+    """Hand-written accuracy rows: (series, Σ|actual|, Σ|error| of the chosen model, of naive, of zero)."""
+    f = pd.DataFrame(rows, columns=["series", "abs_actual", "abs_error_selected", "abs_error_naive", "abs_error_zero"])
+    for who in ("selected", "naive", "zero"):
+        f[f"wape_{who}"] = f[f"abs_error_{who}"] / f["abs_actual"]
+    return f
+
+
+def test_only_series_ten_percent_better_than_both_benchmarks_reach_the_yarn_plan():
+    results = {
+        # total: 85 against naive 90 and zero 100: better than both, but by less than 10 %
+        "total|weeks": {"accuracy": accuracy([("total", 100.0, 85.0, 90.0, 100.0)])},
+        # styles: A 50 vs 80 / 60 (proven: 50 ≤ 0.9 × 60), B 95 vs 200 / 100 (not), C 10 vs 30 / 40 (proven)
+        "style|weeks": {"accuracy": accuracy([("A", 60.0, 50.0, 80.0, 60.0), ("B", 100.0, 95.0, 200.0, 100.0),
+                                              ("C", 40.0, 10.0, 30.0, 40.0)])},
+        "style|months": {"accuracy": accuracy([("A", 60.0, 0.0, 80.0, 60.0)])},  # months never reach the plan
+    }
+    assert fl.beats_both(results["total|weeks"]["accuracy"]).tolist() == [True]
+    assert fl.beats_both(results["total|weeks"]["accuracy"], ratio=0.9).tolist() == [False]
+    choice = fl.proven_choice(results)
+    assert choice["level"] == "style" and choice["series_used"] == ["A", "C"] and choice["series_beating_both"] == 2
+    assert choice["share_of_sales"] == pytest.approx(100 / 200)
+    # pooled over A and C: (50 + 10) ÷ 100 against naive (80 + 30) ÷ 100 and zero (60 + 40) ÷ 100
+    assert (choice["wape_selected"], choice["wape_naive"], choice["wape_zero"]) == pytest.approx((0.6, 1.1, 1.0))
+    assert choice["levels"]["total"] == {"series": 1, "series_beating_both": 0, "share_of_sales": 0.0}
