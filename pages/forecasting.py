@@ -169,9 +169,9 @@ st.subheader("Already ordered and still to come")
 booked_series, booked_period = services.derived("forecast.booked", snapshot, booked_frames, sources=(result,),
                                                 key=key)
 st.caption("Per period: open sales orders by quoted date (past due or without a date in the first period; in "
-           "yds) beside the forecast, and the part of the forecast not yet ordered. Orders in other units, and "
-           "orders of a style, family or customer (by Sold To) without sales history, are in no series but the "
-           "total.")
+           "yds) beside the forecast, and the part of the forecast not yet ordered. Orders in other units are "
+           "left out; orders of a style, family or customer (by Sold To) without sales history count in the "
+           "total only.")
 show_table(booked_period, "forecast_booked", key="fc_booked_total", search=False)
 show_table(booked_series.loc[booked_series["series"] == series], "forecast_booked", key="fc_booked_series",
            caption=f"{series} only", search=False)
