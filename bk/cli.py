@@ -116,7 +116,7 @@ def report_of(snapshot, *, out: Path) -> int:
 
     result: dict = {"as_of": snapshot.as_of.isoformat(), "files": len(snapshot.exports)}
     modules = {"inventory": "bk.services.inventory", "pipeline": "bk.services.pipeline",
-               "capacity": "bk.services.capacity", "forecast": "bk.services.forecasting"}
+               "capacity": "bk.services.capacity", "forecast": "bk.services.forecast_levels"}
     notes: list[str] = []
     computed = 0
     for section in REPORT_SECTIONS:

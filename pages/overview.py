@@ -142,7 +142,7 @@ c = st.columns(2)
 c[0].metric("Warnings", int(counts.get("warning", 0)))
 c[1].metric("Errors", int(counts.get("error", 0)))
 if snapshot.inherited:
-    st.warning("Some master data is not in this snapshot and was taken from earlier ones: "
+    st.warning("Some master data or sales history is not in this snapshot and was taken from earlier ones: "
                + "; ".join(f"{KINDS[k].title} from {v}" for k, v in sorted(snapshot.inherited.items())))
 missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:

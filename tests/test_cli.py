@@ -71,7 +71,7 @@ def test_report_has_the_issue_keys(tmp_path, real_dir):
                                        "as_of_week_days_left"}
     assert report["capacity"]["suggestions_before_start"] == 0 and report["capacity"]["as_of_week_days_left"] == 2.5
     assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "wape_zero", "best_model_counts",
-                                      "first_forecast_period", "history_end", "demand_classes"}
+                                      "first_forecast_period", "history_end", "demand_classes", "levels", "to_yarn"}
 
 
 def test_demo_command_writes_a_snapshot(tmp_path):

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bk.services.forecast_levels import MODEL_NAMES
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Markdown (and Streamlit's :colour[...] / :material/...: / $LaTeX$) punctuation: escaped, it shows as itself
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
@@ -103,7 +105,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_pct": ("Coverage (%)", "pct"), "share_pct": ("Share (%)", "pct"), "share": ("Share (%)", "share"),
     "cumulative_share": ("Cumulative share (%)", "share"), "utilization": ("Utilisation (%)", "share"),
     "fraction": ("BOM share (%)", "share"), "wape": ("WAPE (%)", "share"), "wape_selected": ("WAPE, chosen (%)", "share"),
-    "wape_naive": ("WAPE, naive (%)", "share"),
+    "wape_naive": ("WAPE, naive (%)", "share"), "wape_zero": ("WAPE, zero (%)", "share"),
+    "margin": ("Margin (%)", "share"),
     "ko_rows_reproduced_share": ("KO rows reproduced (%)", "share"),
     "receipt_cells_matching_share": ("Receipt cells matching (%)", "share"),
     # dates
@@ -349,8 +352,25 @@ TABLES: dict[str, TableSpec] = {
                          pinned=("knit_order",)),
     "yarn_supply": TableSpec(first=("po_number", "supplier", "po_balance_lbs", "past_due_lbs"), pinned=("po_number",)),
     "forecast_evidence": TableSpec(first=("series", "model", "week", "lbs", "style", "greige_style", "bom_style",
-                                          "forecast_yds", "forecast_lbs", "consumed_lbs", "net_lbs", "fraction"),
-                                   pinned=("series",)),
+                                          "forecast_yds", "forecast_lbs", "net_lbs", "fraction"),
+                                   pinned=("series",), hide=("sales_week",),
+                                   labels={"week": "Knitted in", "net_lbs": "Net of orders, stock and KOs (lbs)"}),
+    "forecast_netting": TableSpec(
+        first=("greige_style", "forecast_lbs", "so_lbs", "consumed_lbs", "unconsumed_lbs", "stock_f01_lbs",
+               "stock_i01_lbs", "stock_g02_lbs", "stock_g00_lbs", "ko_lbs", "free_supply_lbs", "netted_lbs",
+               "net_lbs"), pinned=("greige_style",), hide=("greige_key",),
+        labels={"so_lbs": "On open orders (lbs)", "consumed_lbs": "Consumed by orders (lbs)",
+                "unconsumed_lbs": "Not yet ordered (lbs)", "stock_f01_lbs": "F01 (lbs)", "stock_i01_lbs": "I01 (lbs)",
+                "stock_g02_lbs": "G02 (lbs)", "stock_g00_lbs": "G00 (lbs)", "ko_lbs": "Open knit orders (lbs)",
+                "free_supply_lbs": "Stock and KOs left after orders (lbs)", "netted_lbs": "Netted (lbs)",
+                "net_lbs": "Net to knit (lbs)"}),
+    "forecast_buys": TableSpec(
+        first=("yarn_id", "forecast_only", "buy_lbs", "forecast_buy_lbs", "moq_premium_lbs", "moq_premium_usd",
+               "forecast_lbs", "shortage_lbs", "shortage_without_forecast_lbs"), pinned=("yarn_id",),
+        labels={"forecast_only": "Only because of the forecast", "forecast_buy_lbs": "Bought for the forecast (lbs)",
+                "moq_premium_lbs": "Above the shortage, for the MOQ (lbs)",
+                "moq_premium_usd": "MOQ premium ($)",
+                "shortage_without_forecast_lbs": "Shortage without the forecast (lbs)"}),
     "bom_findings": TableSpec(first=("severity", "style", "yarn_id", "message")),
     "bom_differences": TableSpec(first=("style", "yarn_id", "file_pct", "efab_pct", "difference_pct"),
                                  pinned=("style",)),
@@ -416,7 +436,27 @@ TABLES: dict[str, TableSpec] = {
                            labels={"mean": "Forecast (yds)", "lo80": "Low 80 % (yds)", "hi80": "High 80 % (yds)",
                                    "lo95": "Low 95 % (yds)", "hi95": "High 95 % (yds)"}),
     "forecast_value_added": TableSpec(first=("series", "demand_class", "selected"), pinned=("series",),
-                                      labels={"selected": "Model used"}),
+                                      labels={"selected": "Model used",
+                                              **{f"{m}_share": f"{w} (%)" for m, w in MODEL_NAMES.items()}}),
+    "forecast_levels": TableSpec(
+        first=("level", "periods", "beats_both", "margin", "wape_selected", "wape_naive", "wape_zero", "series",
+               "series_beating_both"), pinned=("level", "periods"),
+        labels={"level": "Level", "periods": "Periods", "beats_both": "Beats naive and zero",
+                "margin": "Better than the better benchmark by (%)", "series": "Series (count)",
+                "series_beating_both": "Series beating both (count)"},
+        notes={"margin": "1 − WAPE of the forecast ÷ the smaller WAPE of naive and zero, all out of sample; "
+                         "negative: the forecast is worse than one of them"}),
+    "forecast_flagged": TableSpec(first=("series", "model", "wape_selected", "wape_naive", "wape_zero",
+                                         "demand_class", "total_qty"), pinned=("series",),
+                                  labels={"model": "Model used", "total_qty": "Sales in history (yds)"}),
+    "forecast_drill": TableSpec(first=("series", "beats_both", "model", "wape_selected", "wape_naive", "wape_zero",
+                                       "demand_class", "total_qty"), pinned=("series",),
+                                labels={"model": "Model used", "beats_both": "Beats naive and zero",
+                                        "total_qty": "Sales in history (yds)"}),
+    "forecast_booked": TableSpec(first=("series", "period", "booked_yds", "not_yet_ordered_yds", "forecast_yds"),
+                                 pinned=("series", "period"),
+                                 labels={"booked_yds": "On open orders (yds)",
+                                         "not_yet_ordered_yds": "Forecast not yet ordered (yds)"}),
     # data
     "findings": TableSpec(first=("severity", "file", "row", "column", "message")),
     "missing_exports": TableSpec(first=("page", "export", "required", "effect")),

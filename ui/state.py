@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from bk.errors import BkError
+from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import Snapshot, SnapshotStore, load_paths
 from ui.format import plain
 
@@ -164,5 +165,5 @@ def sidebar_picker() -> Snapshot | None:
         if snapshot is not None:
             st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
             if snapshot.inherited:
-                st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))
+                st.caption("Taken from earlier snapshots: " + ", ".join(sorted(KINDS[k].title for k in snapshot.inherited)))
         return snapshot

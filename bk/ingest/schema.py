@@ -419,6 +419,9 @@ KINDS: dict[str, Kind] = {
 
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 MASTER_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if v.master)
+# history that does not change from day to day either: carried over from an earlier snapshot like master data
+HISTORY_KINDS: tuple[str, ...] = ("sales_activity",)
+CARRIED_KINDS: tuple[str, ...] = MASTER_KINDS + HISTORY_KINDS
 
 # Columns added by the reader (derived, not read) so that services can rely on them.
 DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {

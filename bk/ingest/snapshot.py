@@ -25,7 +25,7 @@ import pandas as pd
 
 from bk.errors import InvalidExportError, MissingDataError, SnapshotError
 from bk.ingest.reader import Export, Finding, read_export, safe_display_name
-from bk.ingest.schema import KINDS, MASTER_KINDS
+from bk.ingest.schema import CARRIED_KINDS, KINDS
 
 MANIFEST = "manifest.json"
 PARSED_SUFFIX = ".parquet"
@@ -45,7 +45,7 @@ class Snapshot:
     as_of: date
     as_of_source: str  # 'given', 'file names', 'contents' or 'today'
     snapshot_id: str = "unsaved"
-    inherited: dict[str, str] = field(default_factory=dict)  # master kind -> snapshot id it was taken from
+    inherited: dict[str, str] = field(default_factory=dict)  # carried kind -> snapshot id it was taken from
     cross_findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -302,7 +302,8 @@ class SnapshotStore:
         return SnapshotInfo(snapshot_id, source_as_of, manifest["saved_at"], manifest["files"])
 
     def load(self, snapshot_id: str) -> Snapshot:
-        """Read a saved snapshot; master kinds it lacks come from the latest earlier snapshot that has them."""
+        """Read a saved snapshot; master data and sales history (``CARRIED_KINDS``) it lacks come from the latest
+        earlier snapshot that has them (``inherited``: kind → that snapshot's id)."""
         infos = self.list()
         by_id = {i.snapshot_id: i for i in infos}
         if snapshot_id not in by_id:
@@ -311,7 +312,7 @@ class SnapshotStore:
         exports = self._read(info)
         inherited: dict[str, str] = {}
         earlier = [i for i in infos if (i.as_of, i.saved_at) <= (info.as_of, info.saved_at) and i is not info]
-        for kind in MASTER_KINDS:
+        for kind in CARRIED_KINDS:
             if kind in exports:
                 continue
             donor = next((i for i in reversed(earlier) if kind in i.kinds), None)

@@ -35,12 +35,13 @@ from bk.optimization.profiler import Profiler
 
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
-                   "bk.services.forecasting", "bk.services.forecast_yarn", "bk.services.briefing")
+                   "bk.services.forecasting", "bk.services.forecast_levels", "bk.services.forecast_yarn",
+                   "bk.services.briefing")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 # The worker computes them in this order: the heavy forecast first (a page never computes it itself), then the
 # light views a page computes in a fraction of a second if it gets there before the worker.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
-    ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
+    ("forecast.levels", {"horizon": 4}),  # the forecasting page opens with every level
     ("yarn.plan", {}),  # the yarn page's default view, shared with Yarn inventory ("short in the horizon") and Overview
     ("yarn.evidence", {}),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
@@ -48,8 +49,8 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("pipeline.netting", {}),
     ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),  # also the Overview's hot spots
 ]
-SLO_MS = {"forecast.all": 3000.0}
-# heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process
+SLO_MS = {"forecast.all": 3000.0, "forecast.levels": 3000.0}
+# heavy operations (seconds of CPU) are never warmed inside the server process
 HEAVY_PREFIXES = ("forecast.",)
 WARM_NICE = 5
 WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself

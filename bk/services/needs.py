@@ -102,7 +102,7 @@ NEEDS: dict[str, Needs] = {
 NEEDS["inventory.report"] = NEEDS["inventory.analyze"]
 NEEDS["pipeline.report"] = NEEDS["pipeline.netting"]
 NEEDS["capacity.report"] = NEEDS["capacity.plan"]
-NEEDS["forecast.report"] = NEEDS["forecast.all"]
+NEEDS["forecast.report"] = NEEDS["forecast.levels"] = NEEDS["forecast.all"]
 
 
 def _title(kind: str) -> str:

@@ -35,7 +35,7 @@ def test_warming_in_the_server_computes_the_light_views_and_never_the_forecast()
     manager.warm(snapshot, background=False)
     assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
                      "capacity.plan"]
-    assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.all"]
+    assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.levels"]
     manager.warm(snapshot, background=False)  # once per snapshot and process
     assert len(calls) == 6
 
