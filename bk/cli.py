@@ -161,6 +161,22 @@ def diff(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_
     return 0
 
 
+def backtest(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_as_of: date | None,
+             out: Path, knitting: str = "efab") -> int:
+    """Plan the old snapshot and score that plan against the new one (knitting, buys, receipts), as JSON."""
+    from bk.services import backtest as scoring
+
+    before, after = _snapshot(old, old_as_of), _snapshot(new, new_as_of)
+    result = scoring.backtest(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of,
+                              knitting=knitting)
+    out.write_text(json.dumps(result, indent=2))
+    k, b, r = result["knitting"], result["buys"], result["receipts"]
+    print(f"wrote {out} ({before.as_of} -> {after.as_of}, {knitting} schedule: knitting planned/actual "
+          f"{k['ratio']}, {b['followed_by_po']} of {b['count']} buys followed by a PO, receipts on time "
+          f"{r['on_time_share']})")
+    return 0
+
+
 def save(paths: Sequence[str], *, as_of: date | None) -> int:
     """Save the files as one snapshot in the store (BK_SNAPSHOT_DIR), exactly as the Data page does."""
     import os
@@ -233,6 +249,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--new-as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
 
+    p = sub.add_parser("backtest", help="score the old snapshot's plan against what the new snapshot shows, as JSON")
+    p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
+    p.add_argument("--old-as-of", type=_as_of, default=None)
+    p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
+    p.add_argument("--new-as-of", type=_as_of, default=None)
+    p.add_argument("--json", dest="out", required=True, type=Path)
+    p.add_argument("--schedule", choices=["efab", "machines"], default="efab",
+                   help="knitting schedule of the old day's plan")
+
     p = sub.add_parser("save", help="save files as one snapshot in the store (BK_SNAPSHOT_DIR)")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
     p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: guessed as on the Data page)")
@@ -259,6 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report(args.paths, as_of=args.as_of, out=args.out)
         if args.command == "diff":
             return diff(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out)
+        if args.command == "backtest":
+            return backtest(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out,
+                            knitting=args.schedule)
         if args.command == "save":
             return save(args.paths, as_of=args.as_of)
         if args.command == "yarn-demand":
