@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bk.services import pace
+from bk.services.planning import pace
 
 AS_OF = date(2025, 9, 8)  # a Monday; 2025-08-25 is two weeks (11 working days) earlier
 RATES = pd.DataFrame({"style": pd.array(["S1/0"], dtype="string"), "lbs_per_day": [100.0]})
