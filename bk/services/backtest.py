@@ -24,6 +24,9 @@ import pandas as pd
 from bk.errors import BkError
 from bk.ingest.schema import MASTER_KINDS
 from bk.services import yarn
+from bk.services.planning.calendar import bucket_labels, bucket_starts
+from bk.services.planning.schedule import EFAB_DAY_WEIGHTS
+from bk.services.planning.supply import open_pos
 
 PROGRESS_MIN_LBS = 1.0  # a balance decrease below this is rounding, not knitting
 OPEN_MIN_LBS = 0.5  # a KO with less left is finished for the back-test
@@ -50,7 +53,7 @@ def ko_progress(old_kos: pd.DataFrame, new_kos: pd.DataFrame) -> pd.DataFrame:
 
 
 def window_share(starts: pd.Series, *, bucket_starts: list[date], as_of: date, until: date,
-                 day_weights: tuple[int, ...] = yarn.EFAB_DAY_WEIGHTS) -> np.ndarray:
+                 day_weights: tuple[int, ...] = EFAB_DAY_WEIGHTS) -> np.ndarray:
     """Share of each KO's weekly bucket knitted before ``until`` (rows: KOs, columns: the weekly buckets).
 
     Within a week a KO knits from max(Monday, its start, as-of) to Sunday in proportion to the day weights; a
@@ -73,11 +76,11 @@ def window_share(starts: pd.Series, *, bucket_starts: list[date], as_of: date, u
 
 
 def planned_knitting(kos: pd.DataFrame, *, as_of: date, until: date,
-                     day_weights: tuple[int, ...] = yarn.EFAB_DAY_WEIGHTS) -> pd.Series:
+                     day_weights: tuple[int, ...] = EFAB_DAY_WEIGHTS) -> pd.Series:
     """Lbs the plan's ``kos`` frame (``yarn.plan(...)["kos"]``) knits from ``as_of`` to the day before
     ``until``, per knit_order."""
-    labels = yarn.bucket_labels(as_of)[:-1]
-    share = window_share(kos["start"], bucket_starts=yarn.bucket_starts(as_of), as_of=as_of, until=until,
+    labels = bucket_labels(as_of)[:-1]
+    share = window_share(kos["start"], bucket_starts=bucket_starts(as_of), as_of=as_of, until=until,
                          day_weights=day_weights)
     lbs = (kos[labels].to_numpy(dtype=float) * share).sum(axis=1)
     ids = kos["knit_order"].astype("string").str.strip().to_numpy()
@@ -123,10 +126,10 @@ def buy_score(buy_yarns: set[int], ordered: set[int]) -> dict:
 
 
 def _due_lines(pos: pd.DataFrame, *, as_of: date, until: date) -> pd.DataFrame:
-    """Old-day PO lines (``yarn.open_pos``) with due_lbs (past due or scheduled in a week whose Friday is on or
+    """Old-day PO lines (``open_pos``) with due_lbs (past due or scheduled in a week whose Friday is on or
     before ``until``, within the line's balance) and past_due_part_lbs (its past-due share)."""
-    labels = yarn.bucket_labels(as_of)[:-1]
-    fridays = [d + timedelta(days=4) for d in yarn.bucket_starts(as_of)]
+    labels = bucket_labels(as_of)[:-1]
+    fridays = [d + timedelta(days=4) for d in bucket_starts(as_of)]
     due_weeks = [label for label, friday in zip(labels, fridays, strict=True) if friday <= until]
     balance = pos["po_balance_lbs"].to_numpy(dtype=float)
     past = pos["past_due_lbs"].to_numpy(dtype=float)
@@ -143,8 +146,8 @@ def _due_lines(pos: pd.DataFrame, *, as_of: date, until: date) -> pd.DataFrame:
 def _scheduled_date(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as_of: date) -> pd.Series:
     """First date each PO line is scheduled, indexed by (po_number, yarn_id): the Yarn PO requested date where
     that export has it, else the Friday of the first week with pounds in ``pos``; NaT when only past due."""
-    labels = yarn.bucket_labels(as_of)[:-1]
-    fridays = np.array([np.datetime64(d + timedelta(days=4), "D") for d in yarn.bucket_starts(as_of)])
+    labels = bucket_labels(as_of)[:-1]
+    fridays = np.array([np.datetime64(d + timedelta(days=4), "D") for d in bucket_starts(as_of)])
     lbs = pos[labels].to_numpy(dtype=float) > RECEIPT_MIN_LBS
     first = np.where(lbs.any(axis=1), fridays[lbs.argmax(axis=1)], np.datetime64("NaT"))
     key = pd.MultiIndex.from_arrays([pos["po_number"].astype("string").str.strip().str.upper(),
@@ -162,8 +165,8 @@ def _scheduled_date(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as
 def receipt_score(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], *, old_as_of: date,
                   new_as_of: date) -> tuple[dict, list[dict]]:
     """The ``receipts`` and ``suppliers`` keys (see the module docstring)."""
-    old_pos, _ = yarn.open_pos(old, as_of=old_as_of)
-    new_pos, _ = yarn.open_pos(new, as_of=new_as_of)
+    old_pos, _ = open_pos(old, as_of=old_as_of)
+    new_pos, _ = open_pos(new, as_of=new_as_of)
     due = _due_lines(old_pos, as_of=old_as_of, until=new_as_of)
     key = ["po_number", "yarn_id"]
     new_bal = new_pos.assign(po_number=new_pos["po_number"].astype("string").str.strip().str.upper()).groupby(

@@ -42,7 +42,7 @@ def test_window_share_whole_partial_and_late_start_weeks():
 
 
 def test_planned_knitting_takes_the_window_of_each_bucket():
-    labels = bt.yarn.bucket_labels(OLD)
+    labels = bt.bucket_labels(OLD)
     frame = pd.DataFrame({"knit_order": ["K1", "K2"], "start": pd.to_datetime([OLD, date(2025, 9, 1)])})
     for label in labels:
         frame[label] = 0.0
