@@ -231,9 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--actions", type=Path, default=None,
                    help="also write one row per purchase action (buy, expedite, reconcile, defer) as CSV")
-    p.add_argument("--schedule", choices=["efab", "machines"], default="efab",
-                   help="when KOs draw their yarn: eFab's rule (every KO knits at once, from its start) or the "
-                        "machine schedule of the capacity plan (one KO after another per machine)")
+    p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
+                   help="when KOs draw their yarn: eFab's rule (every KO knits at once, from its start; the "
+                        "default, reproduces eFab), the machine schedule of the capacity plan (one KO after another "
+                        "per machine) or each KO's observed pace (its own since its start, else its work centre's)")
     p.add_argument("--with-forecast", action="store_true",
                    help="add the sales forecast carried through the BOM (net of open orders) to the demand")
 
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
     p.add_argument("--new-as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
-    p.add_argument("--schedule", choices=["efab", "machines"], default="efab",
+    p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
                    help="knitting schedule of the old day's plan")
 
     p = sub.add_parser("save", help="save files as one snapshot in the store (BK_SNAPSHOT_DIR)")

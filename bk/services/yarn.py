@@ -23,9 +23,28 @@ from bk.services.planning.balance import balance_flows, balance_frame, long_bala
 from bk.services.planning.calendar import bucket_labels, bucket_starts
 from bk.services.planning.demand import bom_differences, forecast_by_yarn, prepared_bom
 from bk.services.planning.reconcile import reconcile_ko, reconcile_receipts
-from bk.services.planning.schedule import Schedule, knit_order_demand, machine_ko_buckets
-from bk.services.planning.supply import on_hand_by_yarn, open_pos, receipts, receipts_by_yarn, yarn_terms
+from bk.services.planning.schedule import Schedule, knit_order_demand, machine_ko_buckets, observed_ko_buckets
+from bk.services.planning.supply import (
+    deliveries,
+    on_hand_by_yarn,
+    open_pos,
+    receipts,
+    receipts_by_yarn,
+    yarn_terms,
+)
 from bk.services.styles import RATE_MEDIAN
+
+KNITTING = ("efab", "machines", "observed")  # when KOs draw their yarn: eFab's rule, machine schedule, observed pace
+
+
+def _with_pace(kos: pd.DataFrame, paces: pd.DataFrame) -> pd.DataFrame:
+    """The plan's KOs with their observed pace (lbs/day, where it comes from) and the stalled flag."""
+    ids = kos["knit_order"].astype("string").str.strip().to_numpy()
+    out = kos.copy()
+    out["pace_lbs_per_day"] = paces["pace_lbs_per_day"].reindex(ids).to_numpy(dtype=float)
+    out["pace_source"] = pd.array(paces["pace_source"].reindex(ids).to_numpy(dtype=object), dtype="string")
+    out["stalled"] = paces["stalled"].reindex(ids).fillna(False).to_numpy(dtype=bool)
+    return out
 
 
 def _require(frames: Mapping[str, pd.DataFrame], kind: str, title: str) -> pd.DataFrame:
@@ -37,7 +56,8 @@ def _require(frames: Mapping[str, pd.DataFrame], kind: str, title: str) -> pd.Da
 def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: bool = False,
          extra_knit_orders: pd.DataFrame | list[dict] | None = None, schedule: Schedule = Schedule(),
          ko_buckets: pd.DataFrame | None = None, forecast_demand: pd.DataFrame | None = None,
-         knitting: str = "efab", with_forecast: bool = False) -> dict:
+         knitting: str = "efab", with_forecast: bool = False,
+         earlier_knit_orders: tuple[pd.DataFrame, date] | None = None) -> dict:
     """The whole yarn plan for one snapshot. Raises MissingDataError naming any export it lacks.
 
     Demand is the demand of record (``demand_splits``); ``ko_buckets`` replaces eFab's knitting rule for the
@@ -57,10 +77,14 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     inventory = _require(frames, "yarn_inventory", "Yarn inventory")
     knit_orders = _require(frames, "knit_orders", "Knit orders")
     bom_raw = _require(frames, "bom", "BOM")
-    if knitting not in ("efab", "machines"):
-        raise BkError(f"knitting schedule '{knitting}' is unknown: use 'efab' or 'machines'")
+    if knitting not in KNITTING:
+        raise BkError(f"knitting schedule '{knitting}' is unknown: use one of {', '.join(KNITTING)}")
+    observed, paces = observed_ko_buckets(frames, as_of=as_of, earlier=earlier_knit_orders)
+    buckets_source = "capacity schedule"
     if knitting == "machines" and ko_buckets is None:
         ko_buckets = machine_ko_buckets(frames, as_of=as_of)
+    elif knitting == "observed" and ko_buckets is None:
+        ko_buckets, buckets_source = observed, "observed pace"
     forecast_evidence = None
     if with_forecast and forecast_demand is None:
         carried = forecast_yarn.yarn_forecast_demand(frames, as_of=as_of)
@@ -73,26 +97,31 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     bom, bom_findings = prepared_bom(bom_raw, inventory, frames.get("yarn_master"))
     efab_ko, efab_style = frames.get("yarn_demand_by_style_ko"), frames.get("yarn_demand_by_style")
     exploded = knit_order_demand(knit_orders, bom, rates, as_of=as_of, schedule=schedule, ko_buckets=ko_buckets,
-                                 efab_ko=efab_ko, efab_style=efab_style)
+                                 efab_ko=efab_ko, efab_style=efab_style, buckets_source=buckets_source)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = receipts_by_yarn(pos, as_of)
+    delivered = deliveries(pos, frames, as_of=as_of)
     on_hand = on_hand_by_yarn(inventory)
     forecast = forecast_by_yarn(forecast_demand, labels)
     demand = pd.concat([exploded["ko_demand"][["yarn_id", *labels]], forecast], ignore_index=True)
-    flows = balance_flows(on_hand, demand, supply, as_of)  # once for both views
+    flows = balance_flows(on_hand, demand, supply, as_of)
     efab_view = with_forecast_columns(balance_frame(flows, as_of), forecast, labels)
-    planning = with_forecast_columns(balance_frame(flows, as_of, include_past_due=True), forecast, labels)
-    balance = efab_view if not include_past_due else planning
+    # the decisions: every PO line at most its balance, recent past due in the as-of week, old past due chased
+    planning = with_forecast_columns(balance_frame(balance_flows(on_hand, demand, receipts_by_yarn(delivered, as_of),
+                                                                 as_of), as_of, include_past_due=True),
+                                     forecast, labels)
+    balance = (efab_view if not include_past_due
+               else with_forecast_columns(balance_frame(flows, as_of, include_past_due=True), forecast, labels))
     terms = yarn_terms(frames, planning["yarn_id"], pos)
-    actions = purchase_actions(planning, efab_view, pos, terms, as_of=as_of)
+    actions = purchase_actions(planning, efab_view, delivered, terms, as_of=as_of)
     shortages = purchase_suggestions(actions, planning, terms)
     balance = balance.copy()
     balance.insert(1, "supplier", balance["yarn_id"].map(terms["supplier"]).astype("string"))
-    kos = exploded["kos"]
+    kos = _with_pace(exploded["kos"], paces)
     long = long_balance(balance, as_of)
     long["planning_balance_lbs"] = planning[[f"balance_{b}" for b in labels]].to_numpy().ravel()
     counts = actions["action"].value_counts()
-    of = {a: actions.loc[actions["action"] == a] for a in ("buy", "expedite", "reconcile", "defer")}
+    of = {a: actions.loc[actions["action"] == a] for a in ("buy", "expedite", "chase", "reconcile", "defer")}
     result = {
         "actions": actions,
         "shortages": shortages,
@@ -100,6 +129,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "planning_balance": planning,
         "projected_balance": long,
         "open_pos": pos,
+        "deliveries": delivered,
         "yarn_terms": terms.reset_index(),
         "ko_demand": exploded["ko_demand"],
         "kos": kos,
@@ -126,9 +156,13 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
             "buys_past_order_by": int(of["buy"]["expedite"].sum()),
             "expedites": int(counts.get("expedite", 0)), "expedite_lbs": float(of["expedite"]["lbs"].sum()),
             "expedite_usd": float(np.nansum(of["expedite"]["cost_usd"])),
+            "chases": int(counts.get("chase", 0)), "chase_lbs": float(of["chase"]["lbs"].sum()),
+            "premium_lbs": float(of["buy"]["premium_lbs"].sum()),
+            "premium_usd": float(np.nansum(of["buy"]["premium_usd"])),
+            "stalled_kos": int(kos["stalled"].sum()), "stalled_lbs": float(kos.loc[kos["stalled"], "balance_lbs"].sum()),
             "reconciles": int(counts.get("reconcile", 0)), "defers": int(counts.get("defer", 0)),
             "defer_lbs": float(of["defer"]["lbs"].sum()),
-            "unpriced_actions": int((~actions["priced"] & actions["action"].isin(["buy", "expedite", "defer"])).sum()),
+            "unpriced_actions": int((~actions["priced"] & (actions["action"] != "reconcile")).sum()),
             "expedite": int(of["buy"]["expedite"].sum() + counts.get("expedite", 0)),
             "suggested_order_usd": float(np.nansum(of["buy"]["cost_usd"])),
             "bom_differences": 0,
@@ -312,8 +346,8 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     """One row per yarn: on hand, past-due receipts, demand/receipts/balance per bucket (eFab's view), its
     first_shortage_week and shortage_lbs, the buy (suggested_order_lbs, order_by, expedite), then the plan
     columns: total_demand_lbs (all buckets incl. later), open_po_lbs (Σ PO Bal of the yarn's open POs),
-    net_shortage_lbs (deepest negative planning balance, every open PO counted), buy_lbs, action (comma-joined
-    actions), lead_time_days, lead_time_source; forecast_demand_<bucket> and forecast_demand_lbs when the plan
+    net_shortage_lbs (deepest negative planning balance: POs at most their balance, old past due left out),
+    buy_lbs, action (the yarn's one netted action), lead_time_days, lead_time_source; forecast_demand_<bucket> and forecast_demand_lbs when the plan
     had forecast demand."""
     balance = result["yarn_balance"]
     labels = list(result["buckets"]["bucket"])
@@ -333,10 +367,10 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
     table["open_po_lbs"] = table["yarn_id"].map(open_po).fillna(0.0).to_numpy()
     table["net_shortage_lbs"] = np.maximum(0.0, -planning["min_balance_lbs"].to_numpy())
     table["buy_lbs"] = table["suggested_order_lbs"]
-    order = {"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}
-    joined = (actions.drop_duplicates(["yarn_id", "action"]).assign(_o=actions["action"].map(order))
-              .sort_values(["yarn_id", "_o"]).groupby("yarn_id")["action"].agg(",".join))
-    table["action"] = joined.astype("string").reindex(table["yarn_id"]).fillna("").to_numpy()
+    action = actions.drop_duplicates("yarn_id").set_index("yarn_id")["action"]  # one netted action per yarn
+    table["action"] = action.astype("string").reindex(table["yarn_id"]).fillna("").to_numpy()
+    for column in ("suggested_order_lbs", "total_demand_lbs", "open_po_lbs", "net_shortage_lbs", "buy_lbs"):
+        table[column] = table[column].round()
     terms = result["yarn_terms"].set_index("yarn_id").reindex(table["yarn_id"])
     table["lead_time_days"] = terms["lead_time_days"].to_numpy()
     table["lead_time_source"] = terms["lead_time_source"].to_numpy()
@@ -348,12 +382,15 @@ def by_yarn_table(result: dict) -> pd.DataFrame:
 
 def actions_table(result: dict) -> pd.DataFrame:
     """One row per action for the CLI's ``--actions``: yarn_id, action, po_number, lbs, need_week, order_by,
-    reason, then supplier, cost_usd, lead_time_days, lead_time_source (dates as YYYY-MM-DD)."""
+    reason, then supplier, cost_usd, lead_time_days, lead_time_source, premium_lbs (the MOQ's rise over the need)
+    and expected_arrival (a buy placed today; a PO's scheduled week). Dates as YYYY-MM-DD, lbs and $ whole."""
     a = result["actions"]
     out = a[["yarn_id", "action", "po_number", "lbs", "need_week", "order_by", "reason", "supplier", "cost_usd",
-             "lead_time_days", "lead_time_source"]].copy()
-    out["need_week"] = out["need_week"].dt.date
-    out["order_by"] = out["order_by"].dt.date
+             "lead_time_days", "lead_time_source", "premium_lbs", "expected_arrival"]].copy()
+    for column in ("need_week", "order_by", "expected_arrival"):
+        out[column] = out[column].dt.date
+    for column in ("lbs", "cost_usd", "premium_lbs"):
+        out[column] = out[column].round().astype("Int64")
     return out
 
 

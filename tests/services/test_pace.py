@@ -70,3 +70,10 @@ def test_kos_sharing_a_machine_share_its_rate():
     out = pace.observed_pace(kos, as_of=AS_OF, rates=RATES)
     # K1 80/day and K2 60/day on machine 7 add up to 140 > 100: both scaled by 100/140; K3 alone keeps 60
     np.testing.assert_allclose(out["pace_lbs_per_day"], [80 * 100 / 140, 60 * 100 / 140, 60.0])
+
+
+def test_without_the_ordered_quantity_a_started_ko_is_not_called_stalled():
+    kos = knit_orders([("K1", "2025-08-25", np.nan, 450.0, None)])
+    out = pace.observed_pace(kos, as_of=AS_OF, rates=RATES)
+    assert not out.loc["K1", "stalled"] and out.loc["K1", "pace_source"] == pace.MILL_PACE
+    assert out.loc["K1", "pace_lbs_per_day"] == 100.0  # nothing measured anywhere: the style rate

@@ -1,8 +1,9 @@
-"""Purchase actions (buy / expedite / reconcile / defer) with the reason for each, the buys as one row per yarn,
+"""Purchase actions (reconcile / buy / chase / expedite / defer), one netted action per yarn with its reason, the buys as one row per yarn,
 and the evidence behind a yarn: pegging to KOs, its open POs, its position."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -13,195 +14,177 @@ from bk.services.planning.calendar import LATER, bucket_labels, bucket_starts
 
 DEFER_WEEKS = 4  # an open PO arriving this many weeks (or more) before it is first needed is excess
 
-ACTION_ORDER = {"buy": 0, "expedite": 1, "reconcile": 2, "defer": 3}
+ACTION_ORDER = {"reconcile": 0, "buy": 1, "chase": 2, "expedite": 3, "defer": 4}
 ACTION_COLUMNS = {"yarn_id": "int64", "action": "string", "po_number": "string", "lbs": "float64",
                   "need_week": "datetime64[ns]", "order_by": "datetime64[ns]", "reason": "string",
                   "scheduled": "string", "supplier": "string", "cost_per_lb": "float64", "cost_usd": "float64",
                   "priced": "bool", "lead_time_days": "float64", "lead_time_source": "string",
                   "moq_lbs": "float64", "order_multiple_lbs": "float64", "net_shortage_lbs": "float64",
-                  "expedite": "bool", "forecast_driven": "bool"}
+                  "expedite": "bool", "forecast_driven": "bool", "premium_lbs": "float64", "premium_usd": "float64",
+                  "expected_arrival": "datetime64[ns]"}
+ROUNDING_LBS = 0.5  # a need or an excess below this is rounding, not an action
 
 
 def _lbs(x: float) -> str:
     return f"{x:,.0f} lbs"
 
 
+def _day(d: datetime | date) -> str:
+    return f"{d.day} {d:%b %Y}"
+
+
+@dataclass
+class _PoLine:
+    """One open PO line of a yarn as the planning balance counts it."""
+
+    number: str
+    vendor: str | None
+    price: float
+    arrivals: np.ndarray  # per bucket (9 weeks + later), the recent past due in the first
+    chase: float
+    days_past_due: float
+
+    @property
+    def name(self) -> str:
+        return f"PO {self.number}" + (f" ({self.vendor})" if self.vendor else "")
+
+
 def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFrame, terms: pd.DataFrame, *,
                      as_of: date, defer_weeks: int = DEFER_WEEKS) -> pd.DataFrame:
-    """Buy / expedite / reconcile / defer, one row per action, each with a reason a buyer can read.
+    """One netted action per yarn that needs one, with a reason a buyer can read (DOMAIN.md §7, issue 23).
 
-    ``planning`` and ``efab`` are ``projected_balance`` frames (every open PO counted, past due in the as-of
-    week / eFab's view without them; both may carry forecast_demand_lbs); ``pos`` is ``open_pos``; ``terms``
-    is ``yarn_terms``. Rules (DOMAIN.md §7):
+    ``planning`` is the planning balance (``balance_frame`` over ``supply.deliveries``: every PO line at most
+    its balance, recent past due in the as-of week, old past due left out); ``efab`` is eFab's view (kept for
+    the wide frame's readers, not used for decisions); ``pos`` is ``supply.deliveries``; ``terms`` is
+    ``yarn_terms``. The horizon is the 9 weekly buckets (demand of ``later`` is not bought yet). In this order:
 
-    - buy: a known yarn with demand whose planning balance goes negative; lbs = the deepest negative balance
-      raised to the MOQ once, then to the order multiple; need_week = first negative week; order_by = need
-      week − lead time; order-by before as-of: expedite this buy.
-    - expedite: a named open PO that arrives (or is unscheduled/past due) after eFab's balance first goes
-      negative, in arrival order until eFab's shortage is covered.
-    - reconcile: negative stock with no demand in the horizon, or a yarn unknown to yarn inventory and yarn
-      master with demand or POs: a record to fix, never a buy.
-    - defer: an open PO of a yarn with no demand in the horizon, or arriving ``defer_weeks`` or more weeks
-      before the yarn first needs it.
+    - reconcile: a yarn unknown to yarn inventory and yarn master, or negative stock: a record to fix first.
+    - buy: what stock plus every open PO (chased ones included) cannot cover over the horizon, raised to the MOQ
+      once then to the order multiple (the rise is ``premium_lbs`` / ``premium_usd``); need_week = the first
+      week that even every PO in hand leaves short; order_by = need − lead time (past: ``expedite`` True);
+      ``expected_arrival`` = as-of + lead time. A yarn its stock and open POs cover never gets a buy.
+    - chase: PO pounds past due longer than ``BK_PAST_DUE_DAYS``: confirm a date or close the PO.
+    - expedite: POs arriving after the week the planning balance first goes negative, in arrival order until
+      the shortfall is covered (the PO's vendor and price).
+    - defer: PO pounds arriving ``defer_weeks`` or more before the yarn first needs them, or for a yarn without
+      demand; never more than the POs' balances.
 
+    A buy also names the POs to chase or expedite in its reason. Lbs are whole pounds, dollars whole dollars.
     Columns: ACTION_COLUMNS (priced False says "no price"; cost_usd NaN then).
     """
     labels = bucket_labels(as_of)
-    # plain datetimes in the loops (pandas Timestamps cost a lot per scalar)
+    horizon = len(labels) - 1
     starts = [datetime.combine(d, datetime.min.time())
               for d in [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)]]
-    week_names = [f"week of {d:%Y-%m-%d}" for d in starts[:-1]] + [f"later (from {starts[-1]:%Y-%m-%d})"]
+    week_names = [f"the week of {_day(d)}" for d in starts[:-1]] + [f"after {_day(starts[-1])}"]
     as_of_ts = datetime.combine(as_of, datetime.min.time())
     plan_bal = planning.set_index("yarn_id")
-    efab_bal = efab.set_index("yarn_id")
     bal = plan_bal[[f"balance_{b}" for b in labels]].to_numpy(dtype=float)
     dem = plan_bal[[f"demand_{b}" for b in labels]].to_numpy(dtype=float)
     forecast = (plan_bal["forecast_demand_lbs"].to_numpy(dtype=float) if "forecast_demand_lbs" in plan_bal
                 else np.zeros(len(plan_bal)))
-    row_of = {int(y): i for i, y in enumerate(plan_bal.index)}
+    on_hand_of = plan_bal["on_hand_lbs"].to_numpy(dtype=float)
     t = terms.reindex(plan_bal.index)
-    total_demand_of = dem.sum(axis=1)
-    net_of = np.maximum(0.0, -bal.min(axis=1))
     known_of = t["known_yarn"].to_numpy(dtype=bool)
-    # only these yarns can get an action: unknown ones, negative stock, a shortage, or an open PO
-    acting = (~known_of | (plan_bal["on_hand_lbs"].to_numpy(dtype=float) < -1e-9) | (net_of > 1e-9)
+    lines = _po_lines(pos, labels)
+    acting = (~known_of | (on_hand_of < -1e-9) | (bal[:, :horizon].min(axis=1) < -ROUNDING_LBS)
               | plan_bal.index.isin(pos["yarn_id"]))
     info_of = {int(y): r for y, r in zip(t.index[acting], t.loc[acting].to_dict("records"), strict=True)}
-    on_hand_of = plan_bal["on_hand_lbs"].to_numpy(dtype=float)
     rows: list[dict] = []
 
-    def add(yarn_id: int, action: str, lbs: float, reason: str, *, po_number=None, need_week=None,
-            order_by=None, scheduled=None, net=0.0, expedite=False, forecast_driven=False) -> None:
+    def add(yarn_id: int, action: str, lbs: float, reason: str, *, line: _PoLine | None = None, need_week=None,
+            order_by=None, scheduled=None, net=0.0, late=False, fc=0.0, premium=0.0, arrival=None) -> None:
         info = info_of[yarn_id]
-        price = float(info["cost_per_lb"])
+        price = float(line.price) if line is not None and np.isfinite(line.price) and line.price > 0 else float(
+            info["cost_per_lb"])
         priced = bool(np.isfinite(price))
         if action != "reconcile" and not priced:
             reason += "; no price"
-        rows.append({"yarn_id": yarn_id, "action": action, "po_number": po_number, "lbs": float(lbs),
-                     "need_week": need_week, "order_by": order_by, "reason": reason, "scheduled": scheduled,
-                     "supplier": info["supplier"], "cost_per_lb": price,
-                     "cost_usd": float(lbs) * price if priced and action != "reconcile" else np.nan,
-                     "priced": priced,
-                     "lead_time_days": info["lead_time_days"], "lead_time_source": info["lead_time_source"],
-                     "moq_lbs": info["moq_lbs"], "order_multiple_lbs": info["order_multiple_lbs"],
-                     "net_shortage_lbs": net, "expedite": expedite, "forecast_driven": forecast_driven})
+        lbs = float(np.ceil(lbs - 1e-9)) if action == "buy" else float(np.round(lbs))
+        money = action != "reconcile" and priced
+        rows.append({"yarn_id": yarn_id, "action": action, "po_number": None if line is None else line.number,
+                     "lbs": lbs, "need_week": need_week, "order_by": order_by, "reason": reason,
+                     "scheduled": scheduled, "supplier": info["supplier"] if line is None else line.vendor,
+                     "cost_per_lb": price, "cost_usd": float(np.round(lbs * price)) if money else np.nan,
+                     "priced": priced, "lead_time_days": info["lead_time_days"],
+                     "lead_time_source": info["lead_time_source"], "moq_lbs": info["moq_lbs"],
+                     "order_multiple_lbs": info["order_multiple_lbs"], "net_shortage_lbs": float(np.round(net)),
+                     "expedite": late, "forecast_driven": fc > 1e-9, "premium_lbs": float(np.round(premium)),
+                     "premium_usd": float(np.round(premium * price)) if money else np.nan,
+                     "expected_arrival": arrival})
 
-    po_lines: dict[int, list[tuple[str, np.ndarray]]] = {}
-    for number, y, arrivals in zip(pos["po_number"].to_numpy(dtype=object, na_value=None),
-                                   pos["yarn_id"].to_numpy(dtype="int64"), pos[labels].to_numpy(dtype=float),
-                                   strict=True):
-        po_lines.setdefault(int(y), []).append((number or "(no number)", arrivals))
-
-    # reconcile and buy, per yarn
     for i in np.flatnonzero(acting):
         yarn_id = int(plan_bal.index[i])
         info = info_of[yarn_id]
-        on_hand = float(on_hand_of[i])
-        total_demand = float(total_demand_of[i])
-        net = float(net_of[i])
+        on_hand, fc = float(on_hand_of[i]), float(forecast[i])
+        need_h = float(dem[i, :horizon].sum())
+        later_demand = float(dem[i, horizon])
+        po = lines.get(yarn_id, [])
+        po_lbs = sum(float(x.arrivals.sum()) + x.chase for x in po)
+        remainder = need_h - on_hand - po_lbs
+        chased = [x for x in po if x.chase > ROUNDING_LBS]
         if not info["known_yarn"]:
-            add(yarn_id, "reconcile", net, f"yarn {yarn_id} is used by a BOM or an open PO but is in neither the "
-                f"yarn inventory nor the yarn master: fix the yarn record (demand {_lbs(total_demand)}, "
-                f"short {_lbs(net)}); never bought until it is known", net=net)
+            add(yarn_id, "reconcile", max(remainder, 0.0), f"yarn {yarn_id} is used by a BOM or an open PO but is in "
+                f"neither the yarn inventory nor the yarn master: fix the yarn record (demand {_lbs(need_h)} in the "
+                f"next 9 weeks, open POs {_lbs(po_lbs)}); never bought until it is known", net=max(remainder, 0.0))
             continue
-        if total_demand <= 1e-9:
-            if on_hand < -1e-9:
-                add(yarn_id, "reconcile", -on_hand, f"stock record is {on_hand:,.2f} lbs with no demand in the "
-                    "horizon: count the yarn and fix the stock record (not a purchase)")
+        if on_hand < -1e-9:
+            short = need_h - po_lbs
+            add(yarn_id, "reconcile", -on_hand, f"stock record is {on_hand:,.0f} lbs: count the yarn and fix the stock "
+                "record before buying" + (f"; with the stock counted as 0, demand {_lbs(need_h)} in the next 9 weeks "
+                                          f"against open POs {_lbs(po_lbs)} leaves {_lbs(short)} to buy"
+                                          if short > ROUNDING_LBS else
+                                          (f"; open POs {_lbs(po_lbs)} cover the demand of the next 9 weeks "
+                                           f"({_lbs(need_h)})" if need_h > 0 else "; no demand in the next 9 weeks")))
             continue
-        if net <= 1e-9:
+        if remainder > ROUNDING_LBS:
+            args, keywords = _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem, starts,
+                                  week_names, as_of_ts, horizon)
+            add(yarn_id, "buy", *args, **keywords)
             continue
-        k = int(np.argmax(bal[i] < -1e-9))
-        need = starts[k]
-        moq, multiple = float(info["moq_lbs"]), float(info["order_multiple_lbs"])
-        lbs = max(net, moq) if np.isfinite(moq) else net
-        if np.isfinite(multiple) and multiple > 0:
-            lbs = float(np.ceil(lbs / multiple - 1e-9) * multiple)
-        lead = float(info["lead_time_days"])
-        order_by = need - timedelta(days=lead)
-        late = bool(order_by < as_of_ts)
-        fc = float(forecast[i])
-        reason = (f"planning balance (on hand {_lbs(on_hand)} + every open PO) first goes negative in "
-                  f"{week_names[k]} and bottoms at −{_lbs(net)}")
-        reason += (f"; raised to the MOQ {_lbs(moq)}" if np.isfinite(moq) and moq > net
-                   else "; MOQ " + (_lbs(moq) if np.isfinite(moq) else f"unknown ({info['terms_note']})"))
-        if np.isfinite(multiple) and multiple > 0:
-            reason += f", order multiple {_lbs(multiple)}"
-        reason += f"; order by {order_by:%Y-%m-%d} ({lead:g} days lead time: {info['lead_time_source']})"
-        if late:
-            reason += "; order-by has passed: expedite this buy"
-        after = [(n, float(arr[k + 1:].clip(min=0).sum())) for n, arr in po_lines.get(yarn_id, [])]
-        after = [(n, x) for n, x in after if x > 1e-9]
-        if after:
-            reason += (f"; {_lbs(sum(x for _, x in after))} on open POs arrive after that week ("
-                       + ", ".join(f"{n} {_lbs(x)}" for n, x in after)
-                       + "): pulling them in would shrink this buy")
-        if fc > 1e-9:
-            reason += f"; demand includes {_lbs(fc)} of forecast"
-        add(yarn_id, "buy", lbs, reason, need_week=need, order_by=order_by, net=net, expedite=late,
-            forecast_driven=fc > 1e-9)
-
-    # expedite and defer, per open PO line
-    efab_b = efab_bal.reindex(plan_bal.index)[[f"balance_{b}" for b in labels]].to_numpy(dtype=float)
-    receipts_po = pos[labels].to_numpy(dtype=float)
-    past_due = pos["past_due_lbs"].to_numpy(dtype=float)
-    efab_need: dict[int, float] = {}
-    slots = np.argmax(np.column_stack([past_due, receipts_po]) > 1e-9, axis=1)
-    order = np.argsort(slots, kind="stable")  # unscheduled/past due first, then by arrival week
-    po_yarn = pos["yarn_id"].to_numpy(dtype="int64")
-    po_numbers = pos["po_number"].to_numpy(dtype=object, na_value=None)
-    for j in order:
-        yarn_id = int(po_yarn[j])
-        i = row_of.get(yarn_id)
-        if i is None or not info_of[yarn_id]["known_yarn"]:
+        if chased:
+            first = max(chased, key=lambda x: x.days_past_due)
+            lbs = sum(x.chase for x in chased)
+            without = bal[i, :horizon]  # chased pounds are not in the planning balance
+            short = np.flatnonzero(without < -ROUNDING_LBS)
+            reason = "; ".join(f"{x.name} has {_lbs(x.chase)} {x.days_past_due:,.0f} days past due"
+                               for x in sorted(chased, key=lambda x: -x.days_past_due))
+            reason += ": confirm a delivery date or close the PO (not counted as arriving)"
+            reason += (f"; the yarn needs it: without it the balance goes negative in {week_names[short[0]]}"
+                       if len(short) else "; the yarn's demand is covered without it")
+            add(yarn_id, "chase", lbs, reason, line=first, need_week=starts[short[0]] if len(short) else None,
+                scheduled=f"{first.days_past_due:,.0f} days past due", fc=fc)
             continue
-        po_number = po_numbers[j]
-        po_name = "PO " + (str(po_number) if po_number is not None else "(no number)")
-        arrivals = np.concatenate([[past_due[j]], receipts_po[j]])  # index 0 = unscheduled/past due
-        positive = arrivals > 1e-9
-        if not positive.any():
-            continue
-        first_slot = int(np.argmax(positive))
-        scheduled = "unscheduled/past due" if first_slot == 0 else week_names[first_slot - 1]
-        total = float(arrivals[positive].sum())
-        fc = float(forecast[i])
-        if dem[i].sum() <= 1e-9:
-            add(yarn_id, "defer", total, f"{po_name} brings {_lbs(total)} ({scheduled}) but the yarn has no "
-                "demand in the horizon: defer or cancel it", po_number=po_number, scheduled=scheduled)
-            continue
-        short = efab_b[i] < -1e-9
-        if short.any():
-            k = int(np.argmax(short))
-            depth = -float(efab_b[i].min())
-            covered = efab_need.get(yarn_id, 0.0)
-            late_lbs = float(past_due[j] if past_due[j] > 0 else 0.0) + float(receipts_po[j, k + 1:].clip(min=0).sum())
-            if late_lbs > 1e-9 and covered < depth - 1e-9:
-                efab_need[yarn_id] = covered + late_lbs
-                reason = (f"eFab's balance (scheduled receipts only) goes negative in {week_names[k]} "
-                          f"(down to −{_lbs(depth)}); {po_name} has {_lbs(late_lbs)} "
-                          + ("unscheduled or past due: confirm a date" if first_slot == 0 and past_due[j] > 0
-                             else f"scheduled {scheduled}") + f", needed by {starts[k]:%Y-%m-%d}")
-                if fc > 1e-9:
-                    reason += f"; demand includes {_lbs(fc)} of forecast"
-                add(yarn_id, "expedite", late_lbs, reason, po_number=po_number, need_week=starts[k],
-                    scheduled=scheduled, expedite=True, forecast_driven=fc > 1e-9)
+        short = np.flatnonzero(bal[i, :horizon] < -ROUNDING_LBS)
+        if len(short):
+            k = int(short[0])
+            depth = -float(bal[i, :horizon].min())
+            late = [(x, float(x.arrivals[k + 1:].sum()))
+                    for x in sorted(po, key=lambda x: k + 1 + _first_slot(x.arrivals[k + 1:]))]
+            late = [(x, lbs) for x, lbs in late if lbs > ROUNDING_LBS]
+            taken, parts = 0.0, []
+            for x, lbs in late:
+                if taken >= depth - ROUNDING_LBS:
+                    break
+                use = min(lbs, depth - taken)
+                taken += use
+                slot = k + 1 + _first_slot(x.arrivals[k + 1:])
+                parts.append(f"{x.name} {_lbs(use)} of the {_lbs(lbs)} it brings {week_names[slot]}")
+            if parts:
+                main = late[0][0]
+                slot = k + 1 + _first_slot(main.arrivals[k + 1:])
+                add(yarn_id, "expedite", taken, f"the planning balance goes negative in {week_names[k]} (down to "
+                    f"−{_lbs(depth)}) while open POs arrive later: pull in " + "; ".join(parts)
+                    + f"; needed by {_day(starts[k])}", line=main, need_week=starts[k], scheduled=week_names[slot],
+                    fc=fc, arrival=starts[slot])
                 continue
-        # excess: without this PO, when would the planning balance first go negative?
-        slot = max(first_slot - 1, 0)
-        if slot >= len(labels) - 1:
-            continue  # arrives 'later': too far out to judge
-        cum_po = np.cumsum(np.concatenate([[arrivals[0] + arrivals[1]], arrivals[2:]]))
-        without = bal[i] - cum_po
-        need_idx = np.flatnonzero(without[slot:] < -1e-9)
-        if len(need_idx) == 0:
-            add(yarn_id, "defer", total, f"{po_name} brings {_lbs(total)} ({scheduled}) that the yarn does not "
-                "need before the end of the horizon: defer it", po_number=po_number, scheduled=scheduled)
-        elif need_idx[0] >= defer_weeks:
-            weeks = int(need_idx[0])
-            at_least = "at least " if slot + weeks == len(labels) - 1 else ""
-            add(yarn_id, "defer", total, f"{po_name} brings {_lbs(total)} ({scheduled}), {at_least}{weeks} weeks "
-                f"before the yarn first needs it ({week_names[slot + weeks]}): defer it", po_number=po_number,
-                need_week=starts[slot + weeks], scheduled=scheduled)
+        excess = _excess(i, po, bal, dem, defer_weeks, horizon)
+        if excess:
+            lbs = sum(e for _, e, _, _ in excess)
+            main, need = excess[0][0], excess[0][3]
+            add(yarn_id, "defer", lbs, "; ".join(f"{x.name} brings {_lbs(e)} {why}" for x, e, why, _ in excess)
+                + ": defer it", line=main, scheduled=week_names[_first_slot(main.arrivals)], fc=fc,
+                need_week=None if need is None else starts[need], arrival=starts[_first_slot(main.arrivals)])
     # typed column by column: a frame of the row dicts, then astype, cost more than the rules above
     columns = {c: _action_column([r[c] for r in rows], dtype) for c, dtype in ACTION_COLUMNS.items()}
     rank = np.array([ACTION_ORDER[r["action"]] for r in rows], dtype=float)
@@ -209,6 +192,99 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     day = np.where(np.isnat(sort_date), np.iinfo("int64").max, sort_date.astype("int64"))
     order = np.lexsort((columns["yarn_id"], rank, day))  # by order-by (else need week), undated last
     return pd.DataFrame({c: values[order] for c, values in columns.items()})
+
+
+def _po_lines(pos: pd.DataFrame, labels: list[str]) -> dict[int, list[_PoLine]]:
+    """The PO lines of each yarn (``supply.deliveries``): arrivals per bucket with the recent past due in the
+    as-of week, the pounds to chase and how long past due."""
+    arrivals = pos[labels].to_numpy(dtype=float).copy()
+    arrivals[:, 0] += pos["past_due_lbs"].to_numpy(dtype=float)
+    chase = pos["chase_lbs"].to_numpy(dtype=float) if "chase_lbs" in pos else np.zeros(len(pos))
+    days = pos["past_due_days"].to_numpy(dtype=float) if "past_due_days" in pos else np.full(len(pos), np.nan)
+    out: dict[int, list[_PoLine]] = {}
+    for j, (number, yarn_id, vendor, price) in enumerate(zip(
+            pos["po_number"].to_numpy(dtype=object, na_value=None), pos["yarn_id"].to_numpy(dtype="int64"),
+            pos["supplier"].to_numpy(dtype=object, na_value=None), pos["price_per_lb"].to_numpy(dtype=float),
+            strict=True)):
+        out.setdefault(int(yarn_id), []).append(_PoLine(number or "(no number)", vendor, float(price), arrivals[j],
+                                                         float(chase[j]), float(days[j])))
+    return out
+
+
+def _first_slot(arrivals: np.ndarray) -> int:
+    positive = np.flatnonzero(arrivals > ROUNDING_LBS)
+    return int(positive[0]) if len(positive) else len(arrivals) - 1
+
+
+def _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem, starts, week_names, as_of_ts,
+         horizon) -> tuple[tuple, dict]:
+    """The buy's arguments for ``add``: lbs, reason and keywords."""
+    cover = on_hand + sum(float(x.arrivals.sum()) + x.chase for x in po)
+    k = int(np.argmax(cover - np.cumsum(dem[i, :horizon]) < -ROUNDING_LBS))
+    need = starts[k]
+    moq, multiple = float(info["moq_lbs"]), float(info["order_multiple_lbs"])
+    needed = float(np.ceil(remainder - 1e-9))  # whole pounds
+    lbs = max(needed, moq) if np.isfinite(moq) else needed
+    if np.isfinite(multiple) and multiple > 0:
+        lbs = float(np.ceil(lbs / multiple - 1e-9) * multiple)
+    lbs = float(np.ceil(lbs - 1e-9))
+    premium = lbs - needed  # what the MOQ and the order multiple add
+    lead = float(info["lead_time_days"])
+    order_by = need - timedelta(days=round(lead))  # dates in whole days (observed medians can be x.5)
+    late = bool(order_by < as_of_ts)
+    reason = (f"stock {_lbs(max(on_hand, 0.0))} and open POs {_lbs(cover - max(on_hand, 0.0))} cover "
+              f"{_lbs(need_h - remainder)} of the {_lbs(need_h)} the next 9 weeks need: buy the remaining "
+              f"{_lbs(remainder)}, needed from {week_names[k]}")
+    if np.isfinite(moq) and moq > remainder + ROUNDING_LBS:
+        reason += f"; raised to the MOQ {_lbs(moq)}"
+    elif not np.isfinite(moq):
+        reason += f"; MOQ unknown ({info['terms_note']})"
+    if np.isfinite(multiple) and multiple > 0:
+        reason += f", order multiple {_lbs(multiple)}"
+    if premium > ROUNDING_LBS:
+        reason += f" ({_lbs(premium)} more than needed)"
+    reason += f"; order by {_day(order_by)} ({lead:g} days lead time: {info['lead_time_source']})"
+    arrival = as_of_ts + timedelta(days=round(lead))
+    reason += f"; ordered today it arrives about {_day(arrival)}"
+    if late:
+        reason += "; the order-by date has passed: place it now"
+    if chased:
+        reason += "; also chase " + ", ".join(f"{x.name} ({_lbs(x.chase)}, {x.days_past_due:,.0f} days past due)"
+                                              for x in chased)
+    after = [(x, float(x.arrivals[k + 1:].sum())) for x in po]
+    after = [(x, lbs_) for x, lbs_ in after if lbs_ > ROUNDING_LBS]
+    if after:
+        reason += "; pull in " + ", ".join(f"{x.name} {_lbs(lbs_)}" for x, lbs_ in after) + " (they arrive later)"
+    if later_demand > ROUNDING_LBS:
+        reason += f"; {_lbs(later_demand)} more demand after the 9 weeks is not bought yet"
+    if fc > 1e-9:
+        reason += f"; demand includes {_lbs(fc)} of forecast"
+    return (lbs, reason), {"need_week": need, "order_by": order_by, "net": remainder, "late": late, "fc": fc,
+                           "premium": premium, "arrival": arrival}
+
+
+def _excess(i, po, bal, dem, defer_weeks, horizon) -> list[tuple[_PoLine, float, str, int | None]]:
+    """PO lines that arrive ``defer_weeks`` or more before the yarn needs them: (line, lbs, why, the bucket it is
+    first needed in or None)."""
+    out = []
+    no_demand = dem[i].sum() <= ROUNDING_LBS
+    for x in sorted(po, key=lambda x: _first_slot(x.arrivals)):
+        total = float(x.arrivals.sum())
+        if total <= ROUNDING_LBS:
+            continue
+        slot = _first_slot(x.arrivals)
+        if no_demand:
+            out.append((x, total, "and the yarn has no demand", None))
+            continue
+        if slot >= horizon:
+            continue  # arrives after the horizon: too far out to judge
+        without = bal[i, :horizon] - np.cumsum(x.arrivals[:horizon])
+        need = np.flatnonzero(without[slot:] < -ROUNDING_LBS)
+        if len(need) == 0:
+            out.append((x, total, "that the yarn does not need in the next 9 weeks", None))
+        elif need[0] >= defer_weeks:
+            out.append((x, total, f"{int(need[0])} weeks before the yarn first needs it", slot + int(need[0])))
+    return out
 
 
 def _action_column(values: list, dtype: str) -> np.ndarray | pd.api.extensions.ExtensionArray:

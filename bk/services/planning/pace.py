@@ -67,7 +67,7 @@ def observed_pace(knit_orders: pd.DataFrame, *, as_of: date, rates: pd.DataFrame
     ordered = kos["qty_ordered_lbs"].to_numpy(dtype=float) if "qty_ordered_lbs" in kos else np.full(len(kos), np.nan)
     balance = kos["balance_lbs"].to_numpy(dtype=float)
     # own history since the KO's start: what it knitted over the working days it has been running
-    knitted = np.where(started, np.clip(np.nan_to_num(ordered - balance, nan=0.0), 0.0, None), np.nan)
+    knitted = np.where(started & np.isfinite(ordered), np.clip(ordered - balance, 0.0, None), np.nan)
     days = np.where(started, working_days(np.where(started, start_date, as_of_day), np.full(len(kos), as_of_day)),
                     np.nan)
     source = np.where(started, OWN_SINCE_START, "")
@@ -81,7 +81,7 @@ def observed_pace(knit_orders: pd.DataFrame, *, as_of: date, rates: pd.DataFrame
         knitted = np.where(seen, np.clip(then - balance, 0.0, None), knitted)
         days = np.where(seen, between, days)
         source = np.where(seen, OWN_SINCE_SNAPSHOT, source)
-    measured = ~np.isnan(days) & (days >= MIN_HISTORY_DAYS)
+    measured = ~np.isnan(days) & ~np.isnan(knitted) & (days >= MIN_HISTORY_DAYS)
     progressed = measured & (knitted >= PROGRESS_LBS)
     stalled = measured & ~progressed
     wc = (pd.Series(pd.NA, index=kos.index, dtype="string") if work_centres is None

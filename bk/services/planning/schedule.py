@@ -1,5 +1,5 @@
-"""When each KO draws its yarn: eFab's day-by-day knitting rule, or the machine schedule of the capacity plan;
-open KOs scheduled and exploded through the demand of record."""
+"""When each KO draws its yarn: eFab's day-by-day knitting rule, the machine schedule of the capacity plan, or
+each KO's observed pace; open KOs scheduled and exploded through the demand of record."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bk.services import capacity
 from bk.services.lookup import isin
 from bk.services.planning.calendar import N_WEEKS, bucket_labels, check_bucket_columns
 from bk.services.planning.demand import BOM_NONE, demand_splits
+from bk.services.planning.pace import WORKING_DAYS_PER_WEEK, observed_pace
 from bk.services.styles import knit_rates, norm_key, week_monday
 
 # eFab's knitting week: Mon-Fri carry 2/11 of the weekly rate each, Saturday 1/11, Sunday nothing
@@ -62,10 +63,41 @@ def machine_ko_buckets(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> pd
     return capacity.machine_buckets(capacity.plan(frames, as_of=as_of), as_of=as_of)
 
 
+def ko_work_centres(frames: Mapping[str, pd.DataFrame], knit_orders: pd.DataFrame) -> pd.Series:
+    """Work centre of each KO, indexed by knit_order: its machine's (Machine Report), else its style's (QuadS
+    greige list)."""
+    ids = knit_orders["knit_order"].astype("string").str.strip()
+    machines = frames.get("machines")
+    by_machine = pd.Series(pd.NA, index=knit_orders.index, dtype="string")
+    if machines is not None and len(machines) and "machine" in knit_orders:
+        wc = machines.dropna(subset=["machine"]).drop_duplicates("machine").set_index("machine")["work_center"]
+        by_machine = knit_orders["machine"].map(wc).astype("string")
+    by_style, _ = capacity.style_work_centers(frames.get("greige_styles"),
+                                              knit_orders["style"].astype("string").str.strip())
+    out = by_machine.fillna(by_style)
+    out.index = pd.Index(ids.to_numpy(), name="knit_order")
+    return out[~out.index.duplicated()]
+
+
+def observed_ko_buckets(frames: Mapping[str, pd.DataFrame], *, as_of: date,
+                        earlier: tuple[pd.DataFrame, date] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each open KO knitted at its observed pace (``pace.observed_pace``) from max(as-of, its start), Mon-Fri
+    whole days and Saturday half: (``ko_buckets`` indexed by knit_order with the bucket columns, the pace frame).
+    ``earlier`` is an earlier snapshot's knit orders and as-of date (pace from the balance change between)."""
+    knit_orders = frames["knit_orders"]
+    paces = observed_pace(knit_orders, as_of=as_of, rates=frames.get("style_rates"),
+                          work_centres=ko_work_centres(frames, knit_orders), earlier=earlier)
+    weekly = paces["pace_lbs_per_day"].to_numpy(dtype=float) * WORKING_DAYS_PER_WEEK
+    buckets = knit_schedule(paces["start"].to_numpy(dtype="datetime64[D]"), paces["balance_lbs"].to_numpy(dtype=float),
+                            np.where(np.isfinite(weekly), weekly, 0.0), as_of=as_of)
+    return pd.DataFrame(buckets, index=paces.index, columns=bucket_labels(as_of)), paces
+
+
 def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.DataFrame, *, as_of: date,
                       schedule: Schedule = Schedule(), efab_ko: pd.DataFrame | None = None,
                       efab_style: pd.DataFrame | None = None,
-                      ko_buckets: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                      ko_buckets: pd.DataFrame | None = None,
+                      buckets_source: str = "capacity schedule") -> dict[str, pd.DataFrame]:
     """Open KOs (balance > 0) scheduled and exploded through the demand of record (``demand_splits``).
 
     Returns ``kos`` (one row per open KO: knit_order, style, balance_lbs, start, lbs_per_day, rate_source,
@@ -73,7 +105,7 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
     knit_order, style, yarn_id, fraction, total_lbs, one column per bucket, bom_source). KOs without any
     source stay in ``kos`` with has_bom False. ``ko_buckets`` (indexed by knit_order, exactly the bucket
     columns, lbs knitted per bucket) replaces eFab's knitting rule for the KOs it lists (schedule_source
-    ``capacity schedule``); the others keep eFab's rule.
+    ``buckets_source``); the others keep eFab's rule.
     """
     labels = bucket_labels(as_of)
     used = ("knit_order", "style", "balance_lbs", "start_date", "quoted_date", "rate_lbs_per_day", "qty_ordered_lbs",
@@ -108,7 +140,7 @@ def knit_order_demand(knit_orders: pd.DataFrame, bom: pd.DataFrame, rates: pd.Da
         hit = isin(ids, given.index)
         if hit.any():
             buckets[hit] = given.reindex(ids[hit].to_numpy())[labels].to_numpy(dtype=float)
-            kos.loc[hit, "schedule_source"] = "capacity schedule"
+            kos.loc[hit, "schedule_source"] = buckets_source
     kos[labels] = buckets
     kos = kos.reset_index(drop=True)
     kos["bom_source"], split = demand_splits(kos, bom, efab_ko=efab_ko, efab_style=efab_style)

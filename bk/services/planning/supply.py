@@ -3,13 +3,14 @@ what a buyer needs to know per yarn (supplier, price, lead time, MOQ)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from bk.errors import MissingDataError
+from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import suppliers as supplier_terms
 from bk.services.memo import per_frame
@@ -18,8 +19,10 @@ from bk.services.styles import week_monday
 
 
 def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.DataFrame, str]:
-    """Open-PO receipts, one row per PO line: po_number, yarn_id, supplier, price_per_lb, po_balance_lbs, the 10
-    bucket columns and ``past_due_lbs`` (unscheduled or past due).
+    """Open-PO receipts as eFab schedules them, one row per PO line: po_number, yarn_id, supplier (the PO's
+    vendor), price_per_lb, po_date, po_balance_lbs, the 10 bucket columns and ``past_due_lbs`` (unscheduled or
+    past due; negative where eFab's week view schedules more than the balance). ``deliveries`` turns these into
+    what the planning balance counts.
 
     From expected_yarn (its date columns go to their ISO week), else from yarn_po requested dates (no date:
     unscheduled). Returns the frame and the name of its source.
@@ -55,6 +58,7 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
                             "price_per_lb": column(exp, "price_per_lb", "float64"),
                             **{label: arrivals[:, i] for i, label in enumerate(labels)}, "past_due_lbs": past_due},
                            index=exp.index)
+        out["po_date"] = column(exp, "po_date", "datetime64[ns]")
         out["po_balance_lbs"] = (exp["po_balance_lbs"].to_numpy(dtype=float) if "po_balance_lbs" in exp
                                  else out[[*labels, "past_due_lbs"]].sum(axis=1).to_numpy())
         source = "expected_yarn"
@@ -65,6 +69,7 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
         out = pd.DataFrame({"po_number": column(po, "po_number", "string"), "yarn_id": po["yarn_id"].astype("Int64"),
                             "supplier": column(po, "supplier", "string"),
                             "price_per_lb": column(po, "cost_per_lb", "float64")}, index=po.index)
+        out["po_date"] = column(po, "ordered_at", "datetime64[ns]")
         k = ((po["requested_date"] - pd.Timestamp(first)).dt.days // 7).to_numpy(dtype=float)
         bal = po["balance_lbs"].to_numpy(dtype=float)
         for i, label in enumerate(labels[:-1]):
@@ -78,6 +83,87 @@ def open_pos(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> tuple[pd.Dat
                                "(expected_yarn) or the Yarn PO export (yarn_po) on the Data page")
     out = out.dropna(subset=["yarn_id"]).astype({"yarn_id": "int64"}).reset_index(drop=True)
     return out, source
+
+
+PAST_DUE_ENV = "BK_PAST_DUE_DAYS"
+DEFAULT_PAST_DUE_DAYS = 30.0
+
+
+def past_due_days() -> float:
+    """Days past due after which a PO's past-due pounds no longer count as arriving: ``BK_PAST_DUE_DAYS`` or 30."""
+    raw = os.environ.get(PAST_DUE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_PAST_DUE_DAYS
+    try:
+        days = float(raw)
+    except ValueError:
+        raise BkError(f"environment variable {PAST_DUE_ENV} is {raw!r}; expected a number of days, e.g. 30") from None
+    if not np.isfinite(days) or days < 0:
+        raise BkError(f"environment variable {PAST_DUE_ENV} is {raw!r}; expected a number of days >= 0, e.g. 30")
+    return days
+
+
+def _requested_dates(frames: Mapping[str, pd.DataFrame], pos: pd.DataFrame) -> np.ndarray:
+    """The Yarn PO's requested delivery date of each PO line (matched on PO number and yarn, else PO number),
+    as datetime64[D]; NaT where that export does not say."""
+    po = frames.get("yarn_po")
+    if po is None or po.empty or "requested_date" not in po or "po_number" not in po:
+        return np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[D]")
+    number = po["po_number"].astype("string").str.strip().str.upper().to_numpy(dtype=object, na_value="")
+    yarn = po["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
+    dates = pd.Series(po["requested_date"].to_numpy(dtype="datetime64[ns]"))
+    by_line = dates.groupby([number, yarn]).min()
+    by_po = dates.groupby(number).min()
+    wanted = pos["po_number"].astype("string").str.strip().str.upper().to_numpy(dtype=object, na_value="")
+    line = by_line.reindex(pd.MultiIndex.from_arrays([wanted, pos["yarn_id"].to_numpy(dtype=float)]))
+    found = line.to_numpy(dtype="datetime64[ns]")
+    fallback = by_po.reindex(wanted).to_numpy(dtype="datetime64[ns]")
+    return np.where(np.isnat(found), fallback, found).astype("datetime64[D]")
+
+
+def deliveries(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as_of: date,
+               max_past_due_days: float | None = None) -> pd.DataFrame:
+    """What each open PO line (``open_pos``) really delivers, for the planning balance: a copy of ``pos`` with
+    the bucket columns and ``past_due_lbs`` replaced, plus ``chase_lbs``, ``due_since`` and ``past_due_days``.
+
+    - A line delivers exactly its balance: scheduled weeks above it (eFab's negative past-due figure nets its week
+      view) come off the earliest weeks (the pounds already received were the first lots); balance that no week
+      holds is past due or unscheduled.
+    - Past-due pounds are aged from the Yarn PO's requested date (else the PO date). Past due for fewer than
+      ``max_past_due_days`` (``BK_PAST_DUE_DAYS``, 30) they arrive in the as-of week (``past_due_lbs``); older,
+      they are not counted as arriving (``chase_lbs``: confirm a date or close the PO). Unscheduled pounds whose
+      requested date is still ahead arrive in that date's week. Without any date they count as recent.
+    """
+    limit = past_due_days() if max_past_due_days is None else float(max_past_due_days)
+    labels = bucket_labels(as_of)
+    weeks = pos[labels].to_numpy(dtype=float).clip(min=0.0)
+    balance = np.clip(pos["po_balance_lbs"].to_numpy(dtype=float), 0.0, None)
+    excess = np.clip(weeks.sum(axis=1) - balance, 0.0, None)
+    for k in range(weeks.shape[1]):  # the earliest scheduled lots were the ones received
+        cut = np.minimum(weeks[:, k], excess)
+        weeks[:, k] -= cut
+        excess -= cut
+    pending = np.clip(balance - weeks.sum(axis=1), 0.0, None)  # the balance no week holds: past due/unscheduled
+    requested = _requested_dates(frames, pos)
+    po_date = (pos["po_date"].to_numpy(dtype="datetime64[D]") if "po_date" in pos
+               else np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[D]"))
+    since = np.where(np.isnat(requested), po_date, requested)
+    known = ~np.isnat(since)
+    age = np.where(known, (np.datetime64(as_of, "D") - since).astype("timedelta64[D]").astype(float), np.nan)
+    ahead = known & (age < 0)
+    first = np.datetime64(week_monday(as_of), "D")
+    k_ahead = np.where(ahead, (since - first).astype("timedelta64[D]").astype(float) // 7, 0.0)
+    k_ahead = np.clip(np.nan_to_num(k_ahead), 0, N_WEEKS).astype(int)
+    np.add.at(weeks, (np.flatnonzero(ahead), k_ahead[ahead]), pending[ahead])
+    pending = np.where(ahead, 0.0, pending)
+    old = known & (age >= limit)
+    out = pos.copy()
+    out[labels] = weeks
+    out["past_due_lbs"] = np.where(old, 0.0, pending)
+    out["chase_lbs"] = np.where(old, pending, 0.0)
+    out["due_since"] = pd.to_datetime(since)
+    out["past_due_days"] = np.where((pending > 0) & known, np.clip(age, 0.0, None), np.nan)
+    return out
 
 
 @per_frame
