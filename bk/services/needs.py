@@ -63,7 +63,11 @@ NEEDS: dict[str, Needs] = {
                   "yarn_demand_by_style_ko": "eFab's current BOM percentages are not used: the BOM file (which "
                                              "lags) splits every knit order",
                   "yarn_demand_by_style": "styles without a BOM line get no split from eFab's per-style report",
-                  "yarn_master": "yarns missing from the inventory are not looked up in the yarn master"}),
+                  "yarn_master": "yarns missing from the inventory are not looked up in the yarn master",
+                  "machines": "the observed knitting pace of a KO without history uses its style's work centre or "
+                              "the mill's",
+                  "greige_styles": "the observed knitting pace of a KO without history uses its machine's work "
+                                   "centre or the mill's"}),
     "yarn.reconcile": Needs(
         "the reconciliation with eFab's reports",
         when={"yarn_demand_by_style_ko": ("yarn_inventory", "knit_orders", "bom"),
