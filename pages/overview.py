@@ -10,6 +10,7 @@ from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services.briefing import today as briefing_today
+from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -63,7 +64,7 @@ if demo:
 st.header("Today")
 try:
     # from the Yarn requirements and Knitting capacity pages' default views: computed once, shared with them
-    plan = services.run("yarn.plan", snapshot)
+    plan = services.run("yarn.plan", snapshot, **APP_VIEW)
     try:
         capacity_plan = services.run("capacity.plan", snapshot, **CAPACITY_VIEW)
     except MissingDataError:  # no machine report: today without late KOs and hot spots

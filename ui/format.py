@@ -334,12 +334,16 @@ TABLES: dict[str, TableSpec] = {
         notes={"shortage_lbs": "Planning view: deepest projected balance below zero in the yarn requirements plan "
                                "(same figure as on Yarn inventory)"}),
     "yarn_actions": TableSpec(
-        first=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason", "need_week", "forecast_driven",
-               "supplier", "po_number", "expedite", "cost_per_lb", "moq_lbs", "order_multiple_lbs", "lead_time_days",
-               "lead_time_source"),
+        first=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason", "need_week", "expected_arrival",
+               "premium_lbs", "premium_usd", "forecast_driven", "supplier", "po_number", "expedite", "cost_per_lb",
+               "moq_lbs", "order_multiple_lbs", "lead_time_days", "lead_time_source"),
         pinned=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason"), hide=("priced",),
+        labels={"premium_lbs": "MOQ premium (lbs)", "premium_usd": "MOQ premium ($)",
+                "supplier": "Supplier / PO vendor", "cost_per_lb": "$/lb (PO price for PO actions)"},
         notes={"forecast_driven": "The shortage needs the sales forecast's demand: it is not in any open order",
-               "order_by": "First short week − lead time"}),
+               "order_by": "First short week − lead time",
+               "expected_arrival": "A buy placed today: as-of + lead time; a PO action: the week it arrives",
+               "premium_lbs": "What the MOQ and order multiple add above the need"}),
     "schedule_moves": TableSpec(
         first=("knit_order", "style", "balance_lbs", "efab_first_week", "other_first_week", "shift_weeks"),
         pinned=("knit_order",), hide=("efab_week", "machine_week"),

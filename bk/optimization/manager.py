@@ -32,6 +32,7 @@ from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
 from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import memory_monitor
 from bk.optimization.profiler import Profiler
+from bk.services.yarn import APP_VIEW
 
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
@@ -42,8 +43,8 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
 # light views a page computes in a fraction of a second if it gets there before the worker.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("forecast.levels", {"horizon": 4}),  # the forecasting page opens with every level
-    ("yarn.plan", {}),  # the yarn page's default view, shared with Yarn inventory ("short in the horizon") and Overview
-    ("yarn.evidence", {}),
+    ("yarn.plan", APP_VIEW),  # the yarn page's default view, shared with Yarn inventory and Overview
+    ("yarn.evidence", APP_VIEW),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),

@@ -33,8 +33,14 @@ from bk.services.planning.supply import (
     yarn_terms,
 )
 from bk.services.styles import RATE_MEDIAN
+from bk.services.suppliers import lead_time_findings
 
 KNITTING = ("efab", "machines", "observed")  # when KOs draw their yarn: eFab's rule, machine schedule, observed pace
+# The app's view of the plan (yarn page default, Overview, Yarn inventory, warming): the schedule that predicts best.
+# Scored against what happened next on real days, eFab's rule expects about twice the knitting the mill does and
+# the machine schedule 1.7 times; the observed pace is read from what each KO did. The CLI keeps eFab's rule (it
+# reproduces eFab's reports).
+APP_VIEW: dict = {"knitting": "observed"}
 
 
 def _with_pace(kos: pd.DataFrame, paces: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +142,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "kos_without_bom": kos.loc[~kos["has_bom"], [c for c in ("knit_order", "style", "balance_lbs", "start",
                                                                  "quoted_date") if c in kos]].reset_index(drop=True),
         "bom_findings": bom_findings.copy(),
+        "lead_time_findings": lead_time_findings(frames),
         "bom_differences": bom_differences(bom, efab_ko, efab_style),
         "buckets": pd.DataFrame({"bucket": labels, "bucket_start": pd.to_datetime(
             [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)])}),

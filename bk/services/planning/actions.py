@@ -130,12 +130,18 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
             continue
         if on_hand < -1e-9:
             short = need_h - po_lbs
-            add(yarn_id, "reconcile", -on_hand, f"stock record is {on_hand:,.0f} lbs: count the yarn and fix the stock "
-                "record before buying" + (f"; with the stock counted as 0, demand {_lbs(need_h)} in the next 9 weeks "
-                                          f"against open POs {_lbs(po_lbs)} leaves {_lbs(short)} to buy"
-                                          if short > ROUNDING_LBS else
-                                          (f"; open POs {_lbs(po_lbs)} cover the demand of the next 9 weeks "
-                                           f"({_lbs(need_h)})" if need_h > 0 else "; no demand in the next 9 weeks")))
+            reason = (f"stock record is {on_hand:,.0f} lbs: count the yarn and fix the stock record before buying"
+                      + (f"; with the stock counted as 0, demand {_lbs(need_h)} in the next 9 weeks against open POs "
+                         f"{_lbs(po_lbs)} leaves {_lbs(short)} to buy" if short > ROUNDING_LBS else
+                         (f"; open POs {_lbs(po_lbs)} cover the demand of the next 9 weeks ({_lbs(need_h)})"
+                          if need_h > 0 else "; no demand in the next 9 weeks")))
+            gap = np.flatnonzero(bal[i, :horizon] - on_hand < -ROUNDING_LBS)  # short even with the stock at 0
+            if len(gap):
+                late = [x for x in po if x.arrivals[gap[0] + 1:].sum() > ROUNDING_LBS]
+                if late:
+                    reason += (f"; needed from {week_names[gap[0]]}, before " + ", ".join(x.name for x in late)
+                               + " arrive: pull them in")
+            add(yarn_id, "reconcile", -on_hand, reason)
             continue
         if remainder > ROUNDING_LBS:
             args, keywords = _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem, starts,
@@ -234,7 +240,7 @@ def _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem,
     late = bool(order_by < as_of_ts)
     reason = (f"stock {_lbs(max(on_hand, 0.0))} and open POs {_lbs(cover - max(on_hand, 0.0))} cover "
               f"{_lbs(need_h - remainder)} of the {_lbs(need_h)} the next 9 weeks need: buy the remaining "
-              f"{_lbs(remainder)}, needed from {week_names[k]}")
+              f"{_lbs(needed)}, needed from {week_names[k]}")
     if np.isfinite(moq) and moq > remainder + ROUNDING_LBS:
         reason += f"; raised to the MOQ {_lbs(moq)}"
     elif not np.isfinite(moq):
