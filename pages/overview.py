@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from bk.errors import BkError, MissingDataError
-from bk.ingest.schema import KINDS
+from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services.briefing import today as briefing_today
 from ui import services, state
@@ -42,7 +42,7 @@ def _ids(values) -> str:
 
 # ---------------------------------------------------------------------------------------- manager strip
 summary = services.derived("overview.files", snapshot, snapshot.summary)
-expected_kinds = [k for k in KINDS if k != "stage_p01"]
+expected_kinds = [k for k in KINDS if k not in OPTIONAL_KINDS]
 present = [k for k in expected_kinds if k in snapshot.exports]
 demo = snapshot.snapshot_id == state.DEMO_ID
 health = services.manager().health(snapshot)
