@@ -73,7 +73,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
       finish (of the part), ko_finish (its last part's), quoted_date, status ('late' | 'on time' | 'no date'),
       days_late (calendar days after the quoted date; 0 on time, NA with no date), late, late_unknown,
       machine_known, off_work_centre. No part starts before max(as-of, start date).
-    - kos: the same per KO (``lateness``), parts merged: machines lists every machine it runs on.
+    - kos: the same per KO (``lateness``), parts merged: on_machines lists every machine it runs on.
     - machine_load (long: machine, work_center, week_start, committed_days, suggested_days, load_days,
       capacity_days, utilization, committed_utilization); wc_load the same per work centre with machines.
       capacity_days is a machine's machine-days of that week on the calendar (the as-of week: the days left);
@@ -275,7 +275,7 @@ def _per_ko(schedule: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "knit_order": first["knit_order"].array, "style": first["style"].array,
         "placement": first["placement"].array, "machine": first["machine"].to_numpy(),
-        "machines": pd.array(machines.to_numpy(dtype=object), dtype="string"),
+        "on_machines": pd.array(machines.to_numpy(dtype=object), dtype="string"),
         "parts": first["parts"].to_numpy(), "work_center": first["work_center"].array,
         "balance_lbs": g["balance_lbs"].sum().reindex(first["knit_order"]).to_numpy(),
         "machine_days": g["machine_days"].sum().reindex(first["knit_order"]).to_numpy(),
@@ -318,8 +318,8 @@ def _capacity_findings(findings: list[dict], *, off: pd.DataFrame, too_long: lis
 
 def lateness(result: dict) -> pd.DataFrame:
     """One row per scheduled KO (committed and suggested; remnants are never in it): knit_order, style,
-    placement, machine (its first part's), machines, parts, work_center, balance_lbs, machine_days, start,
-    finish (its last part's), quoted_date, status ('late': finishes after the quoted date; 'no date': no quoted
+    placement, machine (its first part's), on_machines (every machine it runs on), parts, work_center,
+    balance_lbs, machine_days, longest_part_days, start, finish (its last part's), quoted_date, status ('late': finishes after the quoted date; 'no date': no quoted
     date, lateness unknown; else 'on time') and days_late (calendar days; 0 on time, NA without a date).
     The one definition of a late KO behind the capacity page, the Overview and ``report``."""
     return result["kos"]
