@@ -209,7 +209,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
         "week_machine_days": line.week_total,
         "implausible_kos": int(open_kos["implausible"].sum()),
         "split_kos": int((per_ko["parts"] > 1).sum()),
-        "long_unsplit_kos": len(too_long),
+        "long_part_kos": len(too_long),
         "max_ko_weeks": max_weeks,
         "kos_off_work_centre": int(len(off)),
         "remnant_kos": int(len(remnant_table)),
@@ -312,8 +312,8 @@ def _capacity_findings(findings: list[dict], *, off: pd.DataFrame, too_long: lis
     if too_long:
         names = ", ".join(too_long[:8]) + (" …" if len(too_long) > 8 else "")
         findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Balance (lbs)", "message":
-                         f"{len(too_long)} KOs take more than {max_weeks:g} weeks on one machine and could not be "
-                         f"split (no other machine of their work centre is free sooner): {names}"})
+                         f"{len(too_long)} KOs still take more than {max_weeks:g} weeks on one machine: their "
+                         f"work centre has no more machines free sooner to split them onto: {names}"})
 
 
 def lateness(result: dict) -> pd.DataFrame:
@@ -494,7 +494,7 @@ def yarn_moves(efab_buckets: pd.DataFrame, machine: pd.DataFrame) -> pd.DataFram
 REPORT_KEYS = ("machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos", "max_wc_utilization",
                "suggestions_before_start", "unassigned_kos_suggested", "unassigned_kos_in_load", "median_rate_kos",
                "family_rate_kos", "as_of_week_days_left", "no_date_kos", "hot_spots", "split_kos",
-               "long_unsplit_kos", "kos_off_work_centre", "remnant_kos")
+               "long_part_kos", "kos_off_work_centre", "remnant_kos")
 
 
 def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> dict:

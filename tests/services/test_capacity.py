@@ -119,7 +119,7 @@ def test_report_keys_and_missing_export():
                     "family_rate_kos": 0, "as_of_week_days_left": 2.5,
                     # K3 and K5 have no quoted date; A is fully loaded in the as-of week; K3 (style S2, work
                     # centre B) runs on machine 2 of work centre A
-                    "no_date_kos": 2, "hot_spots": 1, "split_kos": 0, "long_unsplit_kos": 0,
+                    "no_date_kos": 2, "hot_spots": 1, "split_kos": 0, "long_part_kos": 0,
                     "kos_off_work_centre": 1, "remnant_kos": 0}
     f = frames()
     del f["machines"]

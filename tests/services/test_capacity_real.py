@@ -83,3 +83,24 @@ def test_report_keys_on_the_real_snapshot(real_snapshot):
     assert 0 <= keys["late_kos"] <= keys["assigned_kos"]
     assert np.isfinite(keys["max_wc_utilization"]) and keys["max_wc_utilization"] >= 0
     assert keys["suggestions_before_start"] == 0 and keys["as_of_week_days_left"] == 2.5
+
+
+def test_issue_28_on_the_real_snapshot(real_snapshot, result):
+    """No KO over six weeks on one machine unless split or flagged; remnants out of the schedule and the load;
+    Labor Day takes a day from the week of 1 Sep; every scheduled KO late, on time or without a date."""
+    sched, s = result["schedule"], result["summary"]
+    too_long = sched[sched["machine_days"] > 6 * 5.5 + 1e-9]
+    warned = " ".join(result["findings"]["message"])
+    assert all(ko in warned for ko in too_long["knit_order"])  # a part still over six weeks is named
+    assert s["split_kos"] == int((sched.groupby("knit_order")["machine"].nunique() > 1).sum()) > 0
+    kos = real_snapshot.frames["knit_orders"]
+    remnant = set(kos.loc[(kos["balance_lbs"] > 0) & (kos["balance_lbs"] < 5), "knit_order"])
+    assert set(result["remnants"]["knit_order"]) == remnant and not remnant & set(sched["knit_order"])
+    weeks = result["weeks"].set_index("week_start")
+    assert weeks.loc["2025-09-01", "machine_days"] == 4.5 and "Labor Day" in weeks.loc["2025-09-01", "closed"]
+    per_ko = capacity.lateness(result)
+    assert per_ko["knit_order"].is_unique and set(per_ko["knit_order"]) == set(sched["knit_order"])
+    late = per_ko["status"] == "late"
+    assert (per_ko.loc[late, "finish"] > per_ko.loc[late, "quoted_date"]).all()
+    assert (per_ko["status"] == "no date").sum() == per_ko["quoted_date"].isna().sum() == s["no_date_kos"]
+    assert (per_ko.loc[late, "days_late"] > 0).all() and late.sum() == s["late_kos"]

@@ -56,7 +56,7 @@ def test_a_ko_longer_than_six_weeks_is_split_across_the_free_machines_of_its_wor
     kos = capacity.lateness(result)
     assert kos["on_machines"].tolist() == ["1, 2, 3"] and kos["status"].tolist() == ["late"]
     assert kos["days_late"].tolist() == [1]
-    assert result["summary"]["split_kos"] == 1 and result["summary"]["long_unsplit_kos"] == 0
+    assert result["summary"]["split_kos"] == 1 and result["summary"]["long_part_kos"] == 0
     # the split parts are the committed KO's work: committed load, all 80 machine-days of it
     load = result["machine_load"]
     assert load["suggested_days"].sum() == 0.0
@@ -73,6 +73,11 @@ def test_a_machine_busy_longer_than_the_ko_alone_gets_no_part():
     assert sorted(s.loc["K1"]["machine"]) == [1, 3]
     assert s.loc[("K1", 1), "machine_days"] == pytest.approx(60.0)
     assert s.loc[("K2", 1), "parts"] == 1
+    # without machine 3, machine 2 is the only other one of A: no help, K1 stays whole and is flagged
+    alone = capacity.plan(frames([("K1", "SA/0", 12000.0, None, None, 1), ("K2", "SA/0", 10000.0, None, None, 2)],
+                                 machines=((1, "A"), (2, "A"), (4, "B"))), as_of=AS_OF, max_weeks_per_machine=20)
+    assert alone["schedule"]["parts"].tolist() == [1, 1] and alone["summary"]["split_kos"] == 0
+    assert alone["summary"]["long_part_kos"] == 1
 
 
 def test_a_ko_is_never_split_into_parts_below_one_days_knitting():
@@ -82,8 +87,8 @@ def test_a_ko_is_never_split_into_parts_below_one_days_knitting():
     kos = capacity.lateness(result).set_index("knit_order")
     assert kos.loc["K1", "parts"] == 1 and kos.loc["K2", "parts"] == 2
     assert result["schedule"]["machine_days"].min() >= 1.0
-    assert result["summary"]["long_unsplit_kos"] == 2  # each still over 0.55 days on a machine: flagged
-    assert any("could not be split" in m for m in result["findings"]["message"])
+    assert result["summary"]["long_part_kos"] == 2  # each still over 0.55 days on a machine: flagged
+    assert any("2 KOs still take more than 0.1 weeks on one machine" in m for m in result["findings"]["message"])
 
 
 def test_an_unassigned_long_ko_is_split_and_its_finish_is_the_last_parts():
