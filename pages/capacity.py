@@ -52,8 +52,8 @@ m[4].metric("No quoted date", s["no_date_kos"], help="Scheduled KOs without a qu
 m[5].metric("Capacity hot spots", len(hot_spots),
             help=f"Work centres with a week at {HOT:.0%} or more of their machine-days in the next "
                  f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
-m[6].metric("To close", s["remnant_kos"], help="Remnants: open KOs with less than the remnant threshold left "
-            f"({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed")
+m[6].metric("To close", s["remnant_kos"], help=f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} "
+            f"lbs left ({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed")
 closed = [c for c in plan["weeks"]["closed"].head(horizon).dropna() if c]
 st.caption(
     "Each machine knits its open KOs one after another (by start date, then KO number), never before the KO's "
@@ -254,8 +254,8 @@ def to_close() -> None:
     if plan["remnants"].empty:
         st.success("No knit order is down to a remnant.")
     else:
-        st.caption("Remnants: open KOs with less left than the remnant threshold (BK_REMNANT_LBS). In the mill "
-                   "they are knitted out or closed: not scheduled, never late, out of the load.")
+        st.caption(f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} lbs left. In the mill they "
+                   "are knitted out or closed: not scheduled, never late, out of the load, their yarn not needed.")
         show_table(plan["remnants"], "remnants", key="remnants", download="knit_orders_to_close")
 
 

@@ -98,9 +98,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
     machine_wc = machines.dropna(subset=["machine"]).drop_duplicates("machine")
     machine_wc = pd.Series(machine_wc["work_center"].astype("string").to_numpy(),
                            index=machine_wc["machine"].astype("int64").to_numpy())
+    remnant_lbs = remnants.remnant_lbs() if remnant_lbs is None else remnant_lbs
     open_kos = open_knit_orders(kos, frames.get("style_rates"), frames.get("greige_styles"), as_of=as_of,
-                                line=line, remnant_lbs=remnants.remnant_lbs() if remnant_lbs is None else remnant_lbs,
-                         findings=findings)
+                                line=line, remnant_lbs=remnant_lbs, findings=findings)
     plannable = open_kos.loc[~open_kos["implausible"] & ~open_kos["remnant"]]
     placed, notes = placement.place(plannable, machine_wc, max_days=max_days)
     keys = [p[0] for p in placed]
@@ -213,7 +213,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
         "max_ko_weeks": max_weeks,
         "kos_off_work_centre": int(len(off)),
         "remnant_kos": int(len(remnant_table)),
-        "remnant_lbs": float(remnant_table["balance_lbs"].sum()),
+        "remnant_lbs": float(remnant_table["balance_lbs"].sum()), "remnant_threshold_lbs": float(remnant_lbs),
         "unknown_machines": sorted(int(m) for m in set(schedule.loc[~schedule["machine_known"], "machine"])),
         "window_weeks": window_weeks, "bottleneck_threshold": bottleneck_threshold,
     }
