@@ -41,18 +41,18 @@ schedule = plan["schedule"]
 hot_spots = capacity.hot_spots(plan)
 for finding in plan["findings"].itertuples(index=False):
     (st.warning if finding.severity == "warning" else st.info)(finding.message)
-m = st.columns(7)
+m = st.columns(4) + st.columns(4)[:3]  # two rows: labels stay whole at 1280 px
 m[0].metric("Machines", s["machines"])
 m[1].metric("Scheduled KOs", s["assigned_kos"], help="Open KOs on a machine (remnants to close not counted)")
 m[2].metric("Unassigned KOs", s["unassigned_kos"],
             help=f"{s['unassigned_kos_in_load']} of them are in the load on a suggested machine")
-m[3].metric("Late KOs", s["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the quoted "
+m[4].metric("Late KOs", s["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the quoted "
             f"date ({s['late_suggested_kos']} of them unassigned, on a suggested machine)")
-m[4].metric("No quoted date", s["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
-m[5].metric("Capacity hot spots", len(hot_spots),
+m[5].metric("No quoted date", s["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
+m[6].metric("Capacity hot spots", len(hot_spots),
             help=f"Work centres with a week at {HOT:.0%} or more of their machine-days in the next "
                  f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
-m[6].metric("To close", s["remnant_kos"], help=f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} "
+m[3].metric("To close", s["remnant_kos"], help=f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} "
             f"lbs left ({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed")
 closed = [c for c in plan["weeks"]["closed"].head(horizon).dropna() if c]
 st.caption(

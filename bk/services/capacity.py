@@ -304,16 +304,20 @@ def _off_work_centre(schedule: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _kos(n: int) -> str:
+    return f"{n} KO runs" if n == 1 else f"{n} KOs run"
+
+
 def _capacity_findings(findings: list[dict], *, off: pd.DataFrame, too_long: list, max_weeks: float) -> None:
     if len(off):
         findings.append({"severity": "info", "knit_order": pd.NA, "column": "Machine", "message":
-                         f"{len(off)} KOs run on a machine of another work centre than their style's (a data error "
-                         "or a deliberate substitution): see 'Off their work centre'; they knit at the style's rate"})
+                         f"{_kos(len(off))} on a machine of another work centre than the style's (a data "
+                         "error or a deliberate substitution): see 'Off work centre'; they knit at the style's rate"})
     if too_long:
         names = ", ".join(too_long[:8]) + (" …" if len(too_long) > 8 else "")
         findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Balance (lbs)", "message":
-                         f"{len(too_long)} KOs still take more than {max_weeks:g} weeks on one machine: their "
-                         f"work centre has no more machines free sooner to split them onto: {names}"})
+                         f"{_kos(len(too_long))} longer than {max_weeks:g} weeks on one machine even when split "
+                         f"(no more machines of the work centre are free sooner): {names}"})
 
 
 def lateness(result: dict) -> pd.DataFrame:
