@@ -74,11 +74,14 @@ def place(plannable: pd.DataFrame, machine_wc: pd.Series, *, max_days: float) ->
     between placements if it fits, split the same way; later KOs see the earlier ones placed.
     """
     by_wc: dict[str, list[int]] = {}
+    wc_of: dict[int, str] = {}
     for m, w in machine_wc.dropna().items():  # once, not per KO: there are thousands at scale
         by_wc.setdefault(str(w), []).append(int(m))
+        wc_of[int(m)] = str(w)
     has_machine = plannable["machine"].notna()
     assigned = plannable.loc[has_machine].sort_values(["machine", "sort_start", "knit_order"], kind="mergesort")
     days = dict(zip(assigned.index, assigned["machine_days"], strict=True))
+    earliest_of = dict(zip(assigned.index, assigned["earliest_units"], strict=True))
 
     # a first pass without splits shows which machines are free when; the helpers of each long KO are picked on it
     probe: Busy = {}
@@ -86,12 +89,11 @@ def place(plannable: pd.DataFrame, machine_wc: pd.Series, *, max_days: float) ->
     helpers: dict = {}
     for key in assigned.sort_values(["sort_start", "knit_order"], kind="mergesort").index:
         m0, begin0 = unsplit[key]
-        wc = machine_wc.get(m0)
-        others = [m for m in by_wc.get(str(wc), []) if m != m0] if isinstance(wc, str) else []
-        n = part_count(days[key], max_days=max_days, machines=1 + len(others))
+        n = part_count(days[key], max_days=max_days, machines=len(by_wc.get(wc_of.get(m0, ""), ())))
         if n == 1:
             continue
-        earliest = assigned.at[key, "earliest_units"]
+        others = [m for m in by_wc[wc_of[m0]] if m != m0]
+        earliest = earliest_of[key]
         chosen = _helpers(probe, others, earliest, days[key] / n, begin0 + days[key], n - 1)
         if chosen:
             helpers[key] = chosen
@@ -102,7 +104,7 @@ def place(plannable: pd.DataFrame, machine_wc: pd.Series, *, max_days: float) ->
     own = {k: d / (1 + len(helpers.get(k, ()))) for k, d in days.items()}
     out = [(k, m, b, b + own[k], ASSIGNED, 1) for k, (m, b) in _sequence(assigned, own, busy).items()]
     for key, machines in helpers.items():
-        earliest = assigned.at[key, "earliest_units"]
+        earliest = earliest_of[key]
         for part, m in enumerate(machines, start=2):
             begin = _reserve(busy, m, earliest, own[key])
             out.append((key, m, begin, begin + own[key], SPLIT, part))
