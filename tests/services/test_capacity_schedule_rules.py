@@ -257,3 +257,15 @@ def test_a_hot_spot_is_a_work_centre_week_of_the_next_four_at_85_percent_or_more
     assert hot["first_hot_week"].tolist() == [pd.Timestamp("2025-08-04")]
     assert hot["utilization"].tolist() == [0.9] and hot["committed_utilization"].tolist() == [0.9]
     assert hot["load_days"].tolist() == pytest.approx([19.25]) and hot["capacity_days"].tolist() == [22.0]
+
+
+def test_a_calendar_export_is_recognised_by_its_header_and_closes_its_days():
+    from bk.ingest.reader import read_export
+
+    data = (b"Date,Reason,Until,Machine Days\n2025-08-04,inventory count,2025-08-05,\n"
+            b"8/9/2025,half shift,,0.25\n")
+    export = read_export(data, name="mill calendar (2).csv")
+    assert export.kind == "calendar"
+    f = frames([("K1", "SA/0", 100.0, None, None, 1)], calendar=export.frame)
+    # week of 4 Aug: Mon and Tue closed, Saturday a quarter: 3 + 0.25 machine-days
+    assert week_capacity(capacity.plan(f, as_of=AS_OF, horizon_weeks=2)) == {"07-28": 2.5, "08-04": 3.25}
