@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from bk.errors import BkError, MissingDataError
-from bk.ingest.schema import KINDS
+from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
+from bk.services import capacity
 from bk.services.briefing import today as briefing_today
 from bk.services.yarn import APP_VIEW
 from ui import services, state
@@ -43,7 +44,7 @@ def _ids(values) -> str:
 
 # ---------------------------------------------------------------------------------------- manager strip
 summary = services.derived("overview.files", snapshot, snapshot.summary)
-expected_kinds = [k for k in KINDS if k != "stage_p01"]
+expected_kinds = [k for k in KINDS if k not in OPTIONAL_KINDS]
 present = [k for k in expected_kinds if k in snapshot.exports]
 demo = snapshot.snapshot_id == state.DEMO_ID
 health = services.manager().health(snapshot)
@@ -75,24 +76,28 @@ except BkError as exc:
     st.error(plain(exc))
 else:
     n = today["counts"]
-    c = st.columns(5)
+    c = st.columns(6)
     c[0].metric("Expedite", n["expedite"], help="Buys whose order-by date already passed, and open POs that "
                 "arrive after the yarn needs them (the yarn plan's actions)")
     c[1].metric("Buy this week", n["buy"], help="The yarn plan's buys whose order-by date falls in this week")
-    c[2].metric("Late KOs", n["late_kos"], help="Scheduled to finish after the quoted date")
-    c[3].metric("Capacity hot spots", n["hot_spots"], help="Work centres over the threshold in the next 4 weeks")
-    c[4].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
+    c[2].metric("Late KOs", n["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the "
+                "quoted date (the Knitting capacity page's count)")
+    c[3].metric("No quoted date", n["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
+    c[4].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
+                f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
+                f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
+    c[5].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
     # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)
     for part, heading, spec, key, target, param, column in (
             ("buy", "Buy and expedite", "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id"),
             ("late_kos", "Late knit orders", "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order"),
-            ("hot_spots", "Capacity hot spots (next 4 weeks)", "work_centers", "today_hot", "pages/capacity.py",
+            ("hot_spots", "Capacity hot spots (next 4 weeks)", "hot_spots", "today_hot", "pages/capacity.py",
              "work_center", "work_center"),
             ("reconcile", "Reconcile", "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")):
         if len(today[part]):
             st.subheader(heading)
             _pick_row(today[part], spec, key, target, param, column)
-    if not any(n.values()):
+    if not any(v for k, v in n.items() if k != "no_date_kos"):  # a missing date is not a thing due
         st.success("Nothing due this week.")
 
 # ----------------------------------------------------------------------------------------------- since

@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
-from bk.ingest.schema import KINDS
+from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
@@ -56,7 +56,7 @@ HEAVY_PREFIXES = ("forecast.",)
 WARM_NICE = 5
 WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself
 # export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
-EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
+EXPECTED_KINDS = tuple(k for k in KINDS if k not in OPTIONAL_KINDS)
 
 
 def is_heavy(operation: str) -> bool:

@@ -90,7 +90,8 @@ NEEDS: dict[str, Needs] = {
     "capacity.plan": Needs(
         "capacity planning", required=("knit_orders", "machines"),
         optional={"greige_styles": "no work centre for unassigned knit orders, so no machine is suggested",
-                  "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning"}),
+                  "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning",
+                  "calendar": "the mill closes on the default US holidays and BK_MILL_CLOSED only"}),
     "forecast.all": Needs("the sales forecast", required=("sales_activity",)),
     "forecast.safety_stock": Needs(
         "the forecast safety stock", required=("sales_activity", "bom"),
