@@ -32,6 +32,7 @@ from bk.services.planning.supply import (
     receipts_by_yarn,
     yarn_terms,
 )
+from bk.services.remnants import is_remnant
 from bk.services.styles import RATE_MEDIAN
 from bk.services.suppliers import lead_time_findings
 
@@ -97,6 +98,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         forecast_demand, forecast_evidence = carried["demand"], carried["evidence"]
     rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                     "lbs_per_day": pd.Series(dtype="float64")}))
+    remnant = is_remnant(knit_orders["balance_lbs"])
+    if knitting != "efab":  # eFab's rule reproduces eFab's reports, which still demand the remnants' yarn
+        knit_orders = knit_orders.loc[~remnant.to_numpy()]
     if extra_knit_orders is not None and len(extra_knit_orders):
         knit_orders = pd.concat([knit_orders, _what_if_orders(pd.DataFrame(extra_knit_orders))], ignore_index=True)
     labels = bucket_labels(as_of)
@@ -166,6 +170,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
             "chases": int(counts.get("chase", 0)), "chase_lbs": float(of["chase"]["lbs"].sum()),
             "premium_lbs": float(of["buy"]["premium_lbs"].sum()),
             "premium_usd": float(np.nansum(of["buy"]["premium_usd"])),
+            "remnant_kos": int(remnant.sum()), "remnants_demanded": knitting == "efab",
             "stalled_kos": int(kos["stalled"].sum()), "stalled_lbs": float(kos.loc[kos["stalled"], "balance_lbs"].sum()),
             "reconciles": int(counts.get("reconcile", 0)), "defers": int(counts.get("defer", 0)),
             "defer_lbs": float(of["defer"]["lbs"].sum()),

@@ -155,3 +155,13 @@ def test_observed_schedule_knits_at_each_kos_pace_and_flags_the_stalled():
     assert result["summary"]["stalled_kos"] == 1 and result["summary"]["stalled_lbs"] == 300.0
     efab = yarn.plan(f, as_of=AS_OF)["kos"].set_index("knit_order")
     assert efab.loc["K1", LABELS[0]] == 450.0 and bool(efab.loc["K2", "stalled"])  # flagged on every schedule
+
+
+def test_remnants_demand_no_yarn_in_the_planning_views_but_stay_in_efabs_reproduction():
+    f = snap(kos=[("K1", "A/1", 3.0, None), ("K2", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)],
+             inventory=[(1, "S", "d", 0.0, 2.0)])
+    observed = yarn.plan(f, as_of=AS_OF, knitting="observed")
+    assert observed["ko_demand"]["knit_order"].tolist() == ["K2"] and observed["summary"]["remnant_kos"] == 1
+    assert actions_of(observed, "buy").loc[1, "lbs"] == 100
+    efab = yarn.plan(f, as_of=AS_OF)
+    assert sorted(efab["ko_demand"]["knit_order"]) == ["K1", "K2"] and actions_of(efab, "buy").loc[1, "lbs"] == 103
