@@ -23,6 +23,7 @@ from bk.services.planning.balance import balance_flows, balance_frame, long_bala
 from bk.services.planning.calendar import bucket_labels, bucket_starts
 from bk.services.planning.demand import bom_differences, forecast_by_yarn, prepared_bom
 from bk.services.planning.reconcile import reconcile_ko, reconcile_receipts
+from bk.services.planning.reliability import supplier_slips
 from bk.services.planning.schedule import Schedule, knit_order_demand, machine_ko_buckets, observed_ko_buckets
 from bk.services.planning.supply import (
     deliveries,
@@ -64,7 +65,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
          extra_knit_orders: pd.DataFrame | list[dict] | None = None, schedule: Schedule = Schedule(),
          ko_buckets: pd.DataFrame | None = None, forecast_demand: pd.DataFrame | None = None,
          knitting: str = "efab", with_forecast: bool = False,
-         earlier_knit_orders: tuple[pd.DataFrame, date] | None = None) -> dict:
+         earlier_frames: Mapping[str, pd.DataFrame] | None = None, earlier_as_of: date | None = None) -> dict:
     """The whole yarn plan for one snapshot. Raises MissingDataError naming any export it lacks.
 
     Demand is the demand of record (``demand_splits``); ``ko_buckets`` replaces eFab's knitting rule for the
@@ -86,7 +87,11 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     bom_raw = _require(frames, "bom", "BOM")
     if knitting not in KNITTING:
         raise BkError(f"knitting schedule '{knitting}' is unknown: use one of {', '.join(KNITTING)}")
-    observed, paces = observed_ko_buckets(frames, as_of=as_of, earlier=earlier_knit_orders)
+    # the loop closed: with an earlier snapshot, KO paces from the balance changes since, receipts from a supplier
+    # whose POs slipped planned that much later
+    history = earlier_frames is not None and earlier_as_of is not None and earlier_as_of < as_of
+    earlier = (earlier_frames["knit_orders"], earlier_as_of) if history and "knit_orders" in earlier_frames else None
+    observed, paces = observed_ko_buckets(frames, as_of=as_of, earlier=earlier)
     buckets_source = "capacity schedule"
     if knitting == "machines" and ko_buckets is None:
         ko_buckets = machine_ko_buckets(frames, as_of=as_of)
@@ -110,7 +115,9 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
                                  efab_ko=efab_ko, efab_style=efab_style, buckets_source=buckets_source)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = receipts_by_yarn(pos, as_of)
-    delivered = deliveries(pos, frames, as_of=as_of)
+    slips = (supplier_slips(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of)
+             if history and any(k in earlier_frames for k in ("expected_yarn", "yarn_po")) else {})
+    delivered = deliveries(pos, frames, as_of=as_of, slip_days=slips)
     on_hand = on_hand_by_yarn(inventory)
     forecast = forecast_by_yarn(forecast_demand, labels)
     demand = pd.concat([exploded["ko_demand"][["yarn_id", *labels]], forecast], ignore_index=True)
@@ -171,6 +178,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
             "premium_lbs": float(of["buy"]["premium_lbs"].sum()),
             "premium_usd": float(np.nansum(of["buy"]["premium_usd"])),
             "remnant_kos": int(remnant.sum()), "remnants_demanded": knitting == "efab",
+            "earlier_as_of": earlier_as_of.isoformat() if history else None,
+            "slipping_suppliers": {k: round(v) for k, v in sorted(slips.items())},
             "stalled_kos": int(kos["stalled"].sum()), "stalled_lbs": float(kos.loc[kos["stalled"], "balance_lbs"].sum()),
             "reconciles": int(counts.get("reconcile", 0)), "defers": int(counts.get("defer", 0)),
             "defer_lbs": float(of["defer"]["lbs"].sum()),

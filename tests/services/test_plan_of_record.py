@@ -165,3 +165,25 @@ def test_remnants_demand_no_yarn_in_the_planning_views_but_stay_in_efabs_reprodu
     assert actions_of(observed, "buy").loc[1, "lbs"] == 100
     efab = yarn.plan(f, as_of=AS_OF)
     assert sorted(efab["ko_demand"]["knit_order"]) == ["K1", "K2"] and actions_of(efab, "buy").loc[1, "lbs"] == 103
+
+
+def test_the_loop_closes_paces_since_the_earlier_snapshot_and_slipping_suppliers_planned_later():
+    # earlier day 07-21: K1 had 700 lbs left (now 450), PO Y1 of vendor V was due in the week of 07-21 and is now
+    # scheduled for the week of 08-04: V slipped 14 days, so V's other PO (Y2, this week) is planned 2 weeks later
+    f = with_vendor(snap(kos=[("K1", "A/1", 450.0, "2025-07-07")], bom=[("A/1", 1, 1.0)],
+                         inventory=[(1, "S", "d", 0.0, 2.0)],
+                         pos=[("Y1", 1, 0.0, 0.0, 300.0, 0.0, 0.0), ("Y2", 1, 0.0, 200.0, 0.0, 0.0, 0.0)]),
+                    {"Y1": ("V", 2.0), "Y2": ("V", 2.0)})
+    f["knit_orders"]["qty_ordered_lbs"] = [1000.0]
+    earlier = {"knit_orders": f["knit_orders"].assign(balance_lbs=[700.0]),
+               "expected_yarn": f["expected_yarn"].iloc[[0]].assign(this_week_lbs=300.0, week_2025_32_lbs=0.0)}
+    result = yarn.plan(f, as_of=AS_OF, knitting="observed", earlier_frames=earlier,
+                       earlier_as_of=pd.Timestamp("2025-07-21").date())
+    kos = result["kos"].set_index("knit_order")
+    # 250 lbs over Mon 07-21 .. Wed 07-30: 8.5 working days
+    assert kos.loc["K1", "pace_lbs_per_day"] == pytest.approx(250 / 8.5)
+    assert kos.loc["K1", "pace_source"] == "own pace since the earlier snapshot"
+    assert result["summary"]["slipping_suppliers"] == {"v": 14}
+    delivered = result["deliveries"].set_index("po_number")
+    assert delivered.loc["Y2", LABELS[2]] == 200.0 and delivered.loc["Y2", W0] == 0.0
+    assert delivered.loc["Y1", LABELS[3]] == 300.0  # its week of 08-04, two weeks later again

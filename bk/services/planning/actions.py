@@ -43,10 +43,14 @@ class _PoLine:
     arrivals: np.ndarray  # per bucket (9 weeks + later), the recent past due in the first
     chase: float
     days_past_due: float
+    slip_days: float = 0.0
 
     @property
     def name(self) -> str:
-        return f"PO {self.number}" + (f" ({self.vendor})" if self.vendor else "")
+        about = [self.vendor] if self.vendor else []
+        if self.slip_days >= 3.5:  # moved by at least a week in the plan
+            about.append(f"planned {self.slip_days:.0f} days late: the vendor's median slip since the last snapshot")
+        return f"PO {self.number}" + (f" ({'; '.join(about)})" if about else "")
 
 
 def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFrame, terms: pd.DataFrame, *,
@@ -207,13 +211,14 @@ def _po_lines(pos: pd.DataFrame, labels: list[str]) -> dict[int, list[_PoLine]]:
     arrivals[:, 0] += pos["past_due_lbs"].to_numpy(dtype=float)
     chase = pos["chase_lbs"].to_numpy(dtype=float) if "chase_lbs" in pos else np.zeros(len(pos))
     days = pos["past_due_days"].to_numpy(dtype=float) if "past_due_days" in pos else np.full(len(pos), np.nan)
+    slips = pos["slip_days"].to_numpy(dtype=float) if "slip_days" in pos else np.zeros(len(pos))
     out: dict[int, list[_PoLine]] = {}
     for j, (number, yarn_id, vendor, price) in enumerate(zip(
             pos["po_number"].to_numpy(dtype=object, na_value=None), pos["yarn_id"].to_numpy(dtype="int64"),
             pos["supplier"].to_numpy(dtype=object, na_value=None), pos["price_per_lb"].to_numpy(dtype=float),
             strict=True)):
         out.setdefault(int(yarn_id), []).append(_PoLine(number or "(no number)", vendor, float(price), arrivals[j],
-                                                         float(chase[j]), float(days[j])))
+                                                         float(chase[j]), float(days[j]), float(slips[j])))
     return out
 
 

@@ -122,7 +122,7 @@ def _requested_dates(frames: Mapping[str, pd.DataFrame], pos: pd.DataFrame) -> n
 
 
 def deliveries(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as_of: date,
-               max_past_due_days: float | None = None) -> pd.DataFrame:
+               max_past_due_days: float | None = None, slip_days: Mapping[str, float] | None = None) -> pd.DataFrame:
     """What each open PO line (``open_pos``) really delivers, for the planning balance: a copy of ``pos`` with
     the bucket columns and ``past_due_lbs`` replaced, plus ``chase_lbs``, ``due_since`` and ``past_due_days``.
 
@@ -133,6 +133,9 @@ def deliveries(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as_of: 
       ``max_past_due_days`` (``BK_PAST_DUE_DAYS``, 30) they arrive in the as-of week (``past_due_lbs``); older,
       they are not counted as arriving (``chase_lbs``: confirm a date or close the PO). Unscheduled pounds whose
       requested date is still ahead arrive in that date's week. Without any date they count as recent.
+    - ``slip_days`` (supplier key → the median days its POs slipped between earlier snapshots, from
+      ``reliability.supplier_slips``): that supplier's arrivals are planned that many days (in whole weeks) later;
+      ``slip_days`` column says by how much.
     """
     limit = past_due_days() if max_past_due_days is None else float(max_past_due_days)
     labels = bucket_labels(as_of)
@@ -157,12 +160,25 @@ def deliveries(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as_of: 
     np.add.at(weeks, (np.flatnonzero(ahead), k_ahead[ahead]), pending[ahead])
     pending = np.where(ahead, 0.0, pending)
     old = known & (age >= limit)
+    recent = np.where(old, 0.0, pending)
+    slip = np.zeros(len(pos))
+    if slip_days:
+        keys = supplier_terms.supplier_key(pos["supplier"]).to_numpy(dtype=object, na_value=None)
+        slip = np.array([float(slip_days.get(k, 0.0)) if k is not None else 0.0 for k in keys])
+        shift = np.rint(slip / 7).astype(int)
+        for j in np.flatnonzero(shift > 0):  # later by whole weeks; what falls past the horizon is "later"
+            moved = np.zeros(weeks.shape[1])
+            moved[min(shift[j], N_WEEKS)] += recent[j]
+            for k in range(weeks.shape[1]):
+                moved[min(k + shift[j], N_WEEKS)] += weeks[j, k]
+            weeks[j], recent[j] = moved, 0.0
     out = pos.copy()
     out[labels] = weeks
-    out["past_due_lbs"] = np.where(old, 0.0, pending)
+    out["past_due_lbs"] = recent
     out["chase_lbs"] = np.where(old, pending, 0.0)
     out["due_since"] = pd.to_datetime(since)
     out["past_due_days"] = np.where((pending > 0) & known, np.clip(age, 0.0, None), np.nan)
+    out["slip_days"] = slip
     return out
 
 
