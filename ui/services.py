@@ -159,3 +159,39 @@ def missing_notes(operation: str, snapshot: Snapshot) -> list[str]:
     from bk.services import needs
 
     return needs.notes(operation, snapshot.exports)
+
+
+# ------------------------------------------------------------------------------------------ plan health
+PLAN_TREND_PAIRS = 10  # back-tests in the plan-health trend: the latest consecutive pairs of snapshots
+
+
+def plan_check(snapshot: Snapshot, earlier_snapshot_id: str) -> dict:
+    """The earlier snapshot's plan scored against this one (``bk.services.backtest``), computed once per pair
+    of snapshots and shared (its two yarn plans take a few tenths of a second)."""
+    return run("plan.backtest", snapshot, earlier_snapshot_id=earlier_snapshot_id)
+
+
+def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:
+    """(earlier id, later id) of each consecutive pair of export days among the snapshots of this one's kind
+    (saved ones, or the demo days) up to this one — the last one saved of a day stands for it — the last
+    ``PLAN_TREND_PAIRS``. Empty when this snapshot is the first of its kind."""
+    days: dict = {}
+    for snapshot_id, day in state.history(snapshot.snapshot_id):
+        days[day] = snapshot_id
+        if snapshot_id == snapshot.snapshot_id:
+            break
+    else:
+        return ()
+    ordered = [days[day] for day in sorted(days)]
+    return tuple(zip(ordered, ordered[1:], strict=False))[-PLAN_TREND_PAIRS:]
+
+
+@st.cache_resource(ttl=TTL_S["default"], max_entries=8, show_spinner="Checking the earlier plans…")
+def _plan_trend(pairs: tuple[tuple[str, str], ...], digest: str) -> tuple[dict, ...]:
+    # one entry per store state: a rerun does not load the snapshots again (the loader keeps only four)
+    return tuple(plan_check(state.load(later), earlier) for earlier, later in pairs)
+
+
+def plan_trend(snapshot: Snapshot) -> tuple[dict, ...]:
+    """The back-tests of ``plan_pairs``, oldest first (one shared tuple per store state and snapshot)."""
+    return _plan_trend(plan_pairs(snapshot), snapshot.digest)
