@@ -168,7 +168,14 @@ PLAN_TREND_PAIRS = 10  # back-tests in the plan-health trend: the latest consecu
 def plan_check(snapshot: Snapshot, earlier_snapshot_id: str) -> dict:
     """The earlier snapshot's plan scored against this one (``bk.services.backtest``), computed once per pair
     of snapshots and shared (its two yarn plans take a few tenths of a second)."""
-    return run("plan.backtest", snapshot, earlier_snapshot_id=earlier_snapshot_id)
+    return _pair_check(earlier_snapshot_id, snapshot.snapshot_id)
+
+
+@st.cache_resource(ttl=TTL_S["default"], max_entries=64, show_spinner="Checking the earlier plan…")
+def _pair_check(earlier_id: str, later_id: str) -> dict:
+    # keyed by the two ids: a saved snapshot's id carries its digest, and the demo days are committed files;
+    # a later visit needs neither snapshot loaded again (the loader keeps only four)
+    return run("plan.backtest", state.load(later_id), earlier_snapshot_id=earlier_id)
 
 
 def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:
@@ -186,12 +193,13 @@ def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:
     return tuple(zip(ordered, ordered[1:], strict=False))[-PLAN_TREND_PAIRS:]
 
 
-@st.cache_resource(ttl=TTL_S["default"], max_entries=8, show_spinner="Checking the earlier plans…")
-def _plan_trend(pairs: tuple[tuple[str, str], ...], digest: str) -> tuple[dict, ...]:
-    # one entry per store state: a rerun does not load the snapshots again (the loader keeps only four)
-    return tuple(plan_check(state.load(later), earlier) for earlier, later in pairs)
+@st.cache_resource(ttl=TTL_S["default"], max_entries=8, show_spinner=False)
+def _plan_trend(pairs: tuple[tuple[str, str], ...]) -> tuple[dict, ...]:
+    # one shared tuple per list of pairs (what pages derive tables and charts from); a new snapshot adds a pair,
+    # and only that pair is computed (_pair_check)
+    return tuple(_pair_check(earlier, later) for earlier, later in pairs)
 
 
 def plan_trend(snapshot: Snapshot) -> tuple[dict, ...]:
-    """The back-tests of ``plan_pairs``, oldest first (one shared tuple per store state and snapshot)."""
-    return _plan_trend(plan_pairs(snapshot), snapshot.digest)
+    """The back-tests of ``plan_pairs``, oldest first (one shared tuple per list of pairs)."""
+    return _plan_trend(plan_pairs(snapshot))
