@@ -1,7 +1,8 @@
 """The demo mill from one export day to the next, moved on as the real mill moves (DOMAIN.md §8).
 
-Knit orders knit well below their style rate, and some not at all (stalled, start date in the past); knit
-orders are added, and a finished one is listed at a balance of 0 once, then gone. PO deliveries due in the
+Knit orders knit well below their style rate, and some not at all (stalled, start date in the past; now and
+then one is rescheduled to a later start); knit orders are added, and a finished one is listed at a balance of 0
+once, then gone. PO deliveries due in the
 window arrive in full, in part or not (then the supplier reschedules them, or they turn past due, where few
 arrive); a PO received in full is gone. Buyers place new POs for some shortages that are real and near (the
 needs of knit orders that are moving), never for yarns covered by open POs. Knitting consumes yarn, receipts
@@ -23,6 +24,7 @@ OPEN_LBS = 0.5  # a KO with less left is finished
 STALLED_SHARE = 0.25  # knit orders that do not knit at all (no yarn, no machine, on hold)
 STALLED_SHARE_UNSTARTED = 0.6  # of those that have not knitted a pound although their start date passed
 RESUME_CHANCE, STALL_CHANCE = 0.15, 0.05  # a stalled KO starts knitting / a moving one stalls, per window
+RESCHEDULE_KO_CHANCE = 0.05  # a stalled KO whose start has passed gets a later start, per window
 IDLE_CHANCE = 0.1  # a moving knit order that knits nothing in one window (machine down, changeover)
 PACE = (0.6, 1.0)  # share of the style's rate a moving knit order achieves
 NEW_KOS_PER_DAY = 2.5  # at scale 1
@@ -69,9 +71,13 @@ class History:
         for k in self.mill.knit:
             k.stalled = bool(rng.random() >= RESUME_CHANCE) if k.stalled else bool(rng.random() < STALL_CHANCE)
             changed = False
+            if k.stalled and k.start is not None and k.start < until and rng.random() < RESCHEDULE_KO_CHANCE:
+                k.start = until + timedelta(days=int(rng.integers(7, 29)))  # the planner moves it out
+                changed = True
             if k.g00 > 0:  # greige rolls leave for the dyer: G00 to shipped, the balance stays
                 moved = round(k.g00 * float(rng.uniform(0.1, 0.4)), 1)
-                k.g00, k.shipped, changed = round(k.g00 - moved, 1), round(k.shipped + moved, 1), moved > 0
+                k.g00, k.shipped = round(k.g00 - moved, 1), round(k.shipped + moved, 1)
+                changed = changed or moved > 0
             first = max(day, k.start or day)
             balance = k.balance
             if balance <= 0 or k.stalled or first >= until or rng.random() < IDLE_CHANCE:
@@ -117,7 +123,7 @@ class History:
                 if when is None or when < day:  # past due already: few of these arrive
                     if rng.random() < PAST_DUE_ARRIVAL_PER_DAY * gap:
                         arrived = lbs
-                elif when <= until:  # due in this window
+                elif when - timedelta(days=int(rng.integers(0, 5))) <= until:  # arrives this window (Mon-Fri of its week)
                     u = rng.random()
                     if u < on_time:
                         arrived = lbs
