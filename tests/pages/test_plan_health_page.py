@@ -110,3 +110,15 @@ def test_saved_snapshots_are_scored_on_each_other_never_on_the_demo(isolated_sto
         f"{plan_score(_scored(DAYS[2], DAYS[-1]))['score']} / 100")
     assert any(m.value.endswith("over the last 1 checks") for m in at.markdown)
     assert _plan_chart(at) is None  # one check: a score, no trend yet
+
+
+def test_demo_days_share_their_unchanged_exports_and_read_as_load_paths_reads_them():
+    from ui import state
+
+    first, last = state._load_demo("demo-2025-08-28"), state._load_demo("demo")
+    assert first.exports["bom"] is last.exports["bom"]  # the same bytes every day: parsed once
+    assert first.exports["knit_orders"] is not last.exports["knit_orders"]
+    for snapshot, folder in ((first, DAYS[0]), (last, DAYS[-1])):
+        plain, _ = load_paths([folder])
+        assert (snapshot.as_of, snapshot.digest) == (plain.as_of, plain.digest)
+        assert [str(f) for f in snapshot.findings] == [str(f) for f in plain.findings]
