@@ -22,6 +22,22 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-08-28") from exc
 
 
+def _gaps(text: str) -> tuple[int, ...]:
+    try:
+        gaps = tuple(int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of whole days like 4,3") from exc
+    if min(gaps) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': export days are at least one day apart")
+    return gaps
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days of 1 or more")
+    return int(text)
+
+
 def validate(paths: Sequence[str], *, as_json: bool) -> int:
     """Per file: its kind, rows and findings by severity. Exit 0 when every file was recognised and parsed."""
     results, failed = [], []
@@ -219,10 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help="files or folders")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("demo", help="write a synthetic demo snapshot")
+    p = sub.add_parser("demo", help="write a synthetic demo snapshot (or several export days of one mill)")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=_days, default=None,
+                   help="write this many export days into OUT/YYYY-MM-DD/ (one complete snapshot each), the mill "
+                        "moving on from one to the next; without it, one day's files straight into OUT")
+    p.add_argument("--every", type=_gaps, default=(1,),
+                   help="days between export days, e.g. 1 or 4,3 (taken in turn: Thursday, Monday, Thursday …)")
+    p.add_argument("--as-of", type=_as_of, default=None, help="the (first) export day, YYYY-MM-DD (2025-08-28)")
 
     p = sub.add_parser("yarn-demand", help="time-phased yarn demand per knit order or per yarn, as CSV")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
@@ -276,10 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             return validate(args.paths, as_json=args.json)
         if args.command == "demo":
-            from bk.demo import write_demo
+            from bk.demo import FIRST_DAY, write_days, write_demo
 
-            written = write_demo(args.out, scale=args.scale, seed=args.seed)
-            print(f"wrote {len(written)} files to {args.out}")
+            as_of = args.as_of or FIRST_DAY
+            if args.days is None:
+                written = write_demo(args.out, scale=args.scale, seed=args.seed, as_of=as_of)
+                print(f"wrote {len(written)} files to {args.out}")
+            else:
+                written = write_days(args.out, days=args.days, every=args.every, scale=args.scale, seed=args.seed,
+                                     as_of=as_of)
+                print(f"wrote {len(written)} files in {args.days} day folders to {args.out}")
             return 0
         if args.command == "report":
             return report(args.paths, as_of=args.as_of, out=args.out)

@@ -126,10 +126,7 @@ def rollup_tab() -> None:
 
 def compare_tab() -> None:
     others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())
-    if snapshot.snapshot_id == state.DEMO_ID:
-        st.info("The demo data is one synthetic day: there is nothing to compare it with. Save real snapshots "
-                "on the Data page to compare one day with another.")
-    elif not others:
+    if not others:
         st.info("Save another snapshot to compare with.")
     else:
         labels = dict(others)

@@ -11,6 +11,7 @@ from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services import capacity
 from bk.services.briefing import today as briefing_today
+from bk.services.plan_health import headline as plan_headline
 from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import findings_frame, plain
@@ -25,6 +26,13 @@ st.title("Overview")
 snapshot = state.active_snapshot()
 if snapshot is None:
     st.stop()
+pairs = services.plan_pairs(snapshot)
+if pairs:  # how the previous export day's plan did, scored on this one (bk.services.plan_health)
+    try:
+        st.markdown("**How the last plan did.** " + plan_headline(services.plan_check(snapshot, pairs[-1][0]))
+                    + " Plan health on the App health page.")
+    except BkError as exc:
+        st.error(plain(exc))
 
 
 def _pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
@@ -46,7 +54,7 @@ def _ids(values) -> str:
 summary = services.derived("overview.files", snapshot, snapshot.summary)
 expected_kinds = [k for k in KINDS if k not in OPTIONAL_KINDS]
 present = [k for k in expected_kinds if k in snapshot.exports]
-demo = snapshot.snapshot_id == state.DEMO_ID
+demo = state.is_demo(snapshot.snapshot_id)
 health = services.manager().health(snapshot)
 c = st.columns(6)
 c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
@@ -101,16 +109,19 @@ else:
         st.success("Nothing due this week.")
 
 # ----------------------------------------------------------------------------------------------- since
-infos = state.saved_snapshots()  # oldest first
-saved = [i.snapshot_id for i in infos]
-earlier = list(infos[:saved.index(snapshot.snapshot_id)][::-1]) if snapshot.snapshot_id in saved else []
+# the snapshots of the same kind (saved ones, or the demo days) before this one, newest first
+family = state.history(snapshot.snapshot_id)
+ids = [i for i, _ in family]
+earlier = family[:ids.index(snapshot.snapshot_id)][::-1] if snapshot.snapshot_id in ids else []
 if not earlier:
     st.header("Since the last snapshot")
     st.info("Save another snapshot to see what changed since the previous one, and why.")
 else:
-    labels = {i.snapshot_id: f"{i.as_of:%a %d %b %Y} · {i.snapshot_id}" for i in earlier}
+    days = dict(earlier)
+    labels = {i: state.snapshot_label(i, day) for i, day in earlier}
     earlier_id = st.selectbox("Compare with", list(labels), format_func=labels.__getitem__, key="briefing_earlier")
-    st.header(f"Since {labels[earlier_id].split(' · ')[0]}")
+    day = days[earlier_id]
+    st.header(f"Since {day:%a} {day.day} {day:%b %Y}")
     try:
         change = services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier_id)
     except BkError as exc:

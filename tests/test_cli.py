@@ -8,7 +8,8 @@ import sys
 
 import pandas as pd
 
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO_FIRST as DEMO
+from tests.conftest import ROOT
 
 
 def bk(*args: str) -> subprocess.CompletedProcess:

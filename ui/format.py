@@ -488,6 +488,13 @@ TABLES: dict[str, TableSpec] = {
     # app health
     "health_components": TableSpec(first=("component", "points", "max", "detail"), pinned=("component",),
                                    labels={"points": "Points", "max": "Out of", "detail": "Figure behind it"}),
+    "plan_suppliers": TableSpec(first=("supplier", "on_time_pct", "due_lbs", "received_lbs", "pos_due", "slip_days"),
+                                pinned=("supplier",),
+                                labels={"on_time_pct": "On time (%)", "due_lbs": "Due (lbs)",
+                                        "received_lbs": "Arrived (lbs)", "pos_due": "POs due",
+                                        "slip_days": "Rescheduled by (days)"},
+                                notes={"pos_due": "POs with pounds due, counted in every check they were due in",
+                                       "slip_days": "Median days the supplier's rescheduled POs moved"}),
     "operations": TableSpec(first=("operation", "count", "errors", "refusals", "warm_p95", "slo_ms", "p50", "p95", "p99",
                                    "max", "warm_count", "warm_p50", "cold_count", "cold_p50", "cold_p95"),
                             pinned=("operation",),

@@ -37,7 +37,7 @@ from bk.services.yarn import APP_VIEW
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
                    "bk.services.forecasting", "bk.services.forecast_levels", "bk.services.forecast_yarn",
-                   "bk.services.briefing")
+                   "bk.services.briefing", "bk.services.backtest")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 # The worker computes them in this order: the heavy forecast first (a page never computes it itself), then the
 # light views a page computes in a fraction of a second if it gets there before the worker.
@@ -253,7 +253,7 @@ class ServiceManager:
         cache_status = self.cache.status() if self.cache else {"ok": False, "degraded_reason": "no cache configured"}
         findings = snapshot.findings if snapshot is not None else []
         age = (date.today() - snapshot.as_of).days if snapshot is not None else 0
-        if snapshot is not None and snapshot.snapshot_id == "demo":
+        if snapshot is not None and (snapshot.snapshot_id == "demo" or snapshot.snapshot_id.startswith("demo-")):
             age = 0  # the demo is not stale data
         states = self.breakers.states()
         inputs = HealthInputs(

@@ -166,3 +166,13 @@ def backtest(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], *
             "buys": buy_score(buys, ordered_yarns(old, new)),
             "receipts": receipts, "suppliers": suppliers,
             "actions_changed": actions_changed(old_plan, new_plan)}
+
+
+def backtest_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, earlier_frames: Mapping[str, pd.DataFrame],
+                  earlier_as_of: date, knitting: str = "efab") -> dict:
+    """``backtest`` as a two-snapshot operation of the service manager: the earlier snapshot's plan scored on the
+    active one (cached on both snapshots' digests)."""
+    return backtest(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of, knitting=knitting)
+
+
+OPERATIONS = {"plan.backtest": backtest_view}

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bk.ingest.snapshot import Snapshot, load_paths
 from bk.optimization.cache import ResultCache
 from bk.optimization.manager import DEFAULT_VIEWS, ServiceManager, is_heavy
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+from tests.conftest import DEMO
 
 
 def _fake_manager(calls: list[str], cache=None) -> ServiceManager:
