@@ -275,7 +275,8 @@ class FirstDay:
         # tight (tens of shortages, not hundreds), and idle yarns sometimes sit at zero
         consumed = -np.round(self.rng.lognormal(6.0, 1.5, n) * (self.rng.random(n) > 0.3), 2)
         weekly_usage = -consumed / (62 / 7)  # consumed since the reconcile date, 62 days ago
-        cover_weeks = self.rng.lognormal(np.log(10), 0.45, n)
+        # about four months of cover: supplier lead times run 30-80 days (the real POs' ordered-to-requested)
+        cover_weeks = self.rng.lognormal(np.log(21), 0.45, n)
         stock = weekly_usage * cover_weeks + ko_need * self.rng.uniform(1.1, 1.8, n)
         idle = (weekly_usage == 0) & (ko_need == 0)
         stock = np.where(idle, self.rng.lognormal(6.5, 1.6, n) * (self.rng.random(n) > 0.15), stock)
@@ -300,9 +301,11 @@ class FirstDay:
             amount = float(self.pick([2500, 3000, 5000, 10000, 20000]))
             rec = float(np.round(amount * self.rng.uniform(0, 0.8) if k % 2 else 0.0, 0))
             bal = amount - rec
-            po_date = self.as_of - timedelta(days=int(30 + k * 3))
             buckets = np.zeros(11)  # past due, this week, 8 weeks, later
             slot = int(self.rng.integers(0, 11))
+            # past due: 1 to 18 weeks late (some to chase); ordered 30-79 days before the date asked, as the mill's
+            requested = self.as_of + timedelta(days=int(7 * slot - 7) - (k * 13) % 120 * (slot == 0))
+            po_date = requested - timedelta(days=30 + (k * 17) % 50)
             buckets[slot] = bal
             if k % 5 == 0 and slot < 10:  # split delivery
                 buckets[slot] = round(bal / 2)
@@ -312,7 +315,7 @@ class FirstDay:
                           for s, b in enumerate(buckets) if b]
             self.pos.append(PurchaseOrder(f"Y{(self.as_of - timedelta(days=30 + k)):%y%m}{k:03d}", int(i), amount,
                                           rec, po_date, f"{po_date.isoformat()} 10:{k % 60:02d}:00",
-                                          self.as_of + timedelta(days=int(7 * slot - 7)), deliveries))
+                                          requested, deliveries))
         self.files.update(self.po_files(self.as_of))
         self.files["yarn_inventory.csv"] = self.inventory_file(allocated)
         on_order, planning = self.on_order(), self.planning(allocated)
