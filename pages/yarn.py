@@ -35,8 +35,10 @@ schedule = left.segmented_control(
          "plan knits it, one KO after another on its machine.") or OBSERVED
 with_forecast = right.toggle("Include forecast demand", key="with_forecast",
                              help="Add the sales forecast (net of what open orders cover) through the BOM.")
-# the plan without what-ifs; the default view is APP_VIEW's, shared with the Overview and Yarn inventory
-base: dict = {"knitting": KNITTING[schedule]} if KNITTING[schedule] != "efab" else {}
+# the plan without what-ifs; the default view is the app's (services.plan_view), shared with the Overview and
+# Yarn inventory
+base: dict = (services.plan_view(snapshot) if schedule == OBSERVED
+              else {"knitting": KNITTING[schedule]} if KNITTING[schedule] != "efab" else {})
 if with_forecast:
     base["with_forecast"] = True
 params = {**base, "extra_knit_orders": what_ifs} if what_ifs else base
@@ -143,7 +145,8 @@ show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortage
 if schedule != EFAB_RULE:
     st.subheader(f"{schedule.capitalize()} against eFab's rule")
     try:
-        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items() if k != "knitting"}))
+        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items()
+                                                           if k not in ("knitting", "earlier_snapshot_id")}))
     except BkError as exc:
         st.error(plain(exc))
     else:
