@@ -9,14 +9,14 @@ import pytest
 
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
-from tests.conftest import DEMO
+from tests.conftest import DEMO, DEMO_FIRST
 from tests.pages.conftest import no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
 
 def _two_days(store_dir) -> None:
     store = SnapshotStore(store_dir)
-    files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
+    files = {p.name: p.read_bytes() for p in DEMO_FIRST.iterdir()}
     store.save(list(files.items()), as_of=date(2025, 8, 28))
     lines = files["eFab_Knit_Orders.csv"].decode("utf-8-sig").splitlines()
     # open, 1,000 lbs, its Order # with eFab's HTML warning icon; the only demand of yarns 10121 and 10626
