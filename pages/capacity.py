@@ -12,7 +12,7 @@ from bk.errors import BkError
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services import capacity
 from ui import services, state
-from ui.format import plain, plot_label, short_date, week_label
+from ui.format import fmt_lbs, plain, plot_label, short_date, week_label
 from ui.shell import require_shell
 from ui.table import show_table
 from ui.widgets import lazy_expander, lazy_tabs
@@ -52,6 +52,9 @@ m[5].metric("No quoted date", s["no_date_kos"], help="Scheduled KOs without a qu
 m[6].metric("Capacity hot spots", len(hot_spots),
             help=f"Work centres with a week at {HOT:.0%} or more of their machine-days in the next "
                  f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
+if s["stalled_kos"]:
+    st.warning(f"{s['stalled_kos']} open KOs ({fmt_lbs(s['stalled_lbs'])}) are stalled: their start has passed and "
+               "nothing has been knitted. The yarn plan's observed pace times them at their work centre's pace.")
 m[3].metric("To close", s["remnant_kos"], help=f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} "
             f"lbs left ({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed")
 closed = [c for c in plan["weeks"]["closed"].head(horizon).dropna() if c]

@@ -18,6 +18,7 @@ from bk.services.open_orders import open_knit_orders
 from bk.services.open_orders import style_work_centers as style_work_centers
 from bk.services.placement import ASSIGNED, SUGGESTED
 from bk.services.planning.calendar import bucket_labels
+from bk.services.planning.pace import observed_pace
 from bk.services.settings import env_number
 from bk.services.styles import RATE_EXACT, RATE_FAMILY, RATE_MEDIAN, week_monday
 
@@ -218,6 +219,11 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
         "unknown_machines": sorted(int(m) for m in set(schedule.loc[~schedule["machine_known"], "machine"])),
         "window_weeks": window_weeks, "bottleneck_threshold": bottleneck_threshold,
     }
+    # stalled KOs (start passed, nothing knitted): the same flag as the yarn plan's observed pace
+    paces = observed_pace(_require(frames, "knit_orders", "Knit orders"), as_of=as_of, rates=frames.get("style_rates"))
+    stalled = paces.loc[paces["stalled"], ["style", "machine", "balance_lbs", "history_days"]]
+    result["stalled"] = stalled.reset_index().rename(columns={"history_days": "working_days_since_start"})
+    result["summary"].update(stalled_kos=int(len(stalled)), stalled_lbs=float(stalled["balance_lbs"].sum()))
     return result
 
 

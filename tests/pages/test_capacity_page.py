@@ -40,6 +40,14 @@ def test_capacity_page_on_the_demo():
     assert [m.label for m in at.metric][:3] == ["Machines", "Scheduled KOs", "Unassigned KOs"]
     assert int(at.metric[0].value) == 290
     assert_readable(at)
+    # the stalled KOs, counted as the yarn plan counts them (the same observed-pace flag)
+    from bk.ingest.snapshot import load_paths
+    from bk.services import yarn
+    from tests.conftest import DEMO
+
+    snapshot, _ = load_paths([DEMO])
+    stalled = yarn.plan(snapshot.frames, as_of=snapshot.as_of)["summary"]["stalled_kos"]
+    assert stalled > 0 and any(w.value.startswith(f"{stalled} open KOs") and "stalled" in w.value for w in at.warning)
     at.radio[0].set_value("machine").run()
     no_exceptions(at)
     heat = figure(at, "cap_heat")["data"][0]

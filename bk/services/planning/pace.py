@@ -61,7 +61,8 @@ def observed_pace(knit_orders: pd.DataFrame, *, as_of: date, rates: pd.DataFrame
     kos.index = pd.Index(_ko_ids(kos["knit_order"]), name="knit_order")
     kos = kos.loc[~kos.index.duplicated()]
     as_of_day = np.datetime64(as_of, "D")
-    start_date = kos["start_date"].to_numpy(dtype="datetime64[D]")
+    start_date = (kos["start_date"].to_numpy(dtype="datetime64[D]") if "start_date" in kos
+                  else np.full(len(kos), np.datetime64("NaT"), dtype="datetime64[D]"))
     started = ~np.isnat(start_date) & (start_date <= as_of_day)
     nominal = knit_rates(kos["style"].astype("string").str.strip(), rates)["lbs_per_day"].to_numpy(dtype=float)
     ordered = kos["qty_ordered_lbs"].to_numpy(dtype=float) if "qty_ordered_lbs" in kos else np.full(len(kos), np.nan)
