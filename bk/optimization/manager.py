@@ -163,16 +163,19 @@ class ServiceManager:
         digest = snapshot.digest
         arguments = dict(params)
         earlier_id = arguments.pop("earlier_snapshot_id", None)
+        read: list[Snapshot] = []  # the earlier snapshot, once read
         if earlier_id is not None:
             # a two-snapshot operation: cached on both digests; the earlier snapshot is read only to compute
-            earlier_digest = (self.snapshot_digest(earlier_id) if self.snapshot_digest is not None
-                              else self._earlier(earlier_id).digest)
+            # (when its digest can be had from the store's manifests)
+            if self.snapshot_digest is None:
+                read.append(self._earlier(earlier_id))
+            earlier_digest = read[0].digest if read else self.snapshot_digest(earlier_id)
             digest = hashlib.sha256(f"{snapshot.digest}:{earlier_digest}".encode()).hexdigest()
 
         def compute():
             extra = {}
             if earlier_id is not None:
-                earlier = self._earlier(earlier_id)
+                earlier = read[0] if read else self._earlier(earlier_id)
                 extra = {"earlier_frames": earlier.frames, "earlier_as_of": earlier.as_of}
             with self.profiler.measure(operation, cold=True):
                 return fn(snapshot.frames, as_of=snapshot.as_of, **arguments, **extra)
