@@ -5,6 +5,9 @@ Warming (computing every page's default view before anyone opens it) runs in a c
 priority when the snapshot can be named on a command line (``python -m bk.optimization.manager``): it fills
 the shared tier-2 cache without holding the server's GIL and without importing statsmodels into the server.
 Without a cache or a source, it falls back to a thread that warms the light views only (never the forecast).
+A saved snapshot is warmed when it is saved (``fill_store``: the Data page's worker, or ``bk save`` itself),
+with its comparison with the snapshot saved before; the results of the newest ``BK_KEEP_WARM`` snapshots are
+pinned in the tier-2 cache, and a server's first warming fills what those snapshots lack.
 """
 
 from __future__ import annotations
