@@ -186,18 +186,89 @@ def floor(browser, *, rounds: int = 4) -> dict:
     return {f"floor_{k}": feel[k] for k in ("first_page_s", "page_switch_p50_s", "page_switch_p95_s")}
 
 
-def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int = 4) -> dict:
+def save_three(paths: list[Path], as_of, env: dict) -> dict:
+    """The store a planner has after three mornings: the snapshot saved under three as-of dates (the last its
+    own), each with ``python -m bk save`` (which warms every page's default view into BK_CACHE_DIR)."""
+    from datetime import timedelta
+
+    seconds = []
+    for days in (2, 1, 0):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bk", "save", *map(str, paths), "--as-of",
+                        (as_of - timedelta(days=days)).isoformat()], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        seconds.append(round(time.perf_counter() - started, 1))
+    return {"save_and_warm_s": seconds,
+            "save_and_warm_note": "bk save of each of the three snapshots, oldest first, warming included"}
+
+
+def _pick_snapshot(page, info) -> None:
+    """Choose the snapshot ``info`` in the sidebar's picker and wait until the page has run on it (the sidebar
+    names its as-of date)."""
+    label = f"{info.as_of.day} {info.as_of:%b %Y} · {info.snapshot_id.rsplit('_', 1)[1][:6]}"
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+    page.locator("[role='option']").filter(has_text=label).first.click()
+    page.wait_for_function(f"""() => {{
+      const app = document.querySelector("[data-testid='stApp']");
+      const side = document.querySelector("[data-testid='stSidebar']");
+      return app.getAttribute('data-test-script-state') === 'notRunning'
+        && side.innerText.includes({f"as of {info.as_of:%a %d %b %Y}"!r});
+    }}""", timeout=180_000, polling=10)
+
+
+def other_snapshot(browser, base: str, info) -> dict:
+    """A new session switches the sidebar to the snapshot ``info`` (the oldest of three) and opens every page
+    once, clicking the sidebar: each page's first visit on a snapshot that is not the one the server started
+    on (its results come from the tier-2 entries written when it was saved)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning'] h1", timeout=180_000)
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    names = [links.nth(i).inner_text().strip().splitlines()[-1].strip() for i in range(links.count())]
+    visits: dict[str, float] = {}
+    t = time.perf_counter()
+    _pick_snapshot(page, info)  # the page shown (Overview) runs again on the picked snapshot
+    visits[names[0]] = round(time.perf_counter() - t, 3)
+    for i, name in enumerate(names[1:], start=1):
+        t = time.perf_counter()
+        links.nth(i).click()
+        page.wait_for_function(_DONE, arg=name, timeout=180_000, polling=10)
+        visits[name] = round(time.perf_counter() - t, 3)
+    page.close()
+    return {"first_visit_s_other_snapshot": visits,
+            "first_visit_max_s_other_snapshot": max(visits.values()),
+            "first_visit_other_snapshot_note": "new session, sidebar switched to the oldest of three snapshots, "
+                                               "then every page clicked once"}
+
+
+def three_snapshots(browser, base: str, infos: list) -> None:
+    """Every page on each of the three snapshots in one session (the memory figure)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(base)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning'] h1", timeout=180_000)
+    links = page.locator("[data-testid='stSidebarNavLink']")
+    for info in infos:
+        _pick_snapshot(page, info)
+        for i in range(links.count()):
+            name = links.nth(i).inner_text().strip().splitlines()[-1].strip()
+            links.nth(i).click()
+            page.wait_for_function(_DONE, arg=name, timeout=180_000, polling=10)
+    page.close()
+
+
+def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int = 4, as_of=None) -> dict:
     """A real server and browser: first page and page switches as felt, RSS after every page, growth over
-    ``reloads`` page loads after warm-up, hit rate, rerun."""
+    ``reloads`` page loads after warm-up, hit rate, rerun; then first visits on the oldest of three snapshots
+    and RSS after every page on all three."""
     import psutil
 
     work = Path(tempfile.mkdtemp(prefix="bk-bench-"))
     env = {**os.environ, "BK_SNAPSHOT_DIR": str(work / "snapshots"), "BK_CACHE_DIR": str(work / "cache"),
            "BK_METRICS_PORT": str(_free_port())}
+    env.pop("BK_CACHE_KEY", None)  # the server signs with the key file `bk save` created, as after a restart
+    saved: dict = {}
     if paths:
-        from bk.ingest.snapshot import SnapshotStore
-
-        SnapshotStore(work / "snapshots").save([(p.name, p.read_bytes()) for p in _files(paths)])
+        saved = save_three(paths, as_of, env)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     from playwright.sync_api import sync_playwright
@@ -270,6 +341,16 @@ def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int =
                 rss_settled = server.memory_info().rss / 2**20
         rss_after = server.memory_info().rss / 2**20
         side = _get(f"http://127.0.0.1:{env['BK_METRICS_PORT']}/metrics")
+        others: dict = {}
+        if saved:
+            from bk.ingest.snapshot import SnapshotStore
+
+            infos = SnapshotStore(work / "snapshots").list()  # oldest first
+            others = other_snapshot(browser, base, infos[0])
+            three_snapshots(browser, base, infos[::-1])
+            others["rss_mb_three_snapshots"] = round(server.memory_info().rss / 2**20, 1)
+            others["rss_three_snapshots_note"] = "server RSS after every page on each of the three snapshots"
+            others.update(saved)
         pattern = r'^bk_operation_{}p50_milliseconds\{{operation="page:([^"]+)"\}} ([0-9.eE+-]+)$'
         reruns = [float(m.group(2)) for m in re.finditer(pattern.format("warm_"), side, re.M)]
         if not reruns:  # a server without the warm/cold split: every run
@@ -285,7 +366,7 @@ def served(paths: list[Path] | None, *, reloads: int = 300, switch_rounds: int =
                                           "tier2_misses": t2[1]},
                 "rerun_server_ms": round(statistics.median(reruns), 1) if reruns else None,
                 "rerun_server_ms_note": "median over pages of each page's warm p50 server run time (page:<title>, "
-                                        "runs that hit the tier-1 cache)"}
+                                        "runs that hit the tier-1 cache)", **others}
     finally:
         browser.close()
         pw.stop()
@@ -332,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
 
         result["forecast_all_s"] = forecast_all.measure_folder(paths[0])["forecast_all_s"]
     if not args.no_browser:
-        result.update(served(paths, reloads=args.reloads, switch_rounds=args.switch_rounds))
+        result.update(served(paths, reloads=args.reloads, switch_rounds=args.switch_rounds,
+                             as_of=snapshot.as_of))
     args.json.write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
     return 0

@@ -193,9 +193,12 @@ def backtest(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, 
     return 0
 
 
-def save(paths: Sequence[str], *, as_of: date | None) -> int:
-    """Save the files as one snapshot in the store (BK_SNAPSHOT_DIR), exactly as the Data page does."""
+def save(paths: Sequence[str], *, as_of: date | None, warm: bool = True) -> int:
+    """Save the files as one snapshot in the store (BK_SNAPSHOT_DIR), exactly as the Data page does; then warm
+    every page's default view of it (and what the other kept snapshots lack) into the tier-2 cache
+    (BK_CACHE_DIR) here, before exiting: a server started later, or running now, serves them as its own."""
     import os
+    import time
 
     from bk.ingest.snapshot import SnapshotStore
 
@@ -211,6 +214,13 @@ def save(paths: Sequence[str], *, as_of: date | None) -> int:
             raise BkError(f"{f.name} cannot be read ({exc.strerror or exc}); nothing saved") from exc
     info = SnapshotStore(root).save(pairs, as_of=as_of)
     print(f"saved snapshot {info.snapshot_id} ({len(info.files)} files, as of {info.as_of}) in {root}")
+    if warm:
+        from bk.optimization.manager import fill_store
+
+        started = time.perf_counter()
+        done = fill_store(root, [info.snapshot_id])
+        print(f"warmed {sum(map(len, done.values()))} views of {len(done)} snapshot(s) into the result cache in "
+              f"{time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -284,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("save", help="save files as one snapshot in the store (BK_SNAPSHOT_DIR)")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
     p.add_argument("--as-of", type=_as_of, default=None, help="YYYY-MM-DD (default: guessed as on the Data page)")
+    p.add_argument("--no-warm", action="store_true", help="do not compute the pages' default views now")
 
     p = sub.add_parser("bench", help="measure everything the optimization issue asks; writes JSON",
                        add_help=False)
@@ -317,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return backtest(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out,
                             knitting=args.schedule)
         if args.command == "save":
-            return save(args.paths, as_of=args.as_of)
+            return save(args.paths, as_of=args.as_of, warm=not args.no_warm)
         if args.command == "yarn-demand":
             return yarn_demand(args.paths, as_of=args.as_of, by=args.by, out=args.out, actions=args.actions,
                                knitting=args.schedule, with_forecast=args.with_forecast)

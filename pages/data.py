@@ -8,7 +8,7 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
-from ui import auth, state, uploads
+from ui import auth, services, state, uploads
 from ui.coverage import inherited_kinds, limited_pages, missing_exports
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -80,6 +80,7 @@ if files:
         except BkError as exc:
             st.error(plain(exc))
         else:
+            services.warm(state.load(info.snapshot_id))  # every page's default view, computed before it is asked
             uploads.release_own_uploads()
             st.session_state["uploads_generation"] = st.session_state.get("uploads_generation", 0) + 1
             label = state.snapshot_label(info.snapshot_id, info.as_of)

@@ -24,7 +24,8 @@ MAX_ENTRIES = {"default": 32, "forecast": 8}
 @st.cache_resource
 def manager() -> ServiceManager:
     """One service manager per process (its cache, profiler and breakers are shared by all sessions)."""
-    return ServiceManager.from_environment(snapshot_loader=state.load,
+    return ServiceManager.from_environment(snapshot_loader=state.load_transient, snapshot_digest=state.digest,
+                                           kept=state.kept_ids,
                                            error_details=st.get_option("client.showErrorDetails"))
 
 
@@ -138,10 +139,21 @@ def page_timer(title: str):
         yield
 
 
+_FILLED: set[str] = set()
+
+
 def warm(snapshot: Snapshot) -> None:
     """Compute every page's default view in a low-priority worker process (once per snapshot and process: app.py
-    asks on every run)."""
-    manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id))
+    asks on every run). The first time per process and store (start-up), the worker then fills what the other
+    kept snapshots lack (``bk.optimization.manager.fill_store``); a saved snapshot got its views when it was
+    saved, so usually nothing is computed and no worker starts."""
+    root = str(state.snapshot_dir())
+    also = []
+    if root not in _FILLED and snapshot.snapshot_id != state.DEMO_ID:
+        _FILLED.add(root)
+        m = manager()
+        also = [i for i in state.kept_ids() if i != snapshot.snapshot_id and not m.is_warm(i, state.digest(i))]
+    manager().warm(snapshot, source_args=state.source_args(snapshot.snapshot_id), also=also)
 
 
 def run(operation: str, snapshot: Snapshot, **params):

@@ -112,9 +112,35 @@ def _load_demo(snapshot_id: str) -> Snapshot:
     return snapshot
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading the snapshot…")
+def kept_ids() -> list[str]:
+    """Ids of the saved snapshots whose results stay pinned in the tier-2 cache (the newest ``BK_KEEP_WARM``)."""
+    from bk.optimization.manager import kept_ids as newest
+
+    return newest([i.snapshot_id for i in saved_snapshots()])
+
+
+_DIGESTS: dict[tuple[str, str], str] = {}
+
+
+def digest(snapshot_id: str) -> str:
+    """A saved snapshot's digest from the manifests (its frames are not read): a warm comparison with an
+    earlier snapshot never loads it. Snapshots are immutable, so once per id and store."""
+    key = (str(snapshot_dir()), snapshot_id)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = load(snapshot_id).digest if is_demo(snapshot_id) else store().digest(snapshot_id)
+    return _DIGESTS[key]
+
+
+def load_transient(snapshot_id: str) -> Snapshot:
+    """A snapshot read for one computation (the earlier side of a comparison), not kept resident: only the
+    snapshots pages show stay in memory (``load``)."""
+    return load(snapshot_id) if is_demo(snapshot_id) else store().load(snapshot_id)
+
+
+# cache_resource: one shared, read-only copy per snapshot for all sessions (frames are never mutated). Two: the
+# snapshot pages show and the one a planner switched from; any other is read back from its parquet copies.
+@st.cache_resource(max_entries=2, show_spinner="Reading the snapshot…")
 def _load(snapshot_id: str, root: str) -> Snapshot:
-    # cache_resource: one shared, read-only copy per snapshot for all sessions (frames are never mutated)
     if is_demo(snapshot_id):
         return _load_demo(snapshot_id)
     return SnapshotStore(root).load(snapshot_id)

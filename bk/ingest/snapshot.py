@@ -55,10 +55,7 @@ class Snapshot:
     @property
     def digest(self) -> str:
         """sha256 over the as-of date and the files' hashes: the cache key of everything computed from it."""
-        h = hashlib.sha256(self.as_of.isoformat().encode())
-        for kind in sorted(self.exports):
-            h.update(f"{kind}:{self.exports[kind].sha256};".encode())
-        return h.hexdigest()
+        return content_digest(self.as_of, {kind: e.sha256 for kind, e in self.exports.items()})
 
     @property
     def findings(self) -> list[Finding]:
@@ -83,6 +80,28 @@ class Snapshot:
                 "inherited_from": self.inherited.get(kind, ""),
             })
         return pd.DataFrame(rows)
+
+
+def content_digest(as_of: date, sha256_by_kind: Mapping[str, str]) -> str:
+    """A snapshot's digest: sha256 over the as-of date and each kind's file hash."""
+    h = hashlib.sha256(as_of.isoformat().encode())
+    for kind in sorted(sha256_by_kind):
+        h.update(f"{kind}:{sha256_by_kind[kind]};".encode())
+    return h.hexdigest()
+
+
+def _donors(info: SnapshotInfo, infos: Sequence[SnapshotInfo]) -> dict[str, SnapshotInfo]:
+    """Carried kinds (master data, sales history) the snapshot lacks, each with the latest earlier snapshot that
+    has it."""
+    earlier = [i for i in infos if (i.as_of, i.saved_at) <= (info.as_of, info.saved_at) and i is not info]
+    donors = {}
+    for kind in CARRIED_KINDS:
+        if kind in info.kinds:
+            continue
+        donor = next((i for i in reversed(earlier) if kind in i.kinds), None)
+        if donor is not None:
+            donors[kind] = donor
+    return donors
 
 
 def cross_findings(exports: Mapping[str, Export]) -> list[Finding]:
@@ -311,17 +330,23 @@ class SnapshotStore:
         info = by_id[snapshot_id]
         exports = self._read(info)
         inherited: dict[str, str] = {}
-        earlier = [i for i in infos if (i.as_of, i.saved_at) <= (info.as_of, info.saved_at) and i is not info]
-        for kind in CARRIED_KINDS:
-            if kind in exports:
-                continue
-            donor = next((i for i in reversed(earlier) if kind in i.kinds), None)
-            if donor is not None:
-                exports[kind] = self._read(donor, only=kind)[kind]
-                inherited[kind] = donor.snapshot_id
+        for kind, donor in _donors(info, infos).items():
+            exports[kind] = self._read(donor, only=kind)[kind]
+            inherited[kind] = donor.snapshot_id
         snapshot = Snapshot(exports, info.as_of, "given", snapshot_id=snapshot_id, inherited=inherited)
         snapshot.cross_findings = cross_findings(exports)
         return snapshot
+
+    def digest(self, snapshot_id: str) -> str:
+        """The digest ``load(snapshot_id).digest`` has, from the manifests alone (no file is read)."""
+        infos = self.list()
+        info = next((i for i in infos if i.snapshot_id == snapshot_id), None)
+        if info is None:
+            raise SnapshotError(f"no saved snapshot '{safe_display_name(snapshot_id)}'")
+        hashes = {f["kind"]: f["sha256"] for f in info.files}
+        for kind, donor in _donors(info, infos).items():
+            hashes[kind] = next(f["sha256"] for f in donor.files if f["kind"] == kind)
+        return content_digest(info.as_of, hashes)
 
     def _read(self, info: SnapshotInfo, only: str | None = None) -> dict[str, Export]:
         exports = {}

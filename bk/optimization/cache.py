@@ -7,9 +7,15 @@ computing every time, and ``status()`` says why.
 
 Integrity: every file an entry names must resolve inside the cache folder (a planted ``../victim`` is neither
 read nor deleted), the container must be well formed, and every entry carries an HMAC-SHA256 of its key and
-bytes under the process's signing key (``BK_CACHE_KEY``, else a random one made at start and handed to the
-warming worker it spawns). An entry planted by anyone without the key, or written before a restart, fails the
-check and is dropped and recomputed. Keys carry the code version, so a new release never serves old results.
+bytes under the signing key (``BK_CACHE_KEY``, else the key file ``signing.key`` created once in the cache
+folder, owner-only; the warming worker is handed the same key). An entry planted by anyone without the key, or
+edited, fails the check and is dropped and recomputed; a restarted server trusts what it cached before. Keys carry
+the code version, so a new release never serves old results.
+
+Pinned entries: results of the newest snapshots (``BK_KEEP_WARM``) are written to a second diskcache in
+``pinned/`` without a size limit or expiry (a result is a pure function of the snapshot's files, the parameters
+and the code, all in its key), tagged with the snapshot's id, so the LRU never evicts them; ``release_pins``
+moves the entries of snapshots no longer kept into the LRU, where they age out as any other.
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ import hmac
 import io
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,12 +165,62 @@ def _decode(data: bytes) -> tuple[object, float]:
 
 _MAC_BYTES = 32
 CACHE_KEY_ENV = "BK_CACHE_KEY"
+KEY_FILE = "signing.key"
+PINNED_DIR = "pinned"
+_KEY_TEXT = re.compile(r"[0-9a-f]{64}")
 
 
-def signing_key() -> str:
-    """The secret entries are signed with: ``BK_CACHE_KEY`` if set (replicas or restarts that should trust each
-    other's entries), else a random one made now; the warming worker is handed the same one."""
-    return os.environ.get(CACHE_KEY_ENV) or secrets.token_hex(32)
+def signing_key(directory: Path | None = None) -> str:
+    """The secret entries are signed with: ``BK_CACHE_KEY`` if set, else the key file in the cache folder
+    (created on first use: a restarted server trusts its own entries), else — the folder unusable — a random one
+    for this process only."""
+    given = os.environ.get(CACHE_KEY_ENV)
+    if given:
+        return given
+    if directory is not None:
+        try:
+            return key_file(Path(directory))
+        except (OSError, ValueError) as exc:
+            log.warning("no usable signing key file in the cache folder (%s); a key for this process only",
+                        type(exc).__name__)
+    return secrets.token_hex(32)
+
+
+def key_file(directory: Path) -> str:
+    """The key stored in ``directory/signing.key``, created once (0600, written in full before it appears under
+    its name: a temporary file hard-linked into place, so two processes starting together agree on one key).
+    Raises OSError when the folder cannot hold it, ValueError when the file is not a key we wrote."""
+    path = directory / KEY_FILE
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = directory / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                os.write(fd, secrets.token_hex(32).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)  # fails when another process made the key first: then theirs is read
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+            continue
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                raise ValueError("the signing key file is readable by others or not ours")
+            text = os.read(fd, 128).decode("ascii", errors="replace").strip()
+        finally:
+            os.close(fd)
+        if not _KEY_TEXT.fullmatch(text):
+            raise ValueError("the signing key file is not a key")
+        return text
+    raise OSError("the signing key file could not be created")
 
 
 @functools.cache
@@ -190,18 +248,22 @@ class OpStats:
 
 @dataclass
 class ResultCache:
-    """Service results on disk with LRU eviction, a size limit and a TTL per data type."""
+    """Service results on disk with LRU eviction, a size limit and a TTL per data type; the results of kept
+    snapshots pinned beside it (never evicted, never expired)."""
 
     directory: Path
     size_limit_bytes: int = 512 * 2**20
     ttl_s: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
     clock: Callable[[], float] = time.time
     cull_limit: int = 10
-    signing_key: str = field(default_factory=lambda: signing_key(), repr=False)
+    signing_key: str | None = field(default=None, repr=False)  # None: BK_CACHE_KEY, else the folder's key file
 
     def __post_init__(self):
         self.directory = Path(self.directory)
+        if self.signing_key is None:
+            self.signing_key = signing_key(self.directory)
         self._cache: diskcache.Cache | None = None
+        self._pinned: diskcache.Cache | None = None
         self._lock = threading.Lock()
         self.stats: dict[str, OpStats] = {}
         self.degraded_reason: str | None = None
@@ -212,16 +274,20 @@ class ResultCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(self.directory, 0o700)
-            self._cache = diskcache.Cache(str(self.directory), disk=RefusePickleDisk,
-                                          eviction_policy="least-recently-used", size_limit=self.size_limit_bytes,
-                                          cull_limit=self.cull_limit,
-                                          # no mmap: a cache file overwritten while mapped kills the process (SIGBUS)
-                                          sqlite_mmap_size=0)
+            self._cache = self._diskcache(self.directory, eviction_policy="least-recently-used",
+                                          size_limit=self.size_limit_bytes)
+            self._pinned = self._diskcache(self.directory / PINNED_DIR, eviction_policy="none", size_limit=2**62)
+            os.chmod(self.directory / PINNED_DIR, 0o700)
             self.degraded_reason = None
         except (OSError, sqlite3.Error) as exc:
-            self._cache = None
+            self._cache = self._pinned = None
             self.degraded_reason = self._without_path(f"cache directory unusable ({exc}); computing every time")
         return self._cache
+
+    def _diskcache(self, folder: Path, **settings) -> diskcache.Cache:
+        return diskcache.Cache(str(folder), disk=RefusePickleDisk, cull_limit=self.cull_limit,
+                               # no mmap: a cache file overwritten while mapped kills the process (SIGBUS)
+                               sqlite_mmap_size=0, **settings)
 
     @staticmethod
     def key(operation: str, digest: str, params: dict) -> str:
@@ -234,10 +300,11 @@ class ResultCache:
         return self.stats.setdefault(operation, OpStats())
 
     def get_or_compute(self, operation: str, digest: str, params: dict, compute: Callable[[], object], *,
-                       data_type: str = "default") -> tuple[object, bool]:
-        """The cached value, or ``compute()`` stored for next time; and whether it was a hit."""
+                       data_type: str = "default", pin: str | None = None) -> tuple[object, bool]:
+        """The cached value, or ``compute()`` stored for next time; and whether it was a hit. ``pin`` (a kept
+        snapshot's id) stores the result among the pinned entries, tagged with it (an LRU hit is moved there)."""
         key = self.key(operation, digest, params)
-        value = self._read(operation, key)
+        value = self._read(operation, key, pin=pin)
         if value is not _MISS:
             with self._lock:
                 self._stat(operation).hits += 1
@@ -245,23 +312,37 @@ class ResultCache:
         with self._lock:
             self._stat(operation).misses += 1
         result = compute()
-        self._write(operation, key, result, data_type)
+        self._write(operation, key, result, data_type, pin=pin)
         return result, False
 
-    def has(self, operation: str, digest: str, params: dict) -> bool:
-        """Whether an entry is stored for the key (not decoded, not counted; it may still have expired)."""
+    def has(self, operation: str, digest: str, params: dict, *, pinned_only: bool = False) -> bool:
+        """Whether an entry is stored for the key (not decoded, not counted; an LRU entry may have expired)."""
         cache = self._open()
         if cache is None:
             return False
+        key = self.key(operation, digest, params)
         try:
-            return self.key(operation, digest, params) in cache
+            return key in self._pinned or (not pinned_only and key in cache)
         except (OSError, sqlite3.Error):
             return False
 
-    def _read(self, operation: str, key: str):
+    def _read(self, operation: str, key: str, *, pin: str | None = None):
         cache = self._open()
         if cache is None:
             return _MISS
+        pinned = self._pinned
+        value = self._read_from(pinned, operation, key)
+        if value is _MISS:
+            value = self._read_from(cache, operation, key, raw=pin is not None)
+            if value is not _MISS and pin is not None:  # a kept snapshot's entry found in the LRU: pin it
+                data, value = value
+                self._store(pinned, operation, key, self._with_expiry(data, math.inf), tag=pin)
+                self._discard(cache, key)
+        return value
+
+    def _read_from(self, cache, operation: str, key: str, *, raw: bool = False):
+        """The verified value of ``key`` in one of the two diskcaches (with its bytes when ``raw``), or _MISS;
+        an entry that fails a check is dropped."""
         try:
             data = cache.get(key, default=None)
         except (ValueError, OSError, sqlite3.Error) as exc:
@@ -285,18 +366,58 @@ class ResultCache:
         if expires_at <= self.clock():
             self._discard(cache, key)
             return _MISS
-        return value
+        return (data, value) if raw else value
 
-    def _write(self, operation: str, key: str, value, data_type: str) -> None:
+    def _write(self, operation: str, key: str, value, data_type: str, *, pin: str | None = None) -> None:
         cache = self._open()
         if cache is None:
             return
-        ttl = self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
+        ttl = math.inf if pin is not None else self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
         try:
             data = encode(value, expires_at=self.clock() + ttl)
-            cache.set(key, self._mac(key, data) + data)
+        except (TypeError, ValueError) as exc:
+            self._note_error(operation, exc)
+            return
+        self._store(self._pinned if pin is not None else cache, operation, key, data, tag=pin)
+
+    def _store(self, cache, operation: str, key: str, data: bytes, *, tag: str | None = None) -> None:
+        try:
+            cache.set(key, self._mac(key, data) + data, tag=tag)
         except (TypeError, ValueError, OSError, sqlite3.Error) as exc:
             self._note_error(operation, exc)
+
+    @staticmethod
+    def _with_expiry(data: bytes, expires_at: float) -> bytes:
+        """A verified container with another expiry (it is signed again when stored)."""
+        return data[:len(MAGIC)] + struct.pack("<d", expires_at) + data[len(MAGIC) + 8:]
+
+    def release_pins(self, keep: Collection[str], *, data_type: str = "frame") -> int:
+        """Move the pinned entries of snapshots not in ``keep`` (ids) into the LRU with the usual TTL from now,
+        where they age out like any other; returns how many moved. Entries that fail a check are dropped."""
+        cache = self._open()
+        if cache is None:
+            return 0
+        moved = 0
+        ttl = self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
+        try:
+            keys = list(self._pinned.iterkeys())
+        except (OSError, sqlite3.Error) as exc:
+            self._note_error("release_pins", exc)
+            return 0
+        for key in keys:
+            operation = key.split(":", 1)[0] if isinstance(key, str) else "?"
+            try:
+                tag = self._pinned.get(key, default=None, tag=True)[1]
+            except (ValueError, OSError, sqlite3.Error):
+                tag = None  # unreadable: checked (and dropped) below
+            if tag in keep:
+                continue
+            found = self._read_from(self._pinned, operation, key, raw=True)
+            self._discard(self._pinned, key)
+            if found is not _MISS:
+                self._store(cache, operation, key, self._with_expiry(found[0], self.clock() + ttl))
+                moved += 1
+        return moved
 
     def _mac(self, key: str, data: bytes) -> bytes:
         return hmac.new(self.signing_key.encode(), key.encode() + b"\0" + data, hashlib.sha256).digest()
@@ -318,19 +439,21 @@ class ResultCache:
         cache = self._open()
         if cache is not None:
             cache.clear()
+            self._pinned.clear()
 
     def status(self) -> dict:
         """Whether it works, why not, entries and bytes on disk (never the folder's path)."""
         cache = self._open()
-        entries = volume = 0
+        entries = volume = pinned = 0
         if cache is not None:
             try:
-                entries, volume = len(cache), cache.volume()
+                pinned = len(self._pinned)
+                entries, volume = len(cache) + pinned, cache.volume() + self._pinned.volume()
             except (OSError, sqlite3.Error) as exc:
                 self.degraded_reason = self._without_path(f"cache unreadable ({exc})")
         # no directory: the status is shown to every viewer (App health, its JSON report)
         return {"ok": self.degraded_reason is None, "degraded_reason": self.degraded_reason, "entries": entries,
-                "volume_bytes": volume}
+                "pinned_entries": pinned, "volume_bytes": volume}
 
     def _without_path(self, text: str) -> str:
         """``text`` with the cache folder's path replaced by ``BK_CACHE_DIR`` (reasons are shown to viewers)."""

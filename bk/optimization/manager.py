@@ -5,6 +5,9 @@ Warming (computing every page's default view before anyone opens it) runs in a c
 priority when the snapshot can be named on a command line (``python -m bk.optimization.manager``): it fills
 the shared tier-2 cache without holding the server's GIL and without importing statsmodels into the server.
 Without a cache or a source, it falls back to a thread that warms the light views only (never the forecast).
+A saved snapshot is warmed when it is saved (``fill_store``: the Data page's worker, or ``bk save`` itself),
+with its comparison with the snapshot saved before; the results of the newest ``BK_KEEP_WARM`` snapshots are
+pinned in the tier-2 cache, and a server's first warming fills what those snapshots lack.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,7 +43,9 @@ SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pip
                    "bk.services.briefing", "bk.services.backtest")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 # The worker computes them in this order: the heavy forecast first (a page never computes it itself), then the
-# light views a page computes in a fraction of a second if it gets there before the worker.
+# light views a page computes in a fraction of a second if it gets there before the worker, then what a page
+# offers one click away (the forecast's other levels, the machine schedule). A saved snapshot also gets its
+# comparison with the previous one (``comparison_view``: its parameter depends on the store).
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("forecast.levels", {"horizon": 4}),  # the forecasting page opens with every level
     ("yarn.plan", APP_VIEW),  # the yarn page's default view, shared with Yarn inventory and Overview
@@ -49,7 +54,12 @@ DEFAULT_VIEWS: list[tuple[str, dict]] = [
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
     ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),  # also the Overview's hot spots
+    ("yarn.plan", {}),  # the yarn page's other knitting schedules: eFab's rule, the machine schedule
+    ("yarn.evidence", {}),
+    ("yarn.plan", {"knitting": "machines"}),
+    ("yarn.evidence", {"knitting": "machines"}),
 ]
+KEEP_WARM_ENV = "BK_KEEP_WARM"  # the newest N saved snapshots keep their results out of the LRU (default 7)
 SLO_MS = {"forecast.all": 3000.0, "forecast.levels": 3000.0}
 # heavy operations (seconds of CPU) are never warmed inside the server process
 HEAVY_PREFIXES = ("forecast.",)
@@ -61,6 +71,28 @@ EXPECTED_KINDS = tuple(k for k in KINDS if k not in OPTIONAL_KINDS)
 
 def is_heavy(operation: str) -> bool:
     return operation.startswith(HEAVY_PREFIXES)
+
+
+def keep_warm_count() -> int:
+    """``BK_KEEP_WARM``: how many of the newest saved snapshots keep their results pinned (default 7)."""
+    try:
+        return max(0, int(os.environ.get(KEEP_WARM_ENV, "7")))
+    except ValueError:
+        return 7
+
+
+def kept_ids(ids_oldest_first: Sequence[str], count: int | None = None) -> list[str]:
+    """The ids of the newest ``count`` (``BK_KEEP_WARM``) snapshots, newest first."""
+    count = keep_warm_count() if count is None else count
+    return list(reversed(ids_oldest_first))[:count]
+
+
+def comparison_view(ids_oldest_first: Sequence[str], snapshot_id: str) -> tuple[str, dict] | None:
+    """The Overview's default comparison of a saved snapshot: with the one saved just before it (None: first)."""
+    ids = list(ids_oldest_first)
+    if snapshot_id not in ids or ids.index(snapshot_id) == 0:
+        return None
+    return "briefing.diff", {"earlier_snapshot_id": ids[ids.index(snapshot_id) - 1]}
 
 
 def operations() -> dict[str, Callable]:
@@ -82,9 +114,16 @@ class ServiceManager:
 
     def __init__(self, *, cache: ResultCache | None = None, profiler: Profiler | None = None,
                  breakers: BreakerRegistry | None = None,
-                 snapshot_loader: Callable[[str], Snapshot] | None = None, memory_budget_mb: float = 500.0):
+                 snapshot_loader: Callable[[str], Snapshot] | None = None, memory_budget_mb: float = 500.0,
+                 snapshot_digest: Callable[[str], str] | None = None,
+                 kept: Callable[[], Collection[str]] | None = None):
+        """``snapshot_loader`` reads a saved snapshot by id (the earlier side of a comparison), ``snapshot_digest``
+        its digest without reading its frames (a warm comparison then never loads it), ``kept`` the ids of the
+        snapshots whose results are pinned in the tier-2 cache (the newest ``BK_KEEP_WARM``)."""
         self._operations: dict[str, Callable] | None = None
         self.cache = cache
+        self.snapshot_digest = snapshot_digest
+        self.kept = kept
         self.profiler = profiler or Profiler(slo_ms=SLO_MS)
         self.breakers = breakers or BreakerRegistry()
         self.snapshot_loader = snapshot_loader
@@ -128,15 +167,23 @@ class ServiceManager:
         fn = self.operations[operation]
         digest = snapshot.digest
         arguments = dict(params)
-        if "earlier_snapshot_id" in arguments:
-            # a two-snapshot operation: it gets the earlier snapshot's frames and date; cached on both digests
-            earlier = self._earlier(arguments.pop("earlier_snapshot_id"))
-            arguments.update(earlier_frames=earlier.frames, earlier_as_of=earlier.as_of)
-            digest = hashlib.sha256(f"{snapshot.digest}:{earlier.digest}".encode()).hexdigest()
+        earlier_id = arguments.pop("earlier_snapshot_id", None)
+        read: list[Snapshot] = []  # the earlier snapshot, once read
+        if earlier_id is not None:
+            # a two-snapshot operation: cached on both digests; the earlier snapshot is read only to compute
+            # (when its digest can be had from the store's manifests)
+            if self.snapshot_digest is None:
+                read.append(self._earlier(earlier_id))
+            earlier_digest = read[0].digest if read else self.snapshot_digest(earlier_id)
+            digest = hashlib.sha256(f"{snapshot.digest}:{earlier_digest}".encode()).hexdigest()
 
         def compute():
+            extra = {}
+            if earlier_id is not None:
+                earlier = read[0] if read else self._earlier(earlier_id)
+                extra = {"earlier_frames": earlier.frames, "earlier_as_of": earlier.as_of}
             with self.profiler.measure(operation, cold=True):
-                return fn(snapshot.frames, as_of=snapshot.as_of, **arguments)
+                return fn(snapshot.frames, as_of=snapshot.as_of, **arguments, **extra)
 
         def guarded():
             if self.cache is None:
@@ -144,13 +191,31 @@ class ServiceManager:
             data_type = "forecast" if operation.startswith("forecast.") else "frame"
             self._await_worker(operation, digest, params)
             started = time.perf_counter()
-            value, hit = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type)
+            value, hit = self.cache.get_or_compute(operation, digest, params, compute, data_type=data_type,
+                                                   pin=self._pin(snapshot))
             if hit:  # a warm answer of the operation (a miss was recorded cold by compute)
                 self.profiler.record(operation, (time.perf_counter() - started) * 1000)
             return value
 
         # keyed by the snapshot too: failures on one (bad) snapshot never pause the operation for other snapshots
         return self.breakers.get(operation, snapshot.digest).call(guarded)
+
+    def _pin(self, snapshot: Snapshot) -> str | None:
+        """The tag a result of this snapshot is pinned under (its id), when it is one of the kept snapshots."""
+        return self._pin_id(snapshot.snapshot_id)
+
+    def _pin_id(self, snapshot_id: str) -> str | None:
+        if self.kept is None or snapshot_id in ("unsaved", "demo"):
+            return None
+        return snapshot_id if snapshot_id in self.kept() else None
+
+    def is_warm(self, snapshot_id: str, digest: str) -> bool:
+        """Whether the tier-2 cache holds every default view of the snapshot (pinned, when it is kept)."""
+        if self.cache is None:
+            return False
+        pinned = self._pin_id(snapshot_id) is not None
+        return all(self.cache.has(op, digest, p, pinned_only=pinned)
+                   for op, p in DEFAULT_VIEWS if op in self.operations)
 
     def _earlier(self, snapshot_id: str) -> Snapshot:
         if self.snapshot_loader is None:
@@ -166,23 +231,29 @@ class ServiceManager:
 
     def warm(self, snapshot: Snapshot, *, background: bool = True,
              source_args: Sequence[str] | None = None,
-             operations: Sequence[str] | None = None) -> threading.Thread | subprocess.Popen | None:
+             operations: Sequence[str] | None = None,
+             also: Sequence[str] = ()) -> threading.Thread | subprocess.Popen | None:
         """Compute every page's default view for the snapshot so that first visits are cache hits.
 
         With ``source_args`` (how ``python -m bk.optimization.manager`` finds the snapshot: ``--store ROOT
         --snapshot ID`` or ``--paths DIR...``) and a tier-2 cache, a niced child process computes all of them,
-        the forecast included, into that cache. Otherwise a thread (or this call, ``background=False``) computes
-        the light views only. ``operations`` limits the views warmed. Once per snapshot and process; returns the
-        process or thread started, if any.
+        the forecast included, into that cache, then what the saved snapshots ``also`` (ids in the same store)
+        lack. Otherwise a thread (or this call, ``background=False``) computes the light views only.
+        ``operations`` limits the views warmed. Once per snapshot and process, and nothing is started when the
+        cache already holds every view and there is nothing ``also`` to fill; returns the process or thread
+        started, if any.
         """
         if snapshot.digest in self._warming:
             return None
         self._warming.add(snapshot.digest)
+        if not also and operations is None and self.is_warm(snapshot.snapshot_id, snapshot.digest):
+            return None
         if source_args is not None and self.cache is not None and background:
             try:
                 views = [(op, p) for op, p in DEFAULT_VIEWS if operations is None or op in operations]
-                return self._warm_process(snapshot, [*source_args, "--operations", *(op for op, _ in views)],
-                                          views)
+                others = list(also) if source_args[:1] == ["--store"] else []
+                selected = ["--operations", *dict.fromkeys(op for op, _ in views)] if operations is not None else []
+                return self._warm_process(snapshot, [*source_args, *others, *selected], views)
             except OSError:
                 log.exception("could not start the warming process; warming light views in a thread")
         light = [(op, p) for op, p in DEFAULT_VIEWS
@@ -291,17 +362,23 @@ def _stop_workers() -> None:
 
 
 def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tuple[str, dict]], *,
-               announce: bool = False) -> list[str]:
+               announce: bool = False, skip_stored: bool = False) -> list[str]:
     """Run each (operation, params) through the manager, skipping failures; returns the operations warmed.
 
-    With ``announce`` each view's index is printed before it starts (how the server follows a worker).
+    With ``announce`` each view's index is printed before it starts (how the server follows a worker), and the
+    number of views once all are done; with ``skip_stored`` a view the tier-2 cache already holds (pinned, for a
+    kept snapshot) is not read back.
     """
     done = []
+    pinned = manager._pin(snapshot) is not None
     for index, (operation, params) in enumerate(views):
         if operation not in manager.operations:
             continue
         if announce:
             print(f"{_WARMING_MARK}{index}", flush=True)
+        if skip_stored and manager.cache is not None and manager.cache.has(
+                operation, _view_digest(manager, snapshot, params), params, pinned_only=pinned):
+            continue
         try:
             manager.run(operation, snapshot, **params)
         except BkError:
@@ -310,18 +387,60 @@ def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tupl
             log.exception("warming %s failed", operation)
             continue
         done.append(operation)
+    if announce:
+        print(f"{_WARMING_MARK}{len(views)}", flush=True)
+    return done
+
+
+def _view_digest(manager: ServiceManager, snapshot: Snapshot, params: dict) -> str:
+    earlier_id = params.get("earlier_snapshot_id")
+    if earlier_id is None:
+        return snapshot.digest
+    earlier = manager.snapshot_digest(earlier_id) if manager.snapshot_digest else manager._earlier(earlier_id).digest
+    return hashlib.sha256(f"{snapshot.digest}:{earlier}".encode()).hexdigest()
+
+
+def fill_store(root: str | Path, first: Sequence[str], *, operations: Sequence[str] | None = None,
+               announce_first: bool = False, manager: ServiceManager | None = None) -> dict[str, list[str]]:
+    """Warm saved snapshots of the store at ``root`` into the tier-2 cache (``BK_CACHE_DIR``): the ids in
+    ``first``, in that order, then every other kept snapshot (the newest ``BK_KEEP_WARM``); each gets every
+    default view and its comparison with the snapshot saved before it, skipping what the cache holds already.
+    The entries of kept snapshots are pinned; snapshots no longer kept have theirs released to the LRU.
+    Returns the views computed per snapshot id."""
+    from bk.ingest.snapshot import SnapshotStore
+
+    store = SnapshotStore(root)
+    ids = [i.snapshot_id for i in store.list()]
+    kept = kept_ids(ids)
+    manager = manager or ServiceManager.from_environment(snapshot_loader=store.load, snapshot_digest=store.digest,
+                                                         kept=lambda: kept)
+    done: dict[str, list[str]] = {}
+    for position, snapshot_id in enumerate(dict.fromkeys([*first, *kept])):
+        if snapshot_id not in ids:
+            continue
+        snapshot = store.load(snapshot_id)
+        views = [(op, p) for op, p in DEFAULT_VIEWS if not operations or op in operations]
+        comparison = comparison_view(ids, snapshot_id)
+        if comparison is not None and (not operations or comparison[0] in operations):
+            views.append(comparison)
+        done[snapshot_id] = warm_views(manager, snapshot, views, announce=announce_first and position == 0,
+                                       skip_stored=True)
+        del snapshot
+    if manager.cache is not None:
+        manager.cache.release_pins(set(kept))
     return done
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bk.optimization.manager``: warm a snapshot's default views into the tier-2 cache."""
+    """``python -m bk.optimization.manager``: warm a snapshot's default views into the tier-2 cache (with
+    ``--store``: then what the other kept snapshots lack)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m bk.optimization.manager")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--paths", nargs="+", help="files/folders forming the snapshot (the demo)")
     source.add_argument("--store", help="snapshot store folder (with --snapshot)")
-    parser.add_argument("--snapshot", help="snapshot id in the store")
+    parser.add_argument("--snapshot", nargs="+", help="snapshot ids in the store, the one to announce first")
     parser.add_argument("--digest", help="expected digest: stop when the snapshot read is another one")
     parser.add_argument("--operations", nargs="+", help="only these default views (default: all)")
     args = parser.parse_args(argv)
@@ -332,13 +451,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.store:
         if not args.snapshot:
             parser.error("--store needs --snapshot")
-        snapshot = SnapshotStore(args.store).load(args.snapshot)
+        snapshot = SnapshotStore(args.store).load(args.snapshot[0])
     else:
         snapshot, _ = load_paths(args.paths)
     if args.digest and snapshot.digest != args.digest:
         print(f"snapshot digest {snapshot.digest[:10]} is not the expected {args.digest[:10]}; nothing warmed",
               file=sys.stderr)
         return 2
+    if args.store:
+        del snapshot
+        done = fill_store(args.store, args.snapshot, operations=args.operations, announce_first=True)
+        print("warmed: " + "; ".join(f"{i}: {' '.join(ops)}" for i, ops in done.items()))
+        return 0
     views = [(op, p) for op, p in DEFAULT_VIEWS if not args.operations or op in args.operations]
     manager = ServiceManager.from_environment()
     done = warm_views(manager, snapshot, views, announce=True)

@@ -114,3 +114,37 @@ def test_malformed_containers_are_value_errors(header):
         decode(data)
 
 
+
+
+def test_with_the_key_file_a_restart_trusts_its_own_entries_and_still_drops_planted_or_edited_ones(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("BK_CACHE_KEY", raising=False)
+    first = ResultCache(tmp_path / "cache")  # signs with the key file it creates
+    for digest, pin in (("d0", None), ("d1", "kept-snapshot")):
+        first.get_or_compute("pipeline.wip", digest, {}, lambda: RESULT, pin=pin)
+    restarted = ResultCache(tmp_path / "cache")
+    restarted._open()
+    planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
+    restarted._pinned.set(restarted.key("pipeline.wip", "d2", {}), bytes(32) + planted, tag="kept-snapshot")
+    stored = restarted._pinned.get(restarted.key("pipeline.wip", "d1", {}))
+    edited = stored.replace(b'["aging_days", 90]', b'["aging_days", 91]')  # a figure changed in the header
+    assert edited != stored
+    restarted._pinned.set(restarted.key("pipeline.wip", "d1", {}), edited, tag="kept-snapshot")
+    value, hit = restarted.get_or_compute("pipeline.wip", "d0", {}, lambda: pytest.fail("not trusted"))
+    assert hit and value["summary"] == {"aging_days": 90}  # its own entry, written before the restart
+    for digest in ("d1", "d2"):  # edited and planted pinned entries: dropped and recomputed
+        value, hit = restarted.get_or_compute("pipeline.wip", digest, {}, lambda: {"recomputed": True},
+                                              pin="kept-snapshot")
+        assert (value, hit) == ({"recomputed": True}, False)
+    assert restarted.stats_dict()["pipeline.wip"]["errors"] == 2
+
+
+def test_releasing_pins_never_launders_a_planted_entry_into_the_lru(tmp_path):
+    cache = ResultCache(tmp_path / "cache", signing_key="k")
+    cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT, pin="old")
+    planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
+    cache._pinned.set(cache.key("pipeline.wip", "d1", {}), bytes(32) + planted, tag="old")
+    assert cache.release_pins(set()) == 1  # only the signed one moved
+    assert cache.get_or_compute("pipeline.wip", "d1", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
+    value, hit = cache.get_or_compute("pipeline.wip", "d0", {}, lambda: None)
+    assert hit and value["summary"] == RESULT["summary"]
