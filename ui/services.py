@@ -12,7 +12,7 @@ import streamlit as st
 
 from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
-from bk.optimization.manager import ServiceManager
+from bk.optimization.manager import ServiceManager, previous_day_id
 from bk.optimization.memory import heap_freezer
 from bk.services.yarn import APP_VIEW
 from ui import errors, state
@@ -195,10 +195,8 @@ def plan_view(snapshot: Snapshot) -> dict:
     """Parameters of the app's view of the yarn plan (``yarn.APP_VIEW``) for this snapshot: with the export day
     before it in the store, the loop closed — KO paces from the balance changes since, and receipts from a
     supplier whose POs slipped planned that much later."""
-    pairs = plan_pairs(snapshot)
-    if pairs and pairs[-1][1] == snapshot.snapshot_id:
-        return {**APP_VIEW, "earlier_snapshot_id": pairs[-1][0]}
-    return dict(APP_VIEW)
+    previous = previous_day_id(state.history(snapshot.snapshot_id), snapshot.snapshot_id)
+    return dict(APP_VIEW) if previous is None else {**APP_VIEW, "earlier_snapshot_id": previous}
 
 
 def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:

@@ -95,6 +95,37 @@ def comparison_view(ids_oldest_first: Sequence[str], snapshot_id: str) -> tuple[
     return "briefing.diff", {"earlier_snapshot_id": ids[ids.index(snapshot_id) - 1]}
 
 
+def previous_day_id(history: Sequence[tuple[str, date]], snapshot_id: str) -> str | None:
+    """The snapshot of the export day before this one's: ``history`` is (id, as-of date) oldest first (the store's
+    order); the last one saved of a day stands for it. None for the first day, or an id not in ``history``."""
+    days: dict[date, str] = {}
+    own = None
+    for sid, day in history:
+        days[day] = sid
+        if sid == snapshot_id:
+            own = day
+            break
+    else:
+        return None
+    earlier = sorted(d for d in days if d < own)
+    return days[earlier[-1]] if earlier else None
+
+
+def history_views(history: Sequence[tuple[str, date]], snapshot_id: str) -> list[tuple[str, dict]]:
+    """The default views that depend on the store: the Overview's comparison with the snapshot saved before this
+    one, and with the export day before it the app's yarn plan and its evidence with the loop closed (KO paces and
+    suppliers' slips since then) and the back-test of that day's plan (the Overview's plan line, Plan health)."""
+    views = []
+    comparison = comparison_view([sid for sid, _ in history], snapshot_id)
+    if comparison is not None:
+        views.append(comparison)
+    previous = previous_day_id(history, snapshot_id)
+    if previous is not None:
+        views += [(op, {**APP_VIEW, "earlier_snapshot_id": previous})
+                  for op in ("yarn.plan", "yarn.evidence", "plan.backtest")]
+    return views
+
+
 def operations() -> dict[str, Callable]:
     """Every service operation by name (``yarn.plan`` …), from each service module's ``OPERATIONS``."""
     ops: dict[str, Callable] = {}
@@ -410,7 +441,8 @@ def fill_store(root: str | Path, first: Sequence[str], *, operations: Sequence[s
     from bk.ingest.snapshot import SnapshotStore
 
     store = SnapshotStore(root)
-    ids = [i.snapshot_id for i in store.list()]
+    history = [(i.snapshot_id, i.as_of) for i in store.list()]
+    ids = [sid for sid, _ in history]
     kept = kept_ids(ids)
     manager = manager or ServiceManager.from_environment(snapshot_loader=store.load, snapshot_digest=store.digest,
                                                          kept=lambda: kept)
@@ -419,10 +451,8 @@ def fill_store(root: str | Path, first: Sequence[str], *, operations: Sequence[s
         if snapshot_id not in ids:
             continue
         snapshot = store.load(snapshot_id)
-        views = [(op, p) for op, p in DEFAULT_VIEWS if not operations or op in operations]
-        comparison = comparison_view(ids, snapshot_id)
-        if comparison is not None and (not operations or comparison[0] in operations):
-            views.append(comparison)
+        views = [(op, p) for op, p in [*DEFAULT_VIEWS, *history_views(history, snapshot_id)]
+                 if not operations or op in operations]
         done[snapshot_id] = warm_views(manager, snapshot, views, announce=announce_first and position == 0,
                                        skip_stored=True)
         del snapshot

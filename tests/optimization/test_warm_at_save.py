@@ -5,6 +5,7 @@ snapshot."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -155,7 +156,11 @@ def test_bk_save_warms_every_view_and_a_restarted_server_serves_them_without_com
     assert set(diff) >= {"summary", "causes"}
     assert calls == []
     stats = server.cache.stats_dict()
-    assert stats["forecast.all"] == {"hits": 6, "misses": 0, "errors": 0, "hit_rate": 1.0}
+    assert stats["forecast.levels"] == {"hits": 2, "misses": 0, "errors": 0, "hit_rate": 1.0}
+    # the newest snapshot's plan with the loop closed (the day before) was warmed at save too
+    view = {"knitting": "observed", "earlier_snapshot_id": ids[0]}
+    assert server.cache.has("yarn.plan", hashlib.sha256(f"{newest.digest}:{store.digest(ids[0])}".encode())
+                            .hexdigest(), view)
     assert stats["briefing.diff"]["hits"] == 1
 
 
