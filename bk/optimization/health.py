@@ -171,11 +171,8 @@ def _data(h: HealthInputs) -> dict[str, tuple[float, str, list[str]]]:
     present = h.expected_exports - h.missing_exports
     complete = _clip(present / h.expected_exports) if h.expected_exports else 1.0
     clean = _clip(1 - (h.finding_errors + h.finding_warnings / 20) / 10)
-    if h.finding_errors or h.finding_warnings:
-        clean_detail = (f"{_plural(h.finding_errors, 'error')} and {_plural(h.finding_warnings, 'warning')} "
-                        "when the files were read")
-    else:
-        clean_detail = "No error or warning when the files were read"
+    found = [_plural(n, word) for n, word in ((h.finding_errors, "error"), (h.finding_warnings, "warning")) if n]
+    clean_detail = f"{' and '.join(found) or 'No error or warning'} when the files were read"
     if h.data_as_of is None:
         recent = (1.0, "Demo data: its age is not judged", [])
     else:

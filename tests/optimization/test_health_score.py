@@ -52,6 +52,7 @@ def test_the_score_by_hand():
     paused = score(calls=[False] * 198 + [True] * 2, open_breakers=1)
     assert (paused["score"], paused["status"]) == (75, "fair")
     assert paused["components"]["failures"]["detail"].endswith("; 1 calculation paused after failing repeatedly")
+    assert score(finding_warnings=8)["components"]["clean"]["detail"] == "8 warnings when the files were read"
 
 
 def test_nothing_to_judge_is_full_points():
