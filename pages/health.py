@@ -1,5 +1,7 @@
-"""Health for the manager: is the app sick (errors, latency, memory, cache) or is the data incomplete (missing
-exports, findings, age)? Two scores, shown apart; then memory, garbage collections, latencies, cache hit rates."""
+"""App health for the manager: how far the plans can be trusted (Plan health), then one score for the app and
+its data with each part in plain words and what needs attention, then what the data lacks. Engineering
+controls and figures (garbage collection, load test, profiler tables, memory charts, the JSON report) sit in
+the closed "For engineers" section at the bottom, drawn only while it is open."""
 
 import json
 import time
@@ -9,16 +11,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.optimization.health import PAGE_TARGET_MS
 from bk.services import plan_health
 from ui import auth, metrics, services, state
 from ui.coverage import missing_exports
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import lazy_tabs
+from ui.widgets import lazy_expander, lazy_tabs
 
 require_shell()
 GC_SYMBOLS = ("circle", "square", "diamond")  # one marker per GC generation
+GC_SOURCES = {"streamlit_post_script": "after a page run", "automatic": "automatic", "manual": "by hand",
+              "threshold": "memory over the threshold"}
+PERCENTILES = {"warm_p50": "Warm p50", "warm_p95": "Warm p95", "cold_p50": "Cold p50", "cold_p95": "Cold p95"}
 
 
 def _per_operation(stats: dict) -> pd.DataFrame:
@@ -36,64 +42,6 @@ snapshot = state.active_snapshot()
 
 with st.sidebar:
     refresh = st.toggle("Live refresh (2 s)", value=True)
-
-buttons = st.columns(3)
-if buttons[0].button("Collect garbage now"):
-    freed = manager.monitor.collect(source="manual")
-    st.toast(f"gc.collect() freed {freed} objects")
-with st.sidebar:
-    may_load_test = auth.may_load_test()
-if buttons[1].button("Run a 5-second load test", disabled=not may_load_test) and snapshot is not None:
-    with st.spinner("4 workers calling every service operation for 5 s…"):
-        try:
-            st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
-        except BkError as exc:
-            st.error(plain(exc))
-
-
-def json_report() -> str:  # built when the button is clicked, not on every refresh
-    report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
-              "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
-              "cache": manager.cache.status() if manager.cache else None}
-    return json.dumps(report, indent=2, default=str)
-
-
-buttons[2].download_button("Download JSON report", json_report, file_name="bk-health.json", mime="application/json",
-                           on_click="ignore")
-if "load_test" in st.session_state:
-    lt = st.session_state["load_test"]
-    st.info(f"Load test: {lt['calls']} calls in {lt['duration_s']:.1f} s = {lt['throughput_per_s']:.1f}/s, "
-            f"{lt['errors']} errors")
-    show_table(_per_operation(lt["operations"]), "operations", key="load_test_ops", search=False)
-
-
-def _components(part: dict) -> pd.DataFrame:
-    return pd.DataFrame([{"component": k, "points": v["points"], "max": v["max"], "detail": v["detail"]}
-                         for k, v in part["components"].items()])
-
-
-def data_problems() -> None:
-    """The active snapshot's missing exports and findings: what the data lacks, not what the app does wrong."""
-    if snapshot is None:
-        st.info("No snapshot: nothing to judge.")
-        return
-    missing = services.derived("health.missing", snapshot, lambda: missing_exports(snapshot.exports,
-                                                                                  as_of=snapshot.as_of))
-    if missing.empty:
-        st.success("Every export the pages use is in this snapshot.")
-    else:
-        st.caption(f"Missing exports: {len(missing)} page needs not served")
-        show_table(missing, "missing_exports", key="health_missing", search=False)
-    def errors_and_warnings() -> pd.DataFrame:
-        findings = findings_frame(snapshot.findings)
-        return findings[findings["severity"].isin(["error", "warning"])]
-
-    findings = services.derived("health.findings", snapshot, errors_and_warnings)
-    if findings.empty:
-        st.success("No error or warning in the snapshot's findings.")
-    else:
-        st.caption(f"Findings: {len(findings)} errors and warnings in the exports")
-        show_table(findings, "findings", key="health_findings")
 
 
 def plan_trend_chart(trend: pd.DataFrame) -> go.Figure:
@@ -149,97 +97,145 @@ def plan_health_section() -> None:
 
 @st.fragment(run_every=2 if refresh else None)
 def live() -> None:
-    health = manager.health(snapshot)
-    thresholds = services.alert_thresholds()
-    app_col, data_col = st.columns(2)
-    with app_col:
-        st.subheader("The app")
-        st.metric("App health", f"{health['app']['score']:.0f} / 100", help=f"{health['app']['status']}: memory, "
-                  "latency, cache and unexpected errors. A missing export is not an app error.")
-        show_table(_components(health["app"]), "health_components", key="app_components", search=False)
-    with data_col:
-        st.subheader("The data")
-        st.metric("Data health", f"{health['data']['score']:.0f} / 100", help=f"{health['data']['status']}: "
-                  "data age, findings of the active snapshot and the exports it has")
-        show_table(_components(health["data"]), "health_components", key="data_components", search=False)
-    st.caption(f"Overall score {health['score']:.0f} / 100 ({health['status']}), in the JSON report. Error rate "
-               "counts unexpected failures only; calls refused because an export is missing or a file is bad "
-               "count under the data.")
+    """The one score, its parts with the figure behind each, and what needs attention (refreshed every 2 s)."""
+    health = manager.health(snapshot, leak_alert_mb_per_min=services.alert_thresholds()["leak_mb_per_min"])
+    st.subheader("The app and its data")
+    st.metric("App health", f"{health['score']} / 100", help=(
+        "The sum of the points of the parts below. First visits to a page (loading and computing) are not "
+        f"counted as slow; pages are judged on their last 100 loads against {PAGE_TARGET_MS / 1000:.1f} s, "
+        "memory on its typical use over 5 minutes. A part's points change only when it moves by 2 points or "
+        "more, so the score moves when something changed, not with every refresh."))
+    st.caption(f"{health['status'].capitalize()}: 80 and more is good, 50 to 79 fair, below 50 poor.")
+    parts = pd.DataFrame([{"component": c["name"], "points": c["points"], "max": c["max"], "detail": c["detail"]}
+                          for c in health["components"].values()], columns=["component", "points", "max", "detail"])
+    show_table(parts, "health_components", key="app_components", search=False)
+    st.markdown("**What needs attention**")
+    for alert in health["alerts"]:
+        st.warning(alert)
+    if not health["alerts"]:
+        st.success("Nothing needs attention: the app answers quickly, nothing fails and memory is within budget.")
+
+
+def data_problems() -> None:
+    """The active snapshot's missing exports and findings: what the data lacks, not what the app does wrong."""
+    st.markdown("**Data problems**: fix them in the exports, not in the app")
+    if snapshot is None:
+        st.info("No snapshot: nothing to judge.")
+        return
+    missing = services.derived("health.missing", snapshot, lambda: missing_exports(snapshot.exports,
+                                                                                  as_of=snapshot.as_of))
+    if missing.empty:
+        st.success("Every export the pages use is in this snapshot.")
+    else:
+        pages = missing["page"].nunique()
+        st.caption(f"{pages} page{'s' if pages != 1 else ''} cannot show everything: an export "
+                   f"{'they need is' if pages != 1 else 'it needs is'} missing from this snapshot.")
+        show_table(missing, "missing_exports", key="health_missing", search=False)
+
+    def errors_and_warnings() -> pd.DataFrame:
+        findings = findings_frame(snapshot.findings)
+        return findings[findings["severity"].isin(["error", "warning"])]
+
+    findings = services.derived("health.findings", snapshot, errors_and_warnings)
+    if findings.empty:
+        st.success("No error or warning when the files were read.")
+    else:
+        st.caption(f"{len(findings)} errors and warnings when the files were read")
+        show_table(findings, "findings", key="health_findings")
+
+
+def engineers() -> None:
+    """Controls and raw figures for engineers, in a closed section at the bottom: run only while it is open."""
+    box = lazy_expander("For engineers", key="health_engineers")
+    if box is None:
+        return
+    with box:
+        controls()
+        engineer_figures()
+
+
+def json_report() -> str:  # built when the button is clicked, not on every refresh
+    report = {"health": manager.health(snapshot), "profiler": manager.profiler.report(),
+              "memory": {k: v for k, v in manager.monitor.snapshot().items() if k != "rss"},
+              "cache": manager.cache.status() if manager.cache else None}
+    return json.dumps(report, indent=2, default=str)
+
+
+def controls() -> None:
+    buttons = st.columns(3)
+    if buttons[0].button("Collect garbage now"):
+        freed = manager.monitor.collect(source="manual")
+        st.toast(f"gc.collect() freed {freed} objects")
+    with st.sidebar:
+        may_load_test = auth.may_load_test()
+    if buttons[1].button("Run a 5-second load test", disabled=not may_load_test) and snapshot is not None:
+        with st.spinner("4 workers calling every service operation for 5 s…"):
+            try:
+                st.session_state["load_test"] = services.load_test(snapshot, workers=4, duration_s=5.0)
+            except BkError as exc:
+                st.error(plain(exc))
+    buttons[2].download_button("Download JSON report", json_report, file_name="bk-health.json",
+                               mime="application/json", on_click="ignore")
+    if "load_test" in st.session_state:
+        lt = st.session_state["load_test"]
+        st.info(f"Load test: {lt['calls']} calls in {lt['duration_s']:.1f} s = {lt['throughput_per_s']:.1f}/s, "
+                f"{lt['errors']} errors")
+        show_table(_per_operation(lt["operations"]), "operations", key="load_test_ops", search=False)
+
+
+@st.fragment(run_every=2 if refresh else None)
+def engineer_figures() -> None:
     mem = manager.monitor.snapshot()
-    rss = pd.DataFrame(mem["rss"])
-    alerts = []
-    if len(rss) and rss["rss_mb"].iloc[-1] > thresholds["rss_mb"]:
-        alerts.append(f"RSS {rss['rss_mb'].iloc[-1]:.0f} MB is over {thresholds['rss_mb']:.0f} MB")
     slope = mem["leak_slope_after_warmup_mb_per_min"]
-    if slope is not None and slope > thresholds["leak_mb_per_min"]:
-        alerts.append(f"RSS grows {slope:.1f} MB/min over the last 10 minutes (after warm-up)")
-    for b in manager.profiler.bottlenecks():
-        alerts.append(f"{b['operation']}: warm p95 {b['p95_ms']:.0f} ms over its {b['slo_ms']:.0f} ms SLO")
-    if not health["cache"]["ok"]:
-        alerts.append(f"Result cache degraded: {health['cache']['degraded_reason']}")
-    for name, s in health["breakers"].items():
-        if s != "closed":
-            alerts.append(f"{name} is {s} (circuit breaker)")
-    errors = {op: v["errors"] for op, v in health["profiler"].items() if v["errors"]}
-    if errors:
-        alerts.append("Unexpected errors: " + ", ".join(f"{op} {n}" for op, n in sorted(errors.items())))
-    app_col, data_col = st.columns(2)
-    with app_col:
-        st.markdown("**App problems** — fix them in the app or the server")
-        for a in alerts:
-            st.warning(a)
-        if not alerts:
-            st.success(f"No app alert ({health['app']['status']}).")
-    with data_col:
-        st.markdown("**Data problems** — fix them in the exports, not in the app")
-        data_problems()
     if slope is None:
-        st.caption(f"Leak check: measuring — the RSS slope needs {mem['leak_min_span_s'] / 60:.0f} min of samples "
-                   f"after warm-up (from {time.strftime('%H:%M:%S', time.localtime(mem['warm_since']))}); "
+        st.caption(f"Leak check: measuring. The memory slope needs {mem['leak_min_span_s'] / 60:.0f} min of "
+                   f"samples after warm-up (from {time.strftime('%H:%M:%S', time.localtime(mem['warm_since']))}); "
                    "growth while caches fill is not a leak.")
     else:
-        st.caption(f"Leak check: RSS slope {slope:+.1f} MB/min after warm-up.")
-    # the charts and tables below the alerts, one tab at a time (only the open tab is drawn on each refresh)
-    lazy_tabs({"Memory and garbage collections": lambda: memory_charts(rss, mem),
-               "Latency": lambda: latency(health), "Cache": lambda: cache(health)}, key="health_tab")
+        st.caption(f"Leak check: memory slope {slope:+.1f} MB/min after warm-up.")
+    # one tab at a time (only the open tab is drawn on each refresh)
+    lazy_tabs({"Memory and garbage collections": lambda: memory_charts(mem),
+               "Latency": latency, "Cache": cache}, key="health_tab")
 
 
 # charts drawn with graph_objects: plotly express takes 50-100 ms a chart, too slow for a 2 s refresh
-def memory_charts(rss: pd.DataFrame, mem: dict) -> None:
+def memory_charts(mem: dict) -> None:
     left, right = st.columns(2)
+    rss = pd.DataFrame(mem["rss"])
     if len(rss):
         rss = rss.tail(600)
         left.plotly_chart(go.Figure(go.Scatter(x=pd.to_datetime(rss["time"], unit="s"), y=rss["rss_mb"],
-                                               mode="lines", name="RSS")).update_layout(
+                                               mode="lines", name="Resident memory")).update_layout(
             title="Resident memory (MB)", xaxis_title="time", yaxis_title="MB"), width="stretch")
     gc_events = pd.DataFrame(mem["gc_events"])
     if len(gc_events):
         fig = go.Figure()
         for (source, generation), rows in gc_events.tail(500).groupby(["source", "generation"], sort=True):
             fig.add_scatter(x=pd.to_datetime(rows["time"], unit="s"), y=rows["pause_ms"], mode="markers",
-                            name=f"{source}, generation {generation}",
+                            name=f"{GC_SOURCES.get(source, source)}, generation {generation}",
                             marker={"symbol": GC_SYMBOLS[int(generation) % len(GC_SYMBOLS)]})
         right.plotly_chart(fig.update_layout(title="Garbage collections (pause ms)", xaxis_title="time",
                                              yaxis_title="pause (ms)"), width="stretch")
 
 
-def latency(health: dict) -> None:
-    ops = _per_operation(health["profiler"]) if health["profiler"] else pd.DataFrame()
+def latency() -> None:
+    report = manager.profiler.report()["operations"]
+    ops = _per_operation(report) if report else pd.DataFrame()
     if not len(ops):
         st.info("No service operation has run yet.")
         return
     fig = go.Figure()
-    for percentile in ("warm_p50", "warm_p95", "cold_p50", "cold_p95"):
-        fig.add_bar(x=ops["operation"], y=ops[percentile], name=percentile)
+    for percentile, name in PERCENTILES.items():
+        fig.add_bar(x=ops["operation"], y=ops[percentile], name=name)
     st.plotly_chart(fig.update_layout(barmode="group", yaxis_title="ms", title="Latency (ms): warm (from caches, "
                                       "judged against the SLO) and cold (first runs, cache misses)"),
                     width="stretch")
     show_table(ops, "operations", key="operations", search=False)
 
 
-def cache(health: dict) -> None:
+def cache() -> None:
     tier1 = metrics.streamlit_cache_counters()
-    tier2 = health["cache_stats"]
+    tier2 = manager.cache.stats_dict() if manager.cache else {}
     hits2 = sum(s["hits"] for s in tier2.values())
     total2 = hits2 + sum(s["misses"] for s in tier2.values())
     c = st.columns(3)
@@ -248,8 +244,10 @@ def cache(health: dict) -> None:
     c[1].metric("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a")
     c[2].metric("Updated", time.strftime("%H:%M:%S"))
     if tier2:
-        show_table(_per_operation(tier2), "cache_stats", key="cache_stats",
-                   search=False)
+        show_table(_per_operation(tier2), "cache_stats", key="cache_stats", search=False)
+
 
 plan_health_section()
 live()
+data_problems()
+engineers()

@@ -167,6 +167,19 @@ class MemoryMonitor:
             except Exception:  # the sampler must never die: a failing psutil read is logged and retried
                 log.exception("memory sample failed")
 
+    def samples_since(self, seconds: float) -> list[tuple[float, float]]:
+        """(time, MB) samples of the last ``seconds`` (counted back from the latest sample), oldest first."""
+        with self._lock:
+            if not self.samples:
+                return []
+            since = self.samples[-1][0] - seconds
+            recent = []
+            for sample in reversed(self.samples):
+                if sample[0] < since:
+                    break
+                recent.append(sample)
+        return recent[::-1]
+
     def leak_slope_mb_per_min(self, window_min: float = 10.0) -> float:
         """Least-squares slope of RSS (MB per minute) over the last ``window_min`` minutes; 0 with < 3 samples."""
         with self._lock:

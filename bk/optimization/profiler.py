@@ -23,6 +23,18 @@ import numpy as np
 from bk.errors import BkError
 
 DEFAULT_SLO_MS = 200.0
+RECENT_CALLS = 5000  # the latest calls with their time, for the health score's windows
+
+
+@dataclass(frozen=True)
+class Call:
+    """One timed call, as the health score reads it (``Profiler.recent``)."""
+
+    time: float  # epoch seconds at the end of the call
+    operation: str
+    ms: float
+    cold: bool
+    error: bool
 
 
 @dataclass
@@ -39,8 +51,10 @@ class Profiler:
     """Per-operation timings: ``with profiler.measure("yarn.plan"): ...`` or ``@profiler.timed("yarn.plan")``."""
 
     def __init__(self, *, buffer: int = 1000, slo_ms: dict[str, float] | None = None,
-                 default_slo_ms: float = DEFAULT_SLO_MS):
+                 default_slo_ms: float = DEFAULT_SLO_MS, clock: Callable[[], float] = time.time):
         self.buffer = buffer
+        self.clock = clock
+        self._recent: deque[Call] = deque(maxlen=RECENT_CALLS)
         self.slo_ms = dict(slo_ms or {})
         self.default_slo_ms = default_slo_ms
         self._ops: dict[str, _Op] = {}
@@ -56,6 +70,7 @@ class Profiler:
             op.count += 1
             op.errors += int(error)
             op.refusals += int(refused)
+            self._recent.append(Call(self.clock(), operation, duration_ms, cold, error))
 
     @contextmanager
     def measure(self, operation: str, *, cold: bool | Callable[[], bool] = False):
@@ -126,6 +141,11 @@ class Profiler:
                              "ratio": p["warm_p95"] / self.slo(name), "warm_count": p["warm_count"]})
         return sorted(rows, key=lambda r: r["ratio"], reverse=True)
 
+    def recent(self) -> list[Call]:
+        """The latest calls (up to ``RECENT_CALLS``), oldest first."""
+        with self._lock:
+            return list(self._recent)
+
     def refusals(self) -> int:
         """Calls refused for their data (BkError): not in the error rate."""
         with self._lock:
@@ -145,6 +165,7 @@ class Profiler:
     def reset(self) -> None:
         with self._lock:
             self._ops.clear()
+            self._recent.clear()
 
 
 def deep_profile(fn: Callable, *args, top: int = 20, **kwargs) -> list[dict]:

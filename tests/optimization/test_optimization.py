@@ -16,7 +16,6 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from bk.errors import MissingDataError, ServiceUnavailableError
 from bk.optimization.breaker import CircuitBreaker
 from bk.optimization.cache import ResultCache
-from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import MemoryMonitor, optimize_frame
 from bk.optimization.profiler import Profiler, load_test
 
@@ -238,40 +237,6 @@ def test_circuit_breaker_states():
     assert breaker.state == "open"
     clock.now += 60
     assert breaker.call(lambda: "ok") == "ok" and breaker.state == "closed"
-
-
-def test_health_score_by_hand():
-    perfect = health_score(HealthInputs(rss_mb=100, memory_budget_mb=500))
-    assert perfect["score"] == 100 and perfect["status"] == "healthy"
-    # memory: (500-400)/(0.4*500) = 0.5 -> 10; latency 1 of 2 -> 10; cache 0.45/0.9 -> 7.5; errors 1-0.01/0.05
-    # = 0.8 -> 16; freshness 1-(4-1)/6 = 0.5 -> 5; quality 1-(1+40/20)/10 = 0.7 -> 10.5; total 59
-    h = HealthInputs(rss_mb=400, memory_budget_mb=500, p95_ms={"a": 50, "b": 500}, slo_ms={"a": 200, "b": 200},
-                     cache_hit_rate=0.45, error_rate=0.01, data_age_days=4, finding_errors=1, finding_warnings=40)
-    result = health_score(h)
-    assert result["score"] == pytest.approx(59.0) and result["status"] == "degraded"
-    failing = health_score(HealthInputs(rss_mb=400, memory_budget_mb=500, p95_ms={"a": 50, "b": 500},
-                                        slo_ms={"a": 200, "b": 200}, cache_hit_rate=0.45, error_rate=0.01,
-                                        data_age_days=4, finding_errors=1, finding_warnings=40, open_breakers=1))
-    assert failing["score"] == pytest.approx(59.0 - 16 - 10)
-
-
-def test_app_and_data_are_scored_apart():
-    # app: memory 10 + latency 10 + cache 7.5 + errors 16 = 43.5 of 75 -> 58; data: freshness 5 + quality 10.5
-    # + completeness 15 × (1 - 3/20) = 12.75 -> 12.8 (rounded) of 40 -> 70.75 -> 70.8 (rounded to 0.1)
-    h = HealthInputs(rss_mb=400, memory_budget_mb=500, p95_ms={"a": 50, "b": 500}, slo_ms={"a": 200, "b": 200},
-                     cache_hit_rate=0.45, error_rate=0.01, data_age_days=4, finding_errors=1, finding_warnings=40,
-                     expected_exports=20, missing_exports=3, refusals=7)
-    result = health_score(h)
-    assert result["score"] == pytest.approx(59.0)  # the overall score is unchanged
-    assert result["app"]["score"] == pytest.approx(58.0) and result["app"]["status"] == "degraded"
-    assert set(result["app"]["components"]) == {"memory", "latency", "cache", "errors"}
-    assert result["data"]["score"] == pytest.approx(70.8) and result["data"]["status"] == "degraded"
-    assert set(result["data"]["components"]) == {"freshness", "quality", "completeness"}
-    assert "17/20 exports present, 7 calls refused" in result["data"]["components"]["completeness"]["detail"]
-    # a complete, fresh, clean snapshot on a sick app: data 100, app low
-    sick = health_score(HealthInputs(rss_mb=500, memory_budget_mb=500, error_rate=0.2, expected_exports=20,
-                                     open_breakers=1))
-    assert sick["data"]["score"] == 100 and sick["app"]["score"] == pytest.approx(100 * 35 / 75 - 10, abs=0.1)
 
 
 def test_memory_monitor_threshold_gc_once_and_leak_slope():

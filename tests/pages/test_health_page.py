@@ -1,35 +1,54 @@
-"""AppTest of the App health page: the app and the data scored apart, their components, data problems (missing
-exports, findings) listed apart from app alerts, buttons and a load test."""
+"""AppTest of the App health page: Plan health first, then one score for the app and its data with its parts in
+plain words, what needs attention, the data's problems, and the engineers' controls and figures in a closed
+section at the bottom."""
 
 from __future__ import annotations
 
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.optimization.manager import EXPECTED_KINDS
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, open_tab, page
-from tests.pages.readable import assert_readable, table_with
+from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
+from tests.pages.readable import assert_plain_words, assert_readable, table_with
+
+PARTS = ["Pages answer quickly", "Nothing fails", "Memory stays within its budget", "Computed results are kept",
+         "The exports are complete", "The exports read cleanly", "The data is recent"]
+ENGINEERS = ["Collect garbage now", "Run a 5-second load test", "Download JSON report"]
 
 
-def test_health_page_shows_the_app_and_the_data_apart_and_runs_a_load_test():
+def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_closed():
     at = page("health.py").run()
     no_exceptions(at)
     assert at.title[0].value == "App health"
+    assert [h.value for h in at.subheader] == ["Plan health", "The app and its data"]
     scores = {m.label: m.value for m in at.metric}
-    for label in ("App health", "Data health"):
-        assert 0 <= float(scores[label].split(" / ")[0]) <= 100
-    tables = [df.value for df in at.dataframe if "Component" in df.value.columns]
-    assert [set(t["Component"]) for t in tables] == [
-        {"Knitting as planned", "Buys followed by a PO", "Receipts on time"},  # plan health (the demo days)
-        {"memory", "latency", "cache", "errors"}, {"freshness", "quality", "completeness"}]
-    assert [h.value for h in at.subheader] == ["Plan health", "The app", "The data"]
+    assert set(scores) == {"Plan health", "App health"}  # one app score: no "Data health", no overall caption
+    parts = table_with(at, "Component", "Points", "Out of", "Figure behind it")
+    parts = next(df.value for df in at.dataframe if "Pages answer quickly" in set(df.value.get("Component", [])))
+    assert list(parts["Component"]) == PARTS
+    assert list(parts["Out of"]) == [25, 25, 15, 5, 10, 10, 10]
+    assert float(scores["App health"].split(" / ")[0]) == round(parts["Points"].sum())
+    assert parts.set_index("Component").loc["Nothing fails", "Figure behind it"].startswith(
+        ("No unexpected failure in the last", "Nothing has run yet"))
+    assert any(md.value == "**What needs attention**" for md in at.markdown)
     assert any(md.value.startswith("**Data problems**") for md in at.markdown)
-    assert any(md.value.startswith("**App problems**") for md in at.markdown)
+    # the engineers' controls are not on the page until its last section is opened
+    assert [e.label for e in at.expander] == ["For engineers"]
+    assert not {b.label for b in at.button} & set(ENGINEERS) and not at.tabs
     assert_readable(at)
+    assert_plain_words(at)
+
+
+def test_the_engineers_section_holds_the_controls_the_figures_and_a_load_test():
+    at = open_expanders(page("health.py").run(), "For engineers")
+    no_exceptions(at)
+    section = at.expander[-1]
+    assert [b.label for b in section.button] + ["Download JSON report"] == ENGINEERS
+    assert [t.label for t in section.tabs] == ["Memory and garbage collections", "Latency", "Cache"]
     next(b for b in at.button if b.label == "Collect garbage now").click().run()
     no_exceptions(at)
     next(b for b in at.button if b.label.startswith("Run a 5-second load test")).click().run()
     no_exceptions(at)
-    assert any("Load test:" in i.value for i in at.info)
+    assert any("Load test:" in i.value for i in at.expander[-1].info)
     ops = table_with(at, "Operation", "Calls", "Errors", "Refused for data", "p95 (ms)")
     assert len(ops) > 0
     assert_readable(at)
@@ -42,22 +61,24 @@ def test_a_snapshot_without_its_bom_is_a_data_problem_not_an_app_one(isolated_st
     no_exceptions(at)
     missing = table_with(at, "Page", "Export", "Page cannot open")
     assert ("Yarn requirements", True) in set(zip(missing["Page"], missing["Page cannot open"], strict=True))
-    assert any(c.value.startswith("Missing exports: ") for c in at.caption)
-    data = next(df.value for df in at.dataframe if "Component" in df.value.columns
-                and "completeness" in set(df.value["Component"]))
-    detail = data.set_index("Component").loc["completeness", "Figure behind it"]
+    assert any("cannot show everything: an export" in c.value for c in at.caption)
+    parts = next(df.value for df in at.dataframe if "The exports are complete" in set(df.value.get("Component", [])))
+    detail = parts.set_index("Component").loc["The exports are complete", "Figure behind it"]
     full, _ = load_paths([DEMO])
     present = sum(k in full.exports for k in EXPECTED_KINDS) - 1  # the demo less its BOM
     assert "bom" in full.exports
-    assert detail.startswith(f"{present}/{len(EXPECTED_KINDS)} exports present")
+    assert detail == f"{present} of the {len(EXPECTED_KINDS)} exports the pages use are in this snapshot"
+    # a saved snapshot's age is judged and said with its date
+    recent = parts.set_index("Component").loc["The data is recent", "Figure behind it"]
+    assert recent.startswith("The exports are of ") and " ago" in recent
     assert_readable(at)
+    assert_plain_words(at)
 
 
-def test_charts_and_tables_below_the_alerts_are_drawn_one_tab_at_a_time():
-    at = page("health.py").run()
+def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time():
+    at = open_expanders(page("health.py").run(), "For engineers")
     next(b for b in at.button if b.label.startswith("Run a 5-second load test")).click().run()  # operations
     no_exceptions(at)
-    assert [t.label for t in at.tabs] == ["Memory and garbage collections", "Latency", "Cache"]
     cache_labels = {"Tier 1 hit rate (shared results)", "Tier 2 hit rate (disk)", "Updated"}
     assert not cache_labels & {m.label for m in at.metric}  # closed tabs are not drawn
     latency_title = "Latency (ms): warm"

@@ -45,8 +45,8 @@ def test_garbage_cache_database_degrades_health_but_answers(tmp_path):
     restarted = ServiceManager(cache=ResultCache(tmp_path / "cache"))  # a restart finds the garbage
     assert restarted.run("pipeline.wip", snapshot, aging_days=45)["summary"]["aging_days"] == 45
     health = restarted.health(snapshot)
-    assert health["cache"]["ok"] is False and health["components"]["cache"]["points"] == 0
-    assert health["components"]["cache"]["detail"] == "degraded"
+    assert health["cache"]["ok"] is False and health["components"]["storage"]["points"] == 0
+    assert health["components"]["storage"]["detail"] == "No: the store of computed results on disk cannot be used"
 
 
 def test_unwritable_cache_directory(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from bk.errors import BkError
 from bk.optimization.cache import ResultCache
-from tests.pages.conftest import ROOT, TIMEOUT_S
+from tests.pages.conftest import ROOT, TIMEOUT_S, open_expanders
 from ui import auth, metrics, services
 
 
@@ -100,7 +100,8 @@ def health_env(tmp_path, monkeypatch):
 
 
 def _health() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "health.py"), default_timeout=TIMEOUT_S).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "health.py"), default_timeout=TIMEOUT_S).run()
+    return open_expanders(at, "For engineers")  # the load test is in the engineers' section
 
 
 def _load_button(at: AppTest):
