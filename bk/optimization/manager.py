@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
