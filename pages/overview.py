@@ -59,9 +59,8 @@ c = st.columns(6)
 c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
 c[1].metric("Files", len(snapshot.exports))
 c[2].metric("Rows", f"{int(summary['rows'].sum()):,}")
-c[3].metric("App health", f"{health['app']['score']:.0f}/100",
-            help=f"The app itself: {health['app']['status']} (memory, latency, errors). The data scores "
-                 f"{health['data']['score']:.0f}/100 apart (see App health)")
+c[3].metric("App health", f"{health['score']:.0f}/100",
+            help=f"The app and its data: {health['status']} (the score and its parts on the App health page)")
 c[4].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
             help="Days since the snapshot's as-of date")
 c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}", help="Export kinds in this snapshot")

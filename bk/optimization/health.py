@@ -56,7 +56,6 @@ COMPONENTS = {  # key: (name on the page, points)
     "clean": ("The exports read cleanly", 10),
     "recent": ("The data is recent", 10),
 }
-DATA_COMPONENTS = ("complete", "clean", "recent")
 
 
 @dataclass

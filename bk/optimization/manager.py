@@ -33,13 +33,11 @@ from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
 from bk.optimization.health import (
-    DATA_COMPONENTS,
     MEMORY_WINDOW_S,
     PAGE_PREFIX,
     HealthInputs,
     Steadier,
     health_score,
-    status,
 )
 from bk.optimization.memory import memory_monitor
 from bk.optimization.profiler import Profiler
@@ -379,13 +377,7 @@ class ServiceManager:
             expected_exports=len(EXPECTED_KINDS) if snapshot is not None else 0,
             missing_exports=sum(k not in snapshot.exports for k in EXPECTED_KINDS) if snapshot is not None else 0)
         scored = self._steadier.steady(health_score(inputs))
-        data = [c for k, c in scored["components"].items() if k in DATA_COMPONENTS]
-        # "app" is the one score under the key the Overview's "App health" metric reads (one value on both
-        # pages); "data" the data parts alone, which the Overview names in that metric's help
-        data_score = round(100 * sum(c["points"] for c in data) / sum(c["max"] for c in data))
-        legacy = {"app": {"score": scored["score"], "status": scored["status"]},
-                  "data": {"score": data_score, "status": status(data_score)}}
-        return {**scored, **legacy, "cache": cache_status, "cache_stats": cache_stats,
+        return {**scored, "cache": cache_status, "cache_stats": cache_stats,
                 "breakers": states, "refusals": self.profiler.refusals()}
 
 
