@@ -275,19 +275,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
 
-    p = sub.add_parser("diff", help="what changed between two snapshots and why each shortage moved, as JSON")
-    p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
-    p.add_argument("--old-as-of", type=_as_of, default=None)
-    p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
-    p.add_argument("--new-as-of", type=_as_of, default=None)
-    p.add_argument("--json", dest="out", required=True, type=Path)
+    def two_snapshots(name: str, description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=description)
+        p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
+        p.add_argument("--old-as-of", type=_as_of, default=None)
+        p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
+        p.add_argument("--new-as-of", type=_as_of, default=None)
+        p.add_argument("--json", dest="out", required=True, type=Path)
+        return p
 
-    p = sub.add_parser("backtest", help="score the old snapshot's plan against what the new snapshot shows, as JSON")
-    p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
-    p.add_argument("--old-as-of", type=_as_of, default=None)
-    p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
-    p.add_argument("--new-as-of", type=_as_of, default=None)
-    p.add_argument("--json", dest="out", required=True, type=Path)
+    two_snapshots("diff", "what changed between two snapshots and why each shortage moved, as JSON")
+    p = two_snapshots("backtest", "score the old snapshot's plan against what the new snapshot shows, as JSON")
     p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
                    help="knitting schedule of the old day's plan")
 

@@ -4,14 +4,13 @@ and the MOQ / order multiple of a supplier."""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from bk.errors import BkError
 from bk.services.memo import per_frame
+from bk.services.settings import env_number
 
 DEFAULT_LEAD_DAYS = 14.0
 LEAD_ENV = "BK_DEFAULT_LEAD_DAYS"
@@ -26,17 +25,7 @@ LEAD_DEFAULT = "default"
 
 def default_lead_days() -> float:
     """The one default lead time of every page: ``BK_DEFAULT_LEAD_DAYS`` (days) or 14."""
-    raw = os.environ.get(LEAD_ENV, "").strip()
-    if not raw:
-        return DEFAULT_LEAD_DAYS
-    try:
-        days = float(raw)
-    except ValueError:
-        raise BkError(f"environment variable {LEAD_ENV} is {raw!r}; expected a number of days, e.g. 14") from None
-    if not 0 <= days <= MAX_PLAUSIBLE_LEAD_DAYS:
-        raise BkError(f"environment variable {LEAD_ENV} is {raw!r}; expected days between 0 and "
-                      f"{MAX_PLAUSIBLE_LEAD_DAYS:g}, e.g. 14")
-    return days
+    return env_number(LEAD_ENV, DEFAULT_LEAD_DAYS, low=0.0, high=MAX_PLAUSIBLE_LEAD_DAYS, example="14")
 
 
 def supplier_key(values: pd.Series) -> pd.Series:

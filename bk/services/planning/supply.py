@@ -3,18 +3,18 @@ what a buyer needs to know per yarn (supplier, price, lead time, MOQ)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from bk.errors import BkError, MissingDataError
+from bk.errors import MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import suppliers as supplier_terms
 from bk.services.memo import per_frame
 from bk.services.planning.calendar import LATER, N_WEEKS, bucket_labels
+from bk.services.settings import env_number
 from bk.services.styles import week_monday
 
 
@@ -91,16 +91,7 @@ DEFAULT_PAST_DUE_DAYS = 30.0
 
 def past_due_days() -> float:
     """Days past due after which a PO's past-due pounds no longer count as arriving: ``BK_PAST_DUE_DAYS`` or 30."""
-    raw = os.environ.get(PAST_DUE_ENV, "").strip()
-    if not raw:
-        return DEFAULT_PAST_DUE_DAYS
-    try:
-        days = float(raw)
-    except ValueError:
-        raise BkError(f"environment variable {PAST_DUE_ENV} is {raw!r}; expected a number of days, e.g. 30") from None
-    if not np.isfinite(days) or days < 0:
-        raise BkError(f"environment variable {PAST_DUE_ENV} is {raw!r}; expected a number of days >= 0, e.g. 30")
-    return days
+    return env_number(PAST_DUE_ENV, DEFAULT_PAST_DUE_DAYS, low=0.0, high=3650.0, example="30")
 
 
 def _requested_dates(frames: Mapping[str, pd.DataFrame], pos: pd.DataFrame) -> np.ndarray:
