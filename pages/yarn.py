@@ -84,9 +84,11 @@ if with_forecast and "forecast_netting" in plan:
     st.caption(f"{summary['forecast_only_buys']} buys ({fmt_usd(summary['forecast_only_usd'])}) exist only because "
                "of the forecast. The forecast reaches yarn net of open orders, finished and greige stock and open KOs "
                "(per greige style, below).")
-    with st.expander("Forecast net of orders, stock and knit orders"):
-        show_table(plan["forecast_netting"], "forecast_netting", key="forecast_netting", search=False,
-                   max_height_px=300)
+    netting = lazy_expander("Forecast net of orders, stock and knit orders", key="forecast_netting_box")
+    if netting is not None:
+        with netting:
+            show_table(plan["forecast_netting"], "forecast_netting", key="forecast_netting", search=False,
+                       max_height_px=300)
 if summary["stalled_kos"]:
     st.warning(f"{summary['stalled_kos']} open KOs ({fmt_lbs(summary['stalled_lbs'])}) are stalled: their start has "
                "passed and nothing has been knitted. The observed pace times them at their work centre's pace.")
