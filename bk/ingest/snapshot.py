@@ -30,7 +30,7 @@ from bk.ingest.schema import KINDS, MASTER_KINDS
 MANIFEST = "manifest.json"
 PARSED_SUFFIX = ".parquet"
 _PARSED_KEY = b"bk_export"
-_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py", "dtypes.py")
+_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py", "dtypes.py", "shape.py")
 _NAME_DATE = [
     (re.compile(r"(20\d{2})[-_.]?([01]\d)[-_.]?([0-3]\d)"), ("y", "m", "d")),
     (re.compile(r"(?<!\d)([01]?\d)[-_.]([0-3]?\d)[-_.](20\d{2})(?!\d)"), ("m", "d", "y")),
