@@ -89,18 +89,29 @@ def read_export(source: str | Path | bytes, *, name: str | None = None) -> Expor
     """Read one export from a path or from bytes (``name`` = its original file name, used in messages only).
 
     Raises ``InvalidExportError`` naming the file when it cannot be read as any known export: empty, binary,
-    unknown header, too large, a truncated or macro-enabled workbook. Bad cells are findings, never errors.
+    unknown header, too large, a truncated or macro-enabled workbook, a shape beyond ``bk.ingest.shape``'s
+    bounds. Bad cells are findings, never errors. This parses in the calling process: files from outside go
+    through ``bk.ingest.sandbox.read_untrusted``.
     """
+    name, data = read_source(source, name=name)
+    digest = hashlib.sha256(data).hexdigest()
+    return _parse(_table(data, name), name=name, sha256=digest)
+
+
+def read_source(source: str | Path | bytes, *, name: str | None = None) -> tuple[str, bytes]:
+    """(display name, bytes) of a path or of bytes, refused (InvalidExportError) when unreadable, larger than
+    ``MAX_FILE_BYTES`` (checked before a file is read) or empty."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         name = name or path.name
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise InvalidExportError(name, f"is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+                raise InvalidExportError(safe_display_name(name), f"is {size / 2**20:.0f} MB; the limit is "
+                                                                  f"{MAX_FILE_BYTES // 2**20} MB")
             data = path.read_bytes()
         except OSError as exc:
-            raise InvalidExportError(name, f"cannot be read ({exc.strerror or exc})") from exc
+            raise InvalidExportError(safe_display_name(name), f"cannot be read ({exc.strerror or exc})") from exc
     else:
         data = bytes(source)
         name = name or "upload"
@@ -109,8 +120,7 @@ def read_export(source: str | Path | bytes, *, name: str | None = None) -> Expor
         raise InvalidExportError(name, f"is {len(data) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
     if not data.strip():
         raise InvalidExportError(name, "is empty; export the report again from eFab")
-    digest = hashlib.sha256(data).hexdigest()
-    return _parse(_table(data, name), name=name, sha256=digest)
+    return name, data
 
 
 def safe_display_name(name: str) -> str:
