@@ -172,17 +172,20 @@ def _csv_table(text: str, name: str) -> _Table:
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") and sample.count(";") > 2 else ","
     shape.check_csv(text, delimiter, name)  # no row wider than MAX_ROW_FIELDS before a parser sizes anything
-    head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), HEADER_SEARCH_ROWS))
+    head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
+                                 HEADER_SEARCH_ROWS + 1))
     header_index, kind = _find_header(head, name)
     header = head[header_index]
     shape.check_header_width(header, name)
     simple_head = "\n" not in "".join("".join(r) for r in head[: header_index + 1])
-    if simple_head:
+    # pandas would take the extra leading cells of a first data row wider than the header as a (Multi)Index
+    wide_first = any(len(r) > len(header) for r in head[header_index + 1:])
+    if simple_head and not wide_first:
         # fast path: pandas' C parser; a row with more cells than the header sends us to the careful path
         try:
             raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, skiprows=header_index + 1,
                               names=list(range(len(header))), dtype=str, keep_default_na=False,
-                              na_filter=False, skip_blank_lines=False, engine="c")
+                              na_filter=False, skip_blank_lines=False, engine="c", index_col=False)
         except (pd.errors.ParserError, ValueError):
             pass
         else:

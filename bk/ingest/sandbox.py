@@ -102,17 +102,20 @@ class _Worker:
         return self.ready
 
     def _answer(self, deadline: float, cancelled: Callable[[], bool] | None) -> dict | None:
-        """The worker's next JSON header; None when it died or the deadline passed (then it is killed)."""
+        """The worker's next JSON header, ``{"outcome": "died"}`` when it closed its socket, None when the
+        deadline passed."""
         while True:
             if self.conn.poll(POLL_S):
                 try:
                     return json.loads(self.conn.recv_bytes())
                 except (EOFError, OSError, ValueError):
-                    return None
+                    return {"outcome": "died"}
             if cancelled is not None and cancelled():
                 self.kill()
                 raise ParseCancelledError("reading an upload was cancelled: its viewer left")
-            if time.monotonic() > deadline or self.proc.poll() is not None:
+            if self.proc.poll() is not None:
+                return {"outcome": "died"}
+            if time.monotonic() > deadline:
                 return None
 
     def read(self, name: str, data: bytes, limits: Limits, cancelled: Callable[[], bool] | None
@@ -129,7 +132,7 @@ class _Worker:
             return "died", {}, None
         answer = self._answer(time.monotonic() + limits.seconds, cancelled)
         if answer is None:
-            return ("died" if self.proc.poll() is not None else "limit"), {"why": "time"}, None
+            return "limit", {"why": "time"}, None
         payload = None
         if answer.get("outcome") == "export":
             if not self.conn.poll(limits.seconds):
@@ -265,9 +268,9 @@ def _limit(memory_mb: int, seconds: float) -> None:
 
 
 def _rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's resident set now (ru_maxrss would not do: it carries the parent's peak across fork+exec)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _serve(fd: int) -> None:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,6 +29,9 @@ from bk.ingest.sandbox import read_untrusted
 from bk.ingest.schema import KINDS, MASTER_KINDS
 
 MANIFEST = "manifest.json"
+STALE_TMP_S = 15 * 60  # a save writes for seconds: a temporary folder this old was left by a crash
+STALE_SWEEP_EVERY_S = 60.0  # opening the store looks for such folders at most this often per store folder
+_SWEPT: dict[str, float] = {}
 _NAME_DATE = [
     (re.compile(r"(20\d{2})[-_.]?([01]\d)[-_.]?([0-3]\d)"), ("y", "m", "d")),
     (re.compile(r"(?<!\d)([01]?\d)[-_.]([0-3]?\d)[-_.](20\d{2})(?!\d)"), ("m", "d", "y")),
@@ -226,6 +230,10 @@ class SnapshotStore:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        now = time.monotonic()
+        if now - _SWEPT.get(str(self.root), -STALE_SWEEP_EVERY_S) >= STALE_SWEEP_EVERY_S:
+            _SWEPT[str(self.root)] = now
+            self.remove_stale_temporaries(older_than_s=STALE_TMP_S)
 
     def _ensure_root(self) -> None:
         try:
@@ -330,7 +338,10 @@ class SnapshotStore:
             if only is not None and entry["kind"] != only:
                 continue
             folder = self.root / info.snapshot_id
-            path = folder / entry["stored_as"]
+            path = _safe_child(folder, entry.get("stored_as"))
+            if path is None:
+                raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: its manifest names "
+                                    f"'{safe_display_name(str(entry.get('stored_as')))}', not a file of the snapshot")
             copy = _safe_child(folder, entry.get("parsed_as"))
             export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"]) if copy else None
             if export is not None:
@@ -342,11 +353,19 @@ class SnapshotStore:
                 raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: {exc}") from exc
         return exports
 
-    def remove_stale_temporaries(self) -> int:
-        """Delete half-written ``.tmp-*`` folders left by a crash; returns how many were removed."""
+    def remove_stale_temporaries(self, *, older_than_s: float = 0.0) -> int:
+        """Delete half-written ``.tmp-*`` folders left by a crash, those untouched for ``older_than_s`` (opening
+        the store passes STALE_TMP_S: a save in progress in another process is younger); how many were removed."""
         if not self.root.is_dir():
             return 0
-        stale = [p for p in self.root.glob(".tmp-*") if p.is_dir()]
+        cutoff = time.time() - older_than_s
+        stale = []
+        for p in self.root.glob(".tmp-*"):
+            try:
+                if p.is_dir() and p.stat().st_mtime <= cutoff:
+                    stale.append(p)
+            except OSError:
+                continue  # removed meanwhile by another process
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)

@@ -86,9 +86,9 @@ HOSTILE_XLSX = {"far-corner bomb": ("far_corner.xlsx", far_corner_bomb),
                 "sheet1.XML": ("upper.xlsx", lambda: far_cell(sheet="xl/worksheets/sheet1.XML"))}
 
 # What each file's refusal says (after "<file name>: "), per hostile file of the hostile-files issue
-XLSX_REFUSAL = {"far-corner bomb": "has a sheet that reaches column 16,384",
-                "tall sparse bomb": "has a sheet spanning 1,048,576 rows x 26 columns",
-                "declared whole sheet": "has a sheet that reaches column 16,384"}
+XLSX_REFUSAL = {label: "has a sheet that reaches column 16,384; exports have at most 1,000 columns"
+                for label in HOSTILE_XLSX}
+XLSX_REFUSAL["tall sparse bomb"] = "has a sheet spanning 1,048,576 rows x 26 columns; the limit is 5,000,000 cells"
 
 SUPPLIER_HEADER = b"Supplier_ID,Supplier,Lead_time,MOQ,Type\n"
 SUPPLIER_ROW = b"10,DECA GLOBAL,14,2500,Import\n"
@@ -126,6 +126,7 @@ def nested_json(depth: int = 200_000) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
+# label -> (file name, builder, what the refusal says after "<file name>: ")
 HOSTILE_TEXT = {
     "1,000,000 commas after the header": ("Supplier_ID.csv", comma_header_csv,
                                           "row 1 has more than 10,000 fields"),
@@ -138,3 +139,9 @@ HOSTILE_TEXT = {
                                                                      "1,000 columns"),
     "JSON nested 200,000 deep": ("nested.csv", nested_json, "is JSON nested more than 32 levels deep"),
 }
+
+
+def every_hostile_file() -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, what its refusal says after the name) for every hostile file above."""
+    files = [(name, build(), XLSX_REFUSAL[label]) for label, (name, build) in HOSTILE_XLSX.items()]
+    return files + [(name, build(), refusal) for name, build, refusal in HOSTILE_TEXT.values()]
