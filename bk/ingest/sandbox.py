@@ -38,6 +38,7 @@ IDLE_EXIT_S = 300.0  # a worker idle this long exits (the parent replaces worker
 START_TIMEOUT_S = 120.0  # importing pandas on a busy machine
 RECYCLE_RSS_MB = 600  # a worker whose heap grew past this after a parse is replaced, not kept
 POLL_S = 0.1  # how often a waiting parent looks at the deadline and at whether the viewer left
+PARSE_NICE = 10  # a worker's CPU priority below the server's: viewers' pages first, anonymous uploads after
 _ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -280,6 +281,8 @@ def _serve(fd: int) -> None:
     from bk.ingest.reader import read_export
 
     conn = Connection(fd)
+    if hasattr(os, "nice"):
+        os.nice(PARSE_NICE)
     conn.send_bytes(json.dumps({"ready": True}).encode())
     while conn.poll(IDLE_EXIT_S):
         try:
