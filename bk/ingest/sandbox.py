@@ -15,6 +15,7 @@ the parent; CPU time, enforced by the kernel with RLIMIT_CPU).
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import logging
 import os
@@ -177,8 +178,6 @@ class Pool:
 
     def read(self, name: str, data: bytes, *, cancelled: Callable[[], bool] | None = None) -> Export:
         """See ``read_untrusted``."""
-        import hashlib
-
         name = safe_display_name(name)
         limits = Limits.from_env()
         with self._slots:
