@@ -24,6 +24,7 @@ class InvalidExportError(BkError):
         self.file = file
         self.row = row
         self.column = column
+        self.detail = message  # what was found and what to do, without the place
         where = file
         if row is not None:
             where += f" row {row}"

@@ -210,7 +210,7 @@ class Pool:
 
             return read_export(data, name=name)
         if outcome == "refused":
-            raise InvalidExportError(name, answer["message"].removeprefix(f"{name}: "))
+            raise InvalidExportError(name, answer["message"], row=answer.get("row"), column=answer.get("column"))
         if outcome == "failed":
             raise InvalidExportError(name, f"could not be read (unexpected {answer.get('error', 'error')}); please "
                                            "report this with the file")
@@ -301,7 +301,8 @@ def _serve(fd: int) -> None:
             conn.send_bytes(json.dumps({"outcome": "export", "recycle": recycle}).encode())
             conn.send_bytes(payload)
         except InvalidExportError as exc:
-            conn.send_bytes(json.dumps({"outcome": "refused", "message": str(exc)}).encode())
+            conn.send_bytes(json.dumps({"outcome": "refused", "message": exc.detail, "row": exc.row,
+                                        "column": exc.column}).encode())
         except MemoryError:
             conn.send_bytes(json.dumps({"outcome": "limit", "why": "memory"}).encode())
             return  # a worker that hit its limit is replaced: its heap may be in any state

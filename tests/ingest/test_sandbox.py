@@ -52,6 +52,7 @@ def test_a_refusal_in_the_worker_is_the_same_refusal_and_the_worker_is_kept(pool
     with pytest.raises(InvalidExportError) as there:
         pool.read("odd.csv", b"a,b\n1,2\n")
     assert str(there.value) == str(here.value) and there.value.file == "odd.csv"
+    assert (there.value.detail, there.value.row, there.value.column) == (here.value.detail, None, None)
     pool.read("m.csv", _machines(3))
     assert pool.started == 1  # one worker read both files
 
