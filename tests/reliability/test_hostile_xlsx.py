@@ -87,3 +87,30 @@ def test_a_sheet_the_workbook_lists_but_the_zip_lacks_is_refused():
                 z.writestr(info.filename, source.read(info))
     with pytest.raises(InvalidExportError, match=r"^m\.xlsx: is a damaged workbook: a sheet it lists is missing"):
         read_export(buf.getvalue(), name="m.xlsx")
+
+
+def _with_sheet_xml(edit) -> bytes:
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(sparse_xlsx("A1:B2", MACHINE_CELLS)))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for info in source.infolist():
+            data = source.read(info)
+            z.writestr(info.filename, edit(data.decode()) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return buf.getvalue()
+
+
+def test_entities_are_expanded_as_an_engine_would_and_a_billion_laughs_is_refused():
+    prolog = '<?xml version="1.0" encoding="UTF-8"?>'
+    far = _with_sheet_xml(lambda xml: xml.replace(prolog, prolog + '<!DOCTYPE w [<!ENTITY far "XFD1048576">]>')
+                          .replace('r="B2"', 'r="&far;"'))
+    with pytest.raises(InvalidExportError, match=r"reaches column 16,384"):
+        read_export(far, name="m.xlsx")
+    entities = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    laughs = _with_sheet_xml(lambda xml: xml.replace(prolog, prolog + f'<!DOCTYPE w [<!ENTITY l0 "lol">{entities}]>')
+                             .replace("<t>WC</t>", "<t>&l9;</t>"))
+    with pytest.raises(InvalidExportError, match=r"^m\.xlsx: is a damaged workbook: .* is not well-formed XML "
+                                                 r"\(limit on input amplification"):
+        read_export(laughs, name="m.xlsx")
