@@ -135,8 +135,8 @@ def test_hostile_files_are_refused_while_another_viewer_is_served(fresh_server, 
     figures = {"files": len(files), "attack_s": stats.get("attack_s"), "page_loads": len(loads),
                "page_load_max_s": max(loads, default=None),
                "page_load_p50_s": sorted(loads)[len(loads) // 2] if loads else None,
-               "server_rss_start_mb": round(rss_start), "server_rss_warm_mb": round(stats["server_rss_warm_mb"]),
-               "server_rss_peak_mb": round(max(stats["server_rss_mb"])),
+               "server_rss_start_mb": round(rss_start), "server_rss_warm_mb": round(stats.get("server_rss_warm_mb", 0)),
+               "server_rss_peak_mb": round(max(stats["server_rss_mb"], default=0)),
                "worker_rss_peak_mb": round(stats["worker_rss_peak_mb"])}
     print(json.dumps(figures))
     print(stats.get("timeline"))
