@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-REAL = ROOT.parent / "shared" / "snapshots" / "2025-08-28"
+REAL = Path(os.environ.get("BK_SHARED_DIR") or ROOT.parent / "shared") / "snapshots" / "2025-08-28"
 
 
 def real_snapshot():

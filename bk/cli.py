@@ -22,6 +22,22 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-08-28") from exc
 
 
+def _gaps(text: str) -> tuple[int, ...]:
+    try:
+        gaps = tuple(int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of whole days like 4,3") from exc
+    if min(gaps) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': export days are at least one day apart")
+    return gaps
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days of 1 or more")
+    return int(text)
+
+
 def validate(paths: Sequence[str], *, as_json: bool) -> int:
     """Per file: its kind, rows and findings by severity. Exit 0 when every file was recognised and parsed."""
     results, failed = [], []
@@ -116,7 +132,7 @@ def report_of(snapshot, *, out: Path) -> int:
 
     result: dict = {"as_of": snapshot.as_of.isoformat(), "files": len(snapshot.exports)}
     modules = {"inventory": "bk.services.inventory", "pipeline": "bk.services.pipeline",
-               "capacity": "bk.services.capacity", "forecast": "bk.services.forecasting"}
+               "capacity": "bk.services.capacity", "forecast": "bk.services.forecast_levels"}
     notes: list[str] = []
     computed = 0
     for section in REPORT_SECTIONS:
@@ -158,6 +174,22 @@ def diff(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_
     counts = result["summary"]
     print(f"wrote {out} ({before.as_of} -> {after.as_of}: {len(result['causes'])} shortage changes explained, "
           f"{counts['shortages']['new']} new, {counts['shortages']['cleared']} cleared)")
+    return 0
+
+
+def backtest(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_as_of: date | None,
+             out: Path, knitting: str = "efab") -> int:
+    """Plan the old snapshot and score that plan against the new one (knitting, buys, receipts), as JSON."""
+    from bk.services import backtest as scoring
+
+    before, after = _snapshot(old, old_as_of), _snapshot(new, new_as_of)
+    result = scoring.backtest(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of,
+                              knitting=knitting)
+    out.write_text(json.dumps(result, indent=2))
+    k, b, r = result["knitting"], result["buys"], result["receipts"]
+    print(f"wrote {out} ({before.as_of} -> {after.as_of}, {knitting} schedule: knitting planned/actual "
+          f"{k['ratio']}, {b['followed_by_po']} of {b['count']} buys followed by a PO, receipts on time "
+          f"{r['on_time_share']})")
     return 0
 
 
@@ -203,10 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help="files or folders")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("demo", help="write a synthetic demo snapshot")
+    p = sub.add_parser("demo", help="write a synthetic demo snapshot (or several export days of one mill)")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=_days, default=None,
+                   help="write this many export days into OUT/YYYY-MM-DD/ (one complete snapshot each), the mill "
+                        "moving on from one to the next; without it, one day's files straight into OUT")
+    p.add_argument("--every", type=_gaps, default=(1,),
+                   help="days between export days, e.g. 1 or 4,3 (taken in turn: Thursday, Monday, Thursday …)")
+    p.add_argument("--as-of", type=_as_of, default=None, help="the (first) export day, YYYY-MM-DD (2025-08-28)")
 
     p = sub.add_parser("yarn-demand", help="time-phased yarn demand per knit order or per yarn, as CSV")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
@@ -215,9 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--actions", type=Path, default=None,
                    help="also write one row per purchase action (buy, expedite, reconcile, defer) as CSV")
-    p.add_argument("--schedule", choices=["efab", "machines"], default="efab",
-                   help="when KOs draw their yarn: eFab's rule (every KO knits at once, from its start) or the "
-                        "machine schedule of the capacity plan (one KO after another per machine)")
+    p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
+                   help="when KOs draw their yarn: eFab's rule (every KO knits at once, from its start; the "
+                        "default, reproduces eFab), the machine schedule of the capacity plan (one KO after another "
+                        "per machine) or each KO's observed pace (its own since its start, else its work centre's)")
     p.add_argument("--with-forecast", action="store_true",
                    help="add the sales forecast carried through the BOM (net of open orders) to the demand")
 
@@ -232,6 +271,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
     p.add_argument("--new-as-of", type=_as_of, default=None)
     p.add_argument("--json", dest="out", required=True, type=Path)
+
+    p = sub.add_parser("backtest", help="score the old snapshot's plan against what the new snapshot shows, as JSON")
+    p.add_argument("--old", nargs="+", required=True, help="files or folders of the earlier snapshot")
+    p.add_argument("--old-as-of", type=_as_of, default=None)
+    p.add_argument("--new", nargs="+", required=True, help="files or folders of the later snapshot")
+    p.add_argument("--new-as-of", type=_as_of, default=None)
+    p.add_argument("--json", dest="out", required=True, type=Path)
+    p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
+                   help="knitting schedule of the old day's plan")
 
     p = sub.add_parser("save", help="save files as one snapshot in the store (BK_SNAPSHOT_DIR)")
     p.add_argument("paths", nargs="+", help="files or folders forming one snapshot")
@@ -250,15 +298,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "validate":
             return validate(args.paths, as_json=args.json)
         if args.command == "demo":
-            from bk.demo import write_demo
+            from bk.demo import FIRST_DAY, write_days, write_demo
 
-            written = write_demo(args.out, scale=args.scale, seed=args.seed)
-            print(f"wrote {len(written)} files to {args.out}")
+            as_of = args.as_of or FIRST_DAY
+            if args.days is None:
+                written = write_demo(args.out, scale=args.scale, seed=args.seed, as_of=as_of)
+                print(f"wrote {len(written)} files to {args.out}")
+            else:
+                written = write_days(args.out, days=args.days, every=args.every, scale=args.scale, seed=args.seed,
+                                     as_of=as_of)
+                print(f"wrote {len(written)} files in {args.days} day folders to {args.out}")
             return 0
         if args.command == "report":
             return report(args.paths, as_of=args.as_of, out=args.out)
         if args.command == "diff":
             return diff(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out)
+        if args.command == "backtest":
+            return backtest(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out,
+                            knitting=args.schedule)
         if args.command == "save":
             return save(args.paths, as_of=args.as_of)
         if args.command == "yarn-demand":

@@ -1,11 +1,19 @@
-"""Sales forecasting: aligned history, demand classes, out-of-sample accuracy against naive and zero, and
-forecasts from the as-of period on."""
+"""Sales forecasting: where the forecast is worth reading (accuracy at every level against naive and zero),
+the chosen level's series, booked orders beside the forecast, and forecasts from the as-of period on."""
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.services.forecast_levels import (
+    FREQS,
+    LEVEL_NAMES,
+    PAGE_LEVELS,
+    booked_and_forecast,
+    drill_down,
+    model_name,
+)
 from ui import services, state
 from ui.format import plain, short_date
 from ui.shell import require_shell
@@ -18,20 +26,43 @@ st.title("Sales forecast")
 snapshot = state.active_snapshot()
 if snapshot is None:
     st.stop()
-c = st.columns(3)
-level = c[0].selectbox("Level", ["style", "customer", "total"], key="fc_level")
-freq = c[1].segmented_control("Periods", ["W", "M"], default="W", key="fc_freq",
-                              format_func={"W": "weeks", "M": "months"}.__getitem__) or "W"
-horizon = c[2].slider("Horizon", 1, 12, 4, key="fc_horizon")
+if "sales_activity" in snapshot.inherited:
+    donor = snapshot.inherited["sales_activity"].split("_", 1)[0]
+    st.info(f"This snapshot has no Sales Activity Report: the sales history saved on {short_date(donor)} is used "
+            "(history is carried over like master data).")
+horizon = st.slider("Horizon (periods ahead)", 1, 12, 4, key="fc_horizon")
 try:
-    with st.spinner("Backtesting and fitting every series…"):
-        result = services.run("forecast.all", snapshot, level=level, freq=freq, horizon=horizon)
+    with st.spinner("Backtesting every level…"):
+        levels = services.run("forecast.levels", snapshot, horizon=horizon)
 except BkError as exc:
     st.error(plain(exc))
     st.stop()
+
+st.subheader("Where the forecast is worth reading")
+table = levels["table"]
+best_level, best_periods = levels["best"].split("|")
+best = table.set_index("key").loc[levels["best"]]
+if best["beats_both"]:
+    st.caption(f"Opened at the level that beats forecasting zero and naive by the widest margin: "
+               f"{LEVEL_NAMES[best_level]}, by {best_periods} ({best['margin']:.0%} better than the better of "
+               "the two). Every figure is out of sample: each model was scored on weeks it had not seen.")
+else:
+    st.error("No level forecasts better than zero or naive out of sample: read these forecasts as a rough guide, "
+             "not as demand.")
+shown_levels = services.derived("forecast.levels_table", snapshot, lambda: table.assign(
+    level=table["level"].map(LEVEL_NAMES)).drop(columns="key"), sources=(levels,))
+show_table(shown_levels, "forecast_levels", key="fc_levels", search=False)
+
+c = st.columns(2)
+level = c[0].selectbox("Level", list(PAGE_LEVELS), index=PAGE_LEVELS.index(best_level), key="fc_level",
+                       format_func=LEVEL_NAMES.__getitem__)
+freq = c[1].segmented_control("Periods", ["W", "M"], default="W" if best_periods == "weeks" else "M",
+                              key="fc_freq", format_func=FREQS.__getitem__) or "W"
+key = f"{level}|{FREQS[freq]}"
+result = levels["results"][key]
 summary = result["summary"]
 accuracy = result["accuracy"]
-unit = "weeks" if freq == "W" else "months"
+unit = FREQS[freq]
 gap = summary["gap_periods"]
 periods_note = (f"Partial periods dropped: {', '.join(map(short_date, summary['periods_dropped'])) or 'none'}; "
                 f"scaled up to a whole period: {', '.join(map(short_date, summary['periods_scaled'])) or 'none'}.")
@@ -49,7 +80,7 @@ health = summary["health"]
 m = st.columns(5)
 m[0].metric("Series", summary["series"])
 m[1].metric("WAPE, selected (out of sample)", f"{summary['wape_selected_pooled']:.1%}",
-            help="Σ|error| ÷ Σ actual on the last 8 windows, each series' model chosen on the 8 windows before "
+            help="Σ|error| ÷ Σ actual on the last scored windows, each series' model chosen on the windows before "
                  "them (nested rolling origin); all series pooled")
 m[2].metric("WAPE, naive", f"{summary['wape_naive_pooled']:.1%}")
 m[3].metric("WAPE, zero forecast", f"{summary['wape_zero_pooled']:.1%}")
@@ -57,16 +88,20 @@ m[4].metric("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_po
             delta=f"naive {summary['wape_cum_naive_pooled']:.1%}", delta_color="off",
             help="|Σ forecast − Σ actual| over each whole horizon window: what a yarn buy depends on")
 status = {"ok": st.success, "warning": st.warning, "poor": st.error}[health["status"]]
-status(f"Forecast health: {health['status']} — beats naive per period: {health['beats_naive']}, over the horizon: "
-       f"{health['beats_naive_cumulative']}; beats the zero forecast: {health['beats_zero']}. "
-       f"Accuracy is {horizon} {unit} ahead at most; the shown forecast is {gap + 1}–{gap + horizon} {unit} ahead.")
-st.caption("Each series gets a demand class (ADI / CV²: smooth, erratic, intermittent, lumpy) and the class's "
-           "candidates (ETS/ARIMA/Theta, or Croston/SBA/TSB/ADIDA/IMAPA). A model is used only if it beats naive on "
-           "the windows it is chosen on; otherwise naive. The zero forecast is a benchmark only.")
+status(f"Forecast at this level: {health['message']}. Accuracy is measured {horizon} {unit} ahead at most; the "
+       f"forecast shown is {gap + 1}–{gap + horizon} {unit} ahead.")
+st.caption("Each series gets a demand class (smooth, erratic, intermittent or lumpy, from how often it sells "
+           "and how much the orders vary) and the models for its class: exponential smoothing, Holt, ARIMA and "
+           "the Theta method, or Croston, its bias-corrected form, TSB, ADIDA and IMAPA. A model is used only if "
+           "it beats naive (the last period repeated) on the windows it is chosen on; forecasting zero is a "
+           "benchmark only.")
 
-st.subheader("Out-of-sample accuracy by demand class")
-show_table(result["classes"], "forecast_classes", key="fc_classes")
-
+flagged = levels["flagged"][key]
+st.subheader(f"Series that do not beat naive and zero ({len(flagged)} of {summary['series']})")
+if len(flagged):
+    show_table(flagged, "forecast_flagged", key="fc_flagged", download=f"forecast_not_beating_{level}")
+else:
+    st.caption("Every series beats both benchmarks out of sample.")
 
 
 def series_view(series: str) -> tuple[str, go.Figure]:
@@ -78,8 +113,8 @@ def series_view(series: str) -> tuple[str, go.Figure]:
     bt = result["backtest"][(result["backtest"]["series"] == series) & (result["backtest"]["step"] == 1)]
     row = accuracy[accuracy["series"] == series].iloc[0]
     caption = (f"{series}: {row['demand_class']} (ADI {row['adi']:.2f}, CV² {row['cv2']:.2f}); forecasting with "
-               f"{row['selected']}; out of sample ({row['scored_model']}): WAPE {row['wape_selected']:.1%} against "
-               f"naive {row['wape_naive']:.1%}.")
+               f"{model_name(row['selected'])}; out of sample ({model_name(row['scored_model'])}): WAPE "
+               f"{row['wape_selected']:.1%} against naive {row['wape_naive']:.1%} and zero {row['wape_zero']:.1%}.")
     fig = go.Figure()
     fig.add_scatter(x=history.index, y=history.to_numpy(), name="actual (yds)", mode="lines+markers")
     fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi95"]) + list(fc["lo95"])[::-1],
@@ -89,7 +124,7 @@ def series_view(series: str) -> tuple[str, go.Figure]:
     if len(gap_fc):
         fig.add_scatter(x=gap_fc["period"], y=gap_fc["mean"], name="gap to the as-of date (forecast)",
                         mode="lines", line={"dash": "dot"})
-    fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({fc['model'].iloc[0] if len(fc) else ''})",
+    fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({model_name(fc['model'].iloc[0]) if len(fc) else ''})",
                     mode="lines+markers")
     fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
                     marker={"symbol": "x"})
@@ -104,7 +139,17 @@ def value_added() -> tuple[pd.DataFrame, pd.DataFrame]:
     ordered = [c for c in ("naive", "zero") if c in pivot.columns] + \
         [c for c in pivot.columns if c not in ("naive", "zero")]
     pivot = pivot[ordered].join(accuracy.set_index("series")[["demand_class", "selected"]])
-    return pivot.rename(columns={m: f"{m}_share" for m in ordered}).reset_index(), pivot.reset_index()
+    shown = pivot.rename(columns={m: f"{m}_share" for m in ordered}).assign(
+        selected=pivot["selected"].map(model_name))
+    return shown.reset_index(), pivot.reset_index()
+
+
+def booked_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Booked beside forecast per series and period, and the same summed over the level's series."""
+    per_series = booked_and_forecast(snapshot.frames, result, level=level, freq=freq)
+    per_period = per_series.groupby("period", as_index=False)[["booked_yds", "forecast_yds",
+                                                               "not_yet_ordered_yds"]].sum()
+    return per_series, per_period
 
 
 keys = services.derived("forecast.series_keys", snapshot, lambda: list(
@@ -114,16 +159,39 @@ caption, fig = services.derived("forecast.series_chart", snapshot, lambda: serie
                                 series=series)
 st.caption(caption)
 st.plotly_chart(fig, width="stretch")
+below, children = services.derived("forecast.drill", snapshot, lambda: drill_down(
+    levels, level=level, freq=freq, series=series), sources=(levels,), key=key, series=series)
+if below is not None:
+    st.subheader(f"Inside {series}: by {LEVEL_NAMES[below]}")
+    show_table(children, "forecast_drill", key="fc_drill")
+
+st.subheader("Already ordered and still to come")
+booked_series, booked_period = services.derived("forecast.booked", snapshot, booked_frames, sources=(result,),
+                                                key=key)
+st.caption("Per period: open sales orders by quoted date (past due or without a date in the first period; in "
+           "yds) beside the forecast, and the part of the forecast not yet ordered. Orders in other units are "
+           "left out; orders of a style, family or customer (by Sold To) without sales history count in the "
+           "total only.")
+show_table(booked_period, "forecast_booked", key="fc_booked_total", search=False)
+show_table(booked_series.loc[booked_series["series"] == series], "forecast_booked", key="fc_booked_series",
+           caption=f"{series} only", search=False)
 
 st.subheader("Accuracy of every series (out of sample)")
-show_table(accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
+shown_accuracy = services.derived("forecast.accuracy_words", snapshot, lambda: accuracy.assign(
+    selected=accuracy["selected"].map(model_name), scored_model=accuracy["scored_model"].map(model_name)),
+    sources=(result,))
+show_table(shown_accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
+st.subheader("Out-of-sample accuracy by demand class")
+show_table(result["classes"], "forecast_classes", key="fc_classes")
 st.subheader("Forecast value added (the windows the current model was chosen on)")
 fva_shown, fva_download = services.derived("forecast.value_added", snapshot, value_added, sources=(result,))
 st.caption("WAPE of each candidate model (%), the series' demand class and the model it uses")
 show_table(fva_shown, "forecast_value_added", key="fc_fva")
 downloads(fva_download, f"forecast_value_added_{level}")
 st.subheader(f"Forecasts from {first_period}")
-show_table(result["forecasts"], "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
+forecasts_shown = services.derived("forecast.forecasts_words", snapshot, lambda: result["forecasts"].assign(
+    model=result["forecasts"]["model"].map(model_name)), sources=(result,))
+show_table(forecasts_shown, "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
 
 st.subheader("Coherent levels")
 if st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
@@ -135,7 +203,7 @@ if st.toggle("Reconcile style, customer and total bottom-up (style × customer s
         st.stop()
     acc = co["total_accuracy"]
     k = st.columns(3)
-    k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=acc["direct"]["model"])
+    k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=model_name(acc["direct"]["model"]))
     k[1].metric("Total WAPE, bottom-up", f"{acc['bottom_up']['wape']:.1%}", help=acc["bottom_up"]["model"])
     k[2].metric("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")
     st.caption(f"Method: {co['method']}; the style, customer and total forecasts below are sums of the same "

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.services import plan_health
 from ui import auth, metrics, services, state
 from ui.coverage import missing_exports
 from ui.format import findings_frame, plain
@@ -93,6 +94,57 @@ def data_problems() -> None:
     else:
         st.caption(f"Findings: {len(findings)} errors and warnings in the exports")
         show_table(findings, "findings", key="health_findings")
+
+
+def plan_trend_chart(trend: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(x=trend["checked_on"], y=trend["score"], mode="lines+markers", name="Plan health (0-100)",
+                    line={"width": 3})
+    for column, name in (("knitting_pct", "Knitting as planned (%)"), ("buys_followed_pct", "Buys followed (%)"),
+                         ("on_time_pct", "Receipts on time (%)")):
+        fig.add_scatter(x=trend["checked_on"], y=trend[column], mode="lines+markers", name=name,
+                        line={"dash": "dot"})
+    return fig.update_layout(title="Plan health by the day the plan was checked", xaxis_title="checked on",
+                             yaxis_title="score / %", yaxis_range=[0, 100])
+
+
+def plan_health_section() -> None:
+    """How far the plans can be trusted: each earlier snapshot's plan scored against the next snapshot."""
+    st.subheader("Plan health")
+    if snapshot is None:
+        st.info("No snapshot: no plan to judge.")
+        return
+    try:
+        results = services.plan_trend(snapshot)
+    except BkError as exc:
+        st.error(plain(exc))
+        return
+    if not results:
+        st.info("Plan health needs an earlier snapshot: save the exports of another day on the Data page, and each "
+                "day's plan is checked against what the next day's exports show.")
+        return
+    latest = services.derived("health.plan_score", snapshot, lambda: plan_health.plan_score(results[-1]),
+                              sources=(results,))
+    score = "no figures" if latest["score"] is None else f"{latest['score']} / 100"
+    st.metric("Plan health", score, help=f"{latest['status'].capitalize()}: the plan of {latest['period']}, "
+              "checked against what happened. Knitting counts 40 points, buys followed 30, receipts on time 30.")
+    st.caption(f"The plan of {latest['period']}: {latest['status']}.")
+    parts = services.derived("health.plan_components", snapshot, lambda: pd.DataFrame(
+        [{"component": c["name"], "points": c["points"], "max": c["max"], "detail": c["detail"]}
+         for c in latest["components"].values()], columns=["component", "points", "max", "detail"]),
+        sources=(latest,))
+    show_table(parts, "health_components", key="plan_components", search=False)
+    trend = services.derived("health.plan_trend", snapshot, lambda: plan_health.trend(results), sources=(results,))
+    if len(trend) > 1:
+        st.plotly_chart(services.figure("health.plan_trend_chart", snapshot, lambda: plan_trend_chart(trend),
+                                        sources=(trend,)), width="stretch")
+    worst = services.derived("health.plan_suppliers", snapshot, lambda: plan_health.worst_suppliers(results),
+                             sources=(results,))
+    st.markdown(f"**Suppliers by pounds on time**, worst first, over the last {len(results)} checks")
+    if worst.empty:
+        st.info("No PO pounds were due in these checks.")
+    else:
+        show_table(worst, "plan_suppliers", key="plan_suppliers", search=False)
 
 
 @st.fragment(run_every=2 if refresh else None)
@@ -199,4 +251,5 @@ def cache(health: dict) -> None:
         show_table(_per_operation(tier2), "cache_stats", key="cache_stats",
                    search=False)
 
+plan_health_section()
 live()

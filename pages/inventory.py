@@ -7,6 +7,7 @@ from plotly.subplots import make_subplots
 
 from bk.errors import BkError
 from bk.services.inventory import NO_USAGE_LABEL, with_horizon
+from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
 from ui.shell import require_shell
@@ -31,7 +32,7 @@ except BkError as exc:
     st.error(plain(exc))
     st.stop()
 try:
-    plan_shortages = services.run("yarn.plan", snapshot)["shortages"]
+    plan_shortages = services.run("yarn.plan", snapshot, **APP_VIEW)["shortages"]
 except BkError as exc:  # the page still works from yarn_inventory alone; it says what it cannot show
     plan_shortages = None
     st.info(f"Projected shortages are not shown: {plain(exc)}")
@@ -125,10 +126,7 @@ def rollup_tab() -> None:
 
 def compare_tab() -> None:
     others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())
-    if snapshot.snapshot_id == state.DEMO_ID:
-        st.info("The demo data is one synthetic day: there is nothing to compare it with. Save real snapshots "
-                "on the Data page to compare one day with another.")
-    elif not others:
+    if not others:
         st.info("Save another snapshot to compare with.")
     else:
         labels = dict(others)

@@ -7,9 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from bk.errors import BkError, MissingDataError
-from bk.ingest.schema import KINDS
+from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
+from bk.services import capacity
 from bk.services.briefing import today as briefing_today
+from bk.services.plan_health import headline as plan_headline
+from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -23,6 +26,13 @@ st.title("Overview")
 snapshot = state.active_snapshot()
 if snapshot is None:
     st.stop()
+pairs = services.plan_pairs(snapshot)
+if pairs:  # how the previous export day's plan did, scored on this one (bk.services.plan_health)
+    try:
+        st.markdown("**How the last plan did.** " + plan_headline(services.plan_check(snapshot, pairs[-1][0]))
+                    + " Plan health on the App health page.")
+    except BkError as exc:
+        st.error(plain(exc))
 
 
 def _pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
@@ -42,9 +52,9 @@ def _ids(values) -> str:
 
 # ---------------------------------------------------------------------------------------- manager strip
 summary = services.derived("overview.files", snapshot, snapshot.summary)
-expected_kinds = [k for k in KINDS if k != "stage_p01"]
+expected_kinds = [k for k in KINDS if k not in OPTIONAL_KINDS]
 present = [k for k in expected_kinds if k in snapshot.exports]
-demo = snapshot.snapshot_id == state.DEMO_ID
+demo = state.is_demo(snapshot.snapshot_id)
 health = services.manager().health(snapshot)
 c = st.columns(6)
 c[0].metric("As of", f"{snapshot.as_of:%d %b %Y}")
@@ -63,7 +73,7 @@ if demo:
 st.header("Today")
 try:
     # from the Yarn requirements and Knitting capacity pages' default views: computed once, shared with them
-    plan = services.run("yarn.plan", snapshot)
+    plan = services.run("yarn.plan", snapshot, **APP_VIEW)
     try:
         capacity_plan = services.run("capacity.plan", snapshot, **CAPACITY_VIEW)
     except MissingDataError:  # no machine report: today without late KOs and hot spots
@@ -74,37 +84,44 @@ except BkError as exc:
     st.error(plain(exc))
 else:
     n = today["counts"]
-    c = st.columns(5)
+    c = st.columns(6)
     c[0].metric("Expedite", n["expedite"], help="Buys whose order-by date already passed, and open POs that "
                 "arrive after the yarn needs them (the yarn plan's actions)")
     c[1].metric("Buy this week", n["buy"], help="The yarn plan's buys whose order-by date falls in this week")
-    c[2].metric("Late KOs", n["late_kos"], help="Scheduled to finish after the quoted date")
-    c[3].metric("Capacity hot spots", n["hot_spots"], help="Work centres over the threshold in the next 4 weeks")
-    c[4].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
+    c[2].metric("Late KOs", n["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the "
+                "quoted date (the Knitting capacity page's count)")
+    c[3].metric("No quoted date", n["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
+    c[4].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
+                f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
+                f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
+    c[5].metric("Reconcile", n["reconcile"], help="Stock records to correct (negative stock without demand)")
     # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)
     for part, heading, spec, key, target, param, column in (
             ("buy", "Buy and expedite", "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id"),
             ("late_kos", "Late knit orders", "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order"),
-            ("hot_spots", "Capacity hot spots (next 4 weeks)", "work_centers", "today_hot", "pages/capacity.py",
+            ("hot_spots", "Capacity hot spots (next 4 weeks)", "hot_spots", "today_hot", "pages/capacity.py",
              "work_center", "work_center"),
             ("reconcile", "Reconcile", "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")):
         if len(today[part]):
             st.subheader(heading)
             _pick_row(today[part], spec, key, target, param, column)
-    if not any(n.values()):
+    if not any(v for k, v in n.items() if k != "no_date_kos"):  # a missing date is not a thing due
         st.success("Nothing due this week.")
 
 # ----------------------------------------------------------------------------------------------- since
-infos = state.saved_snapshots()  # oldest first
-saved = [i.snapshot_id for i in infos]
-earlier = list(infos[:saved.index(snapshot.snapshot_id)][::-1]) if snapshot.snapshot_id in saved else []
+# the snapshots of the same kind (saved ones, or the demo days) before this one, newest first
+family = state.history(snapshot.snapshot_id)
+ids = [i for i, _ in family]
+earlier = family[:ids.index(snapshot.snapshot_id)][::-1] if snapshot.snapshot_id in ids else []
 if not earlier:
     st.header("Since the last snapshot")
     st.info("Save another snapshot to see what changed since the previous one, and why.")
 else:
-    labels = {i.snapshot_id: f"{i.as_of:%a %d %b %Y} · {i.snapshot_id}" for i in earlier}
+    days = dict(earlier)
+    labels = {i: state.snapshot_label(i, day) for i, day in earlier}
     earlier_id = st.selectbox("Compare with", list(labels), format_func=labels.__getitem__, key="briefing_earlier")
-    st.header(f"Since {labels[earlier_id].split(' · ')[0]}")
+    day = days[earlier_id]
+    st.header(f"Since {day:%a} {day.day} {day:%b %Y}")
     try:
         change = services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier_id)
     except BkError as exc:
@@ -142,7 +159,7 @@ c = st.columns(2)
 c[0].metric("Warnings", int(counts.get("warning", 0)))
 c[1].metric("Errors", int(counts.get("error", 0)))
 if snapshot.inherited:
-    st.warning("Some master data is not in this snapshot and was taken from earlier ones: "
+    st.warning("Some master data or sales history is not in this snapshot and was taken from earlier ones: "
                + "; ".join(f"{KINDS[k].title} from {v}" for k, v in sorted(snapshot.inherited.items())))
 missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:

@@ -16,7 +16,8 @@ from ui.table import show_facts, show_table
 from ui.widgets import downloads, lazy_expander
 
 require_shell()
-EFAB_RULE, MACHINES = "eFab rule", "machine schedule"
+OBSERVED, EFAB_RULE, MACHINES = "observed pace", "eFab rule", "machine schedule"
+KNITTING = {OBSERVED: "observed", EFAB_RULE: "efab", MACHINES: "machines"}
 PICKER_MAX = 100  # yarns listed in the picker at once
 
 st.title("Yarn requirements")
@@ -27,14 +28,15 @@ if snapshot is None:
 what_ifs: list[dict] = st.session_state.setdefault("what_if_orders", [])
 left, right = st.columns([2, 1])
 schedule = left.segmented_control(
-    "Knitting schedule", [EFAB_RULE, MACHINES], default=EFAB_RULE, key="knitting",
-    help="eFab rule: every open KO knits at once from its start date (eFab's own report). Machine schedule: each "
-         "KO's yarn is drawn when the capacity plan knits it, one KO after another on its machine.")
+    "Knitting schedule", list(KNITTING), default=OBSERVED, key="knitting",
+    help="Observed pace (opens here: it predicts best): each open KO knits at the pace it has shown since its "
+         "start, else at its work centre's observed pace. eFab rule: every open KO knits at once from its start "
+         "date at its style rate (eFab's own report). Machine schedule: each KO's yarn is drawn when the capacity "
+         "plan knits it, one KO after another on its machine.") or OBSERVED
 with_forecast = right.toggle("Include forecast demand", key="with_forecast",
                              help="Add the sales forecast (net of what open orders cover) through the BOM.")
-base: dict = {}  # the plan without what-ifs; only non-default params, so the default view is shared with other pages
-if schedule == MACHINES:
-    base["knitting"] = "machines"
+# the plan without what-ifs; the default view is APP_VIEW's, shared with the Overview and Yarn inventory
+base: dict = {"knitting": KNITTING[schedule]} if KNITTING[schedule] != "efab" else {}
 if with_forecast:
     base["with_forecast"] = True
 params = {**base, "extra_knit_orders": what_ifs} if what_ifs else base
@@ -51,24 +53,34 @@ summary = plan["summary"]
 actions = plan["actions"]
 shortages = plan["shortages"]
 st.subheader("Actions")
-c = st.columns(6)
-c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])}; "
+c = st.columns(7)
+c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])} "
+            f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need); "
             f"{summary['buys_past_order_by']} already past their order-by date")
-c[1].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on existing POs needed earlier")
-c[2].metric("Reconcile", summary["reconciles"], help="stock or yarn records to fix: never bought")
-c[3].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
-c[4].metric("Actions without a price", summary["unpriced_actions"])
-c[5].metric("Short in the horizon", len(shortages),
+c[1].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
+            "past-due limit: confirm a date or close them (not counted as arriving)")
+c[2].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier")
+c[3].metric("Reconcile", summary["reconciles"], help="stock or yarn records to fix first: never bought")
+c[4].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
+c[5].metric("Actions without a price", summary["unpriced_actions"])
+c[6].metric("Short in the horizon", len(shortages),
             help="Planning view, same as Yarn inventory: yarns whose projected balance goes below zero "
                  f"({fmt_lbs(shortages['shortage_lbs'].sum())} at the deepest point)")
-view = "eFab's knitting rule" if schedule != MACHINES else "the machine schedule (capacity plan)"
+view = {OBSERVED: "each KO's observed pace", EFAB_RULE: "eFab's knitting rule",
+        MACHINES: "the machine schedule (capacity plan)"}[schedule]
 st.caption(f"As of {snapshot.as_of:%a %d %b %Y}; KOs knitted on {view}"
-           + (", sales forecast included" if with_forecast else "") + ". Sorted by order-by date. Decisions use "
-           f"the planning balance: stock + every open PO ({summary['receipts_source']}), past-due and unscheduled "
-           "POs counted in this week. Buy = the deepest planning shortage raised to the supplier's MOQ once (and "
-           "order multiple); order-by = first short week − lead time (supplier list → supplier's median PO lead "
-           f"time → default). {summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have "
-           "no BOM at all.")
+           + (", sales forecast included" if with_forecast else "") + ". One action per yarn, sorted by order-by "
+           f"date. Decisions use the planning balance: stock + open POs ({summary['receipts_source']}), each PO at "
+           "most its balance; past-due POs count in this week while recent, older ones are chased instead. Buy = "
+           "what stock and every open PO cannot cover over the 9 weeks, raised to the supplier's MOQ once (and "
+           "order multiple); order-by = first short week − lead time (supplier list, or the supplier's median PO "
+           "lead time where the two disagree by more than half). "
+           f"{summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have no BOM at all.")
+if len(plan["lead_time_findings"]):
+    st.info("Lead times taken from the suppliers' PO history: " + "; ".join(plan["lead_time_findings"]["message"]))
+if summary["stalled_kos"]:
+    st.warning(f"{summary['stalled_kos']} open KOs ({fmt_lbs(summary['stalled_lbs'])}) are stalled: their start has "
+               "passed and nothing has been knitted. The observed pace times them at their work centre's pace.")
 if what_ifs:
     st.warning(f"Including {len(what_ifs)} what-if knit order(s): nothing is written to the snapshot.")
     unplanned = plan["kos_without_bom"]
@@ -85,7 +97,7 @@ else:
     positions = evidence["positions"].set_index("yarn_id")
     pegs, supply = evidence["pegging"], evidence["supply"]
     forecast_rows = plan.get("forecast_evidence")
-    kinds = st.multiselect("Show the evidence of", ["buy", "expedite", "reconcile", "defer"],
+    kinds = st.multiselect("Show the evidence of", ["buy", "chase", "expedite", "reconcile", "defer"],
                            default=["buy", "expedite"], key="evidence_kinds")
     chosen = actions[actions["action"].isin(kinds) | (actions["yarn_id"] == linked_yarn)]
     if linked_yarn is not None:  # the linked yarn's evidence first, open
@@ -128,8 +140,8 @@ show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortage
            caption="Short in horizon = the deepest planning balance below zero; with eFab's rule and no forecast "
                    "or what-if these are the figures of Yarn inventory's 'Short in horizon'")
 
-if schedule == MACHINES:
-    st.subheader("Machine schedule against eFab's rule")
+if schedule != EFAB_RULE:
+    st.subheader(f"{schedule.capitalize()} against eFab's rule")
     try:
         efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items() if k != "knitting"}))
     except BkError as exc:
@@ -140,8 +152,8 @@ if schedule == MACHINES:
         st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
         if len(changes["moves"]):
             show_table(changes["moves"], "schedule_moves", key="moves", download="yarn_moves_by_ko")
-        for name, title in (("appear", "Shortages that appear with the machine schedule"),
-                            ("vanish", "Shortages that vanish with the machine schedule")):
+        for name, title in (("appear", f"Shortages that appear with the {schedule}"),
+                            ("vanish", f"Shortages that vanish with the {schedule}")):
             st.markdown(f"**{title}** ({len(changes[name])})")
             if len(changes[name]):
                 show_table(changes[name], "yarn_shortages", key=f"changes-{name}", search=False)

@@ -18,7 +18,9 @@ settings.load_profile("bk")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("BK_SHARED_DIR") or ROOT.parent / "shared")
 REAL_SNAPSHOT = SHARED / "snapshots" / "2025-08-28"
-DEMO = ROOT / "data" / "demo"
+DEMO_DAYS = ROOT / "data" / "demo"  # one folder per export day of the demo mill (python -m bk demo --days)
+DEMO_FIRST = min(DEMO_DAYS.iterdir())  # the first day: exactly the single-day demo
+DEMO = max(DEMO_DAYS.iterdir())  # the newest day: what the app opens on
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ import sys
 
 import pandas as pd
 
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO_FIRST as DEMO
+from tests.conftest import ROOT
 
 
 def bk(*args: str) -> subprocess.CompletedProcess:
@@ -68,10 +69,11 @@ def test_report_has_the_issue_keys(tmp_path, real_dir):
     assert set(report["capacity"]) == {"machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos",
                                        "max_wc_utilization", "suggestions_before_start", "unassigned_kos_suggested",
                                        "unassigned_kos_in_load", "median_rate_kos", "family_rate_kos",
-                                       "as_of_week_days_left"}
+                                       "as_of_week_days_left", "no_date_kos", "hot_spots", "split_kos",
+                                       "long_part_kos", "kos_off_work_centre", "remnant_kos"}
     assert report["capacity"]["suggestions_before_start"] == 0 and report["capacity"]["as_of_week_days_left"] == 2.5
     assert set(report["forecast"]) == {"series", "wape_selected", "wape_naive", "wape_zero", "best_model_counts",
-                                      "first_forecast_period", "history_end", "demand_classes"}
+                                      "first_forecast_period", "history_end", "demand_classes", "levels", "to_yarn"}
 
 
 def test_demo_command_writes_a_snapshot(tmp_path):

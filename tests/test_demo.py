@@ -1,14 +1,15 @@
-"""The demo snapshot: committed bytes = a fresh generation, read as the right kinds, DOMAIN.md §4 holds."""
+"""The demo snapshot: committed bytes = a fresh generation, read as the right kinds, DOMAIN.md §4 holds (on the
+newest demo day, what the app opens on)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bk.demo import demo_files, write_demo
+from bk.demo import demo_files, write_days, write_demo
 from bk.ingest import read_export
 from bk.ingest.snapshot import load_paths
-from tests.conftest import DEMO
+from tests.conftest import DEMO, DEMO_DAYS, DEMO_FIRST
 
 KINDS = {
     "BOM_updated.csv": "bom", "Expected_Yarn_Report.csv": "expected_yarn", "Machine Report fin1.csv": "machines",
@@ -32,9 +33,18 @@ def demo():
 def test_committed_demo_is_byte_identical_to_a_fresh_generation(tmp_path):
     write_demo(tmp_path)
     fresh = sorted(p.name for p in tmp_path.iterdir())
-    assert sorted(p.name for p in DEMO.iterdir() if p.name in KINDS or p.suffix in (".csv", ".xlsx")) == fresh
+    assert sorted(p.name for p in DEMO_FIRST.iterdir() if p.name in KINDS or p.suffix in (".csv", ".xlsx")) == fresh
     for name in fresh:
-        assert (DEMO / name).read_bytes() == (tmp_path / name).read_bytes(), f"{name} differs from the generator"
+        assert (DEMO_FIRST / name).read_bytes() == (tmp_path / name).read_bytes(), f"{name} differs from the generator"
+
+
+def test_committed_demo_days_are_the_command_s_output(tmp_path):
+    # data/demo is `python -m bk demo --out data/demo --days 5 --every 4,3`, nothing else
+    write_days(tmp_path, days=5, every=(4, 3))
+    committed = sorted(p.relative_to(DEMO_DAYS) for p in DEMO_DAYS.rglob("*") if p.is_file())
+    assert committed == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    for path in committed:
+        assert (DEMO_DAYS / path).read_bytes() == (tmp_path / path).read_bytes(), f"{path} differs"
 
 
 def test_generation_is_deterministic_and_seed_dependent():

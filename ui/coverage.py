@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from bk.ingest.schema import KINDS, MASTER_KINDS
+from bk.ingest.schema import CARRIED_KINDS, KINDS
 
 # (page, export kinds any one of which serves, required?, what the page loses without them)
 PAGE_NEEDS: tuple[tuple[str, tuple[str, ...], bool, str], ...] = (
@@ -43,7 +43,7 @@ def missing_exports(kinds: Iterable[str], *, as_of: date,
     Required needs come first.
     """
     have = set(kinds)
-    inherited = {k for label, day, ks in earlier if day <= as_of for k in ks if k in MASTER_KINDS}
+    inherited = {k for label, day, ks in earlier if day <= as_of for k in ks if k in CARRIED_KINDS}
     rows = []
     for page, options, required, effect in PAGE_NEEDS:
         if have.intersection(options) or inherited.intersection(options):
@@ -61,10 +61,10 @@ def limited_pages(missing: pd.DataFrame) -> list[str]:
 
 def inherited_kinds(kinds: Iterable[str], *, as_of: date,
                     earlier: Sequence[tuple[str, date, Sequence[str]]]) -> dict[str, str]:
-    """Master kinds missing from ``kinds`` -> label of the latest earlier snapshot they will be taken from."""
+    """Master data and history kinds (``CARRIED_KINDS``) missing from ``kinds`` -> label of the latest earlier snapshot they will be taken from."""
     have = set(kinds)
     out: dict[str, str] = {}
     for label, day, ks in sorted(earlier, key=lambda e: e[1]):
         if day <= as_of:
-            out.update({k: label for k in ks if k in MASTER_KINDS and k not in have})
+            out.update({k: label for k in ks if k in CARRIED_KINDS and k not in have})
     return out

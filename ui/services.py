@@ -14,6 +14,7 @@ from bk.errors import BkError
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.manager import ServiceManager
 from bk.optimization.memory import heap_freezer
+from bk.services.yarn import APP_VIEW
 from ui import errors, state
 
 TTL_S = {"default": 3600, "forecast": 6 * 3600}
@@ -159,3 +160,47 @@ def missing_notes(operation: str, snapshot: Snapshot) -> list[str]:
     from bk.services import needs
 
     return needs.notes(operation, snapshot.exports)
+
+
+# ------------------------------------------------------------------------------------------ plan health
+PLAN_TREND_PAIRS = 10  # back-tests in the plan-health trend: the latest consecutive pairs of snapshots
+
+
+def plan_check(snapshot: Snapshot, earlier_snapshot_id: str) -> dict:
+    """The earlier snapshot's plan scored against this one (``bk.services.backtest``), computed once per pair
+    of snapshots and shared (its two yarn plans take a few tenths of a second)."""
+    return _pair_check(earlier_snapshot_id, snapshot.snapshot_id)
+
+
+@st.cache_resource(ttl=TTL_S["default"], max_entries=64, show_spinner="Checking the earlier plan…")
+def _pair_check(earlier_id: str, later_id: str) -> dict:
+    # keyed by the two ids: a saved snapshot's id carries its digest, and the demo days are committed files;
+    # a later visit needs neither snapshot loaded again (the loader keeps only four)
+    return run("plan.backtest", state.load(later_id), earlier_snapshot_id=earlier_id, **APP_VIEW)
+
+
+def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:
+    """(earlier id, later id) of each consecutive pair of export days among the snapshots of this one's kind
+    (saved ones, or the demo days) up to this one — the last one saved of a day stands for it — the last
+    ``PLAN_TREND_PAIRS``. Empty when this snapshot is the first of its kind."""
+    days: dict = {}
+    for snapshot_id, day in state.history(snapshot.snapshot_id):
+        days[day] = snapshot_id
+        if snapshot_id == snapshot.snapshot_id:
+            break
+    else:
+        return ()
+    ordered = [days[day] for day in sorted(days)]
+    return tuple(zip(ordered, ordered[1:], strict=False))[-PLAN_TREND_PAIRS:]
+
+
+@st.cache_resource(ttl=TTL_S["default"], max_entries=8, show_spinner=False)
+def _plan_trend(pairs: tuple[tuple[str, str], ...]) -> tuple[dict, ...]:
+    # one shared tuple per list of pairs (what pages derive tables and charts from); a new snapshot adds a pair,
+    # and only that pair is computed (_pair_check)
+    return tuple(_pair_check(earlier, later) for earlier, later in pairs)
+
+
+def plan_trend(snapshot: Snapshot) -> tuple[dict, ...]:
+    """The back-tests of ``plan_pairs``, oldest first (one shared tuple per list of pairs)."""
+    return _plan_trend(plan_pairs(snapshot))

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import weakref
 from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
 from bk.errors import BkError
-from bk.ingest.snapshot import Snapshot, SnapshotStore, load_paths
+from bk.ingest.reader import Export, read_export
+from bk.ingest.schema import KINDS
+from bk.ingest.snapshot import Snapshot, SnapshotStore, cross_findings, files_in
 from ui.format import plain
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO_ID = "demo"
-DEMO_DIR = ROOT / "data" / "demo"
+DEMO_ID = "demo"  # the newest demo day; earlier ones are 'demo-YYYY-MM-DD'
+DEMO_DIR = ROOT / "data" / "demo"  # one folder per export day, named by its date (python -m bk demo --days)
 
 
 def snapshot_dir() -> Path:
@@ -45,15 +49,74 @@ def saved_snapshots() -> tuple:
     return known[1]
 
 
+_DEMO_DAYS: dict[str, tuple[tuple[str, date, Path], ...]] = {}
+
+
+def demo_days() -> tuple[tuple[str, date, Path], ...]:
+    """(id, as-of date, folder) of the demo's export days, oldest first; the newest has the id DEMO_ID. The
+    folders are committed data: listed once per process."""
+    known = _DEMO_DAYS.get(str(DEMO_DIR))
+    if known is None:
+        days = []
+        for folder in sorted(DEMO_DIR.iterdir()) if DEMO_DIR.is_dir() else []:
+            try:
+                days.append((folder, date.fromisoformat(folder.name)))
+            except ValueError:
+                continue
+        known = _DEMO_DAYS[str(DEMO_DIR)] = tuple(
+            (DEMO_ID if k == len(days) - 1 else f"{DEMO_ID}-{day.isoformat()}", day, folder)
+            for k, (folder, day) in enumerate(days))
+    return known
+
+
+def is_demo(snapshot_id: str) -> bool:
+    """Whether the id names a demo day (synthetic data, never compared with real snapshots)."""
+    return snapshot_id == DEMO_ID or snapshot_id.startswith(DEMO_ID + "-")
+
+
+def _demo_day(snapshot_id: str) -> tuple[str, date, Path]:
+    for day in demo_days():
+        if day[0] == snapshot_id:
+            return day
+    raise BkError(f"there is no demo day '{snapshot_id}'")
+
+
+def history(snapshot_id: str) -> list[tuple[str, date]]:
+    """(id, as-of date) of the snapshots of the same kind as this one, oldest first: the demo days for a demo
+    day, the saved snapshots otherwise (real data is never compared with the demo)."""
+    if is_demo(snapshot_id):
+        return [(i, day) for i, day, _ in demo_days()]
+    return [(i.snapshot_id, i.as_of) for i in saved_snapshots()]
+
+
+# a demo file's parsed export by the file's sha256, while a loaded demo day holds it: 14 of the 18 exports are the
+# same bytes every demo day, and parsing them is three quarters of reading a day (exports are never mutated)
+_DEMO_EXPORTS: weakref.WeakValueDictionary[str, Export] = weakref.WeakValueDictionary()
+
+
+def _load_demo(snapshot_id: str) -> Snapshot:
+    _, day, folder = _demo_day(snapshot_id)
+    exports: dict[str, Export] = {}
+    for path in files_in([folder]):
+        data = path.read_bytes()
+        key = hashlib.sha256(data).hexdigest()
+        export = _DEMO_EXPORTS.get(key)
+        if export is None:
+            try:
+                export = _DEMO_EXPORTS.setdefault(key, read_export(data, name=path.name))
+            except BkError as exc:
+                raise BkError(f"the demo data is damaged: {exc}") from exc
+        exports[export.kind] = export
+    snapshot = Snapshot(exports, day, "given", snapshot_id=snapshot_id)
+    snapshot.cross_findings = cross_findings(exports)
+    return snapshot
+
+
 @st.cache_resource(max_entries=4, show_spinner="Reading the snapshot…")
 def _load(snapshot_id: str, root: str) -> Snapshot:
     # cache_resource: one shared, read-only copy per snapshot for all sessions (frames are never mutated)
-    if snapshot_id == DEMO_ID:
-        snapshot, failures = load_paths([DEMO_DIR], trusted=True)  # our own committed files
-        if failures:
-            raise BkError("the demo data is damaged: " + "; ".join(map(str, failures)))
-        snapshot.snapshot_id = DEMO_ID
-        return snapshot
+    if is_demo(snapshot_id):
+        return _load_demo(snapshot_id)
     return SnapshotStore(root).load(snapshot_id)
 
 
@@ -70,10 +133,11 @@ def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
     """The one name of a snapshot on every screen: as-of date and short id, '28 Aug 2025 · 5d9988'.
 
     The id of a saved snapshot is '<as-of>_<digest>'; the short id is the first 6 characters of the digest
-    (the date part is dropped: it is the as-of date already shown). The demo is 'Demo data (synthetic)'.
+    (the date part is dropped: it is the as-of date already shown). A demo day is 'Demo data (synthetic) ·
+    11 Sep 2025' ('Demo data (synthetic)' without a date).
     """
-    if snapshot_id == DEMO_ID:
-        return DEMO_LABEL
+    if is_demo(snapshot_id):
+        return DEMO_LABEL if as_of is None else f"{DEMO_LABEL} · {as_of.day} {as_of:%b %Y}"
     m = _SHORT_ID.search(snapshot_id)
     short = m.group(1)[:6] if m else re.sub(r"[^0-9A-Za-z-]", "", snapshot_id)[-6:] or "unsaved"
     if as_of is None:
@@ -83,25 +147,22 @@ def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
 
 def source_args(snapshot_id: str) -> list[str]:
     """How a worker process finds this snapshot (``python -m bk.optimization.manager`` arguments)."""
-    if snapshot_id == DEMO_ID:
-        return ["--paths", str(DEMO_DIR)]
+    if is_demo(snapshot_id):
+        return ["--paths", str(_demo_day(snapshot_id)[2])]
     return ["--store", str(snapshot_dir()), "--snapshot", snapshot_id]
 
 
 def snapshot_choices() -> list[tuple[str, str]]:
-    """(id, label) of the saved snapshots, newest first, then the demo."""
+    """(id, label) of the saved snapshots, newest first, then the demo days, newest first."""
     choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(saved_snapshots())]
-    if DEMO_DIR.is_dir():
-        choices.append((DEMO_ID, DEMO_LABEL))
-    return choices
+    return choices + [(i, snapshot_label(i, day)) for i, day, _ in reversed(demo_days())]
 
 
 def comparable_snapshots(current_id: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(id, label) of the snapshots the current one can be compared with: real snapshots only compare with
-    real snapshots, and the demo (one synthetic day) with nothing — never real data against the demo."""
-    if current_id == DEMO_ID:
-        return []
-    return [(i, label) for i, label in choices if i not in (current_id, DEMO_ID)]
+    """(id, label) of the snapshots the current one can be compared with: real snapshots only with real
+    snapshots, demo days only with demo days — never real data against the demo."""
+    demo = is_demo(current_id)
+    return [(i, label) for i, label in choices if i != current_id and is_demo(i) == demo]
 
 
 def active_snapshot_id() -> str | None:
@@ -143,7 +204,7 @@ def active_snapshot() -> Snapshot | None:
 
 
 def sidebar_picker() -> Snapshot | None:
-    """The sidebar snapshot picker: the latest saved snapshot by default, else the demo. Returns the active
+    """The sidebar snapshot picker: the latest saved snapshot by default, else the newest demo day. Returns the active
     snapshot, loaded (None when there is none or it cannot be read: the sidebar says why)."""
     choices = snapshot_choices()
     with st.sidebar:
@@ -164,5 +225,5 @@ def sidebar_picker() -> Snapshot | None:
         if snapshot is not None:
             st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
             if snapshot.inherited:
-                st.caption("Master data taken from earlier snapshots: " + ", ".join(sorted(snapshot.inherited)))
+                st.caption("Taken from earlier snapshots: " + ", ".join(sorted(KINDS[k].title for k in snapshot.inherited)))
         return snapshot

@@ -363,6 +363,13 @@ KINDS: dict[str, Kind] = {
             master=True,
         ),
         Kind(
+            "calendar",
+            "Mill calendar (holidays, shutdowns)",
+            (C("date", "Date", t="date"), C("reason", "Reason"), C("until", "Until", t="date", req=False),
+             C("machine_days", "Machine Days", t=N, req=False)),
+            master=True,
+        ),
+        Kind(
             "styles",
             "Style cross-reference (eFab_Styles)",
             (
@@ -418,7 +425,12 @@ KINDS: dict[str, Kind] = {
 }
 
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
+# kinds a complete snapshot may lack: P01 exists on some days only; the mill calendar is kept by hand, if at all
+OPTIONAL_KINDS: tuple[str, ...] = ("stage_p01", "calendar")
 MASTER_KINDS: tuple[str, ...] = tuple(k for k, v in KINDS.items() if v.master)
+# history that does not change from day to day either: carried over from an earlier snapshot like master data
+HISTORY_KINDS: tuple[str, ...] = ("sales_activity",)
+CARRIED_KINDS: tuple[str, ...] = MASTER_KINDS + HISTORY_KINDS
 
 # Columns added by the reader (derived, not read) so that services can rely on them.
 DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -26,7 +26,7 @@ from bk.errors import InvalidExportError, MissingDataError, SnapshotError
 from bk.ingest.parsed import PARSED_SUFFIX, parsed_copy, read_parsed_copy
 from bk.ingest.reader import Export, Finding, read_export, safe_display_name
 from bk.ingest.sandbox import read_untrusted
-from bk.ingest.schema import KINDS, MASTER_KINDS
+from bk.ingest.schema import CARRIED_KINDS, KINDS
 
 MANIFEST = "manifest.json"
 STALE_TMP_S = 15 * 60  # a save writes for seconds: a temporary folder this old was left by a crash
@@ -46,7 +46,7 @@ class Snapshot:
     as_of: date
     as_of_source: str  # 'given', 'file names', 'contents' or 'today'
     snapshot_id: str = "unsaved"
-    inherited: dict[str, str] = field(default_factory=dict)  # master kind -> snapshot id it was taken from
+    inherited: dict[str, str] = field(default_factory=dict)  # carried kind -> snapshot id it was taken from
     cross_findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -312,7 +312,8 @@ class SnapshotStore:
         return SnapshotInfo(snapshot_id, source_as_of, manifest["saved_at"], manifest["files"])
 
     def load(self, snapshot_id: str) -> Snapshot:
-        """Read a saved snapshot; master kinds it lacks come from the latest earlier snapshot that has them."""
+        """Read a saved snapshot; master data and sales history (``CARRIED_KINDS``) it lacks come from the latest
+        earlier snapshot that has them (``inherited``: kind → that snapshot's id)."""
         infos = self.list()
         by_id = {i.snapshot_id: i for i in infos}
         if snapshot_id not in by_id:
@@ -321,7 +322,7 @@ class SnapshotStore:
         exports = self._read(info)
         inherited: dict[str, str] = {}
         earlier = [i for i in infos if (i.as_of, i.saved_at) <= (info.as_of, info.saved_at) and i is not info]
-        for kind in MASTER_KINDS:
+        for kind in CARRIED_KINDS:
             if kind in exports:
                 continue
             donor = next((i for i in reversed(earlier) if kind in i.kinds), None)

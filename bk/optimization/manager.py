@@ -25,36 +25,38 @@ from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
-from bk.ingest.schema import KINDS
+from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.ingest.snapshot import Snapshot
 from bk.optimization.breaker import BreakerRegistry, error_details_level
 from bk.optimization.cache import CACHE_KEY_ENV, ResultCache
 from bk.optimization.health import HealthInputs, health_score
 from bk.optimization.memory import memory_monitor
 from bk.optimization.profiler import Profiler
+from bk.services.yarn import APP_VIEW
 
 log = logging.getLogger(__name__)
 SERVICE_MODULES = ("bk.services.yarn", "bk.services.inventory", "bk.services.pipeline", "bk.services.capacity",
-                   "bk.services.forecasting", "bk.services.forecast_yarn", "bk.services.briefing")
+                   "bk.services.forecasting", "bk.services.forecast_levels", "bk.services.forecast_yarn",
+                   "bk.services.briefing", "bk.services.backtest")
 # The operations each page opens with: computed in the background when a snapshot is saved or picked.
 # The worker computes them in this order: the heavy forecast first (a page never computes it itself), then the
 # light views a page computes in a fraction of a second if it gets there before the worker.
 DEFAULT_VIEWS: list[tuple[str, dict]] = [
-    ("forecast.all", {"level": "style", "freq": "W", "horizon": 4}),
-    ("yarn.plan", {}),  # the yarn page's default view, shared with Yarn inventory ("short in the horizon") and Overview
-    ("yarn.evidence", {}),
+    ("forecast.levels", {"horizon": 4}),  # the forecasting page opens with every level
+    ("yarn.plan", APP_VIEW),  # the yarn page's default view, shared with Yarn inventory and Overview
+    ("yarn.evidence", APP_VIEW),
     ("inventory.analyze", {"service_level": 0.95, "demand_cv": 0.5}),
     ("pipeline.wip", {"aging_days": 90}),
     ("pipeline.netting", {}),
     ("capacity.plan", {"horizon_weeks": 12, "bottleneck_threshold": 0.85}),  # also the Overview's hot spots
 ]
-SLO_MS = {"forecast.all": 3000.0}
-# heavy operations (statsmodels, seconds of CPU) are never warmed inside the server process
+SLO_MS = {"forecast.all": 3000.0, "forecast.levels": 3000.0}
+# heavy operations (seconds of CPU) are never warmed inside the server process
 HEAVY_PREFIXES = ("forecast.",)
 WARM_NICE = 5
 WARM_WAIT_S = 180.0  # a page waits at most this long for the worker computing its view, then computes itself
 # export kinds a complete snapshot has (as the Overview's "Complete" counts them: stage P01 is optional)
-EXPECTED_KINDS = tuple(k for k in KINDS if k != "stage_p01")
+EXPECTED_KINDS = tuple(k for k in KINDS if k not in OPTIONAL_KINDS)
 
 
 def is_heavy(operation: str) -> bool:
@@ -251,7 +253,7 @@ class ServiceManager:
         cache_status = self.cache.status() if self.cache else {"ok": False, "degraded_reason": "no cache configured"}
         findings = snapshot.findings if snapshot is not None else []
         age = (date.today() - snapshot.as_of).days if snapshot is not None else 0
-        if snapshot is not None and snapshot.snapshot_id == "demo":
+        if snapshot is not None and (snapshot.snapshot_id == "demo" or snapshot.snapshot_id.startswith("demo-")):
             age = 0  # the demo is not stale data
         states = self.breakers.states()
         inputs = HealthInputs(

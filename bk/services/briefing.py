@@ -26,6 +26,8 @@ import pandas as pd
 from bk.errors import MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import capacity, yarn
+from bk.services.planning.calendar import LATER
+from bk.services.planning.supply import receipts
 from bk.services.styles import week_monday
 
 SHORT_LBS = 0.5  # a yarn is short when its shortage_lbs is above this
@@ -205,19 +207,19 @@ def _swap(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], kind
 
 def _ko_yarn_demand(result: dict) -> pd.DataFrame:
     demand = result["ko_demand"]
-    labels = [c for c in demand.columns if c.startswith("week_of_") or c == yarn.LATER]
+    labels = [c for c in demand.columns if c.startswith("week_of_") or c == LATER]
     out = demand.assign(knit_order=demand["knit_order"].astype("string"))
     return out.groupby(["yarn_id", "knit_order"])[labels].sum()
 
 
 def _po_yarn_receipts(frames: Mapping[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
-    """Receipts per (yarn, PO) bucketed exactly as the plan does: yarn.receipts run with one id per line."""
+    """Receipts per (yarn, PO) bucketed exactly as the plan does: supply.receipts run with one id per line."""
     kind = next((k for k in RECEIPT_KINDS if k in frames), None)
     if kind is None:
         return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["yarn_id", "po_number"]))
     lines = frames[kind].reset_index(drop=True)
     lines = lines.loc[lines["yarn_id"].notna()].reset_index(drop=True)
-    per_line, _ = yarn.receipts({kind: lines.assign(yarn_id=np.arange(len(lines)))}, as_of=as_of)
+    per_line, _ = receipts({kind: lines.assign(yarn_id=np.arange(len(lines)))}, as_of=as_of)
     line = per_line["yarn_id"].to_numpy()
     per_line = per_line.assign(yarn_id=lines["yarn_id"].to_numpy()[line].astype("int64"),
                                po_number=lines["po_number"].astype("string").str.strip().to_numpy()[line])
@@ -392,13 +394,18 @@ def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+LATE_COLUMNS = ["knit_order", "days_late", "finish", "quoted_date", "style", "on_machines", "work_center",
+                "balance_lbs", "placement"]
+
+
 def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None) -> dict:
     """What needs doing this week.
 
     Keys: ``buy`` (the plan's actions: buys whose order-by falls on or before the Sunday of the as-of week, and
-    every PO expedite; expedite-flagged first, then by order-by), ``reconcile`` (records to correct), ``late_kos`` (capacity schedule rows finishing after
-    their quoted date), ``hot_spots`` (work centres over the bottleneck threshold in the capacity window),
-    ``counts``. Capacity keys are empty frames when ``capacity_result`` is None.
+    every PO expedite; expedite-flagged first, then by order-by), ``reconcile`` (records to correct), ``late_kos``
+    (``capacity.late_kos``: KOs finishing after their quoted date, committed and suggested, most days late
+    first), ``hot_spots`` (``capacity.hot_spots``), ``counts`` (with ``no_date_kos``: scheduled KOs without a
+    quoted date). Capacity keys are empty frames (counts 0) when ``capacity_result`` is None.
     """
     actions = purchase_actions(plan_result, as_of=as_of)
     week_end = pd.Timestamp(week_monday(as_of) + timedelta(days=6))
@@ -409,23 +416,23 @@ def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None
     buy = actions.loc[due].sort_values(["expedite", "order_by", "need_week"], ascending=[False, True, True],
                                        na_position="first", kind="stable")
     reconcile = actions.loc[(actions["action"] == "reconcile").to_numpy(dtype=bool)]
-    if capacity_result is not None:
-        schedule = capacity_result["schedule"]
-        late = schedule.loc[schedule["late"].to_numpy(dtype=bool),
-                            ["knit_order", "style", "machine", "work_center", "finish", "quoted_date", "balance_lbs"]]
-        hot = capacity_result["bottlenecks"]
+    if capacity_result is not None:  # the capacity page's own definitions, so both pages show one count
+        late = capacity.late_kos(capacity_result)[LATE_COLUMNS]
+        no_date = capacity.lateness_counts(capacity_result)["no_date_kos"]
+        hot = capacity.hot_spots(capacity_result)
     else:
-        late = pd.DataFrame(columns=["knit_order", "style", "machine", "work_center", "finish", "quoted_date",
-                                     "balance_lbs"])
-        hot = pd.DataFrame(columns=["work_center", "machines", "load_days", "capacity_days", "utilization"])
+        late = pd.DataFrame(columns=LATE_COLUMNS)
+        no_date = 0
+        hot = pd.DataFrame(columns=["work_center", "machines", "hot_weeks", "first_hot_week", "utilization"])
     counts = {"buy": int((~buy["expedite"]).sum()), "expedite": int(buy["expedite"].sum()),
-              "reconcile": int(len(reconcile)), "late_kos": int(len(late)), "hot_spots": int(len(hot))}
+              "reconcile": int(len(reconcile)), "late_kos": int(len(late)), "no_date_kos": int(no_date),
+              "hot_spots": int(len(hot))}
     return {"buy": buy.reset_index(drop=True), "reconcile": reconcile.reset_index(drop=True),
             "late_kos": late.reset_index(drop=True), "hot_spots": hot.reset_index(drop=True), "counts": counts}
 
 
 def today_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int = 12,
-               bottleneck_threshold: float = 0.85) -> dict:
+               bottleneck_threshold: float = capacity.HOT_SPOT_UTILISATION) -> dict:
     """``today`` as an operation: the yarn plan and, when the machine report is there, the capacity plan."""
     plan_result = yarn.plan(frames, as_of=as_of)
     try:

@@ -1,62 +1,51 @@
-"""Capacity planning: each machine knits its open KOs one after another on the 5.5-day week; unassigned KOs are
-placed on a suggested machine and carried in the load apart from the committed KOs; utilisation per machine and
-work centre on the working days left, projected finish and late risk, and the yarn timing that follows."""
+"""Capacity planning: each machine knits its open KOs one after another on the mill's calendar (a 5.5-day week,
+holidays, shutdowns); long KOs are split across free machines of their work centre; unassigned KOs are placed on
+a suggested machine and carried in the load apart from the committed KOs; remnants are to close, not planned;
+utilisation per machine and work centre, hot spots, lateness, KOs off their work centre, and the yarn timing."""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from bk.errors import MissingDataError
-from bk.services.styles import (
-    RATE_EXACT,
-    RATE_FAMILY,
-    RATE_MEDIAN,
-    family_key,
-    knit_rates,
-    norm_key,
-    week_monday,
-)
+from bk.services import placement, remnants, workdays
+from bk.services.open_orders import DEFAULT_LBS_PER_DAY as DEFAULT_LBS_PER_DAY  # re-exported: the plan's API
+from bk.services.open_orders import open_knit_orders
+from bk.services.open_orders import style_work_centers as style_work_centers
+from bk.services.placement import ASSIGNED, SUGGESTED
+from bk.services.planning.calendar import bucket_labels
+from bk.services.settings import env_number
+from bk.services.styles import RATE_EXACT, RATE_FAMILY, RATE_MEDIAN, week_monday
 
-DAY_CAPACITY = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.0)  # machine-days: Mon-Fri full, Saturday half, Sunday none
-WEEK_CAPACITY = sum(DAY_CAPACITY)  # 5.5
-_PREFIX = np.concatenate([[0.0], np.cumsum(DAY_CAPACITY)])  # capacity used before each weekday
-# Rate when the snapshot has no usable Production Lbs at all: about the median of the 2025-08-28 file (544.4).
-DEFAULT_LBS_PER_DAY = 544.0
-# A KO needing more than ten years of one machine is a record error (a Balance of 1e11 lbs): reported, not queued.
-MAX_MACHINE_DAYS = WEEK_CAPACITY * 52 * 10
-ASSIGNED, SUGGESTED = "assigned", "suggested"
+MAX_KO_WEEKS_ENV, DEFAULT_MAX_KO_WEEKS = "BK_MAX_KO_WEEKS", 6.0
+# A hot spot: a work centre-week in the next HOT_SPOT_WEEKS weeks (the as-of week first) loaded (committed +
+# suggested) to at least HOT_SPOT_UTILISATION of its machines' machine-days: the one definition of the heatmap's
+# marks, the capacity page's count and the Overview's "Capacity hot spots".
+HOT_SPOT_UTILISATION, HOT_SPOT_WEEKS = 0.85, 4
+LATE, ON_TIME, NO_DATE = "late", "on time", "no date"
 FINDING_COLUMNS = ["severity", "knit_order", "column", "message"]
 
 
-def _units(days: np.ndarray) -> np.ndarray:
-    """Machine-days of capacity from Monday of the as-of week up to the start of each day (days after it)."""
-    weeks, weekday = np.divmod(days.astype("int64"), 7)
-    return WEEK_CAPACITY * weeks + _PREFIX[weekday]
+def max_ko_weeks() -> float:
+    """Weeks of one machine above which a KO is split: ``BK_MAX_KO_WEEKS`` or 6."""
+    return env_number(MAX_KO_WEEKS_ENV, DEFAULT_MAX_KO_WEEKS, low=0.1, high=520.0, example="6")
 
 
-def _day_of(units: np.ndarray) -> np.ndarray:
-    """Day offset (from Monday of the as-of week) on which each capacity position (just before it) is used."""
-    u = np.maximum(np.asarray(units, dtype="float64") - 1e-9, 0.0)
-    weeks = np.floor(u / WEEK_CAPACITY)
-    rest = u - WEEK_CAPACITY * weeks
-    weekday = np.minimum(np.searchsorted(_PREFIX[1:], rest, side="right"), 5)
-    return (7 * weeks + weekday).astype("int64")
+def calendar_of(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> workdays.Timeline:
+    """The mill's calendar (settings and the optional ``calendar`` export) as positions from the as-of Monday."""
+    cal = workdays.mill_calendar(frames.get("calendar"), years=range(as_of.year - 1, as_of.year + 11))
+    return workdays.Timeline(cal, week_monday(as_of))
 
 
-def _dates(monday0: date, day_offsets: np.ndarray) -> np.ndarray:
-    return (np.datetime64(monday0, "D") + day_offsets.astype("timedelta64[D]")).astype("datetime64[ns]")
-
-
-def days_left(as_of: date) -> float:
-    """Machine-days of one machine left in the as-of week, the as-of day included (Thursday: 2.5)."""
-    return float(WEEK_CAPACITY - _PREFIX[as_of.weekday()])
+def days_left(as_of: date, *, timeline: workdays.Timeline | None = None) -> float:
+    """Machine-days of one machine left in the as-of week, the as-of day included (Thursday: 2.5 on the regular
+    5.5-day week; less when a holiday falls on a day left)."""
+    line = timeline or workdays.Timeline(workdays.MillCalendar(), week_monday(as_of))
+    return float(line.units(7) - line.units(as_of.weekday()))
 
 
 def _require(frames: Mapping[str, pd.DataFrame], kind: str, title: str) -> pd.DataFrame:
@@ -65,204 +54,78 @@ def _require(frames: Mapping[str, pd.DataFrame], kind: str, title: str) -> pd.Da
     return frames[kind]
 
 
-def style_work_centers(greige: pd.DataFrame | None, styles: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Work centre of each style from the QuadS greige list: exact key (no spaces, upper case), then the
-    base before '/'; returns (work_center, how it matched: 'style', 'base' or 'none')."""
-    if greige is None or len(greige) == 0:
-        return pd.Series(pd.NA, index=styles.index, dtype="string"), pd.Series("none", index=styles.index)
-    g = greige.loc[greige["work_center"].notna(), ["style", "base", "work_center"]]
-    centres = pa.array(g["work_center"].astype("string"))
-
-    def lookup(known: pd.Series, wanted: pd.Series) -> pa.Array:
-        # Arrow: index_in gives the first row of a repeated style, without a round trip through Python objects
-        return pc.take(centres, pc.index_in(pa.array(wanted), value_set=pa.array(known)))
-
-    exact = lookup(norm_key(g["style"]), norm_key(styles))
-    base = lookup(norm_key(g["base"]), family_key(styles))
-    found, found_base = exact.is_valid().to_numpy(zero_copy_only=False), base.is_valid().to_numpy(
-        zero_copy_only=False)
-    wc = pd.Series(pd.array(pc.coalesce(exact, base), dtype="string"), index=styles.index)
-    how = np.where(found, "style", np.where(found_base, "base", "none"))
-    return wc, pd.Series(how, index=styles.index)
-
-
-def _open_kos(kos: pd.DataFrame, rates: pd.DataFrame | None, greige: pd.DataFrame | None, *, as_of: date,
-              monday0: date, findings: list[dict]) -> pd.DataFrame:
-    """The open KOs with rate, machine-days, work centre and earliest capacity position; findings appended."""
-    wanted = [c for c in ("knit_order", "style", "balance_lbs", "start_date", "quoted_date", "machine") if c in kos]
-    open_kos = kos.loc[kos["balance_lbs"] > 0, wanted].copy()
-    open_kos["style"] = open_kos["style"].astype("string").str.strip()
-    rate = knit_rates(open_kos["style"], rates)
-    open_kos["lbs_per_day"] = rate["lbs_per_day"].to_numpy()
-    open_kos["rate_source"] = rate["rate_source"].array
-    if open_kos["lbs_per_day"].isna().any():
-        what = "no Production Lbs export" if rates is None else "no positive rate in Production Lbs"
-        findings.append({"severity": "warning", "knit_order": pd.NA, "column": "lbs_per_day",
-                         "message": f"{what}: every KO knits at the default {DEFAULT_LBS_PER_DAY:g} lbs/day; "
-                                    "upload Production Lbs for real machine-days"})
-        open_kos["lbs_per_day"] = open_kos["lbs_per_day"].fillna(DEFAULT_LBS_PER_DAY)
-        open_kos["rate_source"] = open_kos["rate_source"].fillna(RATE_MEDIAN)
-    open_kos["machine_days"] = open_kos["balance_lbs"] / open_kos["lbs_per_day"]
-    wc, how = style_work_centers(greige, open_kos["style"])
-    open_kos["style_work_center"] = wc
-    open_kos["wc_match"] = how.to_numpy()
-    # a blank start is the as-of date (eFab's rule): only a missing column is worth a warning
-    if "start_date" not in open_kos:
-        findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Start Date",
-                         "message": "the knit orders have no Start Date column: every KO starts at the as-of date; "
-                                    "export the knit orders with Start Date"})
-        open_kos["start_date"] = pd.NaT
-    if "quoted_date" not in open_kos:
-        open_kos["quoted_date"] = pd.NaT
-    # ingest adds an optional column the export lacks as an empty one: no machine at all is a missing column
-    if "machine" not in open_kos or (len(open_kos) and open_kos["machine"].isna().all()):
-        findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Machine",
-                         "message": "the knit orders have no Machine column (or it is blank): every KO is unassigned and placed on "
-                                    "a suggested machine; export the knit orders with Machine"})
-        open_kos["machine"] = pd.array([pd.NA] * len(open_kos), dtype="Int64")
-    open_kos["start_date"] = pd.to_datetime(open_kos["start_date"])
-    open_kos["quoted_date"] = pd.to_datetime(open_kos["quoted_date"])
-    start = open_kos["start_date"].fillna(pd.Timestamp(as_of))
-    # days from monday0, clipped: a start before the as-of week or past year 9999 cannot overflow
-    offset = ((start - pd.Timestamp(monday0)) // pd.Timedelta(days=1)).clip(lower=0, upper=10**6)
-    now = WEEK_CAPACITY - days_left(as_of)
-    open_kos["sort_start"] = start
-    open_kos["earliest_units"] = np.maximum(now, _units(offset.to_numpy(dtype="int64")))
-    implausible = ~(open_kos["machine_days"] <= MAX_MACHINE_DAYS)
-    open_kos["implausible"] = implausible.to_numpy()
-    for r in open_kos.loc[implausible].itertuples(index=False):
-        findings.append({"severity": "warning", "knit_order": r.knit_order, "column": "Balance (lbs)",
-                         "message": f"{r.knit_order}: Balance {r.balance_lbs:,.0f} lbs at {r.lbs_per_day:,.1f} lbs/day "
-                                    f"needs {r.machine_days:,.0f} machine-days (more than ten years on one machine); "
-                                    "left out of the machine plan: check the Balance in the knit orders export"})
-    return open_kos
-
-
-def _place_assigned(assigned: pd.DataFrame, busy: dict[int, list[tuple[float, float]]]) -> list[tuple]:
-    """Each machine's KOs one after another, by start date (blank = as-of), then KO number."""
-    assigned = assigned.sort_values(["machine", "sort_start", "knit_order"], kind="mergesort")
-    out = []
-    for key, m, earliest, days in zip(assigned.index, assigned["machine"].astype("int64"),
-                                      assigned["earliest_units"], assigned["machine_days"], strict=True):
-        taken = busy.setdefault(m, [])
-        begin = max(earliest, taken[-1][1]) if taken else earliest
-        taken.append((begin, begin + days))
-        out.append((key, m, begin, begin + days, ASSIGNED))
-    return out
-
-
-def _first_gap(taken: list[tuple[float, float]], earliest: float, days: float) -> float:
-    """Earliest position >= ``earliest`` where ``days`` fit between the machine's placements (sorted)."""
-    t = earliest
-    for b, e in taken:
-        if e <= t:
-            continue
-        if b >= t + days:
-            break
-        t = e
-    return t
-
-
-def _place_suggested(unassigned: pd.DataFrame, machine_wc: pd.Series,
-                     busy: dict[int, list[tuple[float, float]]]) -> tuple[list, dict]:
-    """Each unassigned KO (by start date, then KO) on the machine of its style's work centre where it can start
-    first (never before its start date, in a gap between placements if it fits; lower machine number on ties);
-    later suggestions see the earlier ones placed."""
-    by_wc: dict[str, list[int]] = {}
-    for m, w in machine_wc.dropna().items():  # once, not per KO: there are thousands at scale
-        by_wc.setdefault(str(w), []).append(int(m))
-    out, notes = [], {}
-    ordered = unassigned.sort_values(["sort_start", "knit_order"], kind="mergesort")
-    for key, wc, earliest, days in zip(ordered.index, ordered["style_work_center"], ordered["earliest_units"],
-                                       ordered["machine_days"], strict=True):
-        if pd.isna(wc):
-            notes[key] = "style has no work centre in the greige list"
-            continue
-        candidates = by_wc.get(str(wc), [])
-        if not candidates:
-            notes[key] = f"no machine in work centre {wc}"
-            continue
-        begin, best = min((_first_gap(busy.get(m, ()), earliest, days), m) for m in candidates)
-        bisect.insort(busy.setdefault(best, []), (begin, begin + days))  # the next suggestion sees this one
-        out.append((key, best, begin, begin + days, SUGGESTED))
-    return out, notes
-
-
 def _overlap(begin: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Capacity (machine-days) of each placement (rows) inside each interval (columns)."""
     return np.clip(np.minimum(end[:, None], hi[None, :]) - np.maximum(begin[:, None], lo[None, :]), 0.0, None)
 
 
 def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int = 12,
-         bottleneck_threshold: float = 0.85, window_weeks: int = 4) -> dict:
-    """Machine schedule of the open KOs (balance > 0), committed and suggested.
+         bottleneck_threshold: float = HOT_SPOT_UTILISATION, window_weeks: int = 4,
+         max_weeks_per_machine: float | None = None, remnant_lbs: float | None = None) -> dict:
+    """Machine schedule of the open KOs (balance > 0), committed and suggested, on the mill's calendar.
+
+    ``max_weeks_per_machine`` (default ``BK_MAX_KO_WEEKS``, 6) regular weeks of one machine above which a KO is
+    split; ``remnant_lbs`` (default ``BK_REMNANT_LBS``, 5) the balance below which a KO is a remnant to close.
 
     Keys:
-    - schedule: one row per placed KO: placement ('assigned' on the KO's machine, 'suggested' for an unassigned
-      KO), machine, work_center, knit_order, style, balance_lbs, lbs_per_day, rate_source, machine_days,
-      start_date, start, finish, quoted_date, late, late_unknown, machine_known. No placement starts before
-      max(as-of, start date).
+    - schedule: one row per placed part of a KO: placement ('assigned' on the KO's machine, 'split' for the
+      other parts of a split KO, 'suggested' for an unassigned KO), machine, work_center, knit_order, part,
+      parts, style, balance_lbs and machine_days (of the part), lbs_per_day, rate_source, start_date, start,
+      finish (of the part), ko_finish (its last part's), quoted_date, status ('late' | 'on time' | 'no date'),
+      days_late (calendar days after the quoted date; 0 on time, NA with no date), late, late_unknown,
+      machine_known, off_work_centre. No part starts before max(as-of, start date).
+    - kos: the same per KO (``lateness``), parts merged: on_machines lists every machine it runs on.
     - machine_load (long: machine, work_center, week_start, committed_days, suggested_days, load_days,
       capacity_days, utilization, committed_utilization); wc_load the same per work centre with machines.
-      capacity_days is 5.5 a machine and week, the working days left from the as-of date in the as-of week.
-    - wc_window (per work centre over window_weeks from as-of), bottlenecks (its rows over the threshold,
-      committed + suggested load).
-    - unassigned: one row per KO without machine with its suggested machine, free_from, finish_if_placed, note.
-    - findings (severity, knit_order, column, message): missing optional columns or rates, implausible KOs.
-    - positions: every open KO's capacity positions (for machine_buckets); summary (JSON).
-    Raises MissingDataError without the Machine report or the knit orders.
+      capacity_days is a machine's machine-days of that week on the calendar (the as-of week: the days left);
+      split parts of committed KOs are committed load. weeks: week_start, machine_days, closed (holidays and
+      shutdowns), begin_units, end_units.
+    - wc_window (per work centre over window_weeks from as-of), bottlenecks (its rows over the threshold).
+    - unassigned: one row per non-remnant KO without machine with its suggested machine, free_from,
+      finish_if_placed, note.
+    - remnants: the open KOs below the remnant threshold, to close (not scheduled, not late, not in the load).
+    - off_work_centre: KOs on a machine of another work centre than their style's (both centres shown).
+    - findings (severity, knit_order, column, message); positions (for machine_buckets); summary (JSON).
+    Raises MissingDataError without the Machine report or the knit orders; BkError for a bad setting.
     """
     machines = _require(frames, "machines", "Machine report")
     kos = _require(frames, "knit_orders", "Knit orders")
-    monday0 = week_monday(as_of)
-    now = WEEK_CAPACITY - days_left(as_of)
+    line = calendar_of(frames, as_of=as_of)
+    monday0 = line.monday0
+    now = float(line.units(as_of.weekday()))
+    max_weeks = max_ko_weeks() if max_weeks_per_machine is None else max_weeks_per_machine
+    max_days = max_weeks * line.week_total
     findings: list[dict] = []
     machine_wc = machines.dropna(subset=["machine"]).drop_duplicates("machine")
     machine_wc = pd.Series(machine_wc["work_center"].astype("string").to_numpy(),
                            index=machine_wc["machine"].astype("int64").to_numpy())
-    open_kos = _open_kos(kos, frames.get("style_rates"), frames.get("greige_styles"), as_of=as_of,
-                         monday0=monday0, findings=findings)
-    plannable = open_kos.loc[~open_kos["implausible"]]
-    has_machine = plannable["machine"].notna()
-    busy: dict[int, list[tuple[float, float]]] = {}
-    placed = _place_assigned(plannable.loc[has_machine], busy)
-    suggested, notes = _place_suggested(plannable.loc[~has_machine], machine_wc, busy)
-    placed += suggested
-
+    remnant_lbs = remnants.remnant_lbs() if remnant_lbs is None else remnant_lbs
+    open_kos = open_knit_orders(kos, frames.get("style_rates"), frames.get("greige_styles"), as_of=as_of,
+                                line=line, remnant_lbs=remnant_lbs, findings=findings)
+    plannable = open_kos.loc[~open_kos["implausible"] & ~open_kos["remnant"]]
+    placed, notes = placement.place(plannable, machine_wc, max_days=max_days)
     keys = [p[0] for p in placed]
-    rows = open_kos.loc[keys]
     begin = np.array([p[2] for p in placed], dtype="float64")
     end = np.array([p[3] for p in placed], dtype="float64")
     machine = np.array([p[1] for p in placed], dtype="int64")
-    finish = _dates(monday0, _day_of(end))
-    quoted = rows["quoted_date"].to_numpy(dtype="datetime64[ns]")
-    schedule = pd.DataFrame({
-        "placement": pd.array([p[4] for p in placed], dtype="string"), "machine": machine,
-        "work_center": pd.array(machine_wc.reindex(machine).to_numpy(dtype=object, na_value=None), dtype="string"),
-        "knit_order": rows["knit_order"].astype("string").array, "style": rows["style"].astype("string").array,
-        "balance_lbs": rows["balance_lbs"].to_numpy(dtype="float64"),
-        "lbs_per_day": rows["lbs_per_day"].to_numpy(dtype="float64"),
-        "rate_source": rows["rate_source"].astype("string").array,
-        "machine_days": rows["machine_days"].to_numpy(dtype="float64"),
-        "start_date": rows["start_date"].to_numpy(dtype="datetime64[ns]"),
-        "start": _dates(monday0, _day_of(begin + 1e-9)), "finish": finish, "quoted_date": quoted,
-        "late": finish > quoted,  # NaT compares False: no quoted date is not late but late_unknown
-        "late_unknown": np.isnat(quoted), "machine_known": np.isin(machine, machine_wc.index.to_numpy())})
+    schedule = _schedule(open_kos.loc[keys], placed, machine_wc, line)
     is_suggested = (schedule["placement"] == SUGGESTED).to_numpy(dtype=bool)
 
-    # weekly load per machine, committed and suggested apart
-    lo = WEEK_CAPACITY * np.arange(horizon_weeks, dtype="float64")
-    cap = np.full(horizon_weeks, WEEK_CAPACITY)
-    if horizon_weeks:
-        cap[0] = days_left(as_of)
-    overlap = _overlap(begin, end, lo, lo + WEEK_CAPACITY)
+    # weekly load per machine, committed and suggested apart, on the calendar's weeks
+    n_weeks = max(horizon_weeks, 10)  # the yarn plan's 9 weeks and 'later' need ten week starts
+    week_lo = line.units(7 * np.arange(n_weeks))
+    week_hi = line.units(7 * np.arange(1, n_weeks + 1))
+    lo, hi = week_lo[:horizon_weeks], week_hi[:horizon_weeks]
+    cap = hi - np.maximum(lo, now)
+    overlap = _overlap(begin, end, lo, hi)
     all_machines = np.array(sorted(set(machine_wc.index) | set(machine.tolist())), dtype="int64")
     row_of = np.searchsorted(all_machines, machine)
     committed = np.zeros((len(all_machines), horizon_weeks))
     proposed = np.zeros((len(all_machines), horizon_weeks))
     np.add.at(committed, row_of[~is_suggested], overlap[~is_suggested])
     np.add.at(proposed, row_of[is_suggested], overlap[is_suggested])
-    weeks = np.array([monday0 + timedelta(weeks=k) for k in range(horizon_weeks)], dtype="datetime64[D]")
+    week_starts = np.array([monday0 + timedelta(weeks=k) for k in range(n_weeks)], dtype="datetime64[D]")
+    weeks = week_starts[:horizon_weeks]
     wc_of_machine = machine_wc.reindex(all_machines).astype("string")
     machine_load = pd.DataFrame({
         "machine": np.repeat(all_machines, horizon_weeks),
@@ -288,7 +151,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
         "suggested_days": wc_proposed.ravel(), "capacity_days": np.outer(members, cap).ravel()})
     _utilisation(wc_load)
 
-    window_overlap = _overlap(begin, end, np.array([now]), np.array([WEEK_CAPACITY * window_weeks]))[:, 0]
+    window_end = float(line.units(7 * window_weeks))
+    window_overlap = _overlap(begin, end, np.array([now]), np.array([window_end]))[:, 0]
     placed_code = code[row_of]
     in_wc = placed_code >= 0
     window = pd.DataFrame({
@@ -297,43 +161,228 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int 
                                       weights=window_overlap[in_wc & ~is_suggested], minlength=n_wc),
         "suggested_days": np.bincount(placed_code[in_wc & is_suggested],
                                       weights=window_overlap[in_wc & is_suggested], minlength=n_wc),
-        "capacity_days": members * max(WEEK_CAPACITY * window_weeks - now, 0.0)})
+        "capacity_days": members * max(window_end - now, 0.0)})
     _utilisation(window)
     window = window.sort_values(["utilization", "work_center"], ascending=[False, True], kind="mergesort")
     bottlenecks = window[window["utilization"] > bottleneck_threshold].reset_index(drop=True)
 
-    unassigned = _unassigned_table(open_kos.loc[open_kos["machine"].isna()], schedule.loc[is_suggested], notes)
-    positions = _positions(open_kos, keys, begin, end)
+    plannable_unassigned = open_kos.loc[open_kos["machine"].isna() & ~open_kos["remnant"]]
+    unassigned = _unassigned_table(plannable_unassigned, schedule.loc[is_suggested], notes)
+    positions = _positions(open_kos, schedule, keys, begin, end)
+    per_ko = _per_ko(schedule)
+    remnant_table = _remnant_table(open_kos.loc[open_kos["remnant"]])
+    off = _off_work_centre(schedule)
+    too_long = per_ko.loc[per_ko["longest_part_days"] > max_days + 1e-9, "knit_order"].tolist()
+    _capacity_findings(findings, off=off, too_long=too_long, max_weeks=max_weeks)
     findings_frame = pd.DataFrame(findings, columns=FINDING_COLUMNS).astype(
         {"severity": "string", "knit_order": "string", "column": "string", "message": "string"})
+    calendar_weeks = pd.DataFrame({
+        "week_start": week_starts.astype("datetime64[ns]"), "machine_days": week_hi - np.maximum(week_lo, now),
+        "closed": pd.array([", ".join(f"{why} ({d.day} {d:%b})" for d, why in line.calendar.exceptions(
+            pd.Timestamp(w).date(), pd.Timestamp(w).date() + timedelta(days=6))) for w in week_starts],
+            dtype="string"),
+        "begin_units": week_lo, "end_units": week_hi})
     sug = schedule.loc[is_suggested]
     sug_earliest = open_kos.loc[[k for k, p in zip(keys, is_suggested, strict=True) if p], "sort_start"].to_numpy()
-    committed_rows = schedule.loc[~is_suggested]
-    summary = {
+    planned = open_kos.loc[~open_kos["remnant"]]
+    result = {"schedule": schedule, "kos": per_ko, "machine_load": machine_load, "wc_load": wc_load,
+              "weeks": calendar_weeks, "wc_window": window.reset_index(drop=True), "bottlenecks": bottlenecks,
+              "unassigned": unassigned, "remnants": remnant_table, "off_work_centre": off,
+              "findings": findings_frame, "positions": positions}
+    result["summary"] = {
         "as_of": as_of.isoformat(),
         "machines": int(machine_wc.index.nunique()), "work_centers": int(machine_wc.nunique()),
-        "assigned_kos": int(open_kos["machine"].notna().sum()),
-        "unassigned_kos": int(open_kos["machine"].isna().sum()),
-        "late_kos": int(committed_rows["late"].sum()),
-        "late_unknown_kos": int(committed_rows["late_unknown"].sum()),
-        "late_suggested_kos": int(sug["late"].sum()),
+        "assigned_kos": int(planned["machine"].notna().sum()),
+        "unassigned_kos": int(planned["machine"].isna().sum()),
+        **lateness_counts(result),
+        "late_suggested_kos": int(((per_ko["status"] == LATE) & (per_ko["placement"] == SUGGESTED)).sum()),
+        "hot_spots": int(len(hot_spots(result))),
         "max_wc_utilization": float(window["utilization"].max()) if len(window) else 0.0,
         "max_wc_committed_utilization": float(window["committed_utilization"].max()) if len(window) else 0.0,
-        "rate_defaulted_kos": int((open_kos["rate_source"] != RATE_EXACT).sum()),
-        "family_rate_kos": int((open_kos["rate_source"] == RATE_FAMILY).sum()),
-        "median_rate_kos": int((open_kos["rate_source"] == RATE_MEDIAN).sum()),
+        "rate_defaulted_kos": int((planned["rate_source"] != RATE_EXACT).sum()),
+        "family_rate_kos": int((planned["rate_source"] == RATE_FAMILY).sum()),
+        "median_rate_kos": int((planned["rate_source"] == RATE_MEDIAN).sum()),
         "suggestions_before_start": int((sug["start"].to_numpy() < np.maximum(
             sug_earliest, np.datetime64(as_of, "ns"))).sum()),
         "unassigned_kos_suggested": int(unassigned["suggested_machine"].notna().sum()),
-        "unassigned_kos_in_load": int(pd.Series(machine[is_suggested]).isin(all_machines).sum()),
-        "as_of_week_days_left": days_left(as_of),
+        "unassigned_kos_in_load": int(pd.Series(sug["knit_order"]).nunique()),
+        "as_of_week_days_left": float(calendar_weeks["machine_days"].iloc[0]),
+        "week_machine_days": line.week_total,
         "implausible_kos": int(open_kos["implausible"].sum()),
+        "split_kos": int((per_ko["parts"] > 1).sum()),
+        "long_part_kos": len(too_long),
+        "max_ko_weeks": max_weeks,
+        "kos_off_work_centre": int(len(off)),
+        "remnant_kos": int(len(remnant_table)),
+        "remnant_lbs": float(remnant_table["balance_lbs"].sum()), "remnant_threshold_lbs": float(remnant_lbs),
         "unknown_machines": sorted(int(m) for m in set(schedule.loc[~schedule["machine_known"], "machine"])),
         "window_weeks": window_weeks, "bottleneck_threshold": bottleneck_threshold,
     }
-    return {"schedule": schedule, "machine_load": machine_load, "wc_load": wc_load,
-            "wc_window": window.reset_index(drop=True), "bottlenecks": bottlenecks, "unassigned": unassigned,
-            "findings": findings_frame, "positions": positions, "summary": summary}
+    return result
+
+
+def _schedule(rows: pd.DataFrame, placed: list[tuple], machine_wc: pd.Series,
+              line: workdays.Timeline) -> pd.DataFrame:
+    """One row per placed part (``rows``: the open KOs of ``placed``, in its order)."""
+    begin = np.array([p[2] for p in placed], dtype="float64")
+    end = np.array([p[3] for p in placed], dtype="float64")
+    machine = np.array([p[1] for p in placed], dtype="int64")
+    days = end - begin
+    total_days = rows["machine_days"].to_numpy(dtype="float64")
+    share = np.divide(days, total_days, out=np.ones_like(days), where=total_days > 0)
+    finish = line.dates(end)
+    ko = rows["knit_order"].astype("string")
+    code = pd.factorize(pd.Index(rows.index))[0]
+    parts = np.bincount(code, minlength=code.max() + 1 if len(code) else 0)[code] if len(code) else code
+    ko_finish = pd.Series(finish).groupby(code).transform("max").to_numpy(dtype="datetime64[ns]")
+    quoted = rows["quoted_date"].to_numpy(dtype="datetime64[ns]")
+    status, days_late = _status(ko_finish, quoted)
+    wc = pd.array(machine_wc.reindex(machine).to_numpy(dtype=object, na_value=None), dtype="string")
+    style_wc = rows["style_work_center"].astype("string").array
+    kind = np.array([p[4] for p in placed], dtype=object)
+    own = kind == ASSIGNED
+    return pd.DataFrame({
+        "placement": pd.array(kind, dtype="string"), "machine": machine, "work_center": wc,
+        "knit_order": ko.array, "part": np.array([p[5] for p in placed], dtype="int64"),
+        "parts": np.asarray(parts, dtype="int64"), "style": rows["style"].astype("string").array,
+        "balance_lbs": rows["balance_lbs"].to_numpy(dtype="float64") * share,
+        "lbs_per_day": rows["lbs_per_day"].to_numpy(dtype="float64"),
+        "rate_source": rows["rate_source"].astype("string").array, "machine_days": days,
+        "start_date": rows["start_date"].to_numpy(dtype="datetime64[ns]"),
+        "start": line.dates(begin + 1e-9), "finish": finish, "ko_finish": ko_finish, "quoted_date": quoted,
+        "status": pd.array(status, dtype="string"), "days_late": days_late,
+        "late": status == LATE, "late_unknown": status == NO_DATE,
+        "machine_known": np.isin(machine, machine_wc.index.to_numpy()),
+        "style_work_center": style_wc,
+        "off_work_centre": own & (pd.Series(style_wc) != pd.Series(wc)).fillna(False).to_numpy(dtype=bool)})
+
+
+def _status(finish: np.ndarray, quoted: np.ndarray) -> tuple[np.ndarray, pd.arrays.IntegerArray]:
+    """The one lateness rule: 'late' when the KO finishes after its quoted date, 'no date' without one, else
+    'on time'; days late in calendar days (0 on time, NA without a date)."""
+    no_date = np.isnat(quoted)
+    late = ~no_date & (finish > quoted)
+    status = np.where(no_date, NO_DATE, np.where(late, LATE, ON_TIME))
+    days = ((finish - np.where(no_date, finish, quoted)) // np.timedelta64(1, "D")).astype("float64")
+    days = np.where(no_date, np.nan, np.maximum(days, 0.0))
+    return status, pd.array(np.where(np.isnan(days), None, days), dtype="Int64")
+
+
+def _per_ko(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The schedule per KO: parts merged (its first part's placement and machine, every machine, the last finish)."""
+    code, kos = pd.factorize(schedule["knit_order"].to_numpy(dtype=object))
+    first = schedule.iloc[np.unique(code, return_index=True)[1]]  # numpy, not a groupby: at scale it cost 30x
+    n = len(kos)
+    days = schedule["machine_days"].to_numpy(dtype="float64")
+    longest = np.zeros(n)
+    np.maximum.at(longest, code, days)
+    start = np.full(n, np.iinfo("int64").max)
+    np.minimum.at(start, code, schedule["start"].to_numpy(dtype="datetime64[ns]").view("int64"))
+    joined: list[list[str]] = [[] for _ in range(n)]
+    for c, m in zip(code, schedule["machine"].to_numpy(), strict=True):
+        joined[c].append(str(m))
+    return pd.DataFrame({
+        "knit_order": first["knit_order"].array, "style": first["style"].array,
+        "placement": first["placement"].array, "machine": first["machine"].to_numpy(),
+        "on_machines": pd.array([", ".join(j) for j in joined], dtype="string"),
+        "parts": first["parts"].to_numpy(), "work_center": first["work_center"].array,
+        "balance_lbs": np.bincount(code, weights=schedule["balance_lbs"].to_numpy(dtype="float64"), minlength=n),
+        "machine_days": np.bincount(code, weights=days, minlength=n), "longest_part_days": longest,
+        "start": start.view("datetime64[ns]"),
+        "finish": first["ko_finish"].to_numpy(), "quoted_date": first["quoted_date"].to_numpy(),
+        "status": first["status"].array, "days_late": first["days_late"].array})
+
+
+def _remnant_table(rem: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "knit_order": rem["knit_order"].astype("string").array, "style": rem["style"].astype("string").array,
+        "balance_lbs": rem["balance_lbs"].to_numpy(dtype="float64"), "machine": rem["machine"].astype("Int64").array,
+        "quoted_date": rem["quoted_date"].to_numpy(dtype="datetime64[ns]"),
+        "status": pd.array(["to close"] * len(rem), dtype="string")}).reset_index(drop=True)
+
+
+def _off_work_centre(schedule: pd.DataFrame) -> pd.DataFrame:
+    off = schedule.loc[schedule["off_work_centre"].to_numpy(dtype=bool)]
+    return pd.DataFrame({
+        "knit_order": off["knit_order"].array, "style": off["style"].array, "machine": off["machine"].to_numpy(),
+        "machine_work_center": off["work_center"].array, "style_work_center": off["style_work_center"].array,
+        "balance_lbs": off.groupby("knit_order", sort=False)["balance_lbs"].transform("sum").to_numpy(),
+        "lbs_per_day": off["lbs_per_day"].to_numpy(), "rate_source": off["rate_source"].array}
+    ).reset_index(drop=True)
+
+
+def _kos(n: int) -> str:
+    return f"{n} KO runs" if n == 1 else f"{n} KOs run"
+
+
+def _capacity_findings(findings: list[dict], *, off: pd.DataFrame, too_long: list, max_weeks: float) -> None:
+    if len(off):
+        findings.append({"severity": "info", "knit_order": pd.NA, "column": "Machine", "message":
+                         f"{_kos(len(off))} on a machine of another work centre than the style's (a data "
+                         "error or a deliberate substitution): see 'Off work centre'; they knit at the style's rate"})
+    if too_long:
+        names = ", ".join(too_long[:8]) + (" …" if len(too_long) > 8 else "")
+        findings.append({"severity": "warning", "knit_order": pd.NA, "column": "Balance (lbs)", "message":
+                         f"{_kos(len(too_long))} longer than {max_weeks:g} weeks on one machine even when split "
+                         f"(no more machines of the work centre are free sooner): {names}"})
+
+
+def lateness(result: dict) -> pd.DataFrame:
+    """One row per scheduled KO (committed and suggested; remnants are never in it): knit_order, style,
+    placement, machine (its first part's), on_machines (every machine it runs on), parts, work_center,
+    balance_lbs, machine_days, longest_part_days, start, finish (its last part's), quoted_date, status ('late': finishes after the quoted date; 'no date': no quoted
+    date, lateness unknown; else 'on time') and days_late (calendar days; 0 on time, NA without a date).
+    The one definition of a late KO behind the capacity page, the Overview and ``report``."""
+    return result["kos"]
+
+
+def late_kos(result: dict) -> pd.DataFrame:
+    """The late rows of ``lateness``, most days late first."""
+    kos = lateness(result)
+    late = kos.loc[(kos["status"] == LATE).to_numpy(dtype=bool)]
+    return late.sort_values(["days_late", "knit_order"], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True)
+
+
+def lateness_counts(result: dict) -> dict:
+    """``late_kos`` (finish after the quoted date) and ``no_date_kos`` (no quoted date: lateness unknown) over
+    every scheduled KO, committed and suggested."""
+    status = lateness(result)["status"]
+    return {"late_kos": int((status == LATE).sum()), "no_date_kos": int((status == NO_DATE).sum())}
+
+
+def hot_spot_cells(load: pd.DataFrame, *, value: str = "utilization") -> np.ndarray:
+    """True for each row of a weekly load frame (wc_load or machine_load) that is a hot spot: one of the first
+    HOT_SPOT_WEEKS weeks, with capacity, loaded to at least HOT_SPOT_UTILISATION."""
+    first = np.sort(load["week_start"].unique())[:HOT_SPOT_WEEKS]
+    return (load["week_start"].isin(first).to_numpy(dtype=bool) & (load["capacity_days"].to_numpy() > 0)
+            & (load[value].to_numpy(dtype="float64") >= HOT_SPOT_UTILISATION - 1e-9))
+
+
+def hot_spots(result: dict) -> pd.DataFrame:
+    """One row per work centre with a hot spot (``hot_spot_cells`` of wc_load): work_center, machines, hot_weeks,
+    first_hot_week, utilization (its highest hot week), committed_utilization (that week), load_days and
+    capacity_days (summed over its hot weeks); the highest first."""
+    wc = result["wc_load"]
+    hot = wc.loc[hot_spot_cells(wc)]
+    rows: dict[str, dict] = {}  # a handful of rows: plain Python beats a groupby on string keys
+    for r in hot.itertuples(index=False):
+        row = rows.setdefault(r.work_center, {"work_center": r.work_center, "machines": r.machines, "hot_weeks": 0,
+                                              "first_hot_week": r.week_start, "utilization": -1.0,
+                                              "committed_utilization": 0.0, "load_days": 0.0, "capacity_days": 0.0})
+        row["hot_weeks"] += 1
+        row["first_hot_week"] = min(row["first_hot_week"], r.week_start)
+        row["load_days"] += r.load_days
+        row["capacity_days"] += r.capacity_days
+        if r.utilization > row["utilization"]:
+            row["utilization"], row["committed_utilization"] = r.utilization, r.committed_utilization
+    out = pd.DataFrame(list(rows.values()), columns=["work_center", "machines", "hot_weeks", "first_hot_week",
+                                                     "utilization", "committed_utilization", "load_days",
+                                                     "capacity_days"])
+    out = out.astype({"work_center": "string", "first_hot_week": "datetime64[ns]", "utilization": "float64",
+                      "committed_utilization": "float64", "load_days": "float64", "capacity_days": "float64"})
+    return out.sort_values(["utilization", "work_center"], ascending=[False, True], kind="mergesort").reset_index(
+        drop=True)
 
 
 def _utilisation(frame: pd.DataFrame) -> None:
@@ -351,7 +400,9 @@ def _unassigned_table(unassigned: pd.DataFrame, suggested: pd.DataFrame, notes: 
     """One row per KO without machine: where it was placed, or why not."""
     u = unassigned.sort_values(["sort_start", "knit_order"], kind="mergesort")
     ko = u["knit_order"].to_numpy(dtype=object)
-    row = {k: i for i, k in enumerate(suggested["knit_order"].to_numpy(dtype=object))}
+    row: dict = {}
+    for i, k in enumerate(suggested["knit_order"].to_numpy(dtype=object)):
+        row.setdefault(k, i)  # a split KO: its first part (the earliest start)
     pick = np.array([row.get(k, -1) for k in ko], dtype="int64")
     found = pick >= 0
 
@@ -370,39 +421,43 @@ def _unassigned_table(unassigned: pd.DataFrame, suggested: pd.DataFrame, notes: 
         "wc_match": pd.array(u["wc_match"].to_numpy(dtype=object), dtype="string"),
         "suggested_machine": pd.array(column(suggested["machine"].to_numpy(dtype=object), pd.NA), dtype="Int64"),
         "free_from": column(suggested["start"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT")),
-        "finish_if_placed": column(suggested["finish"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT")),
+        "finish_if_placed": column(suggested["ko_finish"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT")),
+        "parts": pd.array(column(suggested["parts"].to_numpy(dtype=object), pd.NA), dtype="Int64"),
         "note": pd.array(note, dtype="string")})
 
 
-def _positions(open_kos: pd.DataFrame, keys: list, begin: np.ndarray, end: np.ndarray) -> pd.DataFrame:
-    """Capacity positions of every open KO: its placement, else knitted alone from its earliest position."""
-    begin_all = open_kos["earliest_units"].to_numpy(dtype="float64").copy()
-    end_all = begin_all + open_kos["machine_days"].to_numpy(dtype="float64")
-    placement = np.full(len(open_kos), "not placed", dtype=object)
-    at = open_kos.index.get_indexer(keys)
-    begin_all[at], end_all[at], placement[at] = begin, end, "placed"
-    return pd.DataFrame({"knit_order": open_kos["knit_order"].astype("string").array,
-                         "balance_lbs": open_kos["balance_lbs"].to_numpy(dtype="float64"),
-                         "begin_units": begin_all, "end_units": end_all,
-                         "placement": pd.array(placement, dtype="string")})
+def _positions(open_kos: pd.DataFrame, schedule: pd.DataFrame, keys: list, begin: np.ndarray,
+               end: np.ndarray) -> pd.DataFrame:
+    """Capacity positions of every open KO: one row per placed part (its share of the balance), else the KO
+    knitted alone from its earliest position ('not placed'; 'remnant' for a remnant, until the yarn plan drops
+    remnants itself)."""
+    alone = open_kos.loc[~open_kos.index.isin(keys)]
+    start = alone["earliest_units"].to_numpy(dtype="float64")
+    return pd.DataFrame({
+        "knit_order": pd.array(np.concatenate([schedule["knit_order"].to_numpy(dtype=object),
+                                               alone["knit_order"].to_numpy(dtype=object)]), dtype="string"),
+        "balance_lbs": np.concatenate([schedule["balance_lbs"].to_numpy(dtype="float64"),
+                                       alone["balance_lbs"].to_numpy(dtype="float64")]),
+        "begin_units": np.concatenate([begin, start]),
+        "end_units": np.concatenate([end, start + alone["machine_days"].to_numpy(dtype="float64")]),
+        "placement": pd.array(["placed"] * len(schedule) + np.where(
+            alone["remnant"].to_numpy(dtype=bool), "remnant", "not placed").tolist(), dtype="string")})
 
 
 def machine_buckets(result: dict, *, as_of: date) -> pd.DataFrame:
     """Lbs of each open KO knitted in each yarn-plan bucket when the capacity plan ``result`` knits it.
 
-    One row per open KO (index knit_order), columns ``bk.services.yarn.bucket_labels(as_of)``: the 9 ISO weeks
+    One row per open KO (index knit_order), columns ``planning.calendar.bucket_labels(as_of)``: the 9 ISO weeks
     from the as-of week, then ``later``. A placed KO (assigned or suggested) knits evenly over its capacity
     positions (Mon–Fri 1, Sat ½ a day, from max(as-of, start date), after the KOs before it on its machine). A
     KO with no placement (no work centre or no machine for its style, implausible balance) knits alone from
     max(as-of, start date) at its rate. Every row sums to the KO's balance.
     """
-    from bk.services.yarn import bucket_labels
-
     if result["summary"]["as_of"] != as_of.isoformat():
         raise ValueError(f"the capacity plan is as of {result['summary']['as_of']}, not {as_of}")
     labels = bucket_labels(as_of)
     pos = result["positions"]
-    lo = WEEK_CAPACITY * np.arange(len(labels), dtype="float64")
+    lo = result["weeks"]["begin_units"].to_numpy(dtype="float64")[:len(labels)]
     hi = np.append(lo[1:], np.inf)
     begin, end = pos["begin_units"].to_numpy(), pos["end_units"].to_numpy()
     balance = pos["balance_lbs"].to_numpy()
@@ -414,8 +469,9 @@ def machine_buckets(result: dict, *, as_of: date) -> pd.DataFrame:
         first = np.clip(np.searchsorted(lo, begin[bad], side="right") - 1, 0, len(labels) - 1)
         share[bad] = 0.0
         share[np.flatnonzero(bad), first] = 1.0
-    lbs = share * balance[:, None]
-    return pd.DataFrame(lbs, index=pd.Index(pos["knit_order"], name="knit_order"), columns=labels)
+    lbs = pd.DataFrame(share * balance[:, None], index=pd.Index(pos["knit_order"], name="knit_order"),
+                       columns=labels)
+    return lbs.groupby(level=0, sort=False).sum()  # a split KO's parts in one row
 
 
 def yarn_moves(efab_buckets: pd.DataFrame, machine: pd.DataFrame) -> pd.DataFrame:
@@ -446,7 +502,8 @@ def yarn_moves(efab_buckets: pd.DataFrame, machine: pd.DataFrame) -> pd.DataFram
 
 REPORT_KEYS = ("machines", "work_centers", "assigned_kos", "unassigned_kos", "late_kos", "max_wc_utilization",
                "suggestions_before_start", "unassigned_kos_suggested", "unassigned_kos_in_load", "median_rate_kos",
-               "family_rate_kos", "as_of_week_days_left")
+               "family_rate_kos", "as_of_week_days_left", "no_date_kos", "hot_spots", "split_kos",
+               "long_part_kos", "kos_off_work_centre", "remnant_kos")
 
 
 def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> dict:

@@ -22,14 +22,20 @@ from bk.services.pipeline import (
     spec_yds_per_lb,
     yds_per_lb,
 )
+from bk.services.planning.calendar import LATER, bucket_labels
+from bk.services.planning.demand import prepare_bom
+from bk.services.planning.schedule import knit_order_demand
 from bk.services.styles import norm_key, week_monday
-from bk.services.yarn import LATER, bucket_labels, knit_order_demand, prepare_bom
 
-CONSUMPTION_NOTE = ("In each week the forecast of a greige style (lbs) is reduced by the larger of its open sales "
-                    "orders due that week and its open knit-order lbs knitted that week (orders due before the "
-                    "as-of week or without a quoted date count in the as-of week); the knit orders are knit for "
-                    "those orders, so the two are not added. Weeks do not consume each other. Forecast beyond the "
-                    "9 weekly buckets is not counted ('later' stays 0).")
+KNIT_TO_FINISH_WEEKS = 2  # knitting → finished goods (dyeing, finishing, inspection); no export dates it
+STOCK_STAGES = ("f01", "i01", "g02", "g00")
+CONSUMPTION_NOTE = ("Per greige style over the whole horizon (not week by week): the forecast (lbs) is consumed by "
+                    "the open sales orders quoted within it (no date or past due: the first week); what is left "
+                    "is netted against the finished and WIP stock (F01, I01 finished lbs taken as greige lbs; "
+                    "G02, G00 greige lbs) and the open knit-order balances, after these have served the open "
+                    "orders. What remains is the latest part of the forecast, knitted {lead} weeks (knit → "
+                    "finish) before it sells; what would be knitted before the as-of week is in the as-of week. "
+                    "Forecast beyond the 9 weekly buckets is not counted ('later' stays 0).")
 
 
 def _key(text: str | None) -> str | None:
@@ -122,10 +128,47 @@ def open_order_lbs(frames: Mapping[str, pd.DataFrame], *, as_of: date, greige: _
     return f.groupby(["greige_key", "bucket"], as_index=False)["so_lbs"].sum()
 
 
-def consume(forecast_lbs: pd.Series, so_lbs: pd.Series, ko_lbs: pd.Series) -> pd.Series:
-    """Forecast left after consumption, element by element: max(0, forecast − max(orders, knit orders))."""
-    covered = np.maximum(so_lbs.fillna(0.0).to_numpy(), ko_lbs.fillna(0.0).to_numpy())
-    return pd.Series(np.clip(forecast_lbs.to_numpy() - covered, 0.0, None), index=forecast_lbs.index)
+def net_forecast(forecast_lbs: np.ndarray, *, so_lbs: float, stock_lbs: float, ko_lbs: float) -> dict:
+    """One greige style's forecast (lbs per week, in order) netted over the horizon.
+
+    consumed = min(Σ forecast, orders); unconsumed = Σ forecast − consumed; free supply = max(0, stock + knit
+    orders − orders) (stock and knit orders serve the open orders first); netted = min(unconsumed, free supply);
+    net = unconsumed − netted, taken from the latest weeks of the forecast (stock covers the earliest).
+    Returns consumed_lbs, unconsumed_lbs, free_supply_lbs, netted_lbs, net_lbs and net_by_week (array)."""
+    f = np.clip(np.asarray(forecast_lbs, dtype=float), 0.0, None)
+    total = float(f.sum())
+    consumed = min(total, max(0.0, so_lbs))
+    unconsumed = total - consumed
+    free = max(0.0, stock_lbs + ko_lbs - max(0.0, so_lbs))
+    netted = min(unconsumed, free)
+    net = unconsumed - netted
+    # the net is the last `net` lbs of the forecast: from the end backwards, each week up to its forecast
+    later_cum = np.cumsum(f[::-1])[::-1]  # forecast of this week and the weeks after it
+    by_week = np.clip(np.minimum(f, net - (later_cum - f)), 0.0, None)
+    return {"consumed_lbs": consumed, "unconsumed_lbs": unconsumed, "free_supply_lbs": free, "netted_lbs": netted,
+            "net_lbs": net, "net_by_week": by_week}
+
+
+def stock_lbs(frames: Mapping[str, pd.DataFrame], greige: _GreigeLookup) -> pd.DataFrame:
+    """Finished and WIP stock in greige lbs per greige style and stage: one row per (greige_key, stage) with lbs.
+    F01 and I01 by their finished style (via eFab_Styles; finished lbs taken as greige lbs), G02 by its greige
+    style, G00 by its style."""
+    rows = []
+    for stage, kind, column in (("f01", "stage_f01", "finished_style"), ("i01", "stage_i01", "finished_style"),
+                                ("g02", "stage_g02", "style"), ("g00", "stage_g00", "style")):
+        f = frames.get(kind)
+        if f is None or f.empty or column not in f or "qty_lbs" not in f:
+            continue
+        lbs = f["qty_lbs"].astype("float64").fillna(0.0).groupby(f[column].astype("string").str.strip()).sum()
+        for style, value in lbs.items():
+            if stage in ("f01", "i01"):
+                g_style, _ = greige.find(str(style).rsplit("/", 1)[0], str(style))
+            else:
+                g_style = str(style)
+            if g_style is not None and value > 0:
+                rows.append({"greige_key": _key(g_style), "stage": stage, "lbs": float(value)})
+    f = pd.DataFrame(rows, columns=["greige_key", "stage", "lbs"])
+    return f.groupby(["greige_key", "stage"], as_index=False)["lbs"].sum()
 
 
 def _resolve_styles(frames: Mapping[str, pd.DataFrame], forecast_yds: pd.Series
@@ -165,36 +208,40 @@ def style_yarn_factors(styles: pd.DataFrame, bom: pd.DataFrame) -> pd.DataFrame:
 
 
 def yarn_forecast_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, forecast: dict | None = None,
-                         production_lead_weeks: int = 0) -> dict:
+                         production_lead_weeks: int = KNIT_TO_FINISH_WEEKS) -> dict:
     """Yarn lbs per bucket that the sales forecast adds to the open knit orders' demand.
 
-    Chain: forecast per sales style and week (yds; ``forecast`` is a ``forecasting.forecast_all`` result at
-    style level, weekly, starting at the as-of week; by default it is computed with 9 weeks of horizon) →
-    greige style (eFab_Styles, see pipeline's greige lookup) → greige lbs (÷ ``sales_style_yds_per_lb``) →
-    forecast consumption per greige style and week (``CONSUMPTION_NOTE``) → BOM (``_bom_styles``; with several
-    BOM styles the lbs are split evenly among them) → yarn lbs. ``production_lead_weeks`` moves the
-    demand that many weeks earlier (what moves before the as-of week lands in it).
+    Only proven forecasts: by default the forecast is ``forecast_levels.proven_style_forecast`` — the level
+    and series that beat naive and zero out of sample by 10 % or more, 9 weeks ahead, split over their styles
+    by historical share (no forecast when none does). ``forecast`` ({"forecasts": series (sales style),
+    period, mean (yds), model}) replaces it. Chain: sales style → greige style (eFab_Styles) → greige lbs
+    (÷ ``sales_style_yds_per_lb``) → netting per greige style over the horizon (``CONSUMPTION_NOTE``,
+    ``net_forecast``) → knitting week = sales week − ``production_lead_weeks`` → BOM (``_bom_styles``; with
+    several BOM styles the lbs are split evenly) → yarn lbs.
 
     Keys: demand (one row per yarn_id: yarn_id and exactly ``bucket_labels(as_of)``, lbs), evidence (one row
-    per yarn × sales style × week with lbs > 0: yarn_id, style (sales), series, model, week, lbs, greige_style,
-    forecast_yds, forecast_lbs, consumed_lbs, net_lbs, fraction, yds_per_lb, yds_per_lb_source), styles (one row
-    per forecast sales style: greige_style, bom_match, bom_styles, yds_per_lb, yds_per_lb_source, forecast_yds, status),
-    summary. Raises MissingDataError without the sales activity report or the BOM.
+    per yarn × sales style × week with lbs > 0: yarn_id, style, series, model, week, lbs, greige_style,
+    bom_style, forecast_yds, forecast_lbs, net_lbs, fraction, yds_per_lb, yds_per_lb_source), netting (one row
+    per greige style: greige_style, forecast_lbs, so_lbs, consumed_lbs, unconsumed_lbs, stock_<f01|i01|g02|g00>_lbs,
+    ko_lbs, free_supply_lbs, netted_lbs, net_lbs), styles (one row per forecast sales style: greige_style,
+    bom_match, bom_styles, yds_per_lb, yds_per_lb_source, forecast_yds, status), choice (the proven level, or
+    None when ``forecast`` was given), summary. Raises MissingDataError without the BOM.
     """
+    from bk.services import forecast_levels
+
     if "bom" not in frames:
         raise MissingDataError("forecast yarn demand needs the BOM export (bom); upload it on the Data page")
     labels = bucket_labels(as_of)
     weeks = labels[:-1]
+    choice = None
     if forecast is None:
-        forecast = forecasting.forecast_all(forecasting._sales(frames), as_of=as_of, level="style", freq="W",
-                                            horizon=len(weeks))
+        sales = forecasting._sales(frames)
+        results, choice = forecast_levels.yarn_choice(sales, as_of=as_of)
+        forecast = {"forecasts": forecast_levels.proven_style_forecast(sales, results, choice)}
     fc = forecast["forecasts"]
-    fc = fc.assign(week_start=pd.to_datetime(fc["period"]) - pd.Timedelta(weeks=production_lead_weeks))
-    fc["bucket"] = _bucket_of(fc["week_start"], as_of)
-    fc = fc.loc[fc["bucket"] != LATER]
-    styles_fc = fc.groupby("series")["mean"].sum()
-
-    styles, bom, greige = _resolve_styles(frames, styles_fc)
+    fc = fc.assign(bucket=_bucket_of(pd.to_datetime(fc["period"]), as_of))
+    fc = fc.loc[(fc["bucket"] != LATER) & (pd.to_datetime(fc["period"]) >= pd.Timestamp(week_monday(as_of)))]
+    styles, bom, greige = _resolve_styles(frames, fc.groupby("series")["mean"].sum())
     per_lb = dict(zip(styles["sales_style"], styles["yds_per_lb"], strict=True))
 
     lines = fc.merge(styles, left_on="series", right_on="sales_style", how="inner")
@@ -205,19 +252,16 @@ def yarn_forecast_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, for
                            "yds_per_lb_source", "bom_styles", "n_bom_styles"], as_index=False, dropna=False)[
         ["forecast_yds", "forecast_lbs"]].sum()
 
-    # what already covers each greige style and week: open sales orders, open knit orders (as knitted)
-    so = open_order_lbs(frames, as_of=as_of, greige=greige, per_lb=per_lb)
-    ko = _knit_order_lbs(frames, as_of=as_of, bom=bom)
-    g = lines.groupby(["greige_key", "bucket"], as_index=False)["forecast_lbs"].sum()
-    g["so_lbs"] = _sum_family(g, so, "so_lbs")
-    g["ko_lbs"] = _sum_family(g, ko, "ko_lbs")
-    g["net_lbs"] = consume(g["forecast_lbs"], g["so_lbs"], g["ko_lbs"])
-    lines = lines.merge(g.rename(columns={"forecast_lbs": "greige_forecast_lbs"}), on=["greige_key", "bucket"])
-    share = np.where(lines["greige_forecast_lbs"] > 0, lines["forecast_lbs"] / lines["greige_forecast_lbs"], 0.0)
-    lines["net_lbs"] = lines["net_lbs"] * share
-    lines["consumed_lbs"] = lines["forecast_lbs"] - lines["net_lbs"]
+    netting, net_week = _net_by_greige(frames, lines, as_of=as_of, greige=greige, bom=bom, per_lb=per_lb,
+                                       weeks=weeks)
+    # each sales style takes its share of its greige style's net in each week, knitted the lead time earlier
+    g_week = lines.groupby(["greige_key", "bucket"])["forecast_lbs"].transform("sum")
+    share = np.where(g_week > 0, lines["forecast_lbs"] / g_week, 0.0)
+    key_week = list(zip(lines["greige_key"], lines["bucket"], strict=True))
+    lines["net_lbs"] = np.array([net_week.get(k, 0.0) for k in key_week], dtype=float) * share
+    position = lines["bucket"].map({b: i for i, b in enumerate(weeks)}).astype(int)
+    lines["knit_bucket"] = [weeks[max(0, i - production_lead_weeks)] for i in position]
 
-    # through the BOM: each BOM style the greige style stands for takes an even share
     expanded = lines.loc[lines["n_bom_styles"] > 0].assign(
         style_key=lambda f: f["bom_styles"].str.split(", ")).explode("style_key")
     expanded["net_lbs_style"] = expanded["net_lbs"] / expanded["n_bom_styles"]
@@ -227,28 +271,63 @@ def yarn_forecast_demand(frames: Mapping[str, pd.DataFrame], *, as_of: date, for
     evidence = pd.DataFrame({
         "yarn_id": ev["yarn_id"].astype("int64"), "style": ev["series"].astype("string"),
         "series": ev["series"].astype("string"), "model": ev["model"].astype("string"),
-        "week": ev["bucket"].astype("string"), "lbs": ev["lbs"].astype("float64"),
-        "greige_style": ev["greige_style"].astype("string"), "bom_style": ev["style_key"].astype("string"),
-        "forecast_yds": ev["forecast_yds"], "forecast_lbs": ev["forecast_lbs"], "consumed_lbs": ev["consumed_lbs"],
-        "net_lbs": ev["net_lbs"], "fraction": ev["fraction"], "yds_per_lb": ev["yds_per_lb"],
-        "yds_per_lb_source": ev["yds_per_lb_source"].astype("string"),
+        "week": ev["knit_bucket"].astype("string"), "sales_week": ev["bucket"].astype("string"),
+        "lbs": ev["lbs"].astype("float64"), "greige_style": ev["greige_style"].astype("string"),
+        "bom_style": ev["style_key"].astype("string"), "forecast_yds": ev["forecast_yds"],
+        "forecast_lbs": ev["forecast_lbs"], "net_lbs": ev["net_lbs"], "fraction": ev["fraction"],
+        "yds_per_lb": ev["yds_per_lb"], "yds_per_lb_source": ev["yds_per_lb_source"].astype("string"),
     }).sort_values(["yarn_id", "week", "style"]).reset_index(drop=True)
     wide = evidence.pivot_table(index="yarn_id", columns="week", values="lbs", aggfunc="sum", fill_value=0.0)
     demand = wide.reindex(columns=labels, fill_value=0.0).reset_index()
     demand.columns.name = None
     demand = demand.astype({c: "float64" for c in labels})
-    total_fc = float(lines["forecast_lbs"].sum())
     summary = {
         "as_of": as_of.isoformat(), "first_week": weeks[0], "series": int(len(styles)),
         "series_with_bom": int((styles["status"] == "ok").sum()),
         "series_without_greige": int((styles["status"] == "no greige style in eFab_Styles").sum()),
         "series_without_bom": int((styles["status"] == "no BOM for the greige style").sum()),
-        "forecast_yds": float(styles["forecast_yds"].sum()), "forecast_lbs": total_fc,
-        "consumed_lbs": float(lines["consumed_lbs"].sum()), "net_lbs": float(lines["net_lbs"].sum()),
+        "forecast_yds": float(styles["forecast_yds"].sum()), "forecast_lbs": float(netting["forecast_lbs"].sum()),
+        **{k: float(netting[k].sum()) for k in ("so_lbs", "consumed_lbs", "unconsumed_lbs", "free_supply_lbs",
+                                                 "netted_lbs", "net_lbs")},
         "yarn_lbs": float(evidence["lbs"].sum()), "yarns": int(len(demand)),
-        "production_lead_weeks": production_lead_weeks, "consumption": CONSUMPTION_NOTE,
+        "production_lead_weeks": production_lead_weeks,
+        "level": None if choice is None else choice["level"],
+        "consumption": CONSUMPTION_NOTE.format(lead=production_lead_weeks),
     }
-    return {"demand": demand, "evidence": evidence, "styles": styles, "consumption": g, "summary": summary}
+    return {"demand": demand, "evidence": evidence, "netting": netting, "styles": styles, "choice": choice,
+            "summary": summary}
+
+
+def _net_by_greige(frames: Mapping[str, pd.DataFrame], lines: pd.DataFrame, *, as_of: date, greige: _GreigeLookup,
+                   bom: pd.DataFrame, per_lb: Mapping[str, float], weeks: list[str]
+                   ) -> tuple[pd.DataFrame, dict[tuple[str, str], float]]:
+    """``net_forecast`` for every greige style of ``lines``: the netting frame and its net lbs by (greige_key,
+    sales week). Orders, stock and knit orders of the greige style's family (the style or styles extending it,
+    ``_family_matches``) count for it."""
+    so = open_order_lbs(frames, as_of=as_of, greige=greige, per_lb=per_lb)
+    so = so.loc[so["bucket"] != LATER].groupby("greige_key")["so_lbs"].sum()
+    stock = stock_lbs(frames, greige).pivot_table(index="greige_key", columns="stage", values="lbs", aggfunc="sum")
+    stock = stock.reindex(columns=list(STOCK_STAGES), fill_value=0.0).fillna(0.0)
+    ko = _knit_order_lbs(frames, as_of=as_of, bom=bom)
+    ko = ko.groupby("greige_key")["ko_lbs"].sum() if len(ko) else pd.Series(dtype="float64")
+    rows, net_week = [], {}
+    for key, g in lines.groupby("greige_key", sort=True):
+        f = g.groupby("bucket")["forecast_lbs"].sum().reindex(weeks, fill_value=0.0).to_numpy()
+
+        def family(values: pd.Series, key=key) -> float:
+            return float(sum(values[k] for k in _family_matches(key, values.index)))
+
+        by_stage = {s: family(stock[s]) for s in STOCK_STAGES}
+        so_lbs, ko_lbs = family(so), family(ko)
+        n = net_forecast(f, so_lbs=so_lbs, stock_lbs=sum(by_stage.values()), ko_lbs=ko_lbs)
+        net_week.update({(key, w): float(v) for w, v in zip(weeks, n["net_by_week"], strict=True)})
+        rows.append({"greige_key": key, "greige_style": g["greige_style"].iloc[0], "forecast_lbs": float(f.sum()),
+                     "so_lbs": so_lbs, "consumed_lbs": n["consumed_lbs"], "unconsumed_lbs": n["unconsumed_lbs"],
+                     **{f"stock_{s}_lbs": v for s, v in by_stage.items()}, "ko_lbs": ko_lbs,
+                     "free_supply_lbs": n["free_supply_lbs"], "netted_lbs": n["netted_lbs"], "net_lbs": n["net_lbs"]})
+    columns = ["greige_key", "greige_style", "forecast_lbs", "so_lbs", "consumed_lbs", "unconsumed_lbs",
+               *(f"stock_{s}_lbs" for s in STOCK_STAGES), "ko_lbs", "free_supply_lbs", "netted_lbs", "net_lbs"]
+    return pd.DataFrame(rows, columns=columns), net_week
 
 
 def _knit_order_lbs(frames: Mapping[str, pd.DataFrame], *, as_of: date, bom: pd.DataFrame) -> pd.DataFrame:
@@ -265,20 +344,36 @@ def _knit_order_lbs(frames: Mapping[str, pd.DataFrame], *, as_of: date, bom: pd.
     return long.groupby(["greige_key", "bucket"], as_index=False)["ko_lbs"].sum()
 
 
-def _sum_family(rows: pd.DataFrame, cover: pd.DataFrame, column: str) -> pd.Series:
-    """For each (greige_key, bucket) of ``rows``: Σ ``column`` of ``cover`` over its styles of the same family
-    (the key itself or styles extending it, see ``_family_matches``) in the same bucket."""
-    if cover.empty:
-        return pd.Series(0.0, index=rows.index)
-    by_key = {k: f.set_index("bucket")[column] for k, f in cover.groupby("greige_key")}
-    keys = list(by_key)
-    found: dict[str, list[str]] = {}
-    out = []
-    for key, bucket in zip(rows["greige_key"], rows["bucket"], strict=True):
-        if key not in found:
-            found[key] = _family_matches(key, keys)
-        out.append(sum(float(by_key[k].get(bucket, 0.0)) for k in found[key]))
-    return pd.Series(out, index=rows.index, dtype="float64")
+def forecast_buys(actions: pd.DataFrame, planning: pd.DataFrame, *, labels: list[str]) -> pd.DataFrame:
+    """Which buys the forecast causes, for the yarn plan to say so: one row per yarn with forecast demand and a
+    buy. ``actions`` are the plan's actions (yarn_id, action, lbs, cost_per_lb, moq_lbs), ``planning`` its
+    planning balance with balance_<bucket> and forecast_demand_<bucket> columns.
+
+    Columns: yarn_id, forecast_lbs, shortage_lbs (with the forecast), shortage_without_forecast_lbs (the
+    balance with the forecast's cumulative demand added back), forecast_only (the buy exists only because of
+    the forecast), buy_lbs, forecast_buy_lbs (the buy minus what it would be without the forecast: the whole
+    buy when forecast_only), moq_premium_lbs (bought above the shortage to reach the MOQ / order multiple) and
+    moq_premium_usd."""
+    columns = ["yarn_id", "forecast_lbs", "shortage_lbs", "shortage_without_forecast_lbs", "forecast_only",
+               "buy_lbs", "forecast_buy_lbs", "moq_premium_lbs", "moq_premium_usd"]
+    fc_cols = [f"forecast_demand_{b}" for b in labels]
+    if not set(fc_cols) <= set(planning.columns):
+        return pd.DataFrame(columns=columns)
+    bal = planning[[f"balance_{b}" for b in labels]].to_numpy(dtype=float)
+    fc = planning[fc_cols].to_numpy(dtype=float)
+    short = np.maximum(0.0, -bal.min(axis=1))
+    short_without = np.maximum(0.0, -(bal + np.cumsum(fc, axis=1)).min(axis=1))
+    p = pd.DataFrame({"yarn_id": planning["yarn_id"].to_numpy(), "forecast_lbs": fc.sum(axis=1),
+                      "shortage_lbs": short, "shortage_without_forecast_lbs": short_without})
+    buys = actions.loc[actions["action"] == "buy", ["yarn_id", "lbs", "cost_per_lb", "moq_lbs"]]
+    out = p.loc[p["forecast_lbs"] > 0].merge(buys.rename(columns={"lbs": "buy_lbs"}), on="yarn_id", how="inner")
+    out["forecast_only"] = out["shortage_without_forecast_lbs"] <= 1e-9
+    without = np.where(out["forecast_only"], 0.0,
+                       np.maximum(out["shortage_without_forecast_lbs"], out["moq_lbs"].fillna(0.0)))
+    out["forecast_buy_lbs"] = np.maximum(0.0, out["buy_lbs"] - without)
+    out["moq_premium_lbs"] = np.maximum(0.0, out["buy_lbs"] - out["shortage_lbs"])
+    out["moq_premium_usd"] = out["moq_premium_lbs"] * out["cost_per_lb"]
+    return out[columns].reset_index(drop=True)
 
 
 SAFETY_NOTE = ("σ per sales style = standard deviation of its out-of-sample one-week-ahead forecast errors "

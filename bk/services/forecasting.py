@@ -1,43 +1,37 @@
-"""Sales forecasting: aligned weekly/monthly series from the Sales Activity Report, demand classes (ADI/CV²),
-class-specific models (ETS/ARIMA/Theta from statsmodels; Croston/SBA/TSB/ADIDA/IMAPA in numpy), nested rolling-origin accuracy against
-naive and the zero forecast, and forecasts with 80 %/95 % intervals from the as-of period on."""
+"""Sales forecasting: aligned weekly/monthly series from the Sales Activity Report, class-specific models
+(``forecast_models``), nested rolling-origin accuracy against naive and the zero forecast, and forecasts with
+80 %/95 % intervals from the as-of period on."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from bk.errors import MissingDataError
+from bk.services.forecast_models import (  # noqa: F401 -- re-exported: callers use forecasting.<model names>
+    BENCHMARKS,
+    CLASSES,
+    INTERMITTENT_MODELS,
+    MODELS,
+    SMOOTH_MODELS,
+    Z80,
+    Z95,
+    Fit,
+    candidate_models,
+    demand_class,
+    forecast,
+)
 
-Z80, Z95 = 1.2815515655446004, 1.959963984540054
-SEASON_WEEKS = 52
-# Syntetos-Boylan-Croston cut-offs: average inter-demand interval and squared CV of the non-zero sizes
-ADI_CUT, CV2_CUT = 1.32, 0.49
-CLASSES = ("smooth", "erratic", "intermittent", "lumpy")
 # a first/last period with less than this share of its weekdays inside the data is dropped; from this share
 # up to a whole period it is scaled up to a whole period (sales ÷ share)
 PARTIAL_MIN_SHARE = 0.9
 MIN_TRAIN = 4  # no backtest origin with fewer periods of history
 BOTTOM = "style_customer"  # the bottom level of the hierarchy: one series per (style, customer)
-LEVELS = ("total", "style", "customer", BOTTOM)
+LEVELS = ("total", "customer", "family", "style", BOTTOM)  # family: the base style (sales style before its '-')
 KEY_SEP = " | "
-SMOOTHING = 0.1  # α of the Croston family and of the SES inside ADIDA/IMAPA (the classic fixed value)
-
-
-@dataclass
-class Fit:
-    """A model's forecast for h steps; ``lower``/``upper`` by level (80, 95) when the model gives intervals."""
-
-    mean: np.ndarray
-    lower: dict[int, np.ndarray] | None = None
-    upper: dict[int, np.ndarray] | None = None
-    state: object = None  # fitted parameters reused at later backtest origins (never fitted on later data)
 
 
 # ------------------------------------------------------------------------------------------------ series
@@ -45,7 +39,7 @@ class Fit:
 
 def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Quantity in yds per period (rows: period start, Monday for weeks / 1st for months) and series
-    (columns: 'total', or one per style / customer / style × customer as 'style | customer'); missing periods
+    (columns: ``series_key`` at the level); missing periods
     are zero.
 
     Lines in other units (each, kg) are left out of the yds sums and returned as the second frame.
@@ -59,12 +53,7 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     dates = yds["invoice_date"]
     period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize() if freq == "W" else \
         dates.dt.to_period("M").dt.to_timestamp()
-    if level == "total":
-        key = pd.Series("total", index=yds.index)
-    elif level == BOTTOM:
-        key = yds["sales_style"].astype("string") + KEY_SEP + yds["customer"].astype("string")
-    else:
-        key = yds["sales_style" if level == "style" else "customer"].astype("string")
+    key = series_key(yds, level)
     wide = yds["qty"].astype("float64").groupby([period, key]).sum().unstack(fill_value=0.0)
     if len(s):
         all_dates = s["invoice_date"]
@@ -77,6 +66,20 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     wide.index.name = "period"
     wide.columns = wide.columns.astype(str)
     return wide.astype("float64"), other
+
+
+def series_key(lines: pd.DataFrame, level: str) -> pd.Series:
+    """The series each line belongs to at ``level`` (``lines`` has sales_style and customer): 'total', the
+    customer, the family (the sales style's base: CT4183-BLR → CT4183), the style, or 'style | customer'."""
+    style = lines["sales_style"].astype("string").str.strip()
+    if level == "total":
+        return pd.Series("total", index=lines.index, dtype="string")
+    if level == "family":
+        return style.str.split("-", n=1).str[0]
+    if level == "style":
+        return style
+    customer = lines["customer"].astype("string").str.strip()
+    return customer if level == "customer" else style + KEY_SEP + customer
 
 
 def _period_end(start: pd.Timestamp, freq: str) -> pd.Timestamp:
@@ -114,243 +117,6 @@ def aligned_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W"
     factor = np.where(cover["treatment"].to_numpy() == "scaled", 1.0 / cover["share"].to_numpy(), 1.0)
     aligned = wide.mul(factor, axis=0).loc[keep]
     return aligned, other, cover
-
-
-# ------------------------------------------------------------------------------------------------ models
-
-
-def naive(y: np.ndarray, h: int, state=None) -> Fit:
-    return Fit(np.full(h, y[-1], dtype=float))
-
-
-def seasonal_naive(y: np.ndarray, h: int, state=None, *, season: int = SEASON_WEEKS) -> Fit:
-    if len(y) < 2 * season:
-        raise ValueError("seasonal naive needs two seasons of history")
-    return Fit(np.array([y[len(y) - season + (i % season)] for i in range(h)], dtype=float))
-
-
-def moving_average(y: np.ndarray, h: int, state=None, *, window: int = 4) -> Fit:
-    return Fit(np.full(h, y[-window:].mean(), dtype=float))
-
-
-def croston(y: np.ndarray, h: int, state=None, *, alpha: float = 0.1) -> Fit:
-    """Croston: smooth the non-zero demand sizes z and the intervals p between them; forecast z / p.
-
-    Starts at the first non-zero demand (z = its size, p = its position counting from 1)."""
-    z, p = _croston_state(y, alpha)
-    return Fit(np.full(h, 0.0 if z is None else z / p))
-
-
-def sba(y: np.ndarray, h: int, state=None, *, alpha: float = 0.1) -> Fit:
-    """Syntetos-Boylan approximation: Croston × (1 − α/2)."""
-    return Fit(croston(y, h, alpha=alpha).mean * (1 - alpha / 2))
-
-
-def _croston_state(y: np.ndarray, alpha: float) -> tuple[float | None, float]:
-    nonzero = np.flatnonzero(y > 0)
-    if len(nonzero) == 0:
-        return None, 1.0
-    z, p = float(y[nonzero[0]]), float(nonzero[0] + 1)
-    last = nonzero[0]
-    for i in nonzero[1:]:
-        z += alpha * (y[i] - z)
-        p += alpha * ((i - last) - p)
-        last = i
-    return z, p
-
-
-def tsb(y: np.ndarray, h: int, state=None, *, alpha: float = 0.1, beta: float = 0.1) -> Fit:
-    """Teunter-Syntetos-Babai: demand probability d updated every period (d += β(1[y>0] − d)), size z only
-    when there is demand (z += α(y − z)); forecast d·z. Starts at d = share of non-zero periods before the first
-    demand included, z = the first non-zero demand."""
-    nonzero = np.flatnonzero(y > 0)
-    if len(nonzero) == 0:
-        return Fit(np.zeros(h))
-    first = nonzero[0]
-    z, d = float(y[first]), 1.0 / (first + 1)
-    for v in y[first + 1:]:
-        d += beta * ((v > 0) - d)
-        if v > 0:
-            z += alpha * (v - z)
-    return Fit(np.full(h, d * z))
-
-
-def zero(y: np.ndarray, h: int, state=None) -> Fit:
-    """The zero forecast: a benchmark for intermittent series (its WAPE is 100 % whenever anything sold)."""
-    return Fit(np.zeros(h))
-
-
-def _ses_level(x: np.ndarray, alpha: float) -> float:
-    """Simple exponential smoothing's last level, started at the first value."""
-    level = float(x[0])
-    for v in x[1:]:
-        level += alpha * (float(v) - level)
-    return level
-
-
-def _adi(y: np.ndarray) -> float:
-    nonzero = int((y > 0).sum())
-    return len(y) / nonzero if nonzero else float(len(y))
-
-
-def _aggregation_levels(y: np.ndarray) -> int:
-    """The largest temporal aggregation level for ADIDA/IMAPA: the ADI rounded (at least 2), at most half the
-    history (so there are two buckets at least)."""
-    return int(max(1, min(max(2, round(_adi(y))), len(y) // 2)))
-
-
-def adida(y: np.ndarray, h: int, state=None, *, k: int | None = None, alpha: float = SMOOTHING) -> Fit:
-    """ADIDA: sum the history into non-overlapping buckets of k periods (aligned to the end, the oldest
-    incomplete bucket left out), SES on the buckets, the bucket forecast spread evenly over its k periods.
-    k defaults to the ADI rounded (see ``_aggregation_levels``)."""
-    k = _aggregation_levels(y) if k is None else k
-    m = len(y) // k
-    if m == 0:
-        raise ValueError("ADIDA needs one bucket of history")
-    buckets = y[len(y) - m * k:].reshape(m, k).sum(axis=1)
-    return Fit(np.full(h, _ses_level(buckets, alpha) / k))
-
-
-def imapa(y: np.ndarray, h: int, state=None, *, alpha: float = SMOOTHING) -> Fit:
-    """IMAPA: the mean of the ADIDA forecasts at every aggregation level 1 .. K (K from
-    ``_aggregation_levels``)."""
-    levels = range(1, _aggregation_levels(y) + 1)
-    return Fit(np.mean([adida(y, h, k=k, alpha=alpha).mean for k in levels], axis=0))
-
-
-_BLAS: object = None  # threadpoolctl controller, made once statsmodels (and scipy's OpenBLAS) is loaded
-
-
-@contextmanager
-def _statsmodels_quiet():
-    """Around every statsmodels fit: its convergence and start-value warnings silenced, and BLAS on one thread.
-
-    Measured on the 2 shared cores: scipy's OpenBLAS threads, spinning on the tiny Kalman-filter products,
-    made one SARIMAX(0,1,1) fit on 24 weeks 0.9–1.5 s instead of 0.03 s."""
-    global _BLAS
-    from threadpoolctl import ThreadpoolController
-
-    if _BLAS is None:
-        _BLAS = ThreadpoolController()
-    with warnings.catch_warnings(), _BLAS.limit(limits=1, user_api="blas"):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _es(trend: str | None, damped: bool) -> Callable:
-    """SES (no trend), Holt (additive trend) or damped Holt: statsmodels' ExponentialSmoothing with the legacy
-    heuristic start (level y0, trend y1 − y0). The smoothing parameters are fitted at the first backtest origin
-    and re-applied, not re-fitted, at the later ones (``state``). No intervals (the backtest errors give them)."""
-    def model(y: np.ndarray, h: int, state=None) -> Fit:
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-        if len(y) < (3 if trend else 2):
-            raise ValueError("exponential smoothing needs two periods, three with a trend")
-        with _statsmodels_quiet():
-            m = ExponentialSmoothing(y, trend=trend, damped_trend=damped, initialization_method="legacy-heuristic")
-            if state is None:
-                res = m.fit()
-                state = {k: float(res.params[k]) for k in ("smoothing_level", "smoothing_trend", "damping_trend")
-                         if res.params.get(k) is not None and np.isfinite(res.params[k])}
-            else:
-                res = m.fit(optimized=False, **state)
-            return Fit(np.asarray(res.forecast(h), dtype=float), state=state)
-    return model
-
-
-def arima(y: np.ndarray, h: int, state=None, *, intervals: bool = True) -> Fit:
-    """statsmodels SARIMAX(0,1,1) with 80 %/95 % intervals; fitted once, its parameters re-applied to the
-    longer history at later backtest origins (``state`` is the results object, ``state.apply``)."""
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    if len(y) < 3:
-        raise ValueError("ARIMA(0,1,1) needs three periods")
-    with _statsmodels_quiet():
-        res = SARIMAX(y, order=(0, 1, 1)).fit(disp=False) if state is None else state.apply(y)
-        fc = res.get_forecast(h)
-        mean = np.asarray(fc.predicted_mean, dtype=float)
-        if not intervals:
-            return Fit(mean, state=res)
-        lower, upper = {}, {}
-        for level in (80, 95):
-            ci = np.asarray(fc.conf_int(alpha=1 - level / 100))
-            lower[level], upper[level] = ci[:, 0], ci[:, 1]
-        return Fit(mean, lower, upper, state=res)
-
-
-def theta(y: np.ndarray, h: int, state=None, *, intervals: bool = True) -> Fit:
-    """The Theta method: statsmodels' ThetaModel (period 1, not deseasonalised: SES plus half the trend's
-    slope as drift), re-fitted at every origin, with 80 %/95 % intervals."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel
-
-    if len(y) < 3:
-        raise ValueError("Theta needs three periods")
-    with _statsmodels_quiet():
-        res = ThetaModel(y, period=1, deseasonalize=False).fit()
-        mean = np.asarray(res.forecast(h), dtype=float)
-        if not intervals:  # the intervals cost several times the fit: the backtest needs only the mean
-            return Fit(mean)
-        lower, upper = {}, {}
-        for level in (80, 95):
-            pi = np.asarray(res.prediction_intervals(h, alpha=1 - level / 100))
-            lower[level], upper[level] = pi[:, 0], pi[:, 1]
-        return Fit(mean, lower, upper)
-
-
-MODELS: dict[str, Callable] = {
-    "naive": naive, "seasonal_naive": seasonal_naive, "moving_average": moving_average,
-    "ses": _es(None, False), "holt": _es("add", False), "damped": _es("add", True), "arima": arima,
-    "theta": theta, "croston": croston, "sba": sba, "tsb": tsb, "adida": adida, "imapa": imapa, "zero": zero,
-}
-SMOOTH_MODELS = ("ses", "holt", "damped", "arima", "theta")
-INTERMITTENT_MODELS = ("croston", "sba", "tsb", "adida", "imapa")
-BENCHMARKS = ("naive", "zero")  # always scored; zero is never selected (it would stop every purchase)
-
-
-def demand_class(y: np.ndarray) -> tuple[str, float, float]:
-    """(class, ADI, CV²) after Syntetos-Boylan: ADI = periods ÷ periods with demand (the whole length when
-    nothing sold), CV² = (σ ÷ mean)² of the non-zero demands (population σ; 0 with fewer than two).
-    smooth: ADI < 1.32 and CV² < 0.49; erratic: ADI < 1.32, CV² ≥ 0.49; intermittent: ADI ≥ 1.32, CV² < 0.49;
-    lumpy: both at or above the cut-offs. A series that never sold is intermittent (CV² 0)."""
-    y = np.asarray(y, dtype=float)
-    nonzero = y[y > 0]
-    adi = len(y) / len(nonzero) if len(nonzero) else float("inf")
-    cv2 = float((nonzero.std() / nonzero.mean()) ** 2) if len(nonzero) > 1 else 0.0
-    if adi < ADI_CUT:
-        return ("smooth" if cv2 < CV2_CUT else "erratic"), adi, cv2
-    return ("intermittent" if cv2 < CV2_CUT else "lumpy"), adi, cv2
-
-
-def candidate_models(y: np.ndarray, cls: str | None = None) -> list[str]:
-    """Models tried on a series: naive and moving average always; seasonal naive with two seasons;
-    ETS/ARIMA/Theta for smooth and erratic series (10 periods at least); Croston/SBA/TSB/ADIDA/IMAPA for
-    intermittent and lumpy ones. ``cls`` defaults to ``demand_class(y)``."""
-    names = ["naive", "moving_average"]
-    if len(y) >= 2 * SEASON_WEEKS:
-        names.append("seasonal_naive")
-    cls = cls or demand_class(y)[0]
-    if cls in ("smooth", "erratic"):
-        if len(y) >= 10:
-            names += list(SMOOTH_MODELS)
-    else:
-        names += list(INTERMITTENT_MODELS)
-    return names
-
-
-def forecast(name: str, y: np.ndarray, h: int, state=None, *, intervals: bool = True) -> Fit:
-    """One model's forecast, clipped at zero (sales are never negative)."""
-    model = MODELS[name]
-    y = np.asarray(y, dtype=float)
-    if name in SMOOTH_MODELS and len(y) and np.ptp(y) == 0:
-        # a flat history: the optimisers divide by zero variance (Theta returned 10.5 for a series of 5s)
-        flat = np.full(h, y[-1])
-        return Fit(flat, {80: flat, 95: flat}, {80: flat, 95: flat}, state=state)
-    fit = model(y, h, state, intervals=intervals) if name in ("arima", "theta") else model(y, h, state)
-    fit.mean = np.clip(fit.mean, 0, None)
-    if fit.lower is not None:
-        fit.lower = {k: np.clip(v, 0, None) for k, v in fit.lower.items()}
-        fit.upper = {k: np.clip(v, 0, None) for k, v in fit.upper.items()}
-    return fit
 
 
 # ---------------------------------------------------------------------------------------------- backtest
@@ -656,14 +422,31 @@ def coherent(sales: pd.DataFrame, *, as_of: date | None = None, horizon: int = 4
     }
 
 
+PROVEN_RATIO = 0.9  # a forecast earns its place when its WAPE is at most 90 % of the better benchmark's
+
+
 def forecast_health(summary: Mapping) -> dict:
-    """The forecast's health from the out-of-sample pooled figures: 'ok' when the selected models beat naive
-    per period and cumulatively, 'warning' when they beat naive on one of the two, 'poor' otherwise; and
-    whether they beat the zero forecast."""
-    wins = [summary[f"wape{c}_selected_pooled"] < summary[f"wape{c}_naive_pooled"] for c in ("", "_cum")]
-    return {"status": "ok" if all(wins) else "warning" if any(wins) else "poor",
-            "beats_naive": bool(wins[0]), "beats_naive_cumulative": bool(wins[1]),
-            "beats_zero": bool(summary["wape_selected_pooled"] < summary["wape_zero_pooled"]),
+    """The forecast's health from the out-of-sample pooled figures, in plain words (``message``): 'ok' only when
+    the selected models beat both benchmarks (forecasting zero; naive = repeating the last period) by 10 % or
+    more; 'warning' when they beat both by less; 'poor' when they are no better than zero or naive."""
+    sel, naive, zero = (summary[f"wape_{w}_pooled"] for w in ("selected", "naive", "zero"))
+    beats_naive, beats_zero = bool(sel < naive), bool(sel < zero)
+    figures = f"WAPE {sel:.0%} against {zero:.0%} for forecasting zero and {naive:.0%} for naive"
+    if not (np.isfinite(sel) and np.isfinite(naive) and np.isfinite(zero)):
+        status, message = "poor", "not enough history to measure the forecast out of sample"
+    elif not beats_zero and not beats_naive:
+        status, message = "poor", f"no better than forecasting zero or repeating the last period ({figures})"
+    elif not beats_zero:
+        status, message = "poor", f"no better than forecasting zero ({figures})"
+    elif not beats_naive:
+        status, message = "poor", f"no better than repeating the last period (naive; {figures})"
+    elif sel > PROVEN_RATIO * min(naive, zero):
+        status, message = "warning", f"only slightly better than forecasting zero or naive ({figures})"
+    else:
+        status, message = "ok", f"clearly better than forecasting zero or naive ({figures})"
+    return {"status": status, "message": message, "beats_naive": beats_naive,
+            "beats_naive_cumulative": bool(summary["wape_cum_selected_pooled"] < summary["wape_cum_naive_pooled"]),
+            "beats_zero": beats_zero,
             "method": "nested rolling origin: model chosen on the windows before the scored ones"}
 
 
@@ -672,25 +455,6 @@ def _sales(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         raise MissingDataError("forecasting needs the Sales Activity Report (sales_activity); upload it on the "
                                "Data page")
     return frames["sales_activity"]
-
-
-def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon: int = 4) -> dict:
-    """The ``forecast`` keys of ``python -m bk report``, all out of sample (nested rolling origin, weekly):
-    series (styles), wape_selected / wape_naive / wape_zero for the total and pooled over the styles,
-    best_model_counts, first_forecast_period, history_end, demand_classes (counts over the styles)."""
-    sales = _sales(frames)
-    styles = forecast_all(sales, as_of=as_of, level="style", horizon=horizon)
-    total = forecast_all(sales, as_of=as_of, level="total", horizon=horizon)
-    s, t = styles["summary"], total["accuracy"].iloc[0]
-    return {
-        "series": s["series"],
-        "wape_selected": {"total": float(t["wape_selected"]), "styles": s["wape_selected_pooled"]},
-        "wape_naive": {"total": float(t["wape_naive"]), "styles": s["wape_naive_pooled"]},
-        "wape_zero": {"total": float(t["wape_zero"]), "styles": s["wape_zero_pooled"]},
-        "best_model_counts": {"total": str(total["accuracy"]["selected"].iloc[0]), "styles": s["best_model_counts"]},
-        "first_forecast_period": s["first_forecast_period"], "history_end": s["history_end"],
-        "demand_classes": s["demand_classes"],
-    }
 
 
 def forecast_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, level: str = "style", freq: str = "W",

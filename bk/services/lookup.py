@@ -1,14 +1,23 @@
 """Finding things by what a planner types: yarns by id, description, supplier or colour; styles by a
-loose name (a base without its version, odd spacing or case) among the styles the snapshot knows."""
+loose name (a base without its version, odd spacing or case) among the styles the snapshot knows; and ids in a
+set, fast."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from bk.services.styles import family_key, norm_key
+
+
+def isin(values: pd.Series, allowed) -> np.ndarray:
+    """Membership as a bool array; via object arrays because pandas' Arrow-string isin loops in Python."""
+    allowed = pd.unique(np.asarray(pd.Series(allowed).astype(object)))
+    return values.astype(object).isin(allowed).to_numpy(dtype=bool)
+
 
 YARN_SEARCH_COLUMNS = ("yarn_id", "description", "supplier", "color", "yarn_type")
 

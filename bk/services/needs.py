@@ -63,7 +63,11 @@ NEEDS: dict[str, Needs] = {
                   "yarn_demand_by_style_ko": "eFab's current BOM percentages are not used: the BOM file (which "
                                              "lags) splits every knit order",
                   "yarn_demand_by_style": "styles without a BOM line get no split from eFab's per-style report",
-                  "yarn_master": "yarns missing from the inventory are not looked up in the yarn master"}),
+                  "yarn_master": "yarns missing from the inventory are not looked up in the yarn master",
+                  "machines": "the observed knitting pace of a KO without history uses its style's work centre or "
+                              "the mill's",
+                  "greige_styles": "the observed knitting pace of a KO without history uses its machine's work "
+                                   "centre or the mill's"}),
     "yarn.reconcile": Needs(
         "the reconciliation with eFab's reports",
         when={"yarn_demand_by_style_ko": ("yarn_inventory", "knit_orders", "bom"),
@@ -86,7 +90,8 @@ NEEDS: dict[str, Needs] = {
     "capacity.plan": Needs(
         "capacity planning", required=("knit_orders", "machines"),
         optional={"greige_styles": "no work centre for unassigned knit orders, so no machine is suggested",
-                  "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning"}),
+                  "style_rates": "every knit order is planned on one default rate (544 lbs/day), with a warning",
+                  "calendar": "the mill closes on the default US holidays and BK_MILL_CLOSED only"}),
     "forecast.all": Needs("the sales forecast", required=("sales_activity",)),
     "forecast.safety_stock": Needs(
         "the forecast safety stock", required=("sales_activity", "bom"),
@@ -102,7 +107,7 @@ NEEDS: dict[str, Needs] = {
 NEEDS["inventory.report"] = NEEDS["inventory.analyze"]
 NEEDS["pipeline.report"] = NEEDS["pipeline.netting"]
 NEEDS["capacity.report"] = NEEDS["capacity.plan"]
-NEEDS["forecast.report"] = NEEDS["forecast.all"]
+NEEDS["forecast.report"] = NEEDS["forecast.levels"] = NEEDS["forecast.all"]
 
 
 def _title(kind: str) -> str:

@@ -102,6 +102,36 @@ def _plausible(days: float) -> bool:
     return math.isfinite(days) and 0 <= days <= MAX_PLAUSIBLE_LEAD_DAYS
 
 
+def _disagree(listed: float, observed: float) -> bool:
+    """The two lead times disagree by more than half: the shorter is under half the longer."""
+    return min(listed, observed) < 0.5 * max(listed, observed)
+
+
+def lead_time_findings(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Suppliers whose listed lead time and median observed PO lead time (from at least MIN_OBSERVED_POS POs)
+    disagree by more than half; the plan uses the observed one. One row per supplier: supplier (as listed),
+    listed_days, observed_days, pos, message."""
+    observed = _observed_lead_times(frames.get("yarn_po"))
+    suppliers = frames.get("suppliers")
+    rows = []
+    if suppliers is not None and not suppliers.empty:
+        names = suppliers["supplier"].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+        for name, key in zip(names, _keys(suppliers["supplier"]), strict=True):
+            entry = _supplier_list(suppliers).get(key)
+            if key is None or entry is None or entry["retired"] or key not in observed or any(
+                    r["key"] == key for r in rows):
+                continue
+            listed, (seen, pos) = entry["lead_time_days"], observed[key]
+            if pos >= MIN_OBSERVED_POS and _plausible(listed) and _disagree(listed, seen):
+                rows.append({"key": key, "supplier": name, "listed_days": float(listed), "observed_days": seen,
+                             "pos": pos, "message": f"{name}: the supplier list says {listed:g} days lead time, its "
+                             f"last {pos} POs took a median {seen:g} days (ordered to requested); the plan uses "
+                             f"{seen:g}"})
+    frame = pd.DataFrame(rows, columns=["key", "supplier", "listed_days", "observed_days", "pos", "message"])
+    return frame.drop(columns="key").astype({"supplier": "string", "listed_days": "float64",
+                                             "observed_days": "float64", "pos": "int64", "message": "string"})
+
+
 def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
                    default_lead_time_days: float | None = None) -> pd.DataFrame:
     """Lead time and order terms per row of ``supplier`` (same index): lead_time_days, lead_time_source,
@@ -131,16 +161,22 @@ def supplier_terms(frames: Mapping[str, pd.DataFrame], supplier: pd.Series, *,
         else:
             note[i] = "supplier retired: no MOQ" if entry is not None else "supplier not in the supplier list: no MOQ"
         prefix = ""
+        seen = observed.get(key) if key in observed and observed[key][1] >= MIN_OBSERVED_POS else None
         if active:
             lead = entry["lead_time_days"]
+            if _plausible(lead) and seen is not None and _disagree(lead, seen[0]):
+                days[i] = seen[0]
+                source[i] = (f"{LEAD_OBSERVED} ({seen[1]} POs: {seen[0]:g} days); the supplier list's {lead:g} "
+                             "days disagree by more than half")
+                continue
             if _plausible(lead):
                 days[i], source[i] = lead, LEAD_LIST
                 continue
             if np.isfinite(lead):
                 prefix = f"supplier list's {lead:g} days implausible (outside 0–{MAX_PLAUSIBLE_LEAD_DAYS:g}); "
-        if key in observed and observed[key][1] >= MIN_OBSERVED_POS:
-            days[i] = observed[key][0]
-            source[i] = f"{prefix}{LEAD_OBSERVED} ({observed[key][1]} POs)"
+        if seen is not None:
+            days[i] = seen[0]
+            source[i] = f"{prefix}{LEAD_OBSERVED} ({seen[1]} POs)"
             continue
         if not has_list:
             why = "no supplier list"

@@ -92,6 +92,23 @@ def test_missing_master_kinds_are_inherited_from_the_latest_earlier_snapshot(tmp
     assert "yarn_inventory" not in store.load(only_masters.snapshot_id).exports
 
 
+SALES = ("Sales Activity Report.csv",
+         b"Document,Invoice Date,Customer,fStyle#,Yds_ordered,UOM\nS1,01-02-25,Acme,CT2155-1,100,yds\n")
+
+
+def test_sales_history_is_carried_over_like_master_data(tmp_path):
+    store = SnapshotStore(tmp_path)
+    old = store.save([SALES, INVENTORY], as_of=date(2025, 8, 21))
+    latest = store.save([INVENTORY], as_of=date(2025, 8, 28))
+    snap = store.load(latest.snapshot_id)
+    assert snap.inherited == {"sales_activity": old.snapshot_id}
+    assert snap.frames["sales_activity"]["sales_style"].tolist() == ["CT2155-1"]
+    # a later day's own report is never replaced by an earlier one
+    own = store.save([(SALES[0], SALES[1] + b"S2,01-03-25,Acme,CT2155-1,50,yds\n")], as_of=date(2025, 8, 29))
+    loaded = store.load(own.snapshot_id)
+    assert "sales_activity" not in loaded.inherited and len(loaded.frames["sales_activity"]) == 2
+
+
 def test_half_written_folders_are_not_listed_and_can_be_cleaned(tmp_path):
     store = SnapshotStore(tmp_path)
     (tmp_path / ".tmp-crashed").mkdir()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bk.ingest.snapshot import Snapshot, load_paths
 from bk.optimization.cache import ResultCache
 from bk.optimization.manager import DEFAULT_VIEWS, ServiceManager, is_heavy
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+from tests.conftest import DEMO
 
 
 def _fake_manager(calls: list[str], cache=None) -> ServiceManager:
@@ -35,7 +33,7 @@ def test_warming_in_the_server_computes_the_light_views_and_never_the_forecast()
     manager.warm(snapshot, background=False)
     assert calls == ["yarn.plan", "yarn.evidence", "inventory.analyze", "pipeline.wip", "pipeline.netting",
                      "capacity.plan"]
-    assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.all"]
+    assert [op for op, _ in DEFAULT_VIEWS if is_heavy(op)] == ["forecast.levels"]
     manager.warm(snapshot, background=False)  # once per snapshot and process
     assert len(calls) == 6
 

@@ -3,8 +3,10 @@ flagged on the heatmap, a Gantt with KO labels and the as-of line, links from th
 
 from __future__ import annotations
 
+import base64
 import json
 
+import numpy as np
 import pandas as pd
 
 from bk.ingest.snapshot import SnapshotStore
@@ -21,6 +23,14 @@ def figure(at, key: str) -> dict:
         if chart.proto.id and key in chart.proto.id:
             return spec
     raise AssertionError(f"no chart {key}")
+
+
+def values(spec) -> np.ndarray:
+    """A figure array as numbers: Plotly writes numpy arrays as base64 ({dtype, bdata, shape})."""
+    if isinstance(spec, dict):
+        shape = tuple(int(n) for n in str(spec.get("shape", "-1")).split(","))
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=spec["dtype"]).reshape(shape)
+    return np.asarray(spec, dtype="float64")
 
 
 def test_capacity_page_on_the_demo():
@@ -59,9 +69,16 @@ def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypat
     assert heat["y"] == ["A", "C"]  # every work centre with load, each labelled
     flagged = {(y, x) for y, row in zip(heat["y"], heat["text"], strict=True)
                for x, t in zip(heat["x"], row, strict=True) if t}
-    assert flagged == {("A", "wk of 28 Jul")}
-    assert heat["text"][0][0] == "125 % ▲"
-    assert any("Cells marked ▲ are over 100 % (1 rows" in c.value for c in at.caption)
+    # hot spots: A's hand-made 125 % and C (K2's 30 suggested days fill its one machine) in the first 4 weeks;
+    # C's fifth week is as full but beyond the hot-spot weeks; A's other weeks are below 85 %
+    assert flagged == {("A", "wk of 28 Jul"), ("C", "wk of 28 Jul"), ("C", "wk of 4 Aug"), ("C", "wk of 11 Aug"),
+                       ("C", "wk of 18 Aug")}
+    z = values(heat["z"])
+    assert heat["x"][4] == "wk of 25 Aug" and z[1][4] == 100 and heat["text"][1][4] == ""
+    assert heat["text"][0][0] == "125 % ▲" and z[0][0] == 100  # the colour stops at full
+    assert heat["colorscale"][0][1] == "#f2f2f2"  # idle is pale grey, not green
+    assert any("(2 work centres with one)" in c.value for c in at.caption)
+    assert next(m for m in at.metric if m.label == "Capacity hot spots").value == "2"
     assert_readable(at)
     open_tab(at, "cap_tab", "Machine timeline")
     gantt = figure(at, "cap_gantt")

@@ -8,26 +8,45 @@ from tests.pages.conftest import no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
 
-def test_forecast_page_on_the_demo_and_switching_level():
+def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     at = page("forecasting.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Sales forecast"
+    assert_readable(at)
+    levels = table_with(at, "Level", "Periods", "Beats naive and zero", "Better than the better benchmark by (%)")
+    assert len(levels) == 8  # total, customer, family, style × weeks, months
+    widest = levels.loc[levels["Better than the better benchmark by (%)"].idxmax()]
+    words = {"total": "total", "customer": "customer", "family": "fabric family (base style)", "style": "style"}
+    assert words[at.selectbox(key="fc_level").value] == widest["Level"]  # opened at the widest margin
+    assert levels["Better than the better benchmark by (%)"].abs().max() > 1  # a percentage, not a fraction
+    at.selectbox(key="fc_level").set_value("style").run()
+    at.segmented_control(key="fc_freq").set_value("W").run()
+    no_exceptions(at)
     assert int(at.metric[0].value) >= 50
     assert at.metric[3].label == "WAPE, zero forecast" and at.metric[3].value == "100.0%"
     assert "out of sample" in at.metric[1].label
     assert_readable(at)
     history_note = [t.value for t in [*at.warning, *at.caption] if "History ends" in t.value]
     assert len(history_note) == 1 and not re.search(r"\d{4}-\d{2}-\d{2}", history_note[0])  # '18 Aug 2025'
-    classes = at.dataframe[0].value
+    classes = table_with(at, "Demand class", "Series (count)")
     assert list(classes["Demand class"]) == ["smooth", "erratic", "intermittent", "lumpy", "all"]
     assert classes["Series (count)"].iloc[:4].sum() == int(at.metric[0].value)
-    accuracy = table_with(at, "Series", "Model used", "WAPE, chosen (%)", "WAPE, naive (%)")
+    accuracy = table_with(at, "Series", "Model used", "WAPE, chosen (%)", "WAPE, naive (%)", "Periods with sales")
     assert list(accuracy.columns)[:3] == ["Series", "Demand class", "Model used"]
     assert accuracy["WAPE, naive (%)"].max() > 1  # shown as a percentage, not a 0–1 fraction
+    codes = {"moving_average", "tsb", "adida", "sba", "imapa", "ses", "holt", "damped", "arima", "theta", "croston"}
+    assert not codes & set(accuracy["Model used"])  # model names in words
+    flagged = [s.value for s in at.subheader if s.value.startswith("Series that do not beat naive and zero")]
+    assert len(flagged) == 1
+    booked = table_with(at, "On open orders (yds)", "Forecast not yet ordered (yds)", "Forecast (yds)")
+    assert (booked["Forecast not yet ordered (yds)"] <= booked["Forecast (yds)"] + 0.5).all()
     at.selectbox(key="fc_level").set_value("total").run()
     no_exceptions(at)
     assert at.metric[0].value == "1"
     assert at.selectbox(key="fc_series").options == ["total"]
+    assert any(s.value == "Inside total: by fabric family (base style)" for s in at.subheader)
+    health = [e.value for e in [*at.success, *at.warning, *at.error] if e.value.startswith("Forecast at this level")]
+    assert len(health) == 1
 
 
 def test_coherent_levels_on_the_demo():
@@ -42,3 +61,20 @@ def test_coherent_levels_on_the_demo():
     # the shown forecasts are rounded to whole yds: the style level adds up to the total within rounding
     style = at.dataframe[-1].value
     assert abs(style["Forecast (yds)"].sum() - total["Forecast (yds)"].sum()) <= 0.5 * (len(style) + len(total))
+
+
+def test_sales_history_missing_from_the_latest_snapshot_is_taken_from_an_earlier_one(isolated_store):
+    from datetime import date
+
+    from bk.ingest.snapshot import SnapshotStore
+    from tests.pages.conftest import ROOT
+
+    files = [(p.name, p.read_bytes()) for p in sorted((ROOT / "data" / "demo").iterdir()) if p.is_file()]
+    store = SnapshotStore(isolated_store)
+    store.save(files, as_of=date(2025, 8, 21))
+    store.save([f for f in files if not f[0].startswith("Sales Activity")], as_of=date(2025, 8, 28))
+    at = page("forecasting.py").run()
+    no_exceptions(at)
+    said = [i.value for i in at.info if "has no Sales Activity Report" in i.value]
+    assert len(said) == 1 and "21 Aug 2025" in said[0]
+    assert int(at.metric[0].value) >= 1  # the forecast is computed on the carried-over history

@@ -115,15 +115,22 @@ def test_search_keeps_rows_with_every_word():
 def test_snapshot_label_is_as_of_date_and_short_id():
     assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28)) == "28 Aug 2025 · 5d9988"
     assert snapshot_label("2025-08-28_5d9988ef49") == "5d9988"
-    assert snapshot_label(DEMO_ID, date(2025, 8, 28)) == DEMO_LABEL
+    assert snapshot_label(DEMO_ID, date(2025, 9, 11)) == "Demo data (synthetic) · 11 Sep 2025"
+    assert snapshot_label("demo-2025-09-08", date(2025, 9, 8)) == "Demo data (synthetic) · 8 Sep 2025"
+    assert snapshot_label(DEMO_ID) == DEMO_LABEL
 
 
-def test_compare_lists_real_snapshots_only_and_nothing_for_the_demo():
+def test_compare_lists_real_snapshots_only_and_demo_days_only_for_the_demo():
     choices = [("2025-08-28_aaaaaa1111", "28 Aug 2025 · aaaaaa"), ("2025-08-21_bbbbbb2222", "21 Aug 2025 · bbbbbb"),
                (DEMO_ID, DEMO_LABEL)]
     assert comparable_snapshots("2025-08-28_aaaaaa1111", choices) == [("2025-08-21_bbbbbb2222",
                                                                       "21 Aug 2025 · bbbbbb")]
     assert comparable_snapshots(DEMO_ID, choices) == []
+    # demo days compare with demo days only, and real snapshots never with them
+    with_days = [*choices, ("demo-2025-09-08", "Demo data (synthetic) · 8 Sep 2025")]
+    assert comparable_snapshots(DEMO_ID, with_days) == [("demo-2025-09-08", "Demo data (synthetic) · 8 Sep 2025")]
+    assert comparable_snapshots("2025-08-21_bbbbbb2222", with_days) == [("2025-08-28_aaaaaa1111",
+                                                                        "28 Aug 2025 · aaaaaa")]
 
 
 def _grid_script():

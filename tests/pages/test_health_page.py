@@ -18,9 +18,10 @@ def test_health_page_shows_the_app_and_the_data_apart_and_runs_a_load_test():
     for label in ("App health", "Data health"):
         assert 0 <= float(scores[label].split(" / ")[0]) <= 100
     tables = [df.value for df in at.dataframe if "Component" in df.value.columns]
-    assert [set(t["Component"]) for t in tables] == [{"memory", "latency", "cache", "errors"},
-                                                      {"freshness", "quality", "completeness"}]
-    assert [h.value for h in at.subheader] == ["The app", "The data"]
+    assert [set(t["Component"]) for t in tables] == [
+        {"Knitting as planned", "Buys followed by a PO", "Receipts on time"},  # plan health (the demo days)
+        {"memory", "latency", "cache", "errors"}, {"freshness", "quality", "completeness"}]
+    assert [h.value for h in at.subheader] == ["Plan health", "The app", "The data"]
     assert any(md.value.startswith("**Data problems**") for md in at.markdown)
     assert any(md.value.startswith("**App problems**") for md in at.markdown)
     assert_readable(at)

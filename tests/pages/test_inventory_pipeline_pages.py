@@ -27,7 +27,9 @@ def test_inventory_page_on_the_demo():
     assert (table_with(at, "Yarn", "Short in horizon (lbs)")["Short in horizon (lbs)"] > 0).all()
     open_tab(at, "inv_tab", "Compare snapshots")
     no_exceptions(at)
-    assert any("nothing to compare" in i.value for i in at.info)  # the demo is never compared with real data
+    # the demo days compare with each other only (the demo is never compared with real data)
+    compare = next(s for s in at.selectbox if s.label == "Compare with")
+    assert compare.options and all(o.startswith("Demo data (synthetic) · ") for o in compare.options)
     assert not at.segmented_control  # the positions tab's body no longer runs
 
 

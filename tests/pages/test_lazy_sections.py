@@ -10,7 +10,8 @@ from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable
 
 TABS = {
-    "capacity.py": ("cap_tab", ["Utilisation", "Machine timeline", "Late risk", "Unassigned"]),
+    "capacity.py": ("cap_tab", ["Utilisation", "Machine timeline", "Lateness", "Unassigned", "To close",
+                                "Off work centre"]),
     "inventory.py": ("inv_tab", ["Positions", "ABC and cover", "By supplier / type / colour", "Compare snapshots"]),
     "pipeline.py": ("pipe_tab", ["Age", "Customers and processors", "Sales-order coverage"]),
     "health.py": ("health_tab", ["Memory and garbage collections", "Latency", "Cache"]),

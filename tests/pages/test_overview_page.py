@@ -55,11 +55,14 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     assert set(rows["What happened"]) == {"K2508810 finished"}
 
 
-def test_overview_on_the_demo_asks_for_a_second_snapshot():
+def test_overview_on_the_demo_compares_with_the_previous_demo_day():
     at = page("overview.py").run()
     no_exceptions(at)
-    assert [h.value for h in at.header] == ["Today", "Since the last snapshot", "Files and findings"]
-    assert any("Save another snapshot" in i.value for i in at.info)
+    # the demo store: five export days, the newest (Thu 11 Sep 2025) open, the day before it Mon 8 Sep
+    assert [h.value for h in at.header] == ["Today", "Since Mon 8 Sep 2025", "Files and findings"]
+    compare = next(s for s in at.selectbox if s.label == "Compare with")
+    assert compare.options == ["Demo data (synthetic) · 8 Sep 2025", "Demo data (synthetic) · 4 Sep 2025",
+                               "Demo data (synthetic) · 1 Sep 2025", "Demo data (synthetic) · 28 Aug 2025"]
     assert any("synthetic demo data" in i.value for i in at.info)
     assert int(next(m.value for m in at.metric if m.label == "Expedite")) > 0
     assert_readable(at)
@@ -72,7 +75,8 @@ def test_overview_today_lists_the_yarn_plans_actions():
     today = table_with(at, "Yarn", "Action", "Expedite", "Order by", "PO", "Why")
     assert list(today.columns)[:4] == ["Yarn", "Action", "Expedite", "Order by"]
     snapshot, _ = load_paths([DEMO])
-    actions = yarn.plan({k: e.frame for k, e in snapshot.exports.items()}, as_of=snapshot.as_of)["actions"]
+    actions = yarn.plan({k: e.frame for k, e in snapshot.exports.items()}, as_of=snapshot.as_of,
+                        **yarn.APP_VIEW)["actions"]
     po_expedites = actions[actions["action"] == "expedite"]
     shown_pos = today.loc[today["Action"] == "expedite", "PO"]
     assert len(po_expedites) > 0 and sorted(shown_pos) == sorted(po_expedites["po_number"])
@@ -80,6 +84,6 @@ def test_overview_today_lists_the_yarn_plans_actions():
     metrics = {m.label: int(m.value) for m in at.metric if m.label in ("Expedite", "Buy this week")}
     assert metrics["Expedite"] == int(today["Expedite"].sum())
     assert metrics["Buy this week"] == int((~today["Expedite"]).sum())
-    # every buy listed is due by Sunday 31 Aug (as-of Thu 28 Aug 2025)
+    # every buy listed is due by Sunday 14 Sep (as-of Thu 11 Sep 2025, the newest demo day)
     buys = today[today["Action"] == "buy"]
-    assert (buys["Order by"] <= date(2025, 8, 31)).all()
+    assert (buys["Order by"] <= date(2025, 9, 14)).all()

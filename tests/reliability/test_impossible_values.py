@@ -20,8 +20,8 @@ from bk.ingest import read_export
 from bk.ingest.cleaning import parse_dates, plausible_limit, plausible_range
 from bk.ingest.snapshot import Snapshot, parse_files
 from bk.optimization.manager import DEFAULT_VIEWS, operations
+from tests.conftest import DEMO_FIRST as DEMO
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 AS_OF = date(2025, 8, 28)
 EXTREMES = ["1e11", "-1e11", "1e308", "-1e308", "99999999999999999999", "9999999", "-9999999", "0", "-5",
             "12/31/9999", "1/1/1677", "1/1/0001", "1/1/1900", "12/31/2100", "", "NaN", "inf", "abc",

@@ -196,7 +196,8 @@ def test_today_lists_buys_due_this_week_and_reconcile_items():
     # the plan also defers P2 (yarn 2 has no demand): a defer is not a thing to do today
     assert "defer" in set(plan["actions"]["action"]) and "defer" not in set(result["buy"]["action"])
     assert result["reconcile"][["yarn_id", "action", "lbs"]].values.tolist() == [[3, "reconcile", 40.0]]
-    assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "hot_spots": 0}
+    assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
+                                 "hot_spots": 0}
 
 
 def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
@@ -217,7 +218,8 @@ def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
     assert result["buy"][["yarn_id", "action"]].values.tolist() == [[13, "expedite"], [12, "buy"], [10, "buy"]]
     assert result["buy"]["po_number"].tolist()[0] == "P9"
     assert result["reconcile"]["yarn_id"].tolist() == [15]
-    assert result["counts"] == {"buy": 1, "expedite": 2, "reconcile": 1, "late_kos": 0, "hot_spots": 0}
+    assert result["counts"] == {"buy": 1, "expedite": 2, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
+                                 "hot_spots": 0}
     assert list(result["buy"].columns) == briefing.ACTION_VIEW
 
 

@@ -116,7 +116,11 @@ def test_report_keys_and_missing_export():
     assert keys == {"machines": 3, "work_centers": 2, "assigned_kos": 4, "unassigned_kos": 1, "late_kos": 1,
                     "max_wc_utilization": pytest.approx(12.5 / 38), "suggestions_before_start": 0,
                     "unassigned_kos_suggested": 1, "unassigned_kos_in_load": 1, "median_rate_kos": 0,
-                    "family_rate_kos": 0, "as_of_week_days_left": 2.5}
+                    "family_rate_kos": 0, "as_of_week_days_left": 2.5,
+                    # K3 and K5 have no quoted date; A is fully loaded in the as-of week; K3 (style S2, work
+                    # centre B) runs on machine 2 of work centre A
+                    "no_date_kos": 2, "hot_spots": 1, "split_kos": 0, "long_part_kos": 0,
+                    "kos_off_work_centre": 1, "remnant_kos": 0}
     f = frames()
     del f["machines"]
     with pytest.raises(MissingDataError, match="Machine report"):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bk.services import capacity
-from bk.services.yarn import bucket_labels
+from bk.services.planning.calendar import bucket_labels
 
 AS_OF = date(2025, 7, 31)
 LABELS = bucket_labels(AS_OF)

@@ -1,5 +1,5 @@
-"""Forecast → yarn: sales style → greige style → lbs → BOM → yarn lbs per bucket, with forecast consumption by
-open sales orders and knit orders."""
+"""Forecast → yarn: sales style → greige style → lbs → netting over the horizon (open orders, finished and WIP
+stock, knit orders) → knitting week → BOM → yarn lbs per bucket; buys the forecast alone causes."""
 
 from __future__ import annotations
 
@@ -10,21 +10,22 @@ import pandas as pd
 import pytest
 
 from bk.services import forecast_yarn as fy
-from bk.services.yarn import bucket_labels
+from bk.services.planning.calendar import bucket_labels
 
 AS_OF = date(2025, 9, 3)  # a Wednesday: buckets start Monday 1 Sep
 W1, W2 = pd.Timestamp("2025-09-01"), pd.Timestamp("2025-09-08")
 LABELS = bucket_labels(AS_OF)
 
 
-def frames(*, so_rows=(), ko_rows=()):
+def frames(*, so_rows=(), ko_rows=(), f01_rows=(), g00_rows=()):
     return {
         "styles": pd.DataFrame({"fstyle": ["A-1", "B-1"], "cf_base": ["A", "B"], "style": ["GA/1", "GB/1"]}),
         "bom": pd.DataFrame({"style": ["GA/1", "GA/1", "GB/1"], "yarn_id": [100, 200, 200],
                              "bom_fraction": [0.6, 0.4, 1.0]}),
-        # A: its own finished rolls, 200 yds in 100 lbs = 2 yds/lb; B: QuadS spec 0.25 lbs/yd = 4 yds/lb
-        "stage_f01": pd.DataFrame({"finished_style": ["A-1/0"], "qty_yds": [200.0], "qty_lbs": [100.0]}),
-        "finished_styles": pd.DataFrame({"finished_style": ["B-1/0"], "lbs_per_yd": [0.25]}),
+        # QuadS specs: A 0.5 lbs/yd = 2 yds/lb, B 0.25 lbs/yd = 4 yds/lb (F01 rolls of A, when given, say 2 too)
+        "finished_styles": pd.DataFrame({"finished_style": ["A-1/0", "B-1/0"], "lbs_per_yd": [0.5, 0.25]}),
+        "stage_f01": pd.DataFrame(list(f01_rows), columns=["finished_style", "qty_yds", "qty_lbs"]),
+        "stage_g00": pd.DataFrame(list(g00_rows), columns=["style", "qty_lbs"]),
         "sales_orders": pd.DataFrame(list(so_rows), columns=["status", "sales_order", "quoted_date", "sales_style",
                                                              "finished_style", "uom", "balance_qty"]),
         "knit_orders": pd.DataFrame(list(ko_rows), columns=["style", "knit_order", "balance_lbs", "start_date"]),
@@ -35,18 +36,23 @@ def forecast(rows):
     return {"forecasts": pd.DataFrame(rows, columns=["series", "period", "mean", "model"])}
 
 
+# A: 100 yds = 50 lbs in each of the first two weeks; B: 40 yds = 10 lbs in the first week
 FC = forecast([("A-1", W1, 100.0, "sba"), ("A-1", W2, 100.0, "sba"), ("B-1", W1, 40.0, "naive")])
 
 
 def demand_of(result, yarn):
     d = result["demand"].set_index("yarn_id")
-    return d.loc[yarn].tolist()
+    return d.loc[yarn].tolist() if yarn in d.index else [0.0] * len(LABELS)
 
 
-def test_the_chain_without_orders():
-    r = fy.yarn_forecast_demand(frames(), as_of=AS_OF, forecast=FC)
+def run(f, lead=0, fc=FC):
+    return fy.yarn_forecast_demand(f, as_of=AS_OF, forecast=fc, production_lead_weeks=lead)
+
+
+def test_the_chain_without_orders_or_stock():
+    r = run(frames())
     assert list(r["demand"].columns) == ["yarn_id", *LABELS]
-    # A: 100 yds ÷ 2 = 50 lbs a week -> yarn 100: 30, yarn 200: 20; B: 40 yds ÷ 4 = 10 lbs -> yarn 200
+    # A: 50 lbs a week -> yarn 100: 30, yarn 200: 20; B: 10 lbs -> yarn 200
     assert demand_of(r, 100) == pytest.approx([30, 30] + [0] * 8)
     assert demand_of(r, 200) == pytest.approx([30, 20] + [0] * 8)
     styles = r["styles"].set_index("sales_style")
@@ -58,39 +64,71 @@ def test_the_chain_without_orders():
     assert ev.loc[ev["style"] == "B-1", "model"].unique().tolist() == ["naive"]
 
 
-def test_an_order_covering_the_forecast_removes_it_and_half_removes_half():
-    so = [("Open", "S1", W1, "A-1", "A-1/0", "yds", 100.0),   # week 1: 100 yds = all of A's 50 lbs
-          ("Open", "S2", W2, "A-1", "A-1/0", "yds", 50.0),    # week 2: half of it
-          ("Closed", "S3", W2, "A-1", "A-1/0", "yds", 500.0)]  # not open: covers nothing
-    r = fy.yarn_forecast_demand(frames(so_rows=so), as_of=AS_OF, forecast=FC)
-    assert demand_of(r, 100) == pytest.approx([0, 15] + [0] * 8)
-    assert demand_of(r, 200) == pytest.approx([10, 10] + [0] * 8)  # week 1 is B's 10 lbs only
-    assert r["summary"]["consumed_lbs"] == pytest.approx(75.0)
+def test_orders_consume_the_forecast_over_the_horizon_not_week_by_week():
+    so = [("Open", "S1", W2, "A-1", "A-1/0", "yds", 100.0),    # week 2: 50 lbs of A's 100 over the horizon
+          ("Closed", "S3", W1, "A-1", "A-1/0", "yds", 500.0),  # not open: consumes nothing
+          ("Open", "S4", pd.Timestamp("2025-12-01"), "A-1", "A-1/0", "yds", 500.0)]  # past the horizon: nothing
+    r = run(frames(so_rows=so))
+    # A's 50 lbs left are the latest part of its forecast: week 2 (week by week it would have been week 1)
+    assert demand_of(r, 100) == pytest.approx([0, 30] + [0] * 8)
+    assert demand_of(r, 200) == pytest.approx([10, 20] + [0] * 8)
+    netting = r["netting"].set_index("greige_style")
+    assert netting.loc["GA/1", ["forecast_lbs", "so_lbs", "consumed_lbs", "net_lbs"]].tolist() == \
+        pytest.approx([100, 50, 50, 50])
 
 
-def test_a_knit_order_covers_the_forecast_of_its_greige_style_in_the_week_it_is_knitted():
-    # no knitting rate known: the KO is knitted at once in its start week (week 1); 6 of B's 10 lbs
-    r = fy.yarn_forecast_demand(frames(ko_rows=[("GB/1", "K1", 6.0, W1)]), as_of=AS_OF, forecast=FC)
-    assert demand_of(r, 200) == pytest.approx([20 + 4, 20] + [0] * 8)
+def test_stock_and_knit_orders_net_the_forecast_after_serving_the_orders():
+    stock = {"f01_rows": [("A-1/0", 120.0, 60.0)], "g00_rows": [("GA/1", 20.0)],
+             "ko_rows": [("GA/1", "K1", 10.0, W1)]}  # 90 lbs of supply for A's 100 lbs of forecast
+    r = run(frames(**stock))
+    assert demand_of(r, 100) == pytest.approx([0, 6] + [0] * 8)  # 10 lbs left, in the latest week
+    n = r["netting"].set_index("greige_style").loc["GA/1"]
+    assert (n["stock_f01_lbs"], n["stock_g00_lbs"], n["ko_lbs"], n["netted_lbs"], n["net_lbs"]) == \
+        pytest.approx((60, 20, 10, 90, 10))
+    # an order of 40 lbs consumes 40 of the forecast and takes 40 of the supply first: still 10 lbs net
+    so = [("Open", "S1", W1, "A-1", "A-1/0", "yds", 80.0)]
+    assert demand_of(run(frames(so_rows=so, **stock)), 100) == pytest.approx([0, 6] + [0] * 8)
+    # an order of 100 lbs takes the whole forecast: nothing is left to net
+    so = [("Open", "S1", W1, "A-1", "A-1/0", "yds", 200.0)]
+    assert demand_of(run(frames(so_rows=so, **stock)), 100) == pytest.approx([0] * 10)
 
 
-def test_orders_and_knit_orders_are_not_added_the_larger_covers():
-    so = [("Open", "S1", W1, "B-1", "B-1/0", "yds", 16.0)]  # 4 lbs of B
-    r = fy.yarn_forecast_demand(frames(so_rows=so, ko_rows=[("GB/1", "K1", 6.0, W1)]), as_of=AS_OF, forecast=FC)
-    assert demand_of(r, 200)[0] == pytest.approx(20 + 10 - 6)
+def test_the_knit_to_finish_lead_time_moves_demand_earlier():
+    r = run(frames(), lead=1)  # week 2's sales are knitted in week 1; week 1's cannot be earlier than now
+    assert demand_of(r, 100) == pytest.approx([60] + [0] * 9)
+    assert r["evidence"].loc[r["evidence"]["sales_week"] == LABELS[1], "week"].unique().tolist() == [LABELS[0]]
 
 
-def test_consume_by_hand():
-    left = fy.consume(pd.Series([10.0, 10.0, 10.0, 0.0]), pd.Series([10.0, 5.0, 2.0, 3.0]),
-                      pd.Series([0.0, 2.0, 12.0, np.nan]))
-    assert left.tolist() == [0.0, 5.0, 0.0, 0.0]
+def test_net_forecast_by_hand():
+    n = fy.net_forecast(np.array([10.0, 20.0, 30.0]), so_lbs=15.0, stock_lbs=20.0, ko_lbs=5.0)
+    # 60 forecast, 15 consumed, 45 left; supply 25 serves the 15 of orders first: 10 free; 35 net, latest first
+    assert (n["consumed_lbs"], n["unconsumed_lbs"], n["free_supply_lbs"], n["netted_lbs"], n["net_lbs"]) == \
+        pytest.approx((15, 45, 10, 10, 35))
+    assert n["net_by_week"].tolist() == pytest.approx([0, 5, 30])
+
+
+def test_forecast_buys_by_hand():
+    labels = ["w1", "w2"]
+    planning = pd.DataFrame({"yarn_id": [1, 2, 3], "balance_w1": [-100.0, 50.0, -10.0],
+                             "balance_w2": [-300.0, -80.0, -10.0], "forecast_demand_w1": [50.0, 30.0, 0.0],
+                             "forecast_demand_w2": [100.0, 120.0, 0.0]})
+    actions = pd.DataFrame({"yarn_id": [1, 2, 3], "action": ["buy"] * 3, "lbs": [1000.0, 500.0, 100.0],
+                            "cost_per_lb": [3.0, 2.0, 1.0], "moq_lbs": [1000.0, 500.0, 100.0]})
+    b = fy.forecast_buys(actions, planning, labels=labels).set_index("yarn_id")
+    assert list(b.index) == [1, 2]  # yarn 3 has no forecast demand
+    # yarn 1: short 150 without the forecast, MOQ 1000 either way: the forecast adds nothing to the buy
+    assert b.loc[1, ["shortage_lbs", "shortage_without_forecast_lbs", "forecast_only", "forecast_buy_lbs",
+                     "moq_premium_lbs"]].tolist() == [300, 150, False, 0, 700]
+    # yarn 2: balance 80 then 70 without the forecast: the buy of 500 exists only for it, 420 lbs above the gap
+    assert b.loc[2, ["shortage_without_forecast_lbs", "forecast_only", "forecast_buy_lbs", "moq_premium_lbs",
+                     "moq_premium_usd"]].tolist() == [0, True, 500, 420, 840]
 
 
 def test_forecast_past_the_buckets_and_styles_without_bom_add_nothing():
     fc = forecast([("A-1", pd.Timestamp("2025-11-03"), 100.0, "sba"), ("C-1", W1, 100.0, "naive")])
     f = frames()
     f["styles"] = pd.concat([f["styles"], pd.DataFrame({"fstyle": ["C-1"], "cf_base": ["C"], "style": ["GC/1"]})])
-    r = fy.yarn_forecast_demand(f, as_of=AS_OF, forecast=fc)
+    r = run(f, fc=fc)
     assert r["demand"].empty and list(r["demand"].columns) == ["yarn_id", *LABELS]
     assert r["styles"].set_index("sales_style").loc["C-1", "status"] == "no BOM for the greige style"
 
@@ -104,14 +142,16 @@ def test_bom_styles_exact_extending_then_same_base():
 
 
 def test_input_frames_are_not_changed():
-    f = frames(so_rows=[("Open", "S1", W1, "A-1", "A-1/0", "yds", 100.0)])
+    f = frames(so_rows=[("Open", "S1", W1, "A-1", "A-1/0", "yds", 100.0)], f01_rows=[("A-1/0", 20.0, 10.0)])
     before = {k: v.copy() for k, v in f.items()}
-    fy.yarn_forecast_demand(f, as_of=AS_OF, forecast=FC)
+    run(f)
     for k, v in f.items():
         pd.testing.assert_frame_equal(v, before[k])
 
 
 def test_real_snapshot_forecast_yarn_demand(real_snapshot):
+    from bk.services.forecasting import PROVEN_RATIO
+
     r = fy.yarn_forecast_demand(real_snapshot.frames, as_of=real_snapshot.as_of)
     d = r["demand"]
     labels = bucket_labels(real_snapshot.as_of)
@@ -119,8 +159,14 @@ def test_real_snapshot_forecast_yarn_demand(real_snapshot):
     assert (d[labels].to_numpy() >= 0).all() and (d["later"] == 0).all()
     assert r["evidence"]["lbs"].sum() == pytest.approx(d[labels].to_numpy().sum())
     s = r["summary"]
-    assert s["series_with_bom"] > 0 and s["yarns"] > 0
-    assert s["consumed_lbs"] + s["net_lbs"] == pytest.approx(s["forecast_lbs"])
+    assert s["consumed_lbs"] + s["netted_lbs"] + s["net_lbs"] == pytest.approx(s["forecast_lbs"])
+    # only a proven forecast reaches the yarn plan, and only its proven series
+    c = r["choice"]
+    if c["level"] is not None:
+        assert len(c["series_used"]) == c["series_beating_both"]
+        assert c["wape_selected"] <= PROVEN_RATIO * min(c["wape_naive"], c["wape_zero"])
+    else:
+        assert d.empty
 
 
 def test_safety_stock_from_the_out_of_sample_errors_by_hand():

@@ -199,7 +199,9 @@ def test_optional_column_cut(file, kind, header, column, snapshot):
     if column == "machine":  # no machine known: every open KO is unassigned, none scheduled
         # every open KO is unassigned and, where its work centre is known, placed on a suggested machine only
         assert not (cap["schedule"]["placement"] == "assigned").any()
-        assert len(cap["unassigned"]) == int((export.frame["balance_lbs"] > 0).sum())
+        # remnants (below 5 lbs) are to close, not unassigned
+        assert len(cap["unassigned"]) + len(cap["remnants"]) == int((export.frame["balance_lbs"] > 0).sum())
+        assert (cap["remnants"]["balance_lbs"] < 5).all() and (cap["unassigned"]["balance_lbs"] >= 5).all()
         assert any("no Machine column" in m for m in cap["findings"]["message"])
     if column == "start_date":  # knitting starts at the as-of date
         assert (plan["kos"]["start"] == pd.Timestamp(as_of).normalize()).all()
@@ -249,7 +251,7 @@ def test_report_without_machines_and_rates_computes_the_rest(tmp_path):
 def test_a_knit_order_without_any_rate_starting_on_a_sunday_is_knitted_not_nan():
     import numpy as np
 
-    from bk.services.yarn import knit_schedule
+    from bk.services.planning.schedule import knit_schedule
 
     # no Production Lbs: the rate is unknown (infinite: knit at once); a Sunday has no capacity, so Monday
     buckets = knit_schedule(np.array(["2025-08-31"], dtype="datetime64[D]"), np.array([100.0]),

@@ -10,6 +10,10 @@ import pytest
 
 from bk.errors import MissingDataError
 from bk.services import yarn
+from bk.services.planning.actions import pegging
+from bk.services.planning.demand import prepare_bom
+from bk.services.planning.schedule import Schedule
+from bk.services.planning.supply import receipts
 
 AS_OF = date(2025, 7, 31)  # a Thursday; its ISO week starts Mon 2025-07-28 and crosses into August
 W0 = "week_of_2025-07-28"
@@ -74,7 +78,7 @@ def test_repeated_bom_lines_are_summed_and_styles_normalised():
     bom = pd.DataFrame({"style": [" A/1", "A/1", "A/1", "B/1", "B/1", None, "JUNK"],
                         "yarn_id": [1, 1, 2, 1, 3, None, None], "bom_fraction": [0.5, 0.3, 0.18, 0.3, 0.2, None, None]}
                        ).astype({"style": "string", "yarn_id": "Int64"})
-    prepared, findings = yarn.prepare_bom(bom)
+    prepared, findings = prepare_bom(bom)
     a = prepared[prepared["style"] == "A/1"].set_index("yarn_id")["fraction"]
     assert a.loc[1] == pytest.approx(0.8 / 0.98) and a.loc[2] == pytest.approx(0.18 / 0.98)
     b = prepared[prepared["style"] == "B/1"].set_index("yarn_id")["fraction"]
@@ -157,7 +161,7 @@ def test_receipts_fall_back_to_yarn_po_requested_dates():
                                  "requested_date": pd.to_datetime(["2025-07-20", "2025-08-06", "2026-01-05",
                                                                    "2025-08-06"]),
                                  "balance_lbs": [100.0, 200.0, 300.0, 999.0]}).astype({"yarn_id": "Int64"})
-    supply, source = yarn.receipts(f, as_of=AS_OF)
+    supply, source = receipts(f, as_of=AS_OF)
     row = supply.set_index("yarn_id").loc[1]
     assert source == "yarn_po"
     assert (row["past_due_lbs"], row[W1], row["later"], row[W0]) == (100, 200, 300, 0)
@@ -168,7 +172,7 @@ def test_kos_without_bom_are_listed_with_their_lbs_and_pegging_names_the_kos():
                bom=[("A/1", 1, 1.0)], rates=[("A/1", 1000.0)], inventory=[(1, "S", "d", 0.0, 1.0)])
     result = yarn.plan(f, as_of=AS_OF)
     assert result["kos_without_bom"][["knit_order", "balance_lbs"]].values.tolist() == [["K3", 70.0]]
-    peg = yarn.pegging(result, 1)
+    peg = pegging(result, 1)
     assert sorted(peg["knit_order"]) == ["K1", "K2"] and peg["lbs"].sum() == 150  # 'A / 1' found without spaces
     assert result["summary"]["lbs_without_bom"] == 70
 
@@ -259,5 +263,5 @@ def test_balance_rule_export_column_or_computed():
     f = frames(kos=[], bom=[("A/1", 1, 1.0)], rates=[("A/1", 10_000.0)], inventory=[(1, "S", "d", 0.0, 1.0)])
     f["knit_orders"] = ko
     assert yarn.plan(f, as_of=AS_OF)["kos"]["balance_lbs"].tolist() == [135.0]
-    computed = yarn.plan(f, as_of=AS_OF, schedule=yarn.Schedule(computed_balance=True))["kos"]
+    computed = yarn.plan(f, as_of=AS_OF, schedule=Schedule(computed_balance=True))["kos"]
     assert computed["balance_lbs"].tolist() == [pytest.approx(107.7)]  # 800 - 0 - 730.5 + 38.2

@@ -11,9 +11,11 @@ import pytest
 
 from bk.errors import BkError
 from bk.services import suppliers, yarn
+from bk.services.planning.calendar import bucket_labels
+from bk.services.planning.demand import prepare_bom
 
 AS_OF = date(2025, 7, 31)  # ISO week from Mon 2025-07-28
-LABELS = yarn.bucket_labels(AS_OF)
+LABELS = bucket_labels(AS_OF)
 W0, W1, W2, W5 = LABELS[0], LABELS[1], LABELS[2], LABELS[5]
 FAST = 10_000.0  # lbs/day: every KO here is knitted in its start week
 
@@ -138,34 +140,34 @@ def test_bad_default_lead_time_in_the_environment_is_named(monkeypatch):
 # ------------------------------------------------------------------------------ balances and actions
 
 
-def test_a_past_due_po_that_covers_the_shortage_is_expedited_not_bought_again():
+def test_a_past_due_po_without_a_date_counts_this_week_in_the_planning_balance_only():
     # eFab's view leaves the unscheduled 1,200 lbs out: short 1,000 in week 0; the planning balance counts it
     f = snap(kos=[("K1", "A/1", 1000.0, None)], bom=[("A/1", 1, 1.0)], inventory=[(1, "S", "d", 0.0, 9.0)],
              pos=[("Y1", 1, 1200.0, 0.0, 0.0, 0.0, 0.0)], supplier_rows=[("S", 7.0, 5000.0, np.nan, False)])
     result = yarn.plan(f, as_of=AS_OF)
-    assert actions_of(result, "buy").empty
-    expedite = actions_of(result, "expedite").loc[1]
-    assert expedite["po_number"] == "Y1" and expedite["lbs"] == 1200 and expedite["scheduled"] == "unscheduled/past due"
-    assert expedite["need_week"] == pd.Timestamp("2025-07-28") and "Y1" in expedite["reason"]
+    assert result["actions"].empty  # stock and the PO cover the demand; the PO is counted as arriving now
     row = yarn.by_yarn_table(result).set_index("yarn_id").loc[1]
     assert row["shortage_lbs"] == 1000 and row["net_shortage_lbs"] == 0 and row["buy_lbs"] == 0
-    assert row["open_po_lbs"] == 1200 and row["action"] == "expedite" and row[f"balance_{W0}"] == -1000
+    assert row["open_po_lbs"] == 1200 and row["action"] == "" and row[f"balance_{W0}"] == -1000
     planning = result["planning_balance"].set_index("yarn_id").loc[1]
     assert planning[f"balance_{W0}"] == 200
 
 
 def test_buy_nets_every_po_raises_to_moq_once_then_the_multiple_and_names_the_late_po():
-    # on hand 100; 700 lbs in week 0, 400 in week 1; PO Y2 brings 300 in week 2 -> planning: -600, -1000, -700
+    # on hand 100; 700 lbs in week 0, 400 in week 1; PO Y2 brings 300 in week 2: stock and POs cover 400 of 1,100
     f = snap(kos=[("K1", "A/1", 700.0, None), ("K2", "A/1", 400.0, "2025-08-04")], bom=[("A/1", 1, 1.0)],
              inventory=[(1, "S", "d", 100.0, 2.0)], pos=[("Y2", 1, 0.0, 0.0, 0.0, 300.0, 0.0)],
              supplier_rows=[("S", 5.0, 1500.0, 400.0, False)])
     result = yarn.plan(f, as_of=AS_OF)
     buy = actions_of(result, "buy").loc[1]
-    assert buy["net_shortage_lbs"] == 1000 and buy["lbs"] == 1600  # MOQ 1500 -> 4 x 400
+    assert buy["net_shortage_lbs"] == 700 and buy["lbs"] == 1600  # MOQ 1500 -> 4 x 400
+    assert buy["premium_lbs"] == 900 and buy["premium_usd"] == 1800
     assert buy["need_week"] == pd.Timestamp("2025-07-28") and buy["order_by"] == pd.Timestamp("2025-07-23")
-    assert bool(buy["expedite"]) and "expedite this buy" in buy["reason"] and "Y2 300 lbs" in buy["reason"]
+    assert buy["expected_arrival"] == pd.Timestamp("2025-08-05")  # as-of + 5 days' lead time
+    assert bool(buy["expedite"]) and "order-by date has passed" in buy["reason"]
+    assert "pull in PO Y2 300 lbs" in buy["reason"]
     assert buy["cost_usd"] == 3200.0
-    assert actions_of(result, "expedite").loc[1, "po_number"] == "Y2"
+    assert result["actions"]["yarn_id"].tolist() == [1]  # one netted action: the late PO is in the buy's reason
     assert result["summary"]["buy_lbs"] == 1600 and result["summary"]["buy_usd"] == 3200.0
 
 
@@ -176,7 +178,7 @@ def test_negative_stock_without_demand_and_unknown_yarns_are_reconciled_never_bo
     result = yarn.plan(f, as_of=AS_OF)
     reconcile = actions_of(result, "reconcile")
     assert sorted(reconcile.index) == [2, 3]
-    assert reconcile.loc[2, "lbs"] == pytest.approx(2.09) and "-2.09" in reconcile.loc[2, "reason"]
+    assert reconcile.loc[2, "lbs"] == 2 and "stock record is -2 lbs" in reconcile.loc[2, "reason"]
     assert "neither the yarn inventory nor the yarn master" in reconcile.loc[3, "reason"]
     buys = actions_of(result, "buy")
     assert list(buys.index) == [4]  # known through the yarn master, priced from it
@@ -278,7 +280,7 @@ def test_prepare_bom_against_a_plain_loop(dtype):
     fractions = rng.choice([0.1, 0.25, 0.5, 0.0, -0.2, np.nan], size=n)
     bom = pd.DataFrame({"style": pd.Series(styles, dtype="string").astype(dtype),
                         "yarn_id": pd.array(yarns, dtype="Float64").astype("Int64"), "bom_fraction": fractions})
-    prepared, findings = yarn.prepare_bom(bom)
+    prepared, findings = prepare_bom(bom)
     summed: dict[tuple[str, int], float] = {}
     junk = 0
     for st, y, fr in zip(styles, yarns, fractions, strict=True):

@@ -1,18 +1,19 @@
-"""Synthetic demo snapshot in the ERP's exact export formats (headers, number/date styles, HTML, JSON-in-CSV)."""
+"""The demo mill's first day: master data, knit orders, stock and POs, rolls and sales, in eFab's export formats.
+
+The day's state (knit orders, open POs, yarn stock) is kept as records so that ``bk.demo.history`` can move it
+on day by day; the files that state becomes are written by the ``*_file`` methods, the same for every day.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import zipfile
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
 
-ENCODING_BOM = b"\xef\xbb\xbf"
-FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
+from bk.demo.formats import csv_bytes, mdy, mdy2, money, num, xlsx_bytes
+
 SUPPLIERS = [
     ("ALDER SPINNING CO", 14, 2500, "Import"), ("BRAMBLE YARNS INC", 8, 1000, "Domestic"),
     ("CEDAR FIBRE LTD", 14, 5000, "Import"), ("Dunmore Textiles", 10, 1500, "Domestic"),
@@ -37,83 +38,68 @@ CONSTRUCTIONS = ["JERSEY", "RIB 1X1", "INTERLOCK", "PIQUE", "TICKING 4 SYSTEM", 
 FABRIC_TYPES = ["APPAREL", "BEDDING", "INDUSTRIAL", "MEDICAL", "TICKING"]
 
 
-# ------------------------------------------------------------------------------------------- formatting
-
-
-def num(x: float, decimals: int = 1, *, blank_zero: bool = False) -> str:
-    """eFab's number style: thousands separators, fixed decimals; zero may print as a blank."""
-    if blank_zero and round(x, decimals) == 0:
-        return ""
-    return f"{x:,.{decimals}f}"
-
-
-def money(x: float, *, parens: bool = False) -> str:
-    """eFab's money style: ' $4.07 ', negatives as ' ($2,183.40)' or '-$1.00'."""
-    if x < 0 and parens:
-        return f"(${abs(x):,.2f})"
-    sign = "-" if x < 0 else ""
-    return f"{sign}${abs(x):,.2f} "
-
-
-def mdy(d: date | None) -> str:
-    return "" if d is None else f"{d.month}/{d.day}/{d.year}"
-
-
-def mdy2(d: date) -> str:
-    return f"{d:%m-%d-%y}"
-
-
-def csv_bytes(header: list[str], rows: list[list[object]], *, bom: bool = True) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return (ENCODING_BOM if bom else b"") + buf.getvalue().encode("utf-8")
-
-
-def xlsx_bytes(header: list[str], rows: list[list[object]]) -> bytes:
-    """A workbook whose bytes depend only on its content (fixed properties and zip timestamps)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Sheet1"
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    fixed = datetime(2025, 1, 1)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.creator = "bk demo"
-    raw = io.BytesIO()
-    wb.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(src.namelist()):
-            data = src.read(name)
-            if name == "docProps/core.xml":
-                # openpyxl writes the save time into dcterms:modified whatever the property says
-                text = data.decode()
-                start = text.find("<dcterms:modified")
-                end = text.find("</dcterms:modified>")
-                if start >= 0 and end >= 0:
-                    text = text[:start] + ('<dcterms:modified xsi:type="dcterms:W3CDTF">2025-01-01T00:00:00Z'
-                                           ) + text[end:]
-                data = text.encode()
-            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
-    return out.getvalue()
-
-
 # -------------------------------------------------------------------------------------------- generator
 
 
-class _Demo:
+@dataclass
+class KnitOrder:
+    """One line of the knit-order export; the balance follows from the quantities as in eFab."""
+
+    ko: str
+    style: str
+    ordered: float
+    g00: float
+    shipped: float
+    seconds: float
+    start: date | None
+    quoted: date | None
+    machine_text: str
+    warning: bool
+    modified: date
+    stalled: bool = False  # set by the history: a KO that does not knit (no yarn, no machine, on hold)
+
+    @property
+    def balance(self) -> float:
+        return round(max(0.0, self.ordered - self.g00 - self.shipped + self.seconds), 1)
+
+
+@dataclass
+class PurchaseOrder:
+    """One open yarn PO line: its deliveries are [date, lbs] pairs (date None: unscheduled or past due)."""
+
+    number: str
+    yarn: int  # index into the yarn arrays
+    amount: float
+    received: float
+    po_date: date
+    ordered_at: str
+    requested: date
+    deliveries: list[list] = field(default_factory=list)
+
+    @property
+    def balance(self) -> float:
+        return self.amount - self.received
+
+
+@dataclass
+class Stock:
+    """The yarn inventory's movement columns per yarn (index as in the yarn arrays); theoretical = the sum."""
+
+    beginning: np.ndarray
+    received: np.ndarray
+    consumed: np.ndarray
+    adjustments: np.ndarray
+    theoretical: np.ndarray
+
+
+class FirstDay:
+    """The demo mill on its first day; ``files`` holds the exports once every step has run (``demo_files``)."""
+
     def __init__(self, scale: float, seed: int, as_of: date):
         self.rng = np.random.Generator(np.random.PCG64(seed))
         self.scale = scale
         self.as_of = as_of
+        self.reconciled = as_of  # the stock was counted 62 days before the first day
         self.week_start = as_of - timedelta(days=as_of.weekday())
         self.files: dict[str, bytes] = {}
 
@@ -137,7 +123,8 @@ class _Demo:
 
     def yarns(self) -> None:
         n = self.n(1200)
-        self.yarn_ids = np.arange(10001, 10001 + n)
+        self.first_yarn = 10001
+        self.yarn_ids = np.arange(self.first_yarn, self.first_yarn + n)
         self.yarn_supplier = [self.pick([s[0] for s in SUPPLIERS]) for _ in range(n)]
         # some yarns keep a retired supplier: the purchase suggestion must say it has no MOQ
         for i in range(0, n, 97):
@@ -243,8 +230,7 @@ class _Demo:
         with_finished = list(self.finished_of)
         styles = self.pick(with_finished, n)
         machines = sorted(self.machine_wc)
-        self.kos = []
-        rows = []
+        self.knit = []
         for i, style in enumerate(styles):
             ko = f"K{self.as_of:%y%m}{900 - i:03d}" if i < 100 else f"K{(self.as_of - timedelta(days=40)):%y%m}{i:03d}"
             ordered = float(self.pick([500, 1000, 1200, 2000, 4000, 6000, 16000]))
@@ -252,35 +238,45 @@ class _Demo:
             g00 = round(ordered * progress * 0.7, 1)
             shipped = round(ordered * progress * 0.3, 1)
             seconds = round(g00 * 0.01, 1) if i % 5 == 0 else 0.0
-            balance = round(max(0.0, ordered - g00 - shipped + seconds), 1)
             start = None if i % 11 == 0 else self.as_of + timedelta(days=int(self.rng.integers(-30, 45)))
             quoted = None if i % 7 == 0 else (start or self.as_of) + timedelta(days=int(self.rng.integers(10, 60)))
             machine = "" if i % 5 == 0 else self.pick(machines)
             machine_text = "" if machine == "" else (f"{machine:03d}" if i % 3 == 0 else
                                                      (f"{machine}.0" if i % 3 == 1 else str(machine)))
-            order_text = ko + ("&nbsp;<i class='fa fa-exclamation-triangle' style='color:red;' title='This knit "
-                               "order has a zero or negative knit price!'></i>" if i % 6 == 0 else "")
-            modified = self.as_of - timedelta(days=int(i % 9))
-            rows.append([style, order_text, mdy(start), mdy(quoted), num(ordered), num(g00, blank_zero=True),
-                         num(shipped, blank_zero=True), num(balance), num(seconds, blank_zero=True), "",
-                         machine_text, "", mdy(modified)])
-            self.kos.append((ko, style, balance, machine))
-        self.files["eFab_Knit_Orders.csv"] = csv_bytes(
+            self.knit.append(KnitOrder(ko, style, ordered, g00, shipped, seconds, start, quoted, machine_text,
+                                       warning=i % 6 == 0, modified=self.as_of - timedelta(days=int(i % 9))))
+        self.kos = [(k.ko, k.style, k.balance, k.machine_text) for k in self.knit]
+        self.files["eFab_Knit_Orders.csv"] = self.knit_orders_file()
+
+    def knit_orders_file(self) -> bytes:
+        rows = []
+        for k in self.knit:
+            order_text = k.ko + ("&nbsp;<i class='fa fa-exclamation-triangle' style='color:red;' title='This knit "
+                                 "order has a zero or negative knit price!'></i>" if k.warning else "")
+            rows.append([k.style, order_text, mdy(k.start), mdy(k.quoted), num(k.ordered),
+                         num(k.g00, blank_zero=True), num(k.shipped, blank_zero=True), num(k.balance),
+                         num(k.seconds, blank_zero=True), "", k.machine_text, "", mdy(k.modified)])
+        return csv_bytes(
             ["Style #", "Order #", "Start Date", "Quoted Date", "Qty Ordered (lbs)", "G00 (lbs)", "Shipped (lbs)",
              "Balance (lbs)", "Seconds (lbs)", "BKI #s", "Machine", "PO#", "Modified"], rows)
 
+    def ko_need(self) -> np.ndarray:
+        """Lbs of each yarn (by index) the open knit orders still need (balance x BOM fraction)."""
+        need = np.zeros(len(self.yarn_ids))
+        for k in self.knit:
+            for y, f in self.bom[k.style]:
+                need[y - self.first_yarn] += k.balance * f
+        return need
+
     def inventory_and_pos(self) -> None:
         n = len(self.yarn_ids)
-        demand = dict.fromkeys(map(int, self.yarn_ids), 0.0)
-        for _, style, balance, _ in self.kos:
-            for y, f in self.bom[style]:
-                demand[y] += balance * f
+        ko_need = self.ko_need()
         # like the real mill: most yarns hold weeks of cover and the open knit orders' needs; a few dozen are
         # tight (tens of shortages, not hundreds), and idle yarns sometimes sit at zero
         consumed = -np.round(self.rng.lognormal(6.0, 1.5, n) * (self.rng.random(n) > 0.3), 2)
         weekly_usage = -consumed / (62 / 7)  # consumed since the reconcile date, 62 days ago
-        ko_need = np.array([demand[int(y)] for y in self.yarn_ids])
-        cover_weeks = self.rng.lognormal(np.log(10), 0.45, n)
+        # about four months of cover: supplier lead times run 30-80 days (the real POs' ordered-to-requested)
+        cover_weeks = self.rng.lognormal(np.log(21), 0.45, n)
         stock = weekly_usage * cover_weeks + ko_need * self.rng.uniform(1.1, 1.8, n)
         idle = (weekly_usage == 0) & (ko_need == 0)
         stock = np.where(idle, self.rng.lognormal(6.5, 1.6, n) * (self.rng.random(n) > 0.15), stock)
@@ -294,59 +290,35 @@ class _Demo:
         received = np.round(self.rng.lognormal(6.0, 1.2, n) * (self.rng.random(n) > 0.8), 2)
         adjustments = np.round(self.rng.normal(0, 50, n) * (self.rng.random(n) > 0.97), 2)
         beginning = np.round(theoretical - received - consumed - adjustments, 2)
-        allocated = -np.round([demand[int(y)] * 0.6 for y in self.yarn_ids], 2)
+        self.stock = Stock(beginning, received, consumed, adjustments, theoretical)
+        allocated = self.allocated(ko_need)
         # open POs: about 7 % of yarns, short-supplied ones first
-        po_rows, yarnpo_rows = [], []
-        on_order = np.zeros(n)
-        fridays = [self.week_start + timedelta(days=4 + 7 * k) for k in range(1, 9)]
+        self.pos = []
         # POs for half of the tightest yarns: the other half is what the planners must buy today
         tightest = np.argsort(theoretical + allocated)[: max(2, self.n(160))]
         short = self.rng.choice(tightest, size=max(1, self.n(80)), replace=False)
         for k, i in enumerate(sorted(short)):
-            yarn = int(self.yarn_ids[i])
             amount = float(self.pick([2500, 3000, 5000, 10000, 20000]))
             rec = float(np.round(amount * self.rng.uniform(0, 0.8) if k % 2 else 0.0, 0))
             bal = amount - rec
-            on_order[i] += bal
-            po = f"Y{(self.as_of - timedelta(days=30 + k)):%y%m}{k:03d}"
-            po_date = self.as_of - timedelta(days=int(30 + k * 3))
             buckets = np.zeros(11)  # past due, this week, 8 weeks, later
             slot = int(self.rng.integers(0, 11))
+            # past due: 1 to 18 weeks late (some to chase); ordered 30-79 days before the date asked, as the mill's
+            requested = self.as_of + timedelta(days=int(7 * slot - 7) - (k * 13) % 120 * (slot == 0))
+            po_date = requested - timedelta(days=30 + (k * 17) % 50)
             buckets[slot] = bal
             if k % 5 == 0 and slot < 10:  # split delivery
                 buckets[slot] = round(bal / 2)
                 buckets[slot + 1] = bal - round(bal / 2)
-            sup = self.yarn_supplier[i]
-            ytype, blend = self.yarn_type[i]
-            po_rows.append([mdy(po_date), po, sup.title(), yarn, money(self.yarn_cost[i]), num(theoretical[i], 2),
-                            num(amount, 0), num(rec, 0), num(bal, 0)]
-                           + [num(b, 0, blank_zero=True) for b in buckets]
-                           + [ytype, "1", "150", "48", self.yarn_color[i], blend])
-            requested = self.as_of + timedelta(days=int(7 * slot - 7))
-            yarnpo_rows.append([po, "Open", yarn, f"{po_date.isoformat()} 10:{k % 60:02d}:00", requested.isoformat(),
-                                "", f"{amount:g}", f"{bal:.1f}", sup, "150/1/48", ytype, self.yarn_color[i],
-                                self.yarn_desc[i] + " ", f"{self.yarn_cost[i]:.2f}", f"{amount * self.yarn_cost[i]:.1f}"])
-        self.files["Expected_Yarn_Report.csv"] = csv_bytes(
-            ["PO Date", "PO #", "Purchased From", "Desc", "Price", "INVEN", "PO Order Amt", "Rec'd", "PO Bal",
-             "Unscheduled or Past Due", "This Week"] + [mdy(f) for f in fridays]
-            + ["Later", "Type", "Ply", "Size", "Filament", "Color", "Blend"], po_rows)
-        self.files["YarnPO.csv"] = csv_bytes(
-            ["PO#", "Status", "Desc#", "Ordered", "Requested", "Quoted", "Qty", "Balance", "Supplier", "Size", "Type",
-             "Color", "Description", "$/lb", "Total $"], list(reversed(yarnpo_rows)), bom=False)
-        planning = np.round(theoretical + allocated + on_order, 2)
-        rows = []
-        for i in range(n):
-            reconcile = "Never" if i % 500 == 3 else (self.as_of - timedelta(days=62)).isoformat()
-            total = round(theoretical[i] * self.yarn_cost[i], 2)
-            rows.append([int(self.yarn_ids[i]), "CFAB", self.yarn_supplier[i], self.yarn_desc[i], self.yarn_color[i],
-                         f"{beginning[i]:,.2f}", num(received[i], 2, blank_zero=True), f"{consumed[i]:,.2f}",
-                         num(adjustments[i], 2, blank_zero=True), f"{theoretical[i]:,.2f}",
-                         "CT" if i % 5 == 0 else "", f"{on_order[i]:,.2f}", f"{allocated[i]:,.2f}",
-                         f"{planning[i]:,.2f}", reconcile, money(self.yarn_cost[i]), money(total)])
-        self.files["yarn_inventory.csv"] = csv_bytes(
-            ["Desc#", "QS Cust", "Supplier", "Description", "Color", "Beginning Balance", "Received", "Consumed",
-             "Adjustments", "Theoretical Balance", "Misc", "On Order", "Allocated", "Planning Balance",
-             "Reconcile Date", "Cost/Pound", "Total Cost"], rows)
+            # a slot as a date: past due has none; this week and the 8 weeks are their Friday; later the 9th
+            deliveries = [[None if s == 0 else self.week_start + timedelta(days=4 + 7 * (s - 1)), float(b)]
+                          for s, b in enumerate(buckets) if b]
+            self.pos.append(PurchaseOrder(f"Y{(self.as_of - timedelta(days=30 + k)):%y%m}{k:03d}", int(i), amount,
+                                          rec, po_date, f"{po_date.isoformat()} 10:{k % 60:02d}:00",
+                                          requested, deliveries))
+        self.files.update(self.po_files(self.as_of))
+        self.files["yarn_inventory.csv"] = self.inventory_file(allocated)
+        on_order, planning = self.on_order(), self.planning(allocated)
         master = []
         for i in range(0, n, 5):
             ytype, blend = self.yarn_type[i]
@@ -357,6 +329,65 @@ class _Demo:
         self.files["Yarn_ID_Master.csv"] = csv_bytes(
             ["Desc#", "Supplier", "Description", "Blend", "Type", "Color", "Desc_1", "Desc_2", "Desc_3", "On_Order",
              "Allocated", "Planning_Ballance", "Cost_Pound", "Total_Cast"], master)
+
+    def allocated(self, ko_need: np.ndarray) -> np.ndarray:
+        return -np.round(ko_need * 0.6, 2)
+
+    def on_order(self) -> np.ndarray:
+        on_order = np.zeros(len(self.yarn_ids))
+        for po in self.pos:
+            on_order[po.yarn] += po.balance
+        return on_order
+
+    def planning(self, allocated: np.ndarray) -> np.ndarray:
+        return np.round(self.stock.theoretical + allocated + self.on_order(), 2)
+
+    def po_files(self, day: date) -> dict[str, bytes]:
+        """Expected_Yarn_Report.csv (each PO's deliveries in the day's week buckets) and YarnPO.csv."""
+        monday = day - timedelta(days=day.weekday())
+        fridays = [monday + timedelta(days=4 + 7 * k) for k in range(1, 9)]
+        po_rows, yarnpo_rows = [], []
+        for po in self.pos:
+            i, yarn = po.yarn, int(self.yarn_ids[po.yarn])
+            buckets = np.zeros(11)
+            for when, lbs in po.deliveries:
+                k = -1 if when is None else (when - monday).days // 7
+                buckets[0 if k < 0 else min(k + 1, 10)] += lbs
+            sup = self.yarn_supplier[i]
+            ytype, blend = self.yarn_type[i]
+            po_rows.append([mdy(po.po_date), po.number, sup.title(), yarn, money(self.yarn_cost[i]),
+                            num(self.stock.theoretical[i], 2), num(po.amount, 0), num(po.received, 0),
+                            num(po.balance, 0)]
+                           + [num(b, 0, blank_zero=True) for b in buckets]
+                           + [ytype, "1", "150", "48", self.yarn_color[i], blend])
+            yarnpo_rows.append([po.number, "Open", yarn, po.ordered_at, po.requested.isoformat(), "",
+                                f"{po.amount:g}", f"{po.balance:.1f}", sup, "150/1/48", ytype, self.yarn_color[i],
+                                self.yarn_desc[i] + " ", f"{self.yarn_cost[i]:.2f}",
+                                f"{po.amount * self.yarn_cost[i]:.1f}"])
+        return {"Expected_Yarn_Report.csv": csv_bytes(
+            ["PO Date", "PO #", "Purchased From", "Desc", "Price", "INVEN", "PO Order Amt", "Rec'd", "PO Bal",
+             "Unscheduled or Past Due", "This Week"] + [mdy(f) for f in fridays]
+            + ["Later", "Type", "Ply", "Size", "Filament", "Color", "Blend"], po_rows),
+            "YarnPO.csv": csv_bytes(
+            ["PO#", "Status", "Desc#", "Ordered", "Requested", "Quoted", "Qty", "Balance", "Supplier", "Size", "Type",
+             "Color", "Description", "$/lb", "Total $"], list(reversed(yarnpo_rows)), bom=False)}
+
+    def inventory_file(self, allocated: np.ndarray) -> bytes:
+        s = self.stock
+        on_order, planning = self.on_order(), self.planning(allocated)
+        rows = []
+        for i in range(len(self.yarn_ids)):
+            reconcile = "Never" if i % 500 == 3 else (self.reconciled - timedelta(days=62)).isoformat()
+            total = round(s.theoretical[i] * self.yarn_cost[i], 2)
+            rows.append([int(self.yarn_ids[i]), "CFAB", self.yarn_supplier[i], self.yarn_desc[i], self.yarn_color[i],
+                         f"{s.beginning[i]:,.2f}", num(s.received[i], 2, blank_zero=True), f"{s.consumed[i]:,.2f}",
+                         num(s.adjustments[i], 2, blank_zero=True), f"{s.theoretical[i]:,.2f}",
+                         "CT" if i % 5 == 0 else "", f"{on_order[i]:,.2f}", f"{allocated[i]:,.2f}",
+                         f"{planning[i]:,.2f}", reconcile, money(self.yarn_cost[i]), money(total)])
+        return csv_bytes(
+            ["Desc#", "QS Cust", "Supplier", "Description", "Color", "Beginning Balance", "Received", "Consumed",
+             "Adjustments", "Theoretical Balance", "Misc", "On Order", "Allocated", "Planning Balance",
+             "Reconcile Date", "Cost/Pound", "Total Cost"], rows)
 
     def stages(self) -> None:
         kos = [k for k in self.kos if k[1] in self.finished_of]
@@ -454,11 +485,11 @@ class _Demo:
              "Picked/Shipped", "Balance", "Available", "SOP", "PO #", "Sold To", "Ship To", "Ship Date"], so_rows)
 
 
-def demo_files(*, scale: float = 1.0, seed: int = 7, as_of: date = date(2025, 8, 28)) -> dict[str, bytes]:
-    """The demo snapshot as {file name: bytes}; the same arguments always give the same bytes."""
+def first_day(*, scale: float, seed: int, as_of: date) -> FirstDay:
+    """The demo mill on ``as_of`` with every export generated (``FirstDay.files``)."""
     if scale <= 0:
         raise ValueError("scale must be positive")
-    demo = _Demo(scale, seed, as_of)
+    demo = FirstDay(scale, seed, as_of)
     demo.suppliers()
     demo.yarns()
     demo.styles()
@@ -469,17 +500,4 @@ def demo_files(*, scale: float = 1.0, seed: int = 7, as_of: date = date(2025, 8,
     demo.stages()
     demo.sales()
     # eFab's own demand reports (Yarn_Demand*, computed by its scheduler) are not generated here.
-    return dict(sorted(demo.files.items()))
-
-
-def write_demo(out_dir: str | Path, *, scale: float = 1.0, seed: int = 7,
-               as_of: date = date(2025, 8, 28)) -> list[Path]:
-    """Write the demo snapshot into ``out_dir`` (created if needed); returns the paths written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in demo_files(scale=scale, seed=seed, as_of=as_of).items():
-        path = out / name
-        path.write_bytes(data)
-        written.append(path)
-    return written
+    return demo
