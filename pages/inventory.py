@@ -7,7 +7,6 @@ from plotly.subplots import make_subplots
 
 from bk.errors import BkError
 from bk.services.inventory import NO_USAGE_LABEL, with_horizon
-from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
 from ui.shell import require_shell
@@ -32,7 +31,7 @@ except BkError as exc:
     st.error(plain(exc))
     st.stop()
 try:
-    plan_shortages = services.run("yarn.plan", snapshot, **APP_VIEW)["shortages"]
+    plan_shortages = services.run("yarn.plan", snapshot, **services.plan_view(snapshot))["shortages"]
 except BkError as exc:  # the page still works from yarn_inventory alone; it says what it cannot show
     plan_shortages = None
     st.info(f"Projected shortages are not shown: {plain(exc)}")

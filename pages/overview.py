@@ -12,7 +12,6 @@ from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services import capacity
 from bk.services.briefing import today as briefing_today
 from bk.services.plan_health import headline as plan_headline
-from bk.services.yarn import APP_VIEW
 from ui import services, state
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -73,7 +72,7 @@ if demo:
 st.header("Today")
 try:
     # from the Yarn requirements and Knitting capacity pages' default views: computed once, shared with them
-    plan = services.run("yarn.plan", snapshot, **APP_VIEW)
+    plan = services.run("yarn.plan", snapshot, **services.plan_view(snapshot))
     try:
         capacity_plan = services.run("capacity.plan", snapshot, **CAPACITY_VIEW)
     except MissingDataError:  # no machine report: today without late KOs and hot spots

@@ -35,8 +35,10 @@ schedule = left.segmented_control(
          "plan knits it, one KO after another on its machine.") or OBSERVED
 with_forecast = right.toggle("Include forecast demand", key="with_forecast",
                              help="Add the sales forecast (net of what open orders cover) through the BOM.")
-# the plan without what-ifs; the default view is APP_VIEW's, shared with the Overview and Yarn inventory
-base: dict = {"knitting": KNITTING[schedule]} if KNITTING[schedule] != "efab" else {}
+# the plan without what-ifs; the default view is the app's (services.plan_view), shared with the Overview and
+# Yarn inventory
+base: dict = (services.plan_view(snapshot) if schedule == OBSERVED
+              else {"knitting": KNITTING[schedule]} if KNITTING[schedule] != "efab" else {})
 if with_forecast:
     base["with_forecast"] = True
 params = {**base, "extra_knit_orders": what_ifs} if what_ifs else base
@@ -78,6 +80,13 @@ st.caption(f"As of {snapshot.as_of:%a %d %b %Y}; KOs knitted on {view}"
            f"{summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have no BOM at all.")
 if len(plan["lead_time_findings"]):
     st.info("Lead times taken from the suppliers' PO history: " + "; ".join(plan["lead_time_findings"]["message"]))
+if with_forecast and "forecast_netting" in plan:
+    st.caption(f"{summary['forecast_only_buys']} buys ({fmt_usd(summary['forecast_only_usd'])}) exist only because "
+               "of the forecast. The forecast reaches yarn net of open orders, finished and greige stock and open KOs "
+               "(per greige style, below).")
+    with st.expander("Forecast net of orders, stock and knit orders"):
+        show_table(plan["forecast_netting"], "forecast_netting", key="forecast_netting", search=False,
+                   max_height_px=300)
 if summary["stalled_kos"]:
     st.warning(f"{summary['stalled_kos']} open KOs ({fmt_lbs(summary['stalled_lbs'])}) are stalled: their start has "
                "passed and nothing has been knitted. The observed pace times them at their work centre's pace.")
@@ -143,7 +152,8 @@ show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortage
 if schedule != EFAB_RULE:
     st.subheader(f"{schedule.capitalize()} against eFab's rule")
     try:
-        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items() if k != "knitting"}))
+        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items()
+                                                           if k not in ("knitting", "earlier_snapshot_id")}))
     except BkError as exc:
         st.error(plain(exc))
     else:

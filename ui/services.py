@@ -179,6 +179,16 @@ def _pair_check(earlier_id: str, later_id: str) -> dict:
     return run("plan.backtest", state.load(later_id), earlier_snapshot_id=earlier_id, **APP_VIEW)
 
 
+def plan_view(snapshot: Snapshot) -> dict:
+    """Parameters of the app's view of the yarn plan (``yarn.APP_VIEW``) for this snapshot: with the export day
+    before it in the store, the loop closed — KO paces from the balance changes since, and receipts from a
+    supplier whose POs slipped planned that much later."""
+    pairs = plan_pairs(snapshot)
+    if pairs and pairs[-1][1] == snapshot.snapshot_id:
+        return {**APP_VIEW, "earlier_snapshot_id": pairs[-1][0]}
+    return dict(APP_VIEW)
+
+
 def plan_pairs(snapshot: Snapshot) -> tuple[tuple[str, str], ...]:
     """(earlier id, later id) of each consecutive pair of export days among the snapshots of this one's kind
     (saved ones, or the demo days) up to this one — the last one saved of a day stands for it — the last

@@ -275,8 +275,8 @@ class FirstDay:
         # tight (tens of shortages, not hundreds), and idle yarns sometimes sit at zero
         consumed = -np.round(self.rng.lognormal(6.0, 1.5, n) * (self.rng.random(n) > 0.3), 2)
         weekly_usage = -consumed / (62 / 7)  # consumed since the reconcile date, 62 days ago
-        # about four months of cover: supplier lead times run 30-80 days (the real POs' ordered-to-requested)
-        cover_weeks = self.rng.lognormal(np.log(21), 0.45, n)
+        # about six months of cover: supplier lead times run 30-80 days (the real POs' ordered-to-requested)
+        cover_weeks = self.rng.lognormal(np.log(26), 0.45, n)
         stock = weekly_usage * cover_weeks + ko_need * self.rng.uniform(1.1, 1.8, n)
         idle = (weekly_usage == 0) & (ko_need == 0)
         stock = np.where(idle, self.rng.lognormal(6.5, 1.6, n) * (self.rng.random(n) > 0.15), stock)
@@ -305,7 +305,7 @@ class FirstDay:
             slot = int(self.rng.integers(0, 11))
             # past due: 1 to 18 weeks late (some to chase); ordered 30-79 days before the date asked, as the mill's
             requested = self.as_of + timedelta(days=int(7 * slot - 7) - (k * 13) % 120 * (slot == 0))
-            po_date = requested - timedelta(days=30 + (k * 17) % 50)
+            po_date = min(requested - timedelta(days=30 + (k * 17) % 50), self.as_of - timedelta(days=1 + k % 10))
             buckets[slot] = bal
             if k % 5 == 0 and slot < 10:  # split delivery
                 buckets[slot] = round(bal / 2)

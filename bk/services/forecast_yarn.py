@@ -344,38 +344,6 @@ def _knit_order_lbs(frames: Mapping[str, pd.DataFrame], *, as_of: date, bom: pd.
     return long.groupby(["greige_key", "bucket"], as_index=False)["ko_lbs"].sum()
 
 
-def forecast_buys(actions: pd.DataFrame, planning: pd.DataFrame, *, labels: list[str]) -> pd.DataFrame:
-    """Which buys the forecast causes, for the yarn plan to say so: one row per yarn with forecast demand and a
-    buy. ``actions`` are the plan's actions (yarn_id, action, lbs, cost_per_lb, moq_lbs), ``planning`` its
-    planning balance with balance_<bucket> and forecast_demand_<bucket> columns.
-
-    Columns: yarn_id, forecast_lbs, shortage_lbs (with the forecast), shortage_without_forecast_lbs (the
-    balance with the forecast's cumulative demand added back), forecast_only (the buy exists only because of
-    the forecast), buy_lbs, forecast_buy_lbs (the buy minus what it would be without the forecast: the whole
-    buy when forecast_only), moq_premium_lbs (bought above the shortage to reach the MOQ / order multiple) and
-    moq_premium_usd."""
-    columns = ["yarn_id", "forecast_lbs", "shortage_lbs", "shortage_without_forecast_lbs", "forecast_only",
-               "buy_lbs", "forecast_buy_lbs", "moq_premium_lbs", "moq_premium_usd"]
-    fc_cols = [f"forecast_demand_{b}" for b in labels]
-    if not set(fc_cols) <= set(planning.columns):
-        return pd.DataFrame(columns=columns)
-    bal = planning[[f"balance_{b}" for b in labels]].to_numpy(dtype=float)
-    fc = planning[fc_cols].to_numpy(dtype=float)
-    short = np.maximum(0.0, -bal.min(axis=1))
-    short_without = np.maximum(0.0, -(bal + np.cumsum(fc, axis=1)).min(axis=1))
-    p = pd.DataFrame({"yarn_id": planning["yarn_id"].to_numpy(), "forecast_lbs": fc.sum(axis=1),
-                      "shortage_lbs": short, "shortage_without_forecast_lbs": short_without})
-    buys = actions.loc[actions["action"] == "buy", ["yarn_id", "lbs", "cost_per_lb", "moq_lbs"]]
-    out = p.loc[p["forecast_lbs"] > 0].merge(buys.rename(columns={"lbs": "buy_lbs"}), on="yarn_id", how="inner")
-    out["forecast_only"] = out["shortage_without_forecast_lbs"] <= 1e-9
-    without = np.where(out["forecast_only"], 0.0,
-                       np.maximum(out["shortage_without_forecast_lbs"], out["moq_lbs"].fillna(0.0)))
-    out["forecast_buy_lbs"] = np.maximum(0.0, out["buy_lbs"] - without)
-    out["moq_premium_lbs"] = np.maximum(0.0, out["buy_lbs"] - out["shortage_lbs"])
-    out["moq_premium_usd"] = out["moq_premium_lbs"] * out["cost_per_lb"]
-    return out[columns].reset_index(drop=True)
-
-
 SAFETY_NOTE = ("σ per sales style = standard deviation of its out-of-sample one-week-ahead forecast errors "
                "(yds, the scored windows of the nested backtest), carried to yarn lbs per week through greige "
                "style, yds/lb and BOM; styles taken as independent: σ_yarn = √Σ (lbs per yd × σ_style)². Safety stock "

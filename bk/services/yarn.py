@@ -97,10 +97,11 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         ko_buckets = machine_ko_buckets(frames, as_of=as_of)
     elif knitting == "observed" and ko_buckets is None:
         ko_buckets, buckets_source = observed, "observed pace"
-    forecast_evidence = None
+    forecast_evidence = forecast_netting = None
     if with_forecast and forecast_demand is None:
         carried = forecast_yarn.yarn_forecast_demand(frames, as_of=as_of)
         forecast_demand, forecast_evidence = carried["demand"], carried["evidence"]
+        forecast_netting = carried.get("netting")
     rates = frames.get("style_rates", pd.DataFrame({"style": pd.Series(dtype="string"),
                                                     "lbs_per_day": pd.Series(dtype="float64")}))
     remnant = is_remnant(knit_orders["balance_lbs"])
@@ -171,6 +172,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
             "net_shortage_lbs": float(np.maximum(0.0, -planning["min_balance_lbs"]).sum()),
             "buys": int(counts.get("buy", 0)), "buy_lbs": float(of["buy"]["lbs"].sum()),
             "buy_usd": float(np.nansum(of["buy"]["cost_usd"])),
+            "forecast_only_buys": int(of["buy"]["forecast_only"].sum()),
+            "forecast_only_usd": float(np.nansum(of["buy"].loc[of["buy"]["forecast_only"], "cost_usd"])),
             "buys_past_order_by": int(of["buy"]["expedite"].sum()),
             "expedites": int(counts.get("expedite", 0)), "expedite_lbs": float(of["expedite"]["lbs"].sum()),
             "expedite_usd": float(np.nansum(of["expedite"]["cost_usd"])),
@@ -195,6 +198,8 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     result["summary"]["knitting"] = knitting
     if forecast_evidence is not None:
         result["forecast_evidence"] = forecast_evidence
+    if forecast_netting is not None:
+        result["forecast_netting"] = forecast_netting  # per greige style: the forecast net of orders, stock, KOs
     return result
 
 

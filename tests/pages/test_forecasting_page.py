@@ -67,9 +67,9 @@ def test_sales_history_missing_from_the_latest_snapshot_is_taken_from_an_earlier
     from datetime import date
 
     from bk.ingest.snapshot import SnapshotStore
-    from tests.pages.conftest import ROOT
+    from tests.conftest import DEMO
 
-    files = [(p.name, p.read_bytes()) for p in sorted((ROOT / "data" / "demo").iterdir()) if p.is_file()]
+    files = [(p.name, p.read_bytes()) for p in sorted(DEMO.iterdir()) if p.is_file()]
     store = SnapshotStore(isolated_store)
     store.save(files, as_of=date(2025, 8, 21))
     store.save([f for f in files if not f[0].startswith("Sales Activity")], as_of=date(2025, 8, 28))

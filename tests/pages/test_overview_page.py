@@ -9,14 +9,14 @@ import pytest
 
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
-from tests.conftest import DEMO
+from tests.conftest import DEMO, DEMO_FIRST
 from tests.pages.conftest import no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
 
 def _two_days(store_dir) -> None:
     store = SnapshotStore(store_dir)
-    files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
+    files = {p.name: p.read_bytes() for p in DEMO_FIRST.iterdir()}
     store.save(list(files.items()), as_of=date(2025, 8, 28))
     lines = files["eFab_Knit_Orders.csv"].decode("utf-8-sig").splitlines()
     # open, 1,000 lbs, its Order # with eFab's HTML warning icon; the only demand of yarns 10121 and 10626
@@ -75,8 +75,9 @@ def test_overview_today_lists_the_yarn_plans_actions():
     today = table_with(at, "Yarn", "Action", "Expedite", "Order by", "PO", "Why")
     assert list(today.columns)[:4] == ["Yarn", "Action", "Expedite", "Order by"]
     snapshot, _ = load_paths([DEMO])
-    actions = yarn.plan({k: e.frame for k, e in snapshot.exports.items()}, as_of=snapshot.as_of,
-                        **yarn.APP_VIEW)["actions"]
+    earlier, _ = load_paths([sorted(DEMO.parent.iterdir())[-2]])  # the day before: the app closes the loop with it
+    actions = yarn.plan(snapshot.frames, as_of=snapshot.as_of, **yarn.APP_VIEW, earlier_frames=earlier.frames,
+                        earlier_as_of=earlier.as_of)["actions"]
     po_expedites = actions[actions["action"] == "expedite"]
     shown_pos = today.loc[today["Action"] == "expedite", "PO"]
     assert len(po_expedites) > 0 and sorted(shown_pos) == sorted(po_expedites["po_number"])

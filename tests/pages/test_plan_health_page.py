@@ -13,6 +13,7 @@ import numpy as np
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services.backtest import backtest
 from bk.services.plan_health import headline, plan_score
+from bk.services.yarn import APP_VIEW
 from tests.conftest import DEMO_DAYS
 from tests.pages.conftest import app, no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
@@ -23,7 +24,7 @@ DAYS = sorted(DEMO_DAYS.iterdir())
 def _scored(old, new) -> dict:
     before, _ = load_paths([old])
     after, _ = load_paths([new])
-    return backtest(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of)
+    return backtest(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of, **APP_VIEW)
 
 
 def _plan_chart(at):

@@ -107,23 +107,6 @@ def test_net_forecast_by_hand():
     assert n["net_by_week"].tolist() == pytest.approx([0, 5, 30])
 
 
-def test_forecast_buys_by_hand():
-    labels = ["w1", "w2"]
-    planning = pd.DataFrame({"yarn_id": [1, 2, 3], "balance_w1": [-100.0, 50.0, -10.0],
-                             "balance_w2": [-300.0, -80.0, -10.0], "forecast_demand_w1": [50.0, 30.0, 0.0],
-                             "forecast_demand_w2": [100.0, 120.0, 0.0]})
-    actions = pd.DataFrame({"yarn_id": [1, 2, 3], "action": ["buy"] * 3, "lbs": [1000.0, 500.0, 100.0],
-                            "cost_per_lb": [3.0, 2.0, 1.0], "moq_lbs": [1000.0, 500.0, 100.0]})
-    b = fy.forecast_buys(actions, planning, labels=labels).set_index("yarn_id")
-    assert list(b.index) == [1, 2]  # yarn 3 has no forecast demand
-    # yarn 1: short 150 without the forecast, MOQ 1000 either way: the forecast adds nothing to the buy
-    assert b.loc[1, ["shortage_lbs", "shortage_without_forecast_lbs", "forecast_only", "forecast_buy_lbs",
-                     "moq_premium_lbs"]].tolist() == [300, 150, False, 0, 700]
-    # yarn 2: balance 80 then 70 without the forecast: the buy of 500 exists only for it, 420 lbs above the gap
-    assert b.loc[2, ["shortage_without_forecast_lbs", "forecast_only", "forecast_buy_lbs", "moq_premium_lbs",
-                     "moq_premium_usd"]].tolist() == [0, True, 500, 420, 840]
-
-
 def test_forecast_past_the_buckets_and_styles_without_bom_add_nothing():
     fc = forecast([("A-1", pd.Timestamp("2025-11-03"), 100.0, "sba"), ("C-1", W1, 100.0, "naive")])
     f = frames()

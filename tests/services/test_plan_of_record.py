@@ -187,3 +187,19 @@ def test_the_loop_closes_paces_since_the_earlier_snapshot_and_slipping_suppliers
     delivered = result["deliveries"].set_index("po_number")
     assert delivered.loc["Y2", LABELS[2]] == 200.0 and delivered.loc["Y2", W0] == 0.0
     assert delivered.loc["Y1", LABELS[3]] == 300.0  # its week of 08-04, two weeks later again
+
+
+def test_a_buy_that_exists_only_for_the_forecast_says_so():
+    def plan_with(stock: float):
+        f = snap(kos=[("K1", "A/1", 100.0, None)], bom=[("A/1", 1, 1.0)], inventory=[(1, "S", "d", stock, 2.0)],
+                 supplier_rows=[("S", 7.0, 500.0, np.nan, False)])
+        forecast = pd.DataFrame({"yarn_id": [1], **{b: [0.0] for b in LABELS}})
+        forecast[LABELS[3]] = 200.0
+        return yarn.plan(f, as_of=AS_OF, forecast_demand=forecast)
+
+    both = actions_of(plan_with(0.0), "buy").loc[1]  # 300 short, 100 of it open orders: not only the forecast
+    assert both["lbs"] == 500 and not both["forecast_only"] and both["forecast_driven"]
+    only = plan_with(150.0)
+    buy = actions_of(only, "buy").loc[1]  # stock covers the orders; the 150 short is forecast
+    assert buy["forecast_only"] and buy["premium_lbs"] == 350 and "only because of the forecast" in buy["reason"]
+    assert only["summary"]["forecast_only_buys"] == 1 and only["summary"]["forecast_only_usd"] == 1000.0

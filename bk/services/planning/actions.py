@@ -20,8 +20,8 @@ ACTION_COLUMNS = {"yarn_id": "int64", "action": "string", "po_number": "string",
                   "scheduled": "string", "supplier": "string", "cost_per_lb": "float64", "cost_usd": "float64",
                   "priced": "bool", "lead_time_days": "float64", "lead_time_source": "string",
                   "moq_lbs": "float64", "order_multiple_lbs": "float64", "net_shortage_lbs": "float64",
-                  "expedite": "bool", "forecast_driven": "bool", "premium_lbs": "float64", "premium_usd": "float64",
-                  "expected_arrival": "datetime64[ns]"}
+                  "expedite": "bool", "forecast_driven": "bool", "forecast_only": "bool", "premium_lbs": "float64",
+                  "premium_usd": "float64", "expected_arrival": "datetime64[ns]"}
 ROUNDING_LBS = 0.5  # a need or an excess below this is rounding, not an action
 
 
@@ -87,6 +87,9 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     dem = plan_bal[[f"demand_{b}" for b in labels]].to_numpy(dtype=float)
     forecast = (plan_bal["forecast_demand_lbs"].to_numpy(dtype=float) if "forecast_demand_lbs" in plan_bal
                 else np.zeros(len(plan_bal)))
+    fc_columns = [f"forecast_demand_{b}" for b in labels[:-1]]
+    forecast_h = (plan_bal[fc_columns].to_numpy(dtype=float).sum(axis=1) if set(fc_columns) <= set(plan_bal)
+                  else np.zeros(len(plan_bal)))  # forecast demand within the 9 weeks the buys cover
     on_hand_of = plan_bal["on_hand_lbs"].to_numpy(dtype=float)
     t = terms.reindex(plan_bal.index)
     known_of = t["known_yarn"].to_numpy(dtype=bool)
@@ -97,7 +100,8 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
     rows: list[dict] = []
 
     def add(yarn_id: int, action: str, lbs: float, reason: str, *, line: _PoLine | None = None, need_week=None,
-            order_by=None, scheduled=None, net=0.0, late=False, fc=0.0, premium=0.0, arrival=None) -> None:
+            order_by=None, scheduled=None, net=0.0, late=False, fc=0.0, premium=0.0, arrival=None,
+            forecast_only=False) -> None:
         info = info_of[yarn_id]
         price = float(line.price) if line is not None and np.isfinite(line.price) and line.price > 0 else float(
             info["cost_per_lb"])
@@ -113,7 +117,8 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
                      "priced": priced, "lead_time_days": info["lead_time_days"],
                      "lead_time_source": info["lead_time_source"], "moq_lbs": info["moq_lbs"],
                      "order_multiple_lbs": info["order_multiple_lbs"], "net_shortage_lbs": float(np.round(net)),
-                     "expedite": late, "forecast_driven": fc > 1e-9, "premium_lbs": float(np.round(premium)),
+                     "expedite": late, "forecast_driven": fc > 1e-9, "forecast_only": forecast_only,
+                     "premium_lbs": float(np.round(premium)),
                      "premium_usd": float(np.round(premium * price)) if money else np.nan,
                      "expected_arrival": arrival})
 
@@ -148,8 +153,8 @@ def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFra
             add(yarn_id, "reconcile", -on_hand, reason)
             continue
         if remainder > ROUNDING_LBS:
-            args, keywords = _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem, starts,
-                                  week_names, as_of_ts, horizon)
+            args, keywords = _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc,
+                                  float(forecast_h[i]), dem, starts, week_names, as_of_ts, horizon)
             add(yarn_id, "buy", *args, **keywords)
             continue
         if chased:
@@ -227,8 +232,8 @@ def _first_slot(arrivals: np.ndarray) -> int:
     return int(positive[0]) if len(positive) else len(arrivals) - 1
 
 
-def _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem, starts, week_names, as_of_ts,
-         horizon) -> tuple[tuple, dict]:
+def _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, fc_h, dem, starts, week_names,
+         as_of_ts, horizon) -> tuple[tuple, dict]:
     """The buy's arguments for ``add``: lbs, reason and keywords."""
     cover = on_hand + sum(float(x.arrivals.sum()) + x.chase for x in po)
     k = int(np.argmax(cover - np.cumsum(dem[i, :horizon]) < -ROUNDING_LBS))
@@ -268,10 +273,14 @@ def _buy(info, i, remainder, on_hand, need_h, later_demand, po, chased, fc, dem,
         reason += "; pull in " + ", ".join(f"{x.name} {_lbs(lbs_)}" for x, lbs_ in after) + " (they arrive later)"
     if later_demand > ROUNDING_LBS:
         reason += f"; {_lbs(later_demand)} more demand after the 9 weeks is not bought yet"
-    if fc > 1e-9:
+    forecast_only = fc_h > 1e-9 and remainder - fc_h <= ROUNDING_LBS
+    if forecast_only:
+        reason += (f"; this buy exists only because of the forecast ({_lbs(fc_h)} of forecast demand in the 9 weeks; "
+                   f"without it stock and open POs cover the open orders)")
+    elif fc > 1e-9:
         reason += f"; demand includes {_lbs(fc)} of forecast"
     return (lbs, reason), {"need_week": need, "order_by": order_by, "net": remainder, "late": late, "fc": fc,
-                           "premium": premium, "arrival": arrival}
+                           "premium": premium, "arrival": arrival, "forecast_only": forecast_only}
 
 
 def _excess(i, po, bal, dem, defer_weeks, horizon) -> list[tuple[_PoLine, float, str, int | None]]:
