@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bk.errors import InvalidExportError
 from bk.ingest import read_export, shape
 from bk.ingest.sandbox import read_untrusted
+from tests.conftest import DEMO_FIRST
 from tests.reliability.hostile_files import HOSTILE_TEXT, SUPPLIER_HEADER, SUPPLIER_ROW, every_hostile_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def test_rows_wider_than_the_header_keep_their_cells_in_place_with_a_note_each()
 
 
 def test_json_records_up_to_1000_keys_are_read_and_more_are_refused():
-    with open(ROOT / "data" / "demo" / "QuadS_greigeFabricList.csv", encoding="utf-8") as fh:
+    with open(DEMO_FIRST / "QuadS_greigeFabricList.csv", encoding="utf-8") as fh:
         base = json.load(fh)[0]  # one real-shaped QuadS record (the demo's)
     record = {**base, **{f"extra{i}": i for i in range(1_000 - len(base))}}
     export = read_export(json.dumps([record]).encode(), name="greige.csv")
