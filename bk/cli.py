@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from bk.errors import BkError
-from bk.ingest.reader import read_export
+from bk.ingest.sandbox import read_untrusted
 from bk.ingest.snapshot import files_in
 
 
@@ -43,7 +43,7 @@ def validate(paths: Sequence[str], *, as_json: bool) -> int:
     results, failed = [], []
     for path in files_in(paths):
         try:
-            export = read_export(path)
+            export = read_untrusted(path)  # a worker with memory and time limits: the CLI outlives any file
         except BkError as exc:
             failed.append(str(exc))
             results.append({"file": path.name, "kind": None, "rows": 0, "columns": [], "error": str(exc),

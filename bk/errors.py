@@ -4,7 +4,8 @@
     ├── InvalidExportError        an uploaded file cannot be read as any known export
     ├── MissingDataError          an operation needs an export the snapshot does not have
     ├── SnapshotError             the snapshot store cannot save or load a snapshot
-    └── ServiceUnavailableError   an operation is short-circuited after repeated failures
+    ├── ServiceUnavailableError   an operation is short-circuited after repeated failures
+    └── ParseCancelledError       reading an upload was stopped because its viewer left
 
 Every message names the file (and row/column where there is one), what was found and what to do.
 """
@@ -23,6 +24,7 @@ class InvalidExportError(BkError):
         self.file = file
         self.row = row
         self.column = column
+        self.detail = message  # what was found and what to do, without the place
         where = file
         if row is not None:
             where += f" row {row}"
@@ -41,3 +43,7 @@ class SnapshotError(BkError):
 
 class ServiceUnavailableError(BkError):
     """An operation failed repeatedly and is short-circuited for a while."""
+
+
+class ParseCancelledError(BkError):
+    """Reading an untrusted file was stopped (its worker killed) because nobody waits for the answer any more."""

@@ -207,7 +207,7 @@ if len(yarns):
     if linked_yarn is not None and linked_yarn in set(yarns["yarn_id"]) and linked_yarn not in set(found["yarn_id"]):
         found = pd.concat([yarns[yarns["yarn_id"] == linked_yarn], found])
     if found.empty:
-        st.info(f"No yarn of the plan matches '{query}'.")
+        st.info(f"No yarn of the plan matches '{plain(query)}'.")
     else:
         labels = dict(zip(found["yarn_id"], found["label"], strict=True))
         options = list(labels)[:PICKER_MAX]  # yarns with an action first; a browser list of 1,000 is slow

@@ -116,14 +116,32 @@ def session_key() -> str:
 
 
 def client_key() -> str:
-    """The client's address: the first address of the header named by ``BK_CLIENT_IP_HEADER`` (set it behind
-    a proxy that writes that header, e.g. ``X-Forwarded-For``), else the websocket peer."""
+    """The client's address: behind a proxy (``BK_CLIENT_IP_HEADER`` names the header it writes, e.g.
+    ``X-Forwarded-For``) the entry ``BK_TRUSTED_PROXIES`` (default 1) from the right of that header, the one the
+    proxies we trust appended (a client may put anything to the left); else the websocket peer."""
     header = os.environ.get("BK_CLIENT_IP_HEADER")
     if header:
-        value = (st.context.headers.get(header) or "").split(",")[0].strip()
+        value = forwarded_client(st.context.headers.get(header) or "", trusted_proxies=trusted_proxies())
         if value:
             return value[:64]
     return st.context.ip_address or "unknown"
+
+
+def trusted_proxies() -> int:
+    """``BK_TRUSTED_PROXIES`` (default 1): how many proxies in front of the app append to the client header."""
+    try:
+        return max(1, int(os.environ.get("BK_TRUSTED_PROXIES", "1")))
+    except ValueError:
+        return 1
+
+
+def forwarded_client(value: str, *, trusted_proxies: int = 1) -> str:
+    """The client address in an X-Forwarded-For style list: the ``trusted_proxies``-th entry from the right
+    (each trusted proxy appends the address it saw); the left-most when the list is shorter."""
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    if not entries:
+        return ""
+    return entries[-trusted_proxies] if len(entries) >= trusted_proxies else entries[0]
 
 
 def _token_accepted(given: str, expected: str) -> bool:

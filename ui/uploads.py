@@ -1,5 +1,6 @@
-"""Uploads on the Data page: a process-wide parse cache bounded by bytes, a memory budget that refuses new
-parses when the server is full, and release of uploaded files when a session saves or ends.
+"""Uploads on the Data page: parsed in the sandbox (a worker process with memory and time limits, cancelled when
+its viewer leaves), a process-wide parse cache bounded by bytes, a memory budget that refuses new parses when the
+server is full, and release of uploaded files when a session saves or ends.
 
 Anonymous viewers may upload (saving is what needs the token), so every byte an upload holds is bounded:
 Streamlit's upload manager keeps each session's files until the session is shut down, which can be minutes
@@ -17,12 +18,13 @@ from collections import OrderedDict
 
 import psutil
 
-from bk.errors import InvalidExportError
-from bk.ingest.reader import Export, read_export, safe_display_name
+from bk.errors import InvalidExportError, ParseCancelledError
+from bk.ingest.reader import Export, safe_display_name
+from bk.ingest.sandbox import read_untrusted
 
 LOG = logging.getLogger("bk.uploads")
-PARSE_COST_FACTOR = 8  # peak extra RSS of a parse per byte of file (CSV text -> str cells -> typed frame)
-MAX_PARALLEL_PARSES = 2
+PARSE_COST_FACTOR = 8  # peak extra RSS of a parse per byte of file (now in the worker; the frame comes back here)
+MAX_PARALLEL_PARSES = 2  # the sandbox's worker pool has as many workers
 RELEASE_EVERY_S = 10.0
 
 Parsed = tuple[Export | None, str | None]  # the export, or the message saying why the file was refused
@@ -93,8 +95,9 @@ _PARSING = threading.BoundedSemaphore(MAX_PARALLEL_PARSES)
 
 
 def parse(name: str, data: bytes) -> Parsed:
-    """The parsed upload from the cache, else parsed now unless the memory budget would be exceeded (then
-    ``(None, message)`` naming the file, and nothing is cached: the same upload is tried again next run)."""
+    """The parsed upload from the cache, else parsed now in the sandbox unless the memory budget would be exceeded
+    (then ``(None, message)`` naming the file, and nothing is cached: the same upload is tried again next run).
+    A parse whose viewer disconnects meanwhile is stopped (its worker killed) and not cached either."""
     key = (hashlib.sha256(data).hexdigest(), name)
     cached = CACHE.get(key)
     if cached is not None:
@@ -113,11 +116,26 @@ def parse(name: str, data: bytes) -> Parsed:
                           "ask the administrator to raise BK_UPLOAD_MEMORY_MB.")
     with _PARSING:
         try:
-            value: Parsed = (read_export(data, name=name), None)
+            value: Parsed = (read_untrusted(data, name=name, cancelled=_viewer_left()), None)
         except InvalidExportError as exc:
             value = (None, str(exc))
+        except ParseCancelledError as exc:
+            LOG.info("upload %s: %s", safe_display_name(name), exc)
+            return None, f"{safe_display_name(name)}: {exc}"
     CACHE.put(key, value)
     return value
+
+
+def _viewer_left():
+    """A check that answers True once the session running this script is no longer connected (None outside a
+    served session, e.g. in tests)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx, runtime = get_script_run_ctx(suppress_warning=True), _runtime()
+    if ctx is None or runtime is None:
+        return None
+    session_id = ctx.session_id
+    return lambda: not runtime.is_active_session(session_id)
 
 
 # ------------------------------------------------------------------------------ releasing uploaded files

@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import itertools
-import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bk.errors import InvalidExportError
-from bk.ingest import checks, schema
+from bk.ingest import checks, schema, shape
 from bk.ingest.cleaning import (
     DATE_MAX,
     DATE_MIN,
@@ -38,11 +37,6 @@ Severity = Literal["error", "warning", "info"]
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_XLSX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # uncompressed / compressed: beyond this a workbook is treated as a zip bomb
-# What one worksheet may declare or use before any Excel engine sees it: an engine allocates the whole used
-# range (rows x columns) at once, and a 5 KB sheet with one cell at XFD1048576 asks for 549 GB.
-MAX_XLSX_SHEET_BYTES = 200 * 1024 * 1024
-MAX_XLSX_COLUMNS = 1_000
-MAX_XLSX_CELLS = 5_000_000  # rows x columns of the range a sheet declares or uses
 HEADER_SEARCH_ROWS = 15
 CELL_FINDINGS_PER_COLUMN = 20  # then one summary finding for the rest of that column
 RETIRED_MARKERS = ("remove",)
@@ -95,18 +89,29 @@ def read_export(source: str | Path | bytes, *, name: str | None = None) -> Expor
     """Read one export from a path or from bytes (``name`` = its original file name, used in messages only).
 
     Raises ``InvalidExportError`` naming the file when it cannot be read as any known export: empty, binary,
-    unknown header, too large, a truncated or macro-enabled workbook. Bad cells are findings, never errors.
+    unknown header, too large, a truncated or macro-enabled workbook, a shape beyond ``bk.ingest.shape``'s
+    bounds. Bad cells are findings, never errors. This parses in the calling process: files from outside go
+    through ``bk.ingest.sandbox.read_untrusted``.
     """
+    name, data = read_source(source, name=name)
+    digest = hashlib.sha256(data).hexdigest()
+    return _parse(_table(data, name), name=name, sha256=digest)
+
+
+def read_source(source: str | Path | bytes, *, name: str | None = None) -> tuple[str, bytes]:
+    """(display name, bytes) of a path or of bytes, refused (InvalidExportError) when unreadable, larger than
+    ``MAX_FILE_BYTES`` (checked before a file is read) or empty."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         name = name or path.name
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise InvalidExportError(name, f"is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+                raise InvalidExportError(safe_display_name(name), f"is {size / 2**20:.0f} MB; the limit is "
+                                                                  f"{MAX_FILE_BYTES // 2**20} MB")
             data = path.read_bytes()
         except OSError as exc:
-            raise InvalidExportError(name, f"cannot be read ({exc.strerror or exc})") from exc
+            raise InvalidExportError(safe_display_name(name), f"cannot be read ({exc.strerror or exc})") from exc
     else:
         data = bytes(source)
         name = name or "upload"
@@ -115,8 +120,7 @@ def read_export(source: str | Path | bytes, *, name: str | None = None) -> Expor
         raise InvalidExportError(name, f"is {len(data) / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
     if not data.strip():
         raise InvalidExportError(name, "is empty; export the report again from eFab")
-    digest = hashlib.sha256(data).hexdigest()
-    return _parse(_table(data, name), name=name, sha256=digest)
+    return name, data
 
 
 def safe_display_name(name: str) -> str:
@@ -149,22 +153,14 @@ def _table(data: bytes, name: str) -> _Table:
     text = _decode(data, name)
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            records = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise InvalidExportError(name, f"looks like JSON but is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise InvalidExportError(name, "is JSON but not an array of records")
-        return _json_table(records, name)
+        return _json_table(shape.load_json_records(stripped, name), name)
     if stripped.startswith("{"):
         raise InvalidExportError(name, "is a JSON object; the QuadS exports are JSON arrays of records")
     return _csv_table(text, name)
 
 
 def _json_table(records: list[dict], name: str) -> _Table:
-    header_keys: list[str] = []
-    for r in records[:200]:
-        header_keys.extend(k for k in r if k not in header_keys)
+    header_keys = list(dict.fromkeys(k for r in records[:200] for k in r))  # first-seen order, linear
     kind, _, missing = recognise(header_keys)
     if kind is None:
         hint = f" (closest: {missing[0]} missing)" if missing else ""
@@ -175,30 +171,37 @@ def _json_table(records: list[dict], name: str) -> _Table:
 def _csv_table(text: str, name: str) -> _Table:
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") and sample.count(";") > 2 else ","
-    try:
-        head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
-                                     HEADER_SEARCH_ROWS))
-    except csv.Error as exc:
-        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
+    shape.check_csv(text, delimiter, name)  # no row wider than MAX_ROW_FIELDS before a parser sizes anything
+    head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
+                                 HEADER_SEARCH_ROWS + 1))
     header_index, kind = _find_header(head, name)
     header = head[header_index]
+    shape.check_header_width(header, name)
     simple_head = "\n" not in "".join("".join(r) for r in head[: header_index + 1])
-    if simple_head:
+    # pandas would take the extra leading cells of a first data row wider than the header as a (Multi)Index
+    wide_first = any(len(r) > len(header) for r in head[header_index + 1:])
+    if simple_head and not wide_first:
         # fast path: pandas' C parser; a row with more cells than the header sends us to the careful path
         try:
             raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, skiprows=header_index + 1,
                               names=list(range(len(header))), dtype=str, keep_default_na=False,
-                              na_filter=False, skip_blank_lines=False, engine="c")
+                              na_filter=False, skip_blank_lines=False, engine="c", index_col=False)
         except (pd.errors.ParserError, ValueError):
             pass
         else:
             raw.columns = header
             return _Table(kind, header_index, raw, first_data_row=header_index + 2)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InvalidExportError(name, f"is not a readable CSV ({exc})") from exc
-    return _rows_table(rows, name)
+    # the careful path: rows longer than the header are cut as they are read (a note each), never held whole
+    width, notes, rows = len(header), [], []
+    for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        if number > header_index + 1 and len(row) > width:
+            if any(c.strip() for c in row[width:]):
+                notes.append((number, f"has {len(row)} cells, the header has {width}; extra cells ignored"))
+            row = row[:width]
+        rows.append(row)
+    table = _rows_table(rows, name)
+    table.notes = notes + table.notes
+    return table
 
 
 def _rows_table(rows: list[list[str]], name: str) -> _Table:
@@ -248,65 +251,13 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[str]]:
         raise InvalidExportError(
             name, f"unpacks to {unpacked / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB; refused as a possible zip bomb"
         )
-    for info in infos:
-        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-            _check_sheet_extent(archive, info, name)
+    shape.check_workbook(archive, name)  # sheets that declare or use a huge range, before any engine reads them
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object, engine=_excel_engine(),
                               keep_default_na=False, na_filter=False)
     except Exception as exc:  # the Excel engines raise many unrelated types for a broken workbook
         raise InvalidExportError(name, f"is a workbook that cannot be read ({type(exc).__name__}); export it again") from exc
     return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-
-
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z]{1,3})?(\d{1,7})?(?::([A-Za-z]{1,3})(\d{1,7}))?\"")
-_CELL_REF = re.compile(rb"<(?:\w+:)?(c|row)\b[^>]*?\br=\"([A-Za-z]{0,3})(\d{1,10})\"")
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + ch - 64
-    return number
-
-
-def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    """Refuse a worksheet whose declared or used range is larger than any export, before an engine reads it.
-
-    Reads the sheet's XML (at most MAX_XLSX_SHEET_BYTES) and takes the largest row and column from its
-    ``<dimension ref>`` and from every cell and row reference; raises InvalidExportError naming the file when
-    columns exceed MAX_XLSX_COLUMNS or rows x columns exceed MAX_XLSX_CELLS.
-    """
-    if info.file_size > MAX_XLSX_SHEET_BYTES:
-        raise InvalidExportError(name, f"has a sheet of {info.file_size / 2**20:.0f} MB; the limit is "
-                                       f"{MAX_XLSX_SHEET_BYTES // 2**20} MB per sheet")
-    try:
-        with archive.open(info) as stream:
-            xml = stream.read(MAX_XLSX_SHEET_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InvalidExportError(name, "is a damaged or truncated .xlsx workbook; export it again") from exc
-    if len(xml) > MAX_XLSX_SHEET_BYTES:  # the zip directory understated the size
-        raise InvalidExportError(name, f"has a sheet larger than {MAX_XLSX_SHEET_BYTES // 2**20} MB")
-    max_row, max_col, cells = 0, 0, 0
-    declared = _DIMENSION.search(xml, 0, 4096) or _DIMENSION.search(xml)
-    if declared:
-        for letters, digits in ((declared[1], declared[2]), (declared[3], declared[4])):
-            max_col = max(max_col, _column_number(letters or b""))
-            max_row = max(max_row, int(digits or 0))
-    for match in _CELL_REF.finditer(xml):
-        max_row = max(max_row, int(match[3]))
-        if match[1] == b"c":
-            cells += 1
-            max_col = max(max_col, _column_number(match[2]))
-        if max_col > MAX_XLSX_COLUMNS or max_row * max(max_col, 1) > MAX_XLSX_CELLS or cells > MAX_XLSX_CELLS:
-            break
-    if max_col > MAX_XLSX_COLUMNS:
-        raise InvalidExportError(name, f"has a sheet that reaches column {max_col:,}; exports have at most "
-                                       f"{MAX_XLSX_COLUMNS:,} columns, so it is refused")
-    grid = max(max_row * max(max_col, 1), cells)
-    if grid > MAX_XLSX_CELLS:
-        raise InvalidExportError(name, f"has a sheet spanning {max_row:,} rows x {max(max_col, 1):,} columns; "
-                                       f"the limit is {MAX_XLSX_CELLS:,} cells, so it is refused")
 
 
 def _excel_engine() -> str:

@@ -8,14 +8,13 @@ original is parsed, so the originals stay the only source of truth.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,13 +23,15 @@ from pathlib import Path
 import pandas as pd
 
 from bk.errors import InvalidExportError, MissingDataError, SnapshotError
+from bk.ingest.parsed import PARSED_SUFFIX, parsed_copy, read_parsed_copy
 from bk.ingest.reader import Export, Finding, read_export, safe_display_name
+from bk.ingest.sandbox import read_untrusted
 from bk.ingest.schema import CARRIED_KINDS, KINDS
 
 MANIFEST = "manifest.json"
-PARSED_SUFFIX = ".parquet"
-_PARSED_KEY = b"bk_export"
-_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py", "dtypes.py")
+STALE_TMP_S = 15 * 60  # a save writes for seconds: a temporary folder this old was left by a crash
+STALE_SWEEP_EVERY_S = 60.0  # opening the store looks for such folders at most this often per store folder
+_SWEPT: dict[str, float] = {}
 _NAME_DATE = [
     (re.compile(r"(20\d{2})[-_.]?([01]\d)[-_.]?([0-3]\d)"), ("y", "m", "d")),
     (re.compile(r"(?<!\d)([01]?\d)[-_.]([0-3]?\d)[-_.](20\d{2})(?!\d)"), ("m", "d", "y")),
@@ -165,16 +166,19 @@ def date_in_name(name: str) -> date | None:
     return None
 
 
-def parse_files(files: Sequence[tuple[str, bytes]]) -> tuple[dict[str, Export], list[InvalidExportError]]:
+def parse_files(files: Sequence[tuple[str, bytes]], *, trusted: bool = False
+                ) -> tuple[dict[str, Export], list[InvalidExportError]]:
     """Parse uploaded (name, bytes) pairs; returns the exports by kind and the files that failed.
 
-    Two files of the same kind are an error for the second one (a snapshot holds one file per kind).
+    Files are read in the parsing sandbox (``bk.ingest.sandbox``) unless ``trusted`` (files we wrote ourselves,
+    like the demo). Two files of the same kind are an error for the second one (a snapshot holds one file per kind).
     """
     exports: dict[str, Export] = {}
     failures: list[InvalidExportError] = []
+    read = read_export if trusted else read_untrusted
     for name, data in files:
         try:
-            export = read_export(data, name=name)
+            export = read(data, name=name)
         except InvalidExportError as exc:
             failures.append(exc)
             continue
@@ -198,8 +202,10 @@ def files_in(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def load_paths(paths: Iterable[str | Path], *, as_of: date | None = None) -> tuple[Snapshot, list[InvalidExportError]]:
-    """A snapshot from files/folders on disk (the CLI and tests); unreadable files are returned, not raised."""
+def load_paths(paths: Iterable[str | Path], *, as_of: date | None = None, trusted: bool = False
+               ) -> tuple[Snapshot, list[InvalidExportError]]:
+    """A snapshot from files/folders on disk (the CLI and tests); unreadable files are returned, not raised.
+    Parsed in the sandbox unless ``trusted`` (see ``parse_files``)."""
     files = files_in(paths)
     pairs = []
     failures: list[InvalidExportError] = []
@@ -208,7 +214,7 @@ def load_paths(paths: Iterable[str | Path], *, as_of: date | None = None) -> tup
             pairs.append((f.name, f.read_bytes()))
         except OSError as exc:
             failures.append(InvalidExportError(f.name, f"cannot be read ({exc.strerror or exc})"))
-    exports, parse_failures = parse_files(pairs)
+    exports, parse_failures = parse_files(pairs, trusted=trusted)
     source = "given"
     if as_of is None:
         as_of, source = infer_as_of(exports, [f.name for f in files])
@@ -243,6 +249,10 @@ class SnapshotStore:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        now = time.monotonic()
+        if now - _SWEPT.get(str(self.root), -STALE_SWEEP_EVERY_S) >= STALE_SWEEP_EVERY_S:
+            _SWEPT[str(self.root)] = now
+            self.remove_stale_temporaries(older_than_s=STALE_TMP_S)
 
     def _ensure_root(self) -> None:
         try:
@@ -354,117 +364,37 @@ class SnapshotStore:
             if only is not None and entry["kind"] != only:
                 continue
             folder = self.root / info.snapshot_id
-            path = folder / entry["stored_as"]
+            path = _safe_child(folder, entry.get("stored_as"))
+            if path is None:
+                raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: its manifest names "
+                                    f"'{safe_display_name(str(entry.get('stored_as')))}', not a file of the snapshot")
             copy = _safe_child(folder, entry.get("parsed_as"))
             export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"]) if copy else None
             if export is not None:
                 exports[entry["kind"]] = export
                 continue
-            try:
-                exports[entry["kind"]] = read_export(path, name=entry["name"])
+            try:  # an original is an upload: parsed in the sandbox like one (only our parquet copies are trusted)
+                exports[entry["kind"]] = read_untrusted(path, name=entry["name"])
             except InvalidExportError as exc:
                 raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: {exc}") from exc
         return exports
 
-    def remove_stale_temporaries(self) -> int:
-        """Delete half-written ``.tmp-*`` folders left by a crash; returns how many were removed."""
+    def remove_stale_temporaries(self, *, older_than_s: float = 0.0) -> int:
+        """Delete half-written ``.tmp-*`` folders left by a crash, those untouched for ``older_than_s`` (opening
+        the store passes STALE_TMP_S: a save in progress in another process is younger); how many were removed."""
         if not self.root.is_dir():
             return 0
-        stale = [p for p in self.root.glob(".tmp-*") if p.is_dir()]
+        cutoff = time.time() - older_than_s
+        stale = []
+        for p in self.root.glob(".tmp-*"):
+            try:
+                if p.is_dir() and p.stat().st_mtime <= cutoff:
+                    stale.append(p)
+            except OSError:
+                continue  # removed meanwhile by another process
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)
-
-
-# ---------------------------------------------------------------------------------------- parsed copies
-
-
-@functools.cache
-def parser_fingerprint() -> str:
-    """sha256 of the parser's source (reader, cleaning, schema, checks, dtypes) and the pandas version.
-
-    A parsed copy is only trusted when it was written by the same parser: any change to how exports are read
-    makes every older copy stale, and loading parses the originals again.
-    """
-    h = hashlib.sha256(pd.__version__.encode())
-    here = Path(__file__).resolve().parent
-    for module in _PARSER_MODULES:
-        h.update((here / module).read_bytes())
-    return h.hexdigest()
-
-
-def parsed_copy(export: Export) -> bytes | None:
-    """The export as parquet bytes with its metadata (kind, findings, header row …), or None.
-
-    None when the frame does not survive a parquet round trip unchanged (a column of mixed Python objects,
-    say): that file is then parsed from the original on every load, never read back subtly different.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    meta = {
-        "parser": parser_fingerprint(), "kind": export.kind, "sha256": export.sha256,
-        "header_row": export.header_row, "source_columns": list(export.source_columns),
-        "dates_in_content": [d.isoformat() for d in export.dates_in_content],
-        "findings": [[f.row, f.column, f.severity, f.message] for f in export.findings],
-        # parquet brings categories back as 'str'; these columns had pandas' 'string' (pd.NA) categories
-        "string_categories": [str(c) for c, dtype in export.frame.dtypes.items()
-                              if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == "string"],
-    }
-    try:
-        table = pa.Table.from_pandas(export.frame, preserve_index=True)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               _PARSED_KEY: json.dumps(meta).encode()})
-        buf = io.BytesIO()
-        pq.write_table(table, buf)
-        data = buf.getvalue()
-        back = _frame_from_parquet(data, string_categories=meta["string_categories"])
-        pd.testing.assert_frame_equal(back, export.frame, check_exact=True)
-    except (pa.ArrowException, AssertionError, AttributeError, KeyError, TypeError, ValueError):
-        return None  # no copy: this file is parsed on every load
-    return data
-
-
-def read_parsed_copy(path: Path, *, name: str, sha256: str) -> Export | None:
-    """The Export kept in a parsed copy, or None when it is missing, unreadable, for another file or stale."""
-    import pyarrow as pa
-
-    try:
-        data = path.read_bytes()
-        meta = _parsed_meta(data)
-        if meta is None or meta.get("parser") != parser_fingerprint() or meta.get("sha256") != sha256:
-            return None
-        frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
-        name = safe_display_name(name)
-        return Export(
-            name=name, kind=meta["kind"], frame=frame,
-            findings=[Finding(name, row, column, severity, message)
-                      for row, column, severity, message in meta["findings"]],
-            sha256=sha256, header_row=meta["header_row"], source_columns=list(meta["source_columns"]),
-            dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
-    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
-        return None
-
-
-def _parsed_meta(data: bytes) -> dict | None:
-    import pyarrow.parquet as pq
-
-    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
-    raw = metadata.get(_PARSED_KEY)
-    return json.loads(raw) if raw else None
-
-
-def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    frame = pq.read_table(io.BytesIO(data)).to_pandas()
-    for name in string_categories:
-        col = frame[name]
-        if not isinstance(col.dtype, pd.CategoricalDtype):
-            continue  # e.g. an all-empty column: the round-trip check then refuses the copy
-        frame[name] = pd.Categorical.from_codes(col.cat.codes, ordered=col.cat.ordered,
-                                                categories=pd.Index(col.cat.categories, dtype="string"))
-    return frame
 
 
 def _safe_child(folder: Path, name: str | None) -> Path | None:

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+import bk.ingest.parsed as parsed_module
 import bk.ingest.snapshot as snapshot_module
 from bk.ingest.reader import Export, Finding
 from bk.ingest.snapshot import SnapshotStore, files_in, load_paths, parsed_copy
@@ -73,6 +74,7 @@ def test_loading_reads_the_parsed_copy_without_parsing_and_gets_the_same_exports
         raise AssertionError("the original was parsed although a parsed copy exists")
 
     monkeypatch.setattr(snapshot_module, "read_export", no_parsing)
+    monkeypatch.setattr(snapshot_module, "read_untrusted", no_parsing)
     loaded = store.load(info.snapshot_id)
     _assert_same_exports(loaded, expected)
     assert loaded.digest != "" and [str(f) for f in loaded.findings] == [str(f) for f in expected.findings]
@@ -92,18 +94,18 @@ def test_an_untrusted_parsed_copy_falls_back_to_parsing_the_original(tmp_path, o
     elif damage == "missing":
         copy.unlink()
     elif damage == "stale":
-        monkeypatch.setattr(snapshot_module, "parser_fingerprint", lambda: "a newer parser")
+        monkeypatch.setattr(parsed_module, "parser_fingerprint", lambda: "a newer parser")
     else:  # the suppliers' copy put in place of the knit orders' one
         copy.write_bytes((folder / supplier["parsed_as"]).read_bytes())
     expected = _parsed(tmp_path)
     parsed_names = []
-    real_read = snapshot_module.read_export
+    real_read = snapshot_module.read_untrusted
 
     def counting_read(path, *, name=None):
         parsed_names.append(name)
         return real_read(path, name=name)
 
-    monkeypatch.setattr(snapshot_module, "read_export", counting_read)
+    monkeypatch.setattr(snapshot_module, "read_untrusted", counting_read)
     loaded = store.load(info.snapshot_id)
     _assert_same_exports(loaded, expected)
     expected_parsed = ["Supplier_ID.csv", "eFab_Knit_Orders.csv"] if damage == "stale" else ["eFab_Knit_Orders.csv"]
@@ -130,6 +132,7 @@ def test_the_real_snapshot_loads_from_its_parsed_copies_unchanged(tmp_path, real
     info = store.save([(p.name, p.read_bytes()) for p in files_in([real_dir])])
     assert all("parsed_as" in entry for entry in info.files), [e["kind"] for e in info.files if "parsed_as" not in e]
     monkeypatch.setattr(snapshot_module, "read_export", lambda *a, **k: pytest.fail("parsed an original"))
+    monkeypatch.setattr(snapshot_module, "read_untrusted", lambda *a, **k: pytest.fail("parsed an original"))
     loaded = store.load(info.snapshot_id)
     _assert_same_exports(loaded, real_snapshot)
     assert loaded.digest == real_snapshot.digest
@@ -163,4 +166,4 @@ def test_the_parser_fingerprint_covers_every_ingest_module_the_reader_uses():
     used = {node.module.removeprefix("bk.ingest.") + ".py" for node in imports if node.module.startswith("bk.ingest.")}
     used |= {alias.name + ".py" for node in imports if node.module == "bk.ingest" for alias in node.names}
     assert {"dtypes.py", "checks.py", "cleaning.py"} <= used
-    assert used <= set(snapshot_module._PARSER_MODULES)
+    assert used <= set(parsed_module._PARSER_MODULES)

@@ -118,6 +118,37 @@ def test_half_written_folders_are_not_listed_and_can_be_cleaned(tmp_path):
     assert store.remove_stale_temporaries() == 1
 
 
+def test_opening_the_store_removes_old_save_temporaries_but_not_a_save_in_progress(tmp_path, monkeypatch):
+    import time
+
+    import bk.ingest.snapshot as snapshot_module
+
+    monkeypatch.setattr(snapshot_module, "_SWEPT", {})
+    old, young = tmp_path / ".tmp-killed", tmp_path / ".tmp-saving"
+    for folder in (old, young):
+        folder.mkdir()
+        (folder / "x.csv").write_bytes(b"1")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    SnapshotStore(tmp_path)
+    assert not old.exists() and young.is_dir()
+
+
+def test_a_manifest_naming_a_file_outside_its_snapshot_is_refused(tmp_path):
+    store = SnapshotStore(tmp_path / "store")
+    info = store.save([MACHINES], as_of=date(2025, 9, 1))
+    outside = tmp_path / "secret.csv"
+    outside.write_bytes(MACHINES[1])
+    manifest_path = tmp_path / "store" / info.snapshot_id / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["files"]:
+        entry.pop("parsed_as")  # no parsed copy: the original named by stored_as is what would be read
+        entry["stored_as"] = "../../secret.csv"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(SnapshotError, match=r"its manifest names '.*secret.csv', not a file of the snapshot"):
+        store.load(info.snapshot_id)
+
+
 def test_as_of_from_names_then_contents_then_today():
     assert date_in_name("eFab_Knit_Orders_20250822.xlsx") == date(2025, 8, 22)
     assert date_in_name("inventory 8-28-2025.csv") == date(2025, 8, 28)

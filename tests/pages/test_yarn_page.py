@@ -104,6 +104,9 @@ def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     assert 0 < found_count(box.label) < total and all(colour.lower() in o.lower() for o in found)
     at.text_input(key="yarn_search").set_value("no such yarn anywhere").run()
     assert any("No yarn of the plan matches" in i.value for i in at.info)
+    at.text_input(key="yarn_search").set_value("![x](https://evil.example/p.png) **loud**").run()
+    shown = [i.value for i in at.info if "No yarn of the plan matches" in i.value]
+    assert shown and r"\!\[x\]\(https\:" in shown[0] and r"\*\*loud\*\*" in shown[0]  # echoed as written
 
     actions = action_table(at)
     target = int(actions["Yarn"].iloc[len(actions) // 2])  # a yarn with an action, not the first one

@@ -130,3 +130,11 @@ def test_new_sessions_from_one_client_are_limited_per_client(clock, monkeypatch)
     other = _data_page()
     _try(other, TOKEN)
     assert _save_enabled(other)
+
+
+def test_the_client_address_is_the_entry_our_proxies_appended_to_x_forwarded_for():
+    # a client may send its own X-Forwarded-For: the proxy appends the address it saw, on the right
+    assert auth.forwarded_client("6.6.6.6, 203.0.113.7") == "203.0.113.7"
+    assert auth.forwarded_client("6.6.6.6,198.51.100.1, 203.0.113.7", trusted_proxies=2) == "198.51.100.1"
+    assert auth.forwarded_client("203.0.113.7", trusted_proxies=2) == "203.0.113.7"
+    assert auth.forwarded_client(" , ") == ""

@@ -91,3 +91,23 @@ def test_saving_releases_the_uploads_and_empties_the_uploader(tmp_path, monkeypa
     assert len(SnapshotStore(tmp_path / "snapshots").list()) == 1 and released == [1]
     assert at.file_uploader[0].value in (None, [])
     assert not any(b.label == "Save snapshot" for b in at.button)  # nothing uploaded any more
+
+
+def test_a_parse_whose_viewer_left_is_stopped_and_not_cached(fresh_cache, monkeypatch):
+    import types
+
+    class Runtime:
+        def is_active_session(self, session_id):
+            return session_id != "gone"
+
+    monkeypatch.setattr(uploads, "_runtime", Runtime)
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx",
+                        lambda suppress_warning=False: types.SimpleNamespace(session_id="gone"))
+    data = b"WC,MACH\n" + b"9.38.20.F,161\n" * 1_000_000  # long enough to be read when the check comes
+    export, error = uploads.parse("Machine Report fin1.csv", data)
+    assert export is None and error == "Machine Report fin1.csv: reading an upload was cancelled: its viewer left"
+    assert len(fresh_cache) == 0
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx",
+                        lambda suppress_warning=False: types.SimpleNamespace(session_id="here"))
+    export, error = uploads.parse("Machine Report fin1.csv", data[:100])
+    assert error is None and export.kind == "machines" and len(fresh_cache) == 1

@@ -1,0 +1,118 @@
+"""An export as parquet bytes and back: the parsed copy the snapshot store keeps beside each original, and the form
+in which the parsing sandbox returns what it read (bytes and metadata, never a pickle)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from bk.ingest.reader import Export, Finding, safe_display_name
+
+PARSED_SUFFIX = ".parquet"
+_PARSED_KEY = b"bk_export"
+_PARSER_MODULES = ("reader.py", "cleaning.py", "schema.py", "checks.py", "dtypes.py", "shape.py")
+
+
+@functools.cache
+def parser_fingerprint() -> str:
+    """sha256 of the parser's source (reader, cleaning, schema, checks, dtypes, shape) and the pandas version.
+
+    A parsed copy is only trusted when it was written by the same parser: any change to how exports are read
+    makes every older copy stale, and loading parses the originals again.
+    """
+    h = hashlib.sha256(pd.__version__.encode())
+    here = Path(__file__).resolve().parent
+    for module in _PARSER_MODULES:
+        h.update((here / module).read_bytes())
+    return h.hexdigest()
+
+
+def parsed_copy(export: Export) -> bytes | None:
+    """The export as parquet bytes with its metadata (kind, findings, header row …), or None.
+
+    None when the frame does not survive a parquet round trip unchanged (a column of mixed Python objects,
+    say): that file is then parsed from the original on every load, never read back subtly different.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta = {
+        "parser": parser_fingerprint(), "kind": export.kind, "sha256": export.sha256,
+        "header_row": export.header_row, "source_columns": list(export.source_columns),
+        "dates_in_content": [d.isoformat() for d in export.dates_in_content],
+        "findings": [[f.row, f.column, f.severity, f.message] for f in export.findings],
+        # parquet brings categories back as 'str'; these columns had pandas' 'string' (pd.NA) categories
+        "string_categories": [str(c) for c, dtype in export.frame.dtypes.items()
+                              if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == "string"],
+    }
+    try:
+        table = pa.Table.from_pandas(export.frame, preserve_index=True)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               _PARSED_KEY: json.dumps(meta).encode()})
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        data = buf.getvalue()
+        back = _frame_from_parquet(data, string_categories=meta["string_categories"])
+        pd.testing.assert_frame_equal(back, export.frame, check_exact=True)
+    except (pa.ArrowException, AssertionError, AttributeError, KeyError, TypeError, ValueError):
+        return None  # no copy: this file is parsed on every load
+    return data
+
+
+def read_parsed_copy(path: Path, *, name: str, sha256: str) -> Export | None:
+    """The Export kept in a parsed copy, or None when it is missing, unreadable, for another file or stale."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return export_from_copy(data, name=name, sha256=sha256)
+
+
+def export_from_copy(data: bytes, *, name: str, sha256: str, any_parser: bool = False) -> Export | None:
+    """The Export in parquet bytes made by ``parsed_copy``, or None when they are unreadable, for another file
+    (``sha256``) or, unless ``any_parser`` (bytes just made by a sandbox worker), from another parser."""
+    import pyarrow as pa
+
+    try:
+        meta = _parsed_meta(data)
+        if meta is None or meta.get("sha256") != sha256 or (not any_parser and meta.get("parser") != parser_fingerprint()):
+            return None
+        frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
+        name = safe_display_name(name)
+        return Export(
+            name=name, kind=meta["kind"], frame=frame,
+            findings=[Finding(name, row, column, severity, message)
+                      for row, column, severity, message in meta["findings"]],
+            sha256=sha256, header_row=meta["header_row"], source_columns=list(meta["source_columns"]),
+            dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
+    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _parsed_meta(data: bytes) -> dict | None:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
+    raw = metadata.get(_PARSED_KEY)
+    return json.loads(raw) if raw else None
+
+
+def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(io.BytesIO(data)).to_pandas()
+    if frame.index.name is None and frame.index.equals(pd.RangeIndex(len(frame))):
+        frame.index = pd.RangeIndex(len(frame))  # stored as a column (8 bytes a row): back to what the parser made
+    for name in string_categories:
+        col = frame[name]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            continue  # e.g. an all-empty column: the round-trip check then refuses the copy
+        frame[name] = pd.Categorical.from_codes(col.cat.codes, ordered=col.cat.ordered,
+                                                categories=pd.Index(col.cat.categories, dtype="string"))
+    return frame
