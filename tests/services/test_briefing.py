@@ -89,7 +89,8 @@ def test_one_po_moved_is_receipts_and_names_the_po():
     assert (c["shortage_change_lbs"], c["demand"], c["receipts"], c["stock"], c["other"]) == pytest.approx(
         (1500.0, 0.0, 1500.0, 0.0, 0.0))
     assert list(c["pos"]) == ["P1"] and list(c["kos"]) == []
-    assert result["summary"]["purchase_orders"] == {"added": 0, "closed": 0, "received": 0, "rescheduled": 1}
+    assert result["summary"]["purchase_orders"] == {"added": 0, "closed": 0, "received": 0, "past_due": 0,
+                                                   "rescheduled": 1}
     assert result["purchase_orders"]["po_number"].tolist() == ["P1"]
 
 
@@ -190,14 +191,17 @@ def test_today_lists_buys_due_this_week_and_reconcile_items():
     plan = yarn.plan(f, as_of=AS_OF)
     result = briefing.today(plan, as_of=AS_OF)
     # yarn 1 is short from the week of 28 Jul; order-by 25 Jul is past: the plan's buy, flagged expedite
-    assert result["buy"][["yarn_id", "action", "expedite"]].values.tolist() == [[1, "buy", True]]
+    assert result["buy"][["yarn_id", "action", "order_by_passed"]].values.tolist() == [[1, "buy", True]]
     assert result["buy"]["lbs"].tolist() == pytest.approx([500.0])
     assert result["buy"]["cost_usd"].tolist() == pytest.approx([1000.0])  # 500 lbs at $2
     # the plan also defers P2 (yarn 2 has no demand): a defer is not a thing to do today
     assert "defer" in set(plan["actions"]["action"]) and "defer" not in set(result["buy"]["action"])
     assert result["reconcile"][["yarn_id", "action", "lbs"]].values.tolist() == [[3, "reconcile", 40.0]]
-    assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
-                                 "hot_spots": 0}
+    # one definition per count: the passed buy is not an expedite (the plan has no PO to pull in)
+    assert result["counts"] == {"buy": 0, "buys_past_order_by": 1, "expedite": 0, "chase": 0, "reconcile": 1,
+                                "late_kos": 0, "no_date_kos": 0, "hot_spots": 0}
+    assert result["counts"]["expedite"] == plan["summary"]["expedites"]
+    assert result["counts"]["buys_past_order_by"] == plan["summary"]["buys_past_order_by"]
 
 
 def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
@@ -215,11 +219,14 @@ def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
     actions["reason"] = "r"
     actions["supplier"] = "S"
     result = briefing.today({"actions": actions}, as_of=AS_OF)
-    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[13, "expedite"], [12, "buy"], [10, "buy"]]
-    assert result["buy"]["po_number"].tolist()[0] == "P9"
+    # passed buys first, then the expedite (no order-by: due now), then this week's buys
+    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[12, "buy"], [13, "expedite"], [10, "buy"]]
+    assert result["buy"]["po_number"].tolist()[1] == "P9"
     assert result["reconcile"]["yarn_id"].tolist() == [15]
-    assert result["counts"] == {"buy": 1, "expedite": 2, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
-                                 "hot_spots": 0}
+    assert result["counts"] == {"buy": 1, "buys_past_order_by": 1, "expedite": 1, "chase": 0, "reconcile": 1,
+                                "late_kos": 0, "no_date_kos": 0, "hot_spots": 0}
+    # the expedite's PO value and the defer's are no spend: blank; the buys keep theirs
+    assert result["buy"]["cost_usd"].isna().tolist() == [False, True, False]
     assert list(result["buy"].columns) == briefing.ACTION_VIEW
 
 
@@ -231,7 +238,7 @@ def test_cause_detail_says_what_happened_to_each_ko_and_po():
     # K1 (3000) finished, K2 (2600) added: 1000 - 2600 + 1500 = -100, demand -400; then P1 leaves this week:
     # 1000 - 2600 = -1600, receipts +1500
     assert causes.loc[1, "demand"] == pytest.approx(-400.0) and causes.loc[1, "receipts"] == pytest.approx(1500.0)
-    assert causes.loc[1, "detail"] == "K1 finished; K2 added; P1 rescheduled"
+    assert causes.loc[1, "detail"] == "K1 finished (3,000 lbs were open); K2 added (2,600 lbs); P1 rescheduled"
 
 
 @pytest.mark.parametrize("seed", range(6))
