@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -64,22 +64,34 @@ def load(snapshot_id: str) -> Snapshot:
 
 
 DEMO_LABEL = "Demo data (synthetic)"
-_SHORT_ID = re.compile(r"_([0-9a-f]{6,})$")
 
 
-def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
-    """The one name of a snapshot on every screen: as-of date and short id, '28 Aug 2025 · 5d9988'.
+def _day(d) -> str:
+    return f"{d.day} {d:%b %Y}"
 
-    The id of a saved snapshot is '<as-of>_<digest>'; the short id is the first 6 characters of the digest
-    (the date part is dropped: it is the as-of date already shown). The demo is 'Demo data (synthetic)'.
-    """
+
+def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | None = None) -> str:
+    """The one name of a snapshot on every screen: its as-of date, '28 Aug 2025', never its id; with
+    ``saved_at`` (two snapshots of one day) also when it was saved: '28 Aug 2025, saved 29 Aug 2025 14:03'.
+    The demo is 'Demo data (synthetic)'."""
     if snapshot_id == DEMO_ID:
         return DEMO_LABEL
-    m = _SHORT_ID.search(snapshot_id)
-    short = m.group(1)[:6] if m else re.sub(r"[^0-9A-Za-z-]", "", snapshot_id)[-6:] or "unsaved"
     if as_of is None:
-        return short
-    return f"{as_of.day} {as_of:%b %Y} · {short}"
+        return "a saved snapshot"
+    label = _day(as_of)
+    if saved_at:
+        saved = datetime.fromisoformat(saved_at)
+        label += f", saved {_day(saved)} {saved:%H:%M}"
+    return label
+
+
+def snapshot_names() -> dict[str, str]:
+    """id -> name of every saved snapshot (``snapshot_label``): the as-of date, with the time saved only where
+    several snapshots share that date."""
+    infos = saved_snapshots()
+    days = Counter(i.as_of for i in infos)
+    return {i.snapshot_id: snapshot_label(i.snapshot_id, i.as_of, i.saved_at if days[i.as_of] > 1 else None)
+            for i in infos}
 
 
 def source_args(snapshot_id: str) -> list[str]:
@@ -91,7 +103,8 @@ def source_args(snapshot_id: str) -> list[str]:
 
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo."""
-    choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(saved_snapshots())]
+    names = snapshot_names()
+    choices = [(i.snapshot_id, names[i.snapshot_id]) for i in reversed(saved_snapshots())]
     if DEMO_DIR.is_dir():
         choices.append((DEMO_ID, DEMO_LABEL))
     return choices
@@ -103,6 +116,17 @@ def comparable_snapshots(current_id: str, choices: list[tuple[str, str]]) -> lis
     if current_id == DEMO_ID:
         return []
     return [(i, label) for i, label in choices if i not in (current_id, DEMO_ID)]
+
+
+def earlier_snapshots(current_id: str) -> list[tuple[str, str]]:
+    """(id, name) of the saved snapshots before the current one (as-of, then time saved), latest first: what a
+    comparison compares it with. None for the demo or an unsaved snapshot."""
+    infos = saved_snapshots()
+    ids = [i.snapshot_id for i in infos]
+    if current_id not in ids:
+        return []
+    names = snapshot_names()
+    return [(i.snapshot_id, names[i.snapshot_id]) for i in infos[:ids.index(current_id)][::-1]]
 
 
 def active_snapshot_id() -> str | None:
@@ -163,7 +187,7 @@ def sidebar_picker() -> Snapshot | None:
         st.session_state["snapshot_id"] = picked
         snapshot = active_snapshot()
         if snapshot is not None:
-            st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
+            st.caption(f"{len(snapshot.exports)} exports · as of **{_day(snapshot.as_of)}**")
             if snapshot.inherited:
                 st.caption("Taken from earlier snapshots: " + ", ".join(sorted(KINDS[k].title for k in snapshot.inherited)))
         return snapshot
