@@ -40,7 +40,7 @@ except BkError as exc:  # the page still works from yarn_inventory alone; it say
 else:  # the one shortage of every page: the plan's planning balance (bk.services.shortage)
     plan_shortages = services.derived("shortage.short_yarns", snapshot, lambda: short_yarns(plan), sources=(plan,))
 for note in services.missing_notes("inventory.analyze", snapshot):
-    st.caption(f"Not shown — {note}")
+    st.caption(f"Not shown — {plain(note)}")
 summary = result["summary"]
 no_plan = pd.DataFrame({"yarn_id": pd.Series(dtype="Int64"), "first_shortage_week": pd.Series(dtype="datetime64[ns]"),
                         "shortage_lbs": pd.Series(dtype="float64")})

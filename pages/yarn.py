@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.ingest.schema import KINDS
 from bk.services.briefing import action_view
 from bk.services.lookup import match_styles, search_yarns
 from bk.services.shortage import short_yarns
@@ -72,11 +73,12 @@ c[6].metric("Actions without a price", summary["unpriced_actions"])
 c[7].metric("Yarns short", len(short),
             help="Yarns whose planning balance goes below zero (stock and every open PO), as on Yarn inventory "
                  f"({fmt_lbs(short['shortage_lbs'].sum())} at the deepest points)")
+source = KINDS[summary["receipts_source"]].title if summary["receipts_source"] in KINDS else "PO"
 view = {OBSERVED: "each KO's observed pace", EFAB_RULE: "eFab's knitting rule",
         MACHINES: "the machine schedule (capacity plan)"}[schedule]
 st.caption(f"As of {short_date(snapshot.as_of)}; KOs knitted on {view}"
            + (", sales forecast included" if with_forecast else "") + ". One action per yarn, sorted by order-by "
-           f"date. Decisions use the planning balance: stock + open POs ({summary['receipts_source']}), each PO at "
+           f"date. Decisions use the planning balance: stock + open POs (from the {source} export), each PO at "
            "most its balance; past-due POs count in this week while recent, older ones are chased instead. Buy = "
            "what stock and every open PO cannot cover over the 9 weeks, raised to the supplier's MOQ once (and "
            "order multiple); order-by = first short week − lead time (supplier list, or the supplier's median PO "
@@ -253,11 +255,13 @@ if what_ifs:
     else:
         change = plan_change(before, plan)
         totals = change["totals"].set_index("measure")
-        shown = {"Yarns short in the horizon": lambda v: f"{v:,.0f}", "Buy (lbs)": fmt_lbs, "Buy ($)": fmt_usd}
+        # (the plan's measure, its name here: the plan's "short in the horizon" counts the yarns it buys for)
+        shown = {("Yarns short in the horizon", "Yarns to buy"): lambda v: f"{v:,.0f}",
+                 ("Buy (lbs)", "Buy (lbs)"): fmt_lbs, ("Buy ($)", "Buy ($)"): fmt_usd}
         cols = st.columns(3)
-        for col, (measure, fmt) in zip(cols, shown.items(), strict=True):
+        for col, ((measure, name), fmt) in zip(cols, shown.items(), strict=True):
             b, a, d = totals.loc[measure, ["before", "after", "change"]]
-            col.metric(f"{measure}: before → after", f"{fmt(b)} → {fmt(a)}",
+            col.metric(f"{name}: before → after", f"{fmt(b)} → {fmt(a)}",
                        delta=(("+" if d > 0 else "") + fmt(d)) if abs(d) > 0.5 else None, delta_color="inverse")
         st.markdown(f"**Yarns whose buy the what-if changes** ({len(change['yarns'])})")
         if len(change["yarns"]):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bk.ingest.schema import KINDS
 from bk.services.forecast_levels import MODEL_NAMES
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -26,10 +27,22 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
+# an export's kind code after its title in a kernel message ('the Bill of materials (bom) export'): the title is
+# what a planner reads; the code is for the command line
+_CODES = "|".join(map(re.escape, sorted(KINDS, key=len, reverse=True)))
+_KIND_CODE = re.compile(rf" \((?:{_CODES})\)")
+
+
+def screen_text(text: object) -> str:
+    """A kernel message as a page shows it: without the export kind codes after export titles."""
+    return _KIND_CODE.sub("", str(text))
+
+
 def plain(text: object) -> str:
     """Text (a message with file names or cells from the exports) for st.error/st.markdown: every Markdown
-    character escaped, so ``![pix](https:evil.example)`` is shown as written, never an image or a link."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    character escaped, so ``![pix](https:evil.example)`` is shown as written, never an image or a link; export
+    kind codes left out (``screen_text``)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", screen_text(text))
 
 
 def plot_label(text: object) -> str:
@@ -227,6 +240,7 @@ TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "c
 
 _WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
 _LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_WEEK = re.compile(r"^week_(\d{4})_(\d{2})_lbs$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")  # machine names: lower case words joined by _
 _PREFIX = {None: "", "demand": "Demand ", "receipts": "Receipts ", "balance": "Balance ", "efab": "eFab ",
@@ -544,6 +558,8 @@ def _as_text(value) -> str:
         return ", ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple | set):
         return "; ".join(_as_text(v) for v in value)
+    if isinstance(value, str) and _ISO_DAY.match(value):  # a JSON date ('2025-08-28') as every date is shown
+        return short_date(value)
     return str(value)
 
 

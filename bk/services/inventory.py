@@ -460,13 +460,13 @@ def analyze(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level: f
         "as_of": pd.Timestamp(as_of).date().isoformat(),
         "service_level": float(service_level),
         "z": round(z, 4),
-        "z_rule": "z = standard normal inverse CDF of the service level (NormalDist.inv_cdf)",
-        "sigma_method": sigma_method,
+        "z_rule": "z = the standard normal quantile of the service level (1.645 for 95 %)",
+        "sigma_method": {"cv": "demand variability × usage", "ko_buckets": "eFab's weekly KO demand"}[sigma_method],
         "demand_cv": float(demand_cv),
-        "sigma_rule": ("σ of weekly demand = demand_cv × weekly usage: the exports hold no weekly consumption "
-                       "history" if sigma_method == "cv" else
+        "sigma_rule": ("σ of weekly demand = demand variability (CV) × weekly usage: the exports hold no weekly "
+                       "consumption history" if sigma_method == "cv" else
                        "σ of weekly demand = standard deviation of eFab's weekly KO demand buckets "
-                       "(This Week + Week N); demand_cv × weekly usage where a yarn has none"),
+                       "(This Week + Week N); demand variability (CV) × weekly usage where a yarn has none"),
         "horizon_weeks": float(horizon_weeks),
         "weekly_usage_rule": ("|Consumed| ÷ weeks from the reconcile date to as-of; where unknown or zero, open KO "
                               f"demand (balance × BOM fraction) ÷ {horizon_weeks:g} weeks; else 0"),
