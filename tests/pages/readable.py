@@ -11,7 +11,7 @@ from bk.ingest.schema import KINDS
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 SNAKE_WORD = re.compile(r"(?<![\w.\-/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\-/])")  # balance_changed, demand_cv
-FILE_NAME = re.compile(r"[^\s;,:'\"]+\.(?:csv|xlsx|xls|json)\b", re.IGNORECASE)  # an export's own name may have _
+FILE_NAME = re.compile(r"[^\s;,:'\"]+(?: \(\d+\))?\.(?:csv|xlsx|xls|json)\b", re.IGNORECASE)  # an export's own name may have _
 SNAPSHOT_ID = re.compile(r"\b\d{4}-\d{2}-\d{2}_[0-9a-f]{6,}\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 SLASH_DATE = re.compile(r"\b\d{4} ?/ ?\d{2} ?/ ?\d{2}\b")
