@@ -67,17 +67,18 @@ except BkError as exc:
     st.error(plain(exc))
 else:
     n = today["counts"]
-    c = st.columns(7)
+    c = st.columns(4)
     c[0].metric("Expedite", n["expedite"], help="Open POs that arrive after the yarn needs them: pull them in "
                 "(the yarn plan's expedite actions, as on Yarn requirements)")
     c[1].metric("Buys past order-by", n["buys_past_order_by"], help="The yarn plan's buys whose order-by date "
                 "has passed: place them now")
     c[2].metric("Buy this week", n["buy"], help="The yarn plan's buys whose order-by date falls later this week")
     c[3].metric("Reconcile", n["reconcile"], help="Stock or yarn records to correct before buying")
-    c[4].metric("Late KOs", n["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the "
+    c = st.columns(4)
+    c[0].metric("Late KOs", n["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the "
                 "quoted date (the Knitting capacity page's count)")
-    c[5].metric("No quoted date", n["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
-    c[6].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
+    c[1].metric("No quoted date", n["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
+    c[2].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
                 f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
                 f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
     # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)

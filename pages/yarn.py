@@ -59,20 +59,21 @@ actions = services.derived("yarn.actions", snapshot, lambda: action_view(plan["a
 short = services.derived("shortage.short_yarns", snapshot, lambda: short_yarns(plan), sources=(plan,))
 balance = plan["projected_balance"]
 st.subheader("Actions")
-c = st.columns(8)
+c = st.columns(4)
 c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])} "
             f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need)")
 c[1].metric("Buys past order-by", summary["buys_past_order_by"], help="Buys whose order-by date has passed: "
             "place them now")
-c[2].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
+c[2].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier")
+c[3].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
             "past-due limit: confirm a date or close them (not counted as arriving)")
-c[3].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier")
-c[4].metric("Reconcile", summary["reconciles"], help="Stock or yarn records to fix first: never bought")
-c[5].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
-c[6].metric("Actions without a price", summary["unpriced_actions"])
-c[7].metric("Yarns short", len(short),
+c = st.columns(4)
+c[0].metric("Reconcile", summary["reconciles"], help="Stock or yarn records to fix first: never bought")
+c[1].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
+c[2].metric("Yarns short", len(short),
             help="Yarns whose planning balance goes below zero (stock and every open PO), as on Yarn inventory "
                  f"({fmt_lbs(short['shortage_lbs'].sum())} at the deepest points)")
+c[3].metric("Actions without a price", summary["unpriced_actions"])
 source = KINDS[summary["receipts_source"]].title if summary["receipts_source"] in KINDS else "PO"
 view = {OBSERVED: "each KO's observed pace", EFAB_RULE: "eFab's knitting rule",
         MACHINES: "the machine schedule (capacity plan)"}[schedule]
@@ -84,8 +85,6 @@ st.caption(f"As of {short_date(snapshot.as_of)}; KOs knitted on {view}"
            "order multiple); order-by = first short week − lead time (supplier list, or the supplier's median PO "
            "lead time where the two disagree by more than half). "
            f"{summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have no BOM at all.")
-if len(plan["lead_time_findings"]):
-    st.info("Lead times taken from the suppliers' PO history: " + "; ".join(plan["lead_time_findings"]["message"]))
 if summary["stalled_kos"]:
     st.warning(f"{summary['stalled_kos']} open KOs ({fmt_lbs(summary['stalled_lbs'])}) are stalled: their start has "
                "passed and nothing has been knitted. The observed pace times them at their work centre's pace.")
@@ -146,6 +145,13 @@ else:
         evidence_panel(row, evidence, weeks=weeks, short=short, forecast_rows=plan.get("forecast_evidence"),
                        chart=lambda y: services.figure("yarn.evidence_chart", snapshot, lambda: balance_chart(y, None),
                                                        sources=(plan,), pick=y))
+
+findings = plan["lead_time_findings"]
+if len(findings) and (box := lazy_expander(f"Lead times taken from the suppliers' PO history ({len(findings)} "
+                                           "suppliers)", key="more-lead-times")) is not None:
+    with box:
+        for message in findings["message"]:
+            st.markdown(f"- {plain(message)}")
 
 st.subheader(f"Yarns short ({len(short)})")
 show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
