@@ -462,9 +462,13 @@ TABLES: dict[str, TableSpec] = {
                                        "need_week"),
                                  labels={"lbs": "To correct (lbs)"}),
     "briefing_causes": TableSpec(
-        first=("yarn_id", "shortage_change_lbs", "demand", "receipts", "stock", "other", "detail", "kos", "pos"),
+        first=("yarn_id", "new_shortage_lbs", "shortage_change_lbs", "demand", "receipts", "stock", "other", "detail",
+               "kos", "pos", "old_shortage_lbs"),
         pinned=("yarn_id",), labels={"demand": "Demand (lbs)", "receipts": "Receipts (lbs)", "stock": "Stock (lbs)",
-                                     "other": "Other (lbs)"}),
+                                     "other": "Other (lbs)", "new_shortage_lbs": "Short now (lbs)",
+                                     "old_shortage_lbs": "Short before (lbs)"},
+        notes={"new_shortage_lbs": "Deepest planning balance below zero: the figure of Yarn requirements and Yarn "
+                                   "inventory"}),
     "briefing_changes": TableSpec(first=("knit_order", "po_number", "yarn_id", "change", "what"),
                                   pinned=("knit_order", "po_number", "yarn_id")),
     "files": TableSpec(first=("title", "file", "rows", "errors", "warnings", "info", "inherited_from"),

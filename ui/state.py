@@ -72,7 +72,8 @@ def _day(d) -> str:
 
 def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | None = None) -> str:
     """The one name of a snapshot on every screen: its as-of date, '28 Aug 2025', never its id; with
-    ``saved_at`` (two snapshots of one day) also when it was saved: '28 Aug 2025, saved 29 Aug 2025 14:03'.
+    ``saved_at`` (two snapshots of one day) also when it was saved: '28 Aug 2025, saved 29 Aug 2025 14:03:09'
+    (to the second: two saves of a minute stay apart in a picker).
     The demo is 'Demo data (synthetic)'."""
     if snapshot_id == DEMO_ID:
         return DEMO_LABEL
@@ -81,7 +82,7 @@ def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | 
     label = _day(as_of)
     if saved_at:
         saved = datetime.fromisoformat(saved_at)
-        label += f", saved {_day(saved)} {saved:%H:%M}"
+        label += f", saved {_day(saved)} {saved:%H:%M:%S}"
     return label
 
 

@@ -126,7 +126,7 @@ def test_search_keeps_rows_with_every_word():
 def test_a_snapshot_is_named_by_its_date_never_its_id():
     assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28)) == "28 Aug 2025"
     assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28),
-                          "2025-08-29T14:03:09+00:00") == "28 Aug 2025, saved 29 Aug 2025 14:03"
+                          "2025-08-29T14:03:09+00:00") == "28 Aug 2025, saved 29 Aug 2025 14:03:09"
     assert "5d9988" not in snapshot_label("2025-08-28_5d9988ef49")
     assert snapshot_label(DEMO_ID, date(2025, 8, 28)) == DEMO_LABEL
 

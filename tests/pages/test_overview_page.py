@@ -58,7 +58,7 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     no_exceptions(at)
     assert [h.value for h in at.header] == ["Today", "Since an earlier snapshot", "Files and findings"]
     # both snapshots named, by date (the time saved too: they share a date), never by id
-    assert re.fullmatch(r"28 Aug 2025, saved \d+ \w{3} \d{4} \d\d:\d\d compared with 28 Aug 2025, saved .*",
+    assert re.fullmatch(r"28 Aug 2025, saved \d+ \w{3} \d{4} \d\d:\d\d:\d\d compared with 28 Aug 2025, saved .*",
                         next(h.value for h in at.subheader if "compared with" in h.value))
     metrics = {m.label: m.value for m in at.metric}
     assert [m.label for m in at.metric][:6] == ["As of", "Files", "Rows", "App health", "Data age", "Complete"]
@@ -69,8 +69,8 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
         metrics)
     assert_readable(at)
     causes = table_with(at, "Shortage change (lbs)", "Demand (lbs)")
-    assert list(causes.columns)[:6] == ["Yarn", "Shortage change (lbs)", "Demand (lbs)", "Receipts (lbs)",
-                                        "Stock (lbs)", "Other (lbs)"]
+    assert list(causes.columns)[:7] == ["Yarn", "Short now (lbs)", "Shortage change (lbs)", "Demand (lbs)",
+                                        "Receipts (lbs)", "Stock (lbs)", "Other (lbs)"]
     rows = causes.set_index("Yarn")
     # oracle: each day's own plan as the pages run it (APP_VIEW), its planning balance
     store = SnapshotStore(isolated_store)
@@ -81,6 +81,7 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     assert (rows["Shortage change (lbs)"] - (now - before).reindex(rows.index)).abs().max() <= 0.5
     # the yarn with 2,000 lbs less on hand became short: by stock, and the page says so in words
     assert now[yarn_id] > 0.5 and before[yarn_id] == 0
+    assert rows.loc[yarn_id, "Short now (lbs)"] == round(now[yarn_id])  # the plan's figure, whole lbs
     assert rows.loc[yarn_id, "Stock (lbs)"] == pytest.approx(now[yarn_id], abs=0.5)
     assert f"stock on hand {on_hand:,.0f} → {on_hand - STOCK_CUT_LBS:,.0f} lbs" in rows.loc[yarn_id, "What happened"]
     assert (rows["What happened"].str.len() > 0).all()  # never empty
