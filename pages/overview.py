@@ -9,7 +9,7 @@ from bk.errors import BkError, MissingDataError
 from bk.ingest.schema import KINDS, OPTIONAL_KINDS
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services import capacity
-from bk.services.briefing import today as briefing_today
+from bk.services.today import today as briefing_today
 from bk.services.yarn import APP_VIEW
 from ui import comparison, services, state
 from ui.format import findings_frame, plain, short_date

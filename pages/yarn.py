@@ -8,9 +8,9 @@ import streamlit as st
 
 from bk.errors import BkError
 from bk.ingest.schema import KINDS
-from bk.services.briefing import action_view
 from bk.services.lookup import match_styles, search_yarns
 from bk.services.shortage import short_yarns
+from bk.services.today import action_view
 from bk.services.yarn import picker_yarns, plan_change, schedule_changes
 from ui import services, state
 from ui.evidence import evidence_panel
