@@ -48,7 +48,8 @@ c[3].metric("App health", f"{health['app']['score']:.0f}/100",
                  f"{health['data']['score']:.0f}/100 apart (see App health)")
 c[4].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
             help="Days since the snapshot's as-of date")
-c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}", help="Export kinds in this snapshot")
+c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}",
+            help="Exports in this snapshot, of those the pages use")
 if demo:
     st.info("You are looking at **synthetic demo data**. Upload the day's exports on the Data page.")
 
