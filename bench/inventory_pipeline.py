@@ -17,7 +17,6 @@ def measure(*, repeats: int = 25) -> dict:
     f, as_of = snapshot.frames, snapshot.as_of
     operations = {
         "inventory.analyze": lambda: inventory.analyze(f, as_of=as_of),
-        "inventory.diff": lambda: inventory.diff(f, f),
         "inventory.report_keys": lambda: inventory.report_keys(f, as_of=as_of),
         "pipeline.wip": lambda: pipeline.pipeline(f, as_of=as_of, aging_days=90),
         "pipeline.netting": lambda: pipeline.net_sales_orders(f, as_of=as_of),

@@ -164,12 +164,14 @@ def report_of(snapshot, *, out: Path) -> int:
 
 
 def diff(old: Sequence[str], new: Sequence[str], *, old_as_of: date | None, new_as_of: date | None,
-         out: Path) -> int:
-    """What changed from the old snapshot to the new one, with the causes of each shortage change, as JSON."""
+         out: Path, knitting: str = "observed") -> int:
+    """What changed from the old snapshot to the new one, with the causes of each shortage change, as JSON: the
+    comparison the Overview and Yarn inventory show (``knitting`` "observed", the app's view, by default)."""
     from bk.services import briefing
 
     before, after = _snapshot(old, old_as_of), _snapshot(new, new_as_of)
-    result = briefing.diff(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of)
+    result = briefing.diff(before.frames, after.frames, old_as_of=before.as_of, new_as_of=after.as_of,
+                           plan_params={"knitting": knitting})
     out.write_text(json.dumps(briefing.diff_json(result), indent=2))
     counts = result["summary"]
     print(f"wrote {out} ({before.as_of} -> {after.as_of}: {len(result['causes'])} shortage changes explained, "
@@ -284,7 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--json", dest="out", required=True, type=Path)
         return p
 
-    two_snapshots("diff", "what changed between two snapshots and why each shortage moved, as JSON")
+    p = two_snapshots("diff", "what changed between two snapshots and why each shortage moved, as JSON")
+    p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="observed",
+                   help="knitting schedule of both days' plans (default: observed, the app's view, as the Overview "
+                        "and Yarn inventory compare)")
     p = two_snapshots("backtest", "score the old snapshot's plan against what the new snapshot shows, as JSON")
     p.add_argument("--schedule", choices=["efab", "machines", "observed"], default="efab",
                    help="knitting schedule of the old day's plan")
@@ -321,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             return report(args.paths, as_of=args.as_of, out=args.out)
         if args.command == "diff":
-            return diff(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out)
+            return diff(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out,
+                        knitting=args.schedule)
         if args.command == "backtest":
             return backtest(args.old, args.new, old_as_of=args.old_as_of, new_as_of=args.new_as_of, out=args.out,
                             knitting=args.schedule)

@@ -1,6 +1,6 @@
 """Data: upload the day's exports, see each file's kind and findings, save them as a snapshot, pick one."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +10,7 @@ from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import infer_as_of
 from ui import auth, services, state, uploads
 from ui.coverage import inherited_kinds, limited_pages, missing_exports
-from ui.format import findings_frame, plain
+from ui.format import findings_frame, plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
 
@@ -38,7 +38,7 @@ for upload in files or []:
         parsed.append((upload, export))
 
 if files:
-    rows = [{"file": e.name, "title": KINDS[e.kind].title, "kind": e.kind, "rows": e.rows,
+    rows = [{"file": e.name, "title": KINDS[e.kind].title, "rows": e.rows,
              **{f"{k}s" if k != "info" else k: v for k, v in e.severity_counts().items()}} for _, e in parsed]
     if rows:
         st.subheader("Recognised")
@@ -50,12 +50,13 @@ if files:
     kinds = [e.kind for _, e in parsed]
     repeated = sorted({k for k in kinds if kinds.count(k) > 1})
     for kind in repeated:
-        st.error(f"Two files are {KINDS[kind].title} ({kind}); remove one.")
+        st.error(f"Two files are {KINDS[kind].title}; remove one.")
     exports = {e.kind: e for _, e in parsed}
     guessed, source = infer_as_of(exports, [u.name for u, _ in parsed]) if exports else (date.today(), "today")
     as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
     if parsed:
-        earlier = [(state.snapshot_label(i.snapshot_id, i.as_of), i.as_of, i.kinds) for i in state.saved_snapshots()]
+        names = state.snapshot_names()
+        earlier = [(names[i.snapshot_id], i.as_of, i.kinds) for i in state.saved_snapshots()]
         missing = missing_exports(exports, as_of=as_of, earlier=earlier)
         taken = inherited_kinds(exports, as_of=as_of, earlier=earlier)
         for donor in sorted(set(taken.values())):
@@ -75,6 +76,7 @@ if files:
     elif not auth.may_save():
         st.button("Save snapshot", disabled=True, help="Saving needs authorisation.")
     elif st.button("Save snapshot", type="primary"):
+        before = {i.snapshot_id: i for i in state.saved_snapshots()}
         try:
             info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)
         except BkError as exc:
@@ -83,18 +85,23 @@ if files:
             services.warm(state.load(info.snapshot_id))  # every page's default view, computed before it is asked
             uploads.release_own_uploads()
             st.session_state["uploads_generation"] = st.session_state.get("uploads_generation", 0) + 1
-            label = state.snapshot_label(info.snapshot_id, info.as_of)
-            state.select_snapshot(info.snapshot_id,
-                                  message=f"Saved snapshot {label} ({len(info.files)} files); it is now active.")
+            label = state.snapshot_names().get(info.snapshot_id, state.snapshot_label(info.snapshot_id, info.as_of))
+            if info.snapshot_id in before:  # the store returns the snapshot these very files were saved as
+                saved = datetime.fromisoformat(before[info.snapshot_id].saved_at)
+                message = (f"These files were already saved, on {short_date(saved)} at {saved:%H:%M}, as the "
+                           f"snapshot of {label}: nothing new was written; it is now active.")
+            else:
+                message = f"Saved snapshot {label} ({len(info.files)} files); it is now active."
+            state.select_snapshot(info.snapshot_id, message=message)
 
 st.subheader("Saved snapshots")
 infos = state.saved_snapshots()
 if not infos:
     st.info("No snapshot saved yet: the app shows the demo data.")
 else:
-    labels = {i.snapshot_id: state.snapshot_label(i.snapshot_id, i.as_of) for i in infos}
+    labels = state.snapshot_names()
     table = pd.DataFrame([{"snapshot": labels[i.snapshot_id], "as_of": i.as_of,
-                           "saved": pd.Timestamp(i.saved_at).strftime("%d %b %Y %H:%M"), "files": len(i.files),
+                           "saved": f"{short_date(i.saved_at)} {pd.Timestamp(i.saved_at):%H:%M}", "files": len(i.files),
                            "exports": ", ".join(sorted(KINDS[k].title for k in i.kinds))} for i in reversed(infos)])
     show_table(table, key="saved-snapshots", search=False)
     chosen = st.selectbox("Make active", [i.snapshot_id for i in reversed(infos)], format_func=labels.__getitem__,

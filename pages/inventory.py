@@ -7,7 +7,8 @@ from plotly.subplots import make_subplots
 
 from bk.errors import BkError
 from bk.services.inventory import NO_USAGE_LABEL, with_horizon
-from ui import services, state
+from bk.services.shortage import short_yarns
+from ui import comparison, services, state
 from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table
@@ -31,12 +32,14 @@ except BkError as exc:
     st.error(plain(exc))
     st.stop()
 try:
-    plan_shortages = services.run("yarn.plan", snapshot, **services.plan_view(snapshot))["shortages"]
+    plan = services.run("yarn.plan", snapshot, **services.plan_view(snapshot))
 except BkError as exc:  # the page still works from yarn_inventory alone; it says what it cannot show
     plan_shortages = None
     st.info(f"Projected shortages are not shown: {plain(exc)}")
+else:  # the one shortage of every page: the plan's planning balance (bk.services.shortage)
+    plan_shortages = services.derived("shortage.short_yarns", snapshot, lambda: short_yarns(plan), sources=(plan,))
 for note in services.missing_notes("inventory.analyze", snapshot):
-    st.caption(f"Not shown — {note}")
+    st.caption(f"Not shown — {plain(note)}")
 summary = result["summary"]
 no_plan = pd.DataFrame({"yarn_id": pd.Series(dtype="Int64"), "first_shortage_week": pd.Series(dtype="datetime64[ns]"),
                         "shortage_lbs": pd.Series(dtype="float64")})
@@ -44,11 +47,13 @@ positions = services.derived("inventory.positions", snapshot, lambda: with_horiz
     result["positions"], no_plan if plan_shortages is None else plan_shortages), sources=(result, plan_shortages))
 with right:
     c = st.columns(4)
-    c[0].metric("Short in the horizon", "—" if plan_shortages is None else int(positions["short_in_horizon"].sum()),
-                help="Planning view, same as Yarn requirements: yarns whose projected balance goes below zero "
-                     f"({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at the deepest point)")
-    c[1].metric("Short now", summary["shortage_count"],
-                help=f"eFab view: planning balance below zero today ({fmt_lbs(summary['shortage_lbs'])})")
+    c[0].metric("Yarns short", "" if plan_shortages is None else int(positions["short_in_horizon"].sum()),
+                help="Yarns whose planning balance (stock and every open PO, the observed knitting pace) goes below "
+                     f"zero: the figure of Yarn requirements ({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at "
+                     "the deepest points)")
+    c[1].metric("Below zero in eFab", summary["shortage_count"],
+                help="eFab's own figure: the yarn inventory export's Planning Balance (on hand + allocated + on "
+                     f"order) below zero today ({fmt_lbs(summary['shortage_lbs'])})")
     c[2].metric("Below reorder point", summary["below_reorder_count"])
     c[3].metric("Stock value", fmt_usd(summary["on_hand_value_usd"]), help=f"{summary['yarn_count']:,} yarns")
 assumptions = lazy_expander("Assumptions behind these numbers", key="inv_assumptions")
@@ -59,16 +64,17 @@ if assumptions is not None:
 
 
 def positions_tab() -> None:
-    only = st.segmented_control("Show", ["All", "Short in horizon", "Short now", "Below reorder"], default="All")
+    only = st.segmented_control("Show", ["All", "Short", "Below zero in eFab", "Below reorder"], default="All")
     view = positions
-    if only == "Short now":
+    if only == "Below zero in eFab":
         view = view[view["shortage_now"]]
-    elif only == "Short in horizon":
+    elif only == "Short":
         view = view[view["short_in_horizon"]]
     elif only == "Below reorder":
         view = view[view["below_reorder"]]
     show_table(view, "yarn_positions", key="positions", download="yarn_positions",
-               caption="Short in horizon = yarn requirements plan; short now = eFab planning balance")
+               caption="Short = the plan's planning balance, as on Yarn requirements; below zero in eFab = the "
+                       "export's Planning Balance")
 
 
 def abc_tab() -> None:
@@ -124,26 +130,10 @@ def rollup_tab() -> None:
 
 
 def compare_tab() -> None:
-    others = state.comparable_snapshots(snapshot.snapshot_id, state.snapshot_choices())
-    if not others:
-        st.info("Save another snapshot to compare with.")
-    else:
-        labels = dict(others)
-        earlier_id = st.selectbox("Compare with", list(labels), format_func=labels.__getitem__, key="diff_with")
-        try:
-            change = services.run("inventory.diff", snapshot, earlier_snapshot_id=earlier_id)
-        except BkError as exc:
-            st.error(plain(exc))
-        else:
-            st.caption(f"From **{labels[earlier_id]}** to **{state.snapshot_label(snapshot.snapshot_id, snapshot.as_of)}**")
-            show_facts(change["summary"], key="diff-summary", key_label="Change", value_label="Yarns / lbs")
-            for name in ("new_shortages", "cleared_shortages", "biggest_moves", "po_received", "po_slipped", "added",
-                         "gone"):
-                title = {"po_received": "POs received", "po_slipped": "POs slipped"}.get(
-                    name, name.replace("_", " ").capitalize())
-                st.markdown(f"**{title}** ({len(change[name])})")
-                if len(change[name]):
-                    show_table(change[name], "inventory_change", key=f"diff-{name}", search=False)
+    earlier_id = comparison.pick_earlier(snapshot, key="diff_with")
+    if earlier_id is not None:
+        st.markdown(f"**{comparison.title(snapshot, earlier_id)}**")
+        comparison.show(snapshot, earlier_id, key="inventory_diff")
 
 
 TABS = {"Positions": positions_tab, "ABC and cover": abc_tab, "By supplier / type / colour": rollup_tab,

@@ -7,12 +7,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
+from bk.ingest.schema import KINDS
 from bk.services.lookup import match_styles, search_yarns
+from bk.services.shortage import short_yarns
+from bk.services.today import action_view
 from bk.services.yarn import picker_yarns, plan_change, schedule_changes
 from ui import services, state
-from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label, yarn_picker_labels
+from ui.evidence import evidence_panel
+from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label, short_date, yarn_picker_labels
 from ui.shell import require_shell
-from ui.table import show_facts, show_table
+from ui.table import show_facts, show_table, shown_form, table_height
 from ui.widgets import downloads, lazy_expander
 
 require_shell()
@@ -48,38 +52,41 @@ except BkError as exc:
     st.error(plain(exc))
     st.stop()
 
-linked = st.query_params.get("yarn")  # the Overview briefing links here with ?yarn=<id>
+linked = st.query_params.get("yarn")  # the Overview links here with ?yarn=<id>
 linked_yarn = int(linked) if linked is not None and str(linked).strip().isdigit() else None
 weeks = services.derived("yarn.weeks", snapshot, lambda: bucket_labels(plan["buckets"]), sources=(plan,))
 summary = plan["summary"]
-actions = plan["actions"]
-shortages = plan["shortages"]
+# the plan's actions as every page lists them (no PO value as a spend), and its short yarns (the one shortage)
+actions = services.derived("yarn.actions", snapshot, lambda: action_view(plan["actions"]), sources=(plan,))
+short = services.derived("shortage.short_yarns", snapshot, lambda: short_yarns(plan), sources=(plan,))
+balance = plan["projected_balance"]
 st.subheader("Actions")
-c = st.columns(7)
+c = st.columns(4)
 c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])} "
-            f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need); "
-            f"{summary['buys_past_order_by']} already past their order-by date")
-c[1].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
-            "past-due limit: confirm a date or close them (not counted as arriving)")
+            f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need)")
+c[1].metric("Buys past order-by", summary["buys_past_order_by"], help="Buys whose order-by date has passed: "
+            "place them now")
 c[2].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier")
-c[3].metric("Reconcile", summary["reconciles"], help="stock or yarn records to fix first: never bought")
-c[4].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
-c[5].metric("Actions without a price", summary["unpriced_actions"])
-c[6].metric("Short in the horizon", len(shortages),
-            help="Planning view, same as Yarn inventory: yarns whose projected balance goes below zero "
-                 f"({fmt_lbs(shortages['shortage_lbs'].sum())} at the deepest point)")
+c[3].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
+            "past-due limit: confirm a date or close them (not counted as arriving)")
+c = st.columns(4)
+c[0].metric("Reconcile", summary["reconciles"], help="Stock or yarn records to fix first: never bought")
+c[1].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
+c[2].metric("Yarns short", len(short),
+            help="Yarns whose planning balance goes below zero (stock and every open PO), as on Yarn inventory "
+                 f"({fmt_lbs(short['shortage_lbs'].sum())} at the deepest points)")
+c[3].metric("Actions without a price", summary["unpriced_actions"])
+source = KINDS[summary["receipts_source"]].title if summary["receipts_source"] in KINDS else "PO"
 view = {OBSERVED: "each KO's observed pace", EFAB_RULE: "eFab's knitting rule",
         MACHINES: "the machine schedule (capacity plan)"}[schedule]
-st.caption(f"As of {snapshot.as_of:%a %d %b %Y}; KOs knitted on {view}"
+st.caption(f"As of {short_date(snapshot.as_of)}; KOs knitted on {view}"
            + (", sales forecast included" if with_forecast else "") + ". One action per yarn, sorted by order-by "
-           f"date. Decisions use the planning balance: stock + open POs ({summary['receipts_source']}), each PO at "
+           f"date. Decisions use the planning balance: stock + open POs (from the {source} export), each PO at "
            "most its balance; past-due POs count in this week while recent, older ones are chased instead. Buy = "
            "what stock and every open PO cannot cover over the 9 weeks, raised to the supplier's MOQ once (and "
            "order multiple); order-by = first short week − lead time (supplier list, or the supplier's median PO "
            "lead time where the two disagree by more than half). "
            f"{summary['kos_without_bom']} open KOs ({fmt_lbs(summary['lbs_without_bom'])}) have no BOM at all.")
-if len(plan["lead_time_findings"]):
-    st.info("Lead times taken from the suppliers' PO history: " + "; ".join(plan["lead_time_findings"]["message"]))
 if with_forecast and "forecast_netting" in plan:
     st.caption(f"{summary['forecast_only_buys']} buys ({fmt_usd(summary['forecast_only_usd'])}) exist only because "
                "of the forecast. The forecast reaches yarn net of open orders, finished and greige stock and open KOs "
@@ -99,57 +106,68 @@ if what_ifs:
     if len(unplanned):
         st.error(plain("No BOM for the what-if style(s) " + ", ".join(unplanned["style"].astype(str))
                        + ": they add no yarn demand."))
+
+
+def balance_chart(pick: int, safety: pd.Series | None) -> go.Figure:
+    rows = balance[balance["yarn_id"] == pick]
+    x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
+    fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts (eFab)", marker_color="#2ca02c")
+    fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO): the plan's",
+                    mode="lines+markers", line={"width": 3})
+    fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab's balance (scheduled receipts only)",
+                    mode="lines+markers", line={"dash": "dot"})
+    if safety is not None:  # safety stock and reorder point from the forecast's out-of-sample error
+        for value, name, dash in ((safety["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
+                                  (safety["reorder_point_lbs"], "Reorder point", "dashdot")):
+            fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
+                            line={"dash": dash, "color": "#7f7f7f"})
+    fig.update_layout(barmode="relative", height=340, margin={"t": 20, "b": 20}, yaxis_title="lbs",
+                      xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f",
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
 if actions.empty:
-    st.info("Nothing to buy, expedite, reconcile or defer in the horizon.")
+    st.info("Nothing to buy, chase, expedite, reconcile or defer in the horizon.")
 else:
-    show_table(actions, "yarn_actions", key="action_table", search=False, max_height_px=460)
+    table = shown_form(actions, "yarn_actions")
+    order = list(table.index)  # row positions as shown -> the frame's index
+    if linked_yarn is not None and st.session_state.get("_yarn_linked") != linked_yarn:
+        # a ?yarn= link (once per link) selects that yarn's action; the planner's own selection wins after
+        st.session_state["_yarn_linked"] = linked_yarn
+        rows_of = [i for i, label in enumerate(order) if actions.loc[label, "yarn_id"] == linked_yarn]
+        if rows_of:
+            st.session_state["action_table"] = {"selection": {"rows": rows_of[:1], "columns": []}}
+    st.caption("Select an action's row to see why: its reason, the knit orders behind the demand, its POs and its "
+               "projected balance, right under the table.")
+    event = st.dataframe(table.table, hide_index=True, width="stretch", column_config=table.config,
+                         key="action_table", on_select="rerun", selection_mode="single-row",
+                         selection_default={"selection": {"rows": [0]}}, placeholder="",
+                         height=table_height(table.table.num_rows, 420))
     evidence = services.run("yarn.evidence", snapshot, **params)
     downloads(evidence["actions"], "purchase_actions")
-    positions = evidence["positions"].set_index("yarn_id")
-    pegs, supply = evidence["pegging"], evidence["supply"]
-    forecast_rows = plan.get("forecast_evidence")
-    kinds = st.multiselect("Show the evidence of", ["buy", "chase", "expedite", "reconcile", "defer"],
-                           default=["buy", "expedite"], key="evidence_kinds")
-    chosen = actions[actions["action"].isin(kinds) | (actions["yarn_id"] == linked_yarn)]
-    if linked_yarn is not None:  # the linked yarn's evidence first, open
-        chosen = pd.concat([chosen[chosen["yarn_id"] == linked_yarn], chosen[chosen["yarn_id"] != linked_yarn]])
-    for row in chosen.itertuples():  # every action expands to its evidence, rendered only while open
-        when = f"order by {row.order_by:%d %b}" if pd.notna(row.order_by) else (
-            f"needed {row.need_week:%d %b}" if pd.notna(row.need_week) else "no date")
-        po = f" {row.po_number}" if pd.notna(row.po_number) else ""
-        mark = " · from forecast" if row.forecast_driven else ""
-        box = lazy_expander(f"{row.action} · yarn {row.yarn_id}{po} · {row.lbs:,.0f} lbs · {when}{mark}",
-                            key=f"evidence-{row.Index}", expanded=row.yarn_id == linked_yarn)
-        if box is None:
-            continue
-        with box:
-            st.write(row.reason)
-            pos = positions.loc[row.yarn_id].to_dict()
-            cols = st.columns(4)
-            cols[0].metric("On hand", fmt_lbs(pos.get("on_hand_lbs", 0.0)))
-            cols[1].metric("Open POs", fmt_lbs(pos["open_po_lbs"]))
-            cols[2].metric("MOQ", "unknown" if pd.isna(pos.get("moq_lbs")) else fmt_lbs(pos["moq_lbs"]),
-                           help="order multiple: " + ("none known" if pd.isna(pos.get("order_multiple_lbs"))
-                                                      else fmt_lbs(pos["order_multiple_lbs"])))
-            cols[3].metric("Lead time", f"{pos.get('lead_time_days', 0.0):.0f} days",
-                           help=str(pos.get("lead_time_source")))
-            st.markdown("**Demand by KO and week** (pegging; BOM from = where the yarn split comes from)")
-            peg = pegs[pegs["yarn_id"] == row.yarn_id].drop(columns="yarn_id")
-            show_table(peg.assign(bucket=peg["bucket"].map(weeks)), "pegging", key=f"peg-{row.Index}", search=False,
-                       max_height_px=300)
-            st.markdown("**Supply by PO**")
-            show_table(supply[supply["yarn_id"] == row.yarn_id].drop(columns="yarn_id"), "yarn_supply",
-                       key=f"supply-{row.Index}", search=False, max_height_px=240)
-            if row.forecast_driven and forecast_rows is not None:
-                st.markdown("**Forecast demand behind it** (series and model of the sales forecast)")
-                fc = forecast_rows[forecast_rows["yarn_id"] == row.yarn_id].drop(columns="yarn_id")
-                show_table(fc.assign(week=fc["week"].map(weeks).fillna(fc["week"])), "forecast_evidence",
-                           key=f"forecast-{row.Index}", search=False, max_height_px=300)
+    chosen = event.selection.rows if event is not None else []
+    if not chosen:
+        st.info("Select an action's row to see its evidence.")
+    else:
+        row = actions.loc[order[chosen[0]]]
+        evidence_panel(row, evidence, weeks=weeks, short=short, forecast_rows=plan.get("forecast_evidence"),
+                       chart=lambda y: services.figure("yarn.evidence_chart", snapshot, lambda: balance_chart(y, None),
+                                                       sources=(plan,), pick=y))
 
-st.subheader(f"Yarns short in the horizon ({len(shortages)})")
-show_table(shortages, "yarn_shortages", key="shortages", download="yarn_shortages",
-           caption="Short in horizon = the deepest planning balance below zero; with eFab's rule and no forecast "
-                   "or what-if these are the figures of Yarn inventory's 'Short in horizon'")
+findings = plan["lead_time_findings"]
+if len(findings) and (box := lazy_expander(f"Lead times taken from the suppliers' PO history ({len(findings)} "
+                                           "suppliers)", key="more-lead-times")) is not None:
+    with box:
+        for message in findings["message"]:
+            st.markdown(f"- {plain(message)}")
+
+st.subheader(f"Yarns short ({len(short)})")
+show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
+           caption="Short = the deepest planning balance below zero, the figure of Yarn inventory and the Overview; "
+                   "the yarn's action beside it (blank: short only after the 9 weeks the plan buys for)")
 
 if schedule != EFAB_RULE:
     st.subheader(f"{schedule.capitalize()} against eFab's rule")
@@ -168,10 +186,9 @@ if schedule != EFAB_RULE:
                             ("vanish", f"Shortages that vanish with the {schedule}")):
             st.markdown(f"**{title}** ({len(changes[name])})")
             if len(changes[name]):
-                show_table(changes[name], "yarn_shortages", key=f"changes-{name}", search=False)
+                show_table(changes[name], "schedule_buys", key=f"changes-{name}", search=False)
 
-st.subheader("Projected balance (eFab's view)")
-balance = plan["projected_balance"]
+st.subheader("Projected balance of any yarn")
 
 
 def picker() -> pd.DataFrame:
@@ -180,26 +197,6 @@ def picker() -> pd.DataFrame:
 
 
 yarns = services.derived("yarn.picker", snapshot, picker, sources=(plan,))
-
-
-def balance_chart(pick: int, safety: pd.Series | None) -> go.Figure:
-    rows = balance[balance["yarn_id"] == pick]
-    x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
-    fig = go.Figure()
-    fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
-    fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts", marker_color="#2ca02c")
-    fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab balance (scheduled receipts only)", mode="lines+markers")
-    fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO)",
-                    mode="lines+markers", line={"dash": "dot"})
-    if safety is not None:  # safety stock and reorder point from the forecast's out-of-sample error
-        for value, name, dash in ((safety["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
-                                  (safety["reorder_point_lbs"], "Reorder point", "dashdot")):
-            fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
-                            line={"dash": dash, "color": "#7f7f7f"})
-    fig.update_layout(barmode="relative", height=360, margin={"t": 20, "b": 20}, yaxis_title="lbs",
-                      xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f")
-    return fig
-
 
 if len(yarns):
     query = st.text_input("Find a yarn", key="yarn_search", placeholder="id, description, supplier or colour")
@@ -276,11 +273,13 @@ if what_ifs:
     else:
         change = plan_change(before, plan)
         totals = change["totals"].set_index("measure")
-        shown = {"Yarns short in the horizon": lambda v: f"{v:,.0f}", "Buy (lbs)": fmt_lbs, "Buy ($)": fmt_usd}
+        # (the plan's measure, its name here: the plan's "short in the horizon" counts the yarns it buys for)
+        shown = {("Yarns short in the horizon", "Yarns to buy"): lambda v: f"{v:,.0f}",
+                 ("Buy (lbs)", "Buy (lbs)"): fmt_lbs, ("Buy ($)", "Buy ($)"): fmt_usd}
         cols = st.columns(3)
-        for col, (measure, fmt) in zip(cols, shown.items(), strict=True):
+        for col, ((measure, name), fmt) in zip(cols, shown.items(), strict=True):
             b, a, d = totals.loc[measure, ["before", "after", "change"]]
-            col.metric(f"{measure}: before → after", f"{fmt(b)} → {fmt(a)}",
+            col.metric(f"{name}: before → after", f"{fmt(b)} → {fmt(a)}",
                        delta=(("+" if d > 0 else "") + fmt(d)) if abs(d) > 0.5 else None, delta_color="inverse")
         st.markdown(f"**Yarns whose buy the what-if changes** ({len(change['yarns'])})")
         if len(change["yarns"]):

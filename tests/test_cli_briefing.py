@@ -55,28 +55,30 @@ def _second_day(real_dir: Path, tmp_path: Path) -> Path:
     return day
 
 
-def _short(path: Path) -> set[int]:
-    table = pd.read_csv(path)
-    return set(table.loc[table["shortage_lbs"] > 0.5, "yarn_id"].astype(int))
+def _planning_shortage(path: Path) -> pd.Series:
+    """yarn_id -> net_shortage_lbs of `yarn-demand --by yarn`: the deepest planning balance below zero, whole lbs."""
+    return pd.read_csv(path).set_index("yarn_id")["net_shortage_lbs"]
 
 
 def test_diff_between_the_real_day_and_a_hand_edited_second_day(real_dir, tmp_path):
     day2 = _second_day(real_dir, tmp_path)
-    out = tmp_path / "diff.json"
-    result = bk("diff", "--old", str(real_dir), "--old-as-of", "2025-08-28", "--new", str(day2), "--new-as-of",
-                "2025-08-28", "--json", str(out))
+    out, out_efab = tmp_path / "diff.json", tmp_path / "diff_efab.json"
+    days = ["--old", str(real_dir), "--old-as-of", "2025-08-28", "--new", str(day2), "--new-as-of", "2025-08-28"]
+    result = bk("diff", *days, "--json", str(out))
     assert result.returncode == 0, result.stderr
     diff = json.loads(out.read_text())
     assert diff["knit_orders"] == {"added": 1, "finished": 1, "rescheduled": 1, "balance_changed": 1}
     assert diff["purchase_orders"] == {"added": 0, "closed": 1, "rescheduled": 1}
 
-    # new / cleared = the set difference of the two days' `yarn-demand --by yarn`
+    # the pages' comparison: both days planned on the observed pace, the shortage of the planning balance; new /
+    # cleared = the set difference of the two days' `yarn-demand --schedule observed --by yarn`
     before, after = tmp_path / "before.csv", tmp_path / "after.csv"
-    assert bk("yarn-demand", str(real_dir), "--as-of", "2025-08-28", "--by", "yarn", "--out", str(before)
-              ).returncode == 0
-    assert bk("yarn-demand", str(day2), "--as-of", "2025-08-28", "--by", "yarn", "--out", str(after)).returncode == 0
-    assert set(diff["shortages"]["new"]) == _short(after) - _short(before)
-    assert set(diff["shortages"]["cleared"]) == _short(before) - _short(after)
+    for folder, csv in ((real_dir, before), (day2, after)):
+        assert bk("yarn-demand", str(folder), "--as-of", "2025-08-28", "--schedule", "observed", "--by", "yarn",
+                  "--out", str(csv)).returncode == 0
+    a, b = _planning_shortage(before), _planning_shortage(after)
+    assert set(diff["shortages"]["new"]) == set(b.index[b > 0.5]) - set(a.index[a > 0.5])
+    assert set(diff["shortages"]["cleared"]) == set(a.index[a > 0.5]) - set(b.index[b > 0.5])
 
     causes = {c["yarn_id"]: c for c in diff["causes"]}
     assert causes, "the edits change some shortages"
@@ -84,18 +86,17 @@ def test_diff_between_the_real_day_and_a_hand_edited_second_day(real_dir, tmp_pa
         assert c["demand"] + c["receipts"] + c["stock"] + c["other"] == pytest.approx(c["shortage_change_lbs"],
                                                                                    abs=1e-9)
         assert c["other"] == pytest.approx(0.0, abs=0.011)  # same date, same master data
-        assert set(c["kos"]) <= {"K2508075", "K2509999", "K2508058", "K2508056"}
         assert set(c["pos"]) <= {"Y2403002", "Y2403004"}
         assert bool(c["kos"]) == (abs(c["demand"]) > 0.01)
+        # the shortage change per yarn equals the two CSVs' difference (whole lbs there)
+        assert c["shortage_change_lbs"] == pytest.approx(b.get(c["yarn_id"], 0.0) - a.get(c["yarn_id"], 0.0), abs=1)
     assert causes[18870]["stock"] == pytest.approx(1000.0, abs=0.01)
-    assert causes[18927]["kos"] == ["K2509999"] and causes[18927]["demand"] > 0  # the added 60,000 lbs KO
-    # the finished KO: its yarn split is eFab's (demand of record), 1,377 lbs of 18233 that was 1,347 lbs short
-    assert causes[18233]["kos"] == ["K2508075"] and causes[18233]["demand"] == pytest.approx(-1347.23, abs=0.01)
-    # the shortage change per yarn equals the two CSVs' difference
-    a = pd.read_csv(before).set_index("yarn_id")["shortage_lbs"]
-    b = pd.read_csv(after).set_index("yarn_id")["shortage_lbs"]
-    for yarn_id, c in causes.items():
-        assert c["shortage_change_lbs"] == pytest.approx(b.get(yarn_id, 0.0) - a.get(yarn_id, 0.0), abs=0.01)
+    assert causes[18927]["kos"][0] == "K2509999" and causes[18927]["demand"] > 0  # the added 60,000 lbs KO first
+
+    # on eFab's rule a KO's yarn moves only with the KO itself: only the four edited KOs are named
+    assert bk("diff", *days, "--schedule", "efab", "--json", str(out_efab)).returncode == 0
+    kos = {k for c in json.loads(out_efab.read_text())["causes"] for k in c["kos"]}
+    assert kos and kos <= {"K2508075", "K2509999", "K2508058", "K2508056"}
 
 
 def test_save_puts_a_snapshot_in_the_store(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from bk.errors import BkError
+from ui.format import screen_text
 
 log = logging.getLogger("bk.ui")
 _OPERATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("bk_operation", default=None)
@@ -42,7 +43,7 @@ def operation(name: str) -> Iterator[None]:
 def message_for(page: str, exc: BaseException, reference: str) -> str:
     """The one line shown instead of a traceback."""
     if isinstance(exc, BkError):
-        return str(exc)
+        return screen_text(exc)
     doing = getattr(exc, _ATTR, None)
     where = f"while computing '{doing}'" if doing else "while showing it"
     return (f"Sorry — the {page} page stopped {where} because of an unexpected error. The other pages still "

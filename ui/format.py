@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bk.ingest.schema import KINDS
 from bk.services.forecast_levels import MODEL_NAMES
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -26,10 +27,22 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
+# an export's kind code after its title in a kernel message ('the Bill of materials (bom) export'): the title is
+# what a planner reads; the code is for the command line
+_CODES = "|".join(map(re.escape, sorted(KINDS, key=len, reverse=True)))
+_KIND_CODE = re.compile(rf" \((?:{_CODES})\)")
+
+
+def screen_text(text: object) -> str:
+    """A kernel message as a page shows it: without the export kind codes after export titles."""
+    return _KIND_CODE.sub("", str(text))
+
+
 def plain(text: object) -> str:
     """Text (a message with file names or cells from the exports) for st.error/st.markdown: every Markdown
-    character escaped, so ``![pix](https:evil.example)`` is shown as written, never an image or a link."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    character escaped, so ``![pix](https:evil.example)`` is shown as written, never an image or a link; export
+    kind codes left out (``screen_text``)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", screen_text(text))
 
 
 def plot_label(text: object) -> str:
@@ -131,8 +144,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "suggested_machine": ("Suggested machine", "id"), "files": ("Files", "count"), "rows": ("Rows", "count"),
     "errors": ("Errors", "count"), "warnings": ("Warnings", "count"), "info": ("Notes", "count"),
     # flags
-    "horizon_shortage_lbs": ("Short in horizon (lbs)", "lbs"), "short_in_horizon": ("Short in horizon", "bool"),
-    "shortage_now": ("Short now", "bool"), "shortage_projected": ("Short in horizon", "bool"),
+    "horizon_shortage_lbs": ("Short (lbs)", "lbs"), "short_in_horizon": ("Short", "bool"),
+    "shortage_now": ("Below zero in eFab", "bool"), "shortage_projected": ("Short", "bool"),
+    "order_by_passed": ("Order-by passed", "bool"), "action_lbs": ("Action (lbs)", "lbs"),
+    "what": ("What happened", "text"),
     "below_reorder": ("Below reorder point", "bool"), "expedite": ("Expedite", "bool"), "late": ("Late", "bool"),
     "late_unknown": ("Lateness unknown", "bool"), "machine_known": ("Machine known", "bool"),
     "has_bom": ("Has BOM", "bool"), "on_hold": ("On hold", "bool"), "nettable": ("Nettable", "bool"),
@@ -211,12 +226,13 @@ LABELS.update({
 })
 
 # number formats understood by st.column_config.NumberColumn, by unit (values are rounded to match first)
-NUMBER_FORMAT = {"lbs": "localized", "yds": "localized", "usd": "dollar", "usd_per_lb": "dollar", "pct": "%.0f%%",
+NUMBER_FORMAT = {"lbs": "localized", "yds": "localized", "usd": "$%,d", "usd_per_lb": "$%.2f", "pct": "%.0f%%",
                  "share": "%.0f%%", "count": "localized", "id": "%d", "days": "%.0f", "weeks": "%.1f", "ratio": "%.2f",
                  "lbs_per_day": "%.0f", "yds_per_lb": "%.2f"}
 DECIMALS = {"lbs": 0, "yds": 0, "usd": 0, "usd_per_lb": 2, "pct": 0, "share": 0, "count": 0, "days": 0, "weeks": 1,
             "ratio": 2, "lbs_per_day": 0, "yds_per_lb": 2}
-DATE_FORMAT = "D MMM YYYY"
+DATE_FORMAT = "D MMM YYYY"  # '2 Sep 2025', as short_date writes it
+DATE_WIDTH_PX = 112  # '28 Sep 2025' whole, with the sort arrow ("Order by" was cut to "24 Aug 202")
 # long text columns get a fixed width so the decision figures after them stay on screen (full text on hover)
 TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "customer": "medium",
               "sold_to": "medium", "message": "large", "cause": "medium", "effect": "large", "export": "medium",
@@ -224,6 +240,7 @@ TEXT_WIDTH = {"description": "medium", "supplier": "medium", "note": "large", "c
 
 _WEEK_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?week_of_(\d{4}-\d{2}-\d{2})$")
 _LATER_COLUMN = re.compile(r"^(?:(demand|receipts|balance|efab|our)_)?later$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_WEEK = re.compile(r"^week_(\d{4})_(\d{2})_lbs$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")  # machine names: lower case words joined by _
 _PREFIX = {None: "", "demand": "Demand ", "receipts": "Receipts ", "balance": "Balance ", "efab": "eFab ",
@@ -239,15 +256,13 @@ def short_date(d) -> str:
 
 
 def week_label(d) -> str:
-    """A week bucket by its Monday: 'wk of 1 Sep'."""
-    d = pd.Timestamp(d)
-    return f"wk of {d.day} {d:%b}"
+    """A week bucket by its Monday: 'wk of 1 Sep 2025'."""
+    return f"wk of {short_date(d)}"
 
 
 def later_label(last_week_start) -> str:
-    """The open-ended bucket after the last dated week: 'after 26 Oct' (the Sunday the last week ends)."""
-    end = pd.Timestamp(last_week_start) + pd.Timedelta(days=6)
-    return f"after {end.day} {end:%b}"
+    """The open-ended bucket after the last dated week: 'after 26 Oct 2025' (the Sunday the last week ends)."""
+    return f"after {short_date(pd.Timestamp(last_week_start) + pd.Timedelta(days=6))}"
 
 
 def bucket_labels(buckets: pd.DataFrame) -> dict[str, str]:
@@ -278,8 +293,7 @@ def column_label(column: str, *, last_week: pd.Timestamp | None = None) -> tuple
     if column in LABELS and column != "later":
         return LABELS[column]
     if m := _WEEK_COLUMN.match(column):
-        d = pd.Timestamp(m.group(2))
-        return _first_upper(f"{_PREFIX[m.group(1)]}wk of {d.day} {d:%b} (lbs)"), "lbs"
+        return _first_upper(f"{_PREFIX[m.group(1)]}{week_label(m.group(2))} (lbs)"), "lbs"
     if m := _LATER_COLUMN.match(column):
         when = later_label(last_week) if last_week is not None else "later"
         return _first_upper(f"{_PREFIX[m.group(1)]}{when} (lbs)"), "lbs"
@@ -318,12 +332,13 @@ TABLES: dict[str, TableSpec] = {
         pinned=_YARN_ID, hide=("planning_balance_calc_lbs", "planning_diff_lbs", "planning_identity_ok",
                                "shortage_projected", "short_in_horizon", "shortage_now"),
         sort=(("horizon_shortage_lbs", False), ("shortage_lbs", False), ("weeks_of_cover", True)),
-        labels={"shortage_lbs": "Short now (lbs)"},
-        notes={"weeks_of_cover": "None = no usage recorded: cover unlimited (∞)",
-               "horizon_shortage_lbs": "Planning view: deepest projected balance below zero in the yarn "
-                                       "requirements plan (same figure as on Yarn requirements)",
-               "shortage_lbs": "eFab view: planning balance below zero today (on hand + allocated + on order)",
-               "first_shortage_week": "Week the yarn requirements plan first goes below zero"}),
+        labels={"shortage_lbs": "Below zero in eFab (lbs)"},
+        notes={"weeks_of_cover": "Blank = no usage recorded: cover unlimited",
+               "horizon_shortage_lbs": "Deepest planning balance below zero (stock and every open PO, the observed "
+                                       "knitting pace): the figure of Yarn requirements",
+               "shortage_lbs": "eFab's own figure: the export's Planning Balance (on hand + allocated + on order) "
+                               "below zero today",
+               "first_shortage_week": "Week the planning balance first goes below zero"}),
     "inventory_rollup": TableSpec(first=("supplier", "yarn_type", "color", "shortage_count", "shortage_lbs",
                                          "below_reorder_count", "value_usd", "planning_balance_lbs"),
                                   pinned=("supplier", "yarn_type", "color")),
@@ -332,24 +347,33 @@ TABLES: dict[str, TableSpec] = {
     "inventory_change": TableSpec(first=("yarn_id", "description", "supplier"), pinned=("yarn_id",)),
     # yarn requirements (for the yarn page)
     "yarn_shortages": TableSpec(
-        first=("yarn_id", "description", "shortage_lbs", "first_shortage_week", "order_by", "expedite",
-               "suggested_order_lbs", "order_cost_usd", "supplier", "note", "moq_lbs", "lead_time_days", "cost_per_lb"),
+        first=("yarn_id", "description", "shortage_lbs", "first_shortage_week", "action", "action_lbs", "order_by",
+               "expedite", "suggested_order_lbs", "order_cost_usd", "supplier", "note", "moq_lbs", "lead_time_days",
+               "cost_per_lb"),
         pinned=("yarn_id", "description"), sort=(("first_shortage_week", True), ("shortage_lbs", False)),
-        hide=("net_need_lbs",), labels={"shortage_lbs": "Short in horizon (lbs)"},
-        notes={"shortage_lbs": "Planning view: deepest projected balance below zero in the yarn requirements plan "
-                               "(same figure as on Yarn inventory)"}),
+        hide=("net_need_lbs",), labels={"shortage_lbs": "Short (lbs)", "expedite": "Order-by passed",
+                                        "action": "The yarn's action"},
+        notes={"shortage_lbs": "Deepest planning balance below zero (stock and every open PO): the figure of Yarn "
+                               "inventory and the Overview",
+               "action": "Blank: short only after the 9 weeks the plan buys for"}),
     "yarn_actions": TableSpec(
         first=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason", "need_week", "expected_arrival",
-               "premium_lbs", "premium_usd", "forecast_driven", "supplier", "po_number", "expedite", "cost_per_lb",
+               "premium_lbs", "premium_usd", "forecast_driven", "supplier", "po_number", "order_by_passed",
+               "cost_per_lb",
                "moq_lbs", "order_multiple_lbs", "lead_time_days", "lead_time_source"),
         pinned=("order_by", "action", "yarn_id", "lbs", "cost_usd", "reason"), hide=("priced",),
         labels={"premium_lbs": "MOQ premium (lbs)", "premium_usd": "MOQ premium ($)",
                 "forecast_only": "Only for the forecast",
                 "supplier": "Supplier / PO vendor", "cost_per_lb": "$/lb (PO price for PO actions)"},
         notes={"forecast_driven": "The shortage needs the sales forecast's demand: it is not in any open order",
-               "order_by": "First short week − lead time",
+               "order_by": "First short week − lead time", "cost_usd": "What a buy costs; blank for POs already "
+                                                                      "ordered (chase, expedite, defer)",
                "expected_arrival": "A buy placed today: as-of + lead time; a PO action: the week it arrives",
                "premium_lbs": "What the MOQ and order multiple add above the need"}),
+    "schedule_buys": TableSpec(
+        first=("yarn_id", "description", "first_shortage_week", "shortage_lbs", "suggested_order_lbs",
+               "order_cost_usd", "supplier"), pinned=("yarn_id",),
+        labels={"shortage_lbs": "Net need to buy (lbs)", "first_shortage_week": "Needed from"}),
     "schedule_moves": TableSpec(
         first=("knit_order", "style", "balance_lbs", "efab_first_week", "other_first_week", "shift_weeks"),
         pinned=("knit_order",), hide=("efab_week", "machine_week"),
@@ -422,18 +446,24 @@ TABLES: dict[str, TableSpec] = {
                                  "work_center", "balance_lbs"), pinned=("knit_order",),
                           sort=(("days_late", False),), notes={"finish": "The KO's last part"}),
     "today_actions": TableSpec(
-        first=("yarn_id", "action", "expedite", "order_by", "lbs", "cost_usd", "po_number", "need_week", "supplier",
-               "reason"), pinned=("yarn_id", "action"),
-        notes={"expedite": "Order-by date already passed, or an open PO arriving after the yarn needs it",
+        first=("yarn_id", "action", "order_by_passed", "order_by", "lbs", "cost_usd", "po_number", "need_week",
+               "supplier", "reason"), pinned=("yarn_id", "action"),
+        notes={"order_by_passed": "A buy whose order-by date has passed: place it now",
+               "cost_usd": "What a buy costs; blank for a PO already ordered",
                "reason": "The yarn plan's reason for this action (Yarn requirements shows the evidence)"}),
     "today_reconcile": TableSpec(first=("yarn_id", "lbs", "supplier", "reason"), pinned=("yarn_id",),
-                                 hide=("action", "expedite", "po_number", "cost_usd", "order_by", "need_week"),
+                                 hide=("action", "order_by_passed", "po_number", "cost_usd", "order_by",
+                                       "need_week"),
                                  labels={"lbs": "To correct (lbs)"}),
     "briefing_causes": TableSpec(
-        first=("yarn_id", "shortage_change_lbs", "demand", "receipts", "stock", "other", "detail", "kos", "pos"),
+        first=("yarn_id", "new_shortage_lbs", "shortage_change_lbs", "demand", "receipts", "stock", "other", "detail",
+               "kos", "pos", "old_shortage_lbs"),
         pinned=("yarn_id",), labels={"demand": "Demand (lbs)", "receipts": "Receipts (lbs)", "stock": "Stock (lbs)",
-                                     "other": "Other (lbs)"}),
-    "briefing_changes": TableSpec(first=("knit_order", "po_number", "yarn_id", "change"),
+                                     "other": "Other (lbs)", "new_shortage_lbs": "Short now (lbs)",
+                                     "old_shortage_lbs": "Short before (lbs)"},
+        notes={"new_shortage_lbs": "Deepest planning balance below zero: the figure of Yarn requirements and Yarn "
+                                   "inventory"}),
+    "briefing_changes": TableSpec(first=("knit_order", "po_number", "yarn_id", "change", "what"),
                                   pinned=("knit_order", "po_number", "yarn_id")),
     "files": TableSpec(first=("title", "file", "rows", "errors", "warnings", "info", "inherited_from"),
                        pinned=("title",), hide=("kind",)),
@@ -514,8 +544,8 @@ FACT_LABELS = {"z": "z (safety factor)", "z_rule": "z rule", "demand_cv": "Deman
 
 def _as_text(value) -> str:
     """One cell or fact as plain text: no JSON, no times at midnight, numbers with separators."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""  # a missing value is blank, never 'None', 'nan' or 'NaT'
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, pd.Timestamp | datetime):
@@ -533,6 +563,8 @@ def _as_text(value) -> str:
         return ", ".join(f"{k}: {_as_text(v)}" for k, v in value.items())
     if isinstance(value, list | tuple | set):
         return "; ".join(_as_text(v) for v in value)
+    if isinstance(value, str) and _ISO_DAY.match(value):  # a JSON date ('2025-08-28') as every date is shown
+        return short_date(value)
     return str(value)
 
 
@@ -595,7 +627,8 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
         help_text = spec.notes.get(column)
         if pd.api.types.is_datetime64_any_dtype(s):
             shown[label] = pd.to_datetime(s).dt.normalize().dt.date
-            config[label] = st.column_config.DateColumn(label, format=DATE_FORMAT, pinned=pinned, help=help_text)
+            config[label] = st.column_config.DateColumn(label, format=DATE_FORMAT, pinned=pinned, help=help_text,
+                                                        width=DATE_WIDTH_PX)
         elif pd.api.types.is_bool_dtype(s):
             config[label] = st.column_config.CheckboxColumn(label, pinned=pinned, help=help_text)
         elif pd.api.types.is_numeric_dtype(s) and unit != "text":

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import weakref
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -152,23 +152,35 @@ def load(snapshot_id: str) -> Snapshot:
 
 
 DEMO_LABEL = "Demo data (synthetic)"
-_SHORT_ID = re.compile(r"_([0-9a-f]{6,})$")
 
 
-def snapshot_label(snapshot_id: str, as_of: date | None = None) -> str:
-    """The one name of a snapshot on every screen: as-of date and short id, '28 Aug 2025 · 5d9988'.
+def _day(d) -> str:
+    return f"{d.day} {d:%b %Y}"
 
-    The id of a saved snapshot is '<as-of>_<digest>'; the short id is the first 6 characters of the digest
-    (the date part is dropped: it is the as-of date already shown). A demo day is 'Demo data (synthetic) ·
-    11 Sep 2025' ('Demo data (synthetic)' without a date).
-    """
+
+def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | None = None) -> str:
+    """The one name of a snapshot on every screen: its as-of date, '28 Aug 2025', never its id; with
+    ``saved_at`` (two snapshots of one day) also when it was saved: '28 Aug 2025, saved 29 Aug 2025 14:03:09'
+    (to the second: two saves of a minute stay apart in a picker).
+    A demo day is 'Demo data (synthetic) · 11 Sep 2025' ('Demo data (synthetic)' without a date)."""
     if is_demo(snapshot_id):
-        return DEMO_LABEL if as_of is None else f"{DEMO_LABEL} · {as_of.day} {as_of:%b %Y}"
-    m = _SHORT_ID.search(snapshot_id)
-    short = m.group(1)[:6] if m else re.sub(r"[^0-9A-Za-z-]", "", snapshot_id)[-6:] or "unsaved"
+        return DEMO_LABEL if as_of is None else f"{DEMO_LABEL} · {_day(as_of)}"
     if as_of is None:
-        return short
-    return f"{as_of.day} {as_of:%b %Y} · {short}"
+        return "a saved snapshot"
+    label = _day(as_of)
+    if saved_at:
+        saved = datetime.fromisoformat(saved_at)
+        label += f", saved {_day(saved)} {saved:%H:%M:%S}"
+    return label
+
+
+def snapshot_names() -> dict[str, str]:
+    """id -> name of every saved snapshot (``snapshot_label``): the as-of date, with the time saved only where
+    several snapshots share that date."""
+    infos = saved_snapshots()
+    days = Counter(i.as_of for i in infos)
+    return {i.snapshot_id: snapshot_label(i.snapshot_id, i.as_of, i.saved_at if days[i.as_of] > 1 else None)
+            for i in infos}
 
 
 def source_args(snapshot_id: str) -> list[str]:
@@ -180,15 +192,20 @@ def source_args(snapshot_id: str) -> list[str]:
 
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo days, newest first."""
-    choices = [(i.snapshot_id, snapshot_label(i.snapshot_id, i.as_of)) for i in reversed(saved_snapshots())]
+    names = snapshot_names()
+    choices = [(i.snapshot_id, names[i.snapshot_id]) for i in reversed(saved_snapshots())]
     return choices + [(i, snapshot_label(i, day)) for i, day, _ in reversed(demo_days())]
 
 
-def comparable_snapshots(current_id: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(id, label) of the snapshots the current one can be compared with: real snapshots only with real
-    snapshots, demo days only with demo days — never real data against the demo."""
-    demo = is_demo(current_id)
-    return [(i, label) for i, label in choices if i != current_id and is_demo(i) == demo]
+def earlier_snapshots(current_id: str) -> list[tuple[str, str]]:
+    """(id, name) of the snapshots of the same kind before the current one (as-of, then time saved), latest
+    first: what a comparison compares it with — saved snapshots for a saved one, demo days for a demo day."""
+    family = history(current_id)
+    ids = [i for i, _ in family]
+    if current_id not in ids:
+        return []
+    names = snapshot_names() if not is_demo(current_id) else {i: snapshot_label(i, day) for i, day in family}
+    return [(i, names[i]) for i, _ in family[:ids.index(current_id)][::-1]]
 
 
 def active_snapshot_id() -> str | None:
@@ -249,7 +266,7 @@ def sidebar_picker() -> Snapshot | None:
         st.session_state["snapshot_id"] = picked
         snapshot = active_snapshot()
         if snapshot is not None:
-            st.caption(f"{len(snapshot.exports)} exports · as of **{snapshot.as_of:%a %d %b %Y}**")
+            st.caption(f"{len(snapshot.exports)} exports · as of **{_day(snapshot.as_of)}**")
             if snapshot.inherited:
                 st.caption("Taken from earlier snapshots: " + ", ".join(sorted(KINDS[k].title for k in snapshot.inherited)))
         return snapshot

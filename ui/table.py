@@ -85,7 +85,7 @@ def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, downl
         st.caption(caption)
     shown = shown_form(rows, table)
     st.dataframe(shown.table, hide_index=True, width="stretch", column_config=shown.config, key=key,
-                 height=table_height(shown.table.num_rows, max_height_px),
+                 height=table_height(shown.table.num_rows, max_height_px), placeholder="",
                  lazy=shown.table.num_rows > LAZY_FROM_ROWS)
     if download:
         downloads(rows, download, key=key)
@@ -95,4 +95,4 @@ def show_table(frame: pd.DataFrame, table: str | None = None, *, key: str, downl
 def show_facts(facts: Mapping, *, key: str, key_label: str = "Assumption", value_label: str = "Value") -> None:
     """A dict (assumptions, causes) as a small table, never JSON."""
     st.dataframe(facts_table(facts, key_label=key_label, value_label=value_label), hide_index=True,
-                 width="stretch", key=key)
+                 width="stretch", key=key, placeholder="")

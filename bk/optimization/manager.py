@@ -198,8 +198,6 @@ class ServiceManager:
     def run(self, operation: str, snapshot: Snapshot, **params):
         """The result of ``operation`` on the snapshot's frames at its as-of date (cached per digest+params)."""
         self._thread.missed = True
-        if operation == "inventory.diff":
-            return self._diff(snapshot, **params)
         if operation not in self.operations:
             raise BkError(f"unknown operation '{operation}'")
         fn = self.operations[operation]
@@ -259,13 +257,6 @@ class ServiceManager:
         if self.snapshot_loader is None:
             raise BkError("comparing snapshots needs the snapshot store")
         return self.snapshot_loader(snapshot_id)
-
-    def _diff(self, snapshot: Snapshot, *, earlier_snapshot_id: str, top_n: int = 20):
-        from bk.services.inventory import diff
-
-        earlier = self._earlier(earlier_snapshot_id)
-        with self.profiler.measure("inventory.diff", cold=True):
-            return diff(earlier.frames, snapshot.frames, top_n=top_n)
 
     def warm(self, snapshot: Snapshot, *, background: bool = True,
              source_args: Sequence[str] | None = None,

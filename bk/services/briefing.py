@@ -1,4 +1,5 @@
-"""Morning briefing: what to do today, what changed since an earlier snapshot, and the causes of each shortage change.
+"""Morning briefing: what changed since an earlier snapshot and the causes of each shortage change (what to do today:
+bk.services.today, re-exported here).
 
 Causes are an ordered attribution. The yarn plan is recomputed while the earlier snapshot's inputs are swapped
 for the later one's in this order (each step keeps the swaps before it):
@@ -11,27 +12,29 @@ for the later one's in this order (each step keeps the swaps before it):
         as-of date: the later snapshot's own plan                     -> other    = s4 - s3
 
 so shortage change = s4 - s0 = demand + receipts + stock + other exactly. "Other" therefore holds master-data
-changes and the calendar (a day passing moves knitting and receipts between weeks). A shortage is
-``shortage_lbs`` (deepest projected balance below zero, from ``yarn.by_yarn_table``) above ``SHORT_LBS``.
+changes and the calendar (a day passing moves knitting and receipts between weeks). Every plan is the app's
+(``yarn.APP_VIEW``, the observed knitting pace) unless ``plan_params`` says otherwise, and a shortage is the one
+every page shows (``shortage.shortage_lbs``: the deepest planning balance below zero) above ``SHORT_LBS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from bk.errors import MissingDataError
 from bk.ingest.schema import ISO_WEEK_COLUMN
-from bk.services import capacity, yarn
+from bk.services import yarn
 from bk.services.planning.calendar import LATER
 from bk.services.planning.supply import receipts
+from bk.services.shortage import SHORT_LBS, shortage_lbs
 from bk.services.styles import week_monday
+from bk.services.today import ACTION_VIEW, action_view, purchase_actions, today, today_view  # noqa: F401 (re-export)
 
-SHORT_LBS = 0.5  # a yarn is short when its shortage_lbs is above this
 CHANGE_LBS = 0.01  # smaller changes of a shortage are rounding, not a change
+ROUNDING_LBS = 0.5  # a KO or PO balance moving by less is the exports' rounding, not knitting or a receipt
 STOCK_THRESHOLD_LBS = 100.0
 SCHEDULE_LBS = 0.5  # a PO week with less than this is not a delivery
 DEMAND_KINDS = ("knit_orders",)
@@ -39,7 +42,12 @@ RECEIPT_KINDS = ("expected_yarn", "yarn_po")
 STOCK_KINDS = ("yarn_inventory",)
 ATTRIBUTION_ORDER = ("demand", "receipts", "stock", "other")
 KO_CHANGES = ("added", "finished", "rescheduled", "balance_changed")
-PO_CHANGES = ("added", "closed", "received", "rescheduled")
+PO_CHANGES = ("added", "closed", "received", "past_due", "rescheduled")
+# each change code in words, as the pages show it
+CHANGE_WORDS = {"added": "added", "finished": "finished", "rescheduled": "rescheduled",
+                "balance_changed": "balance changed", "closed": "closed", "received": "received",
+                "past_due": "became past due", "new": "new shortage", "cleared": "shortage cleared",
+                "deeper": "deeper", "shallower": "shallower"}
 SHORTAGE_CHANGES = ("new", "cleared", "deeper", "shallower")
 CAUSE_COLUMNS = ["yarn_id", "old_shortage_lbs", "new_shortage_lbs", "shortage_change_lbs", "demand", "receipts",
                  "stock", "other", "kos", "pos"]
@@ -59,9 +67,10 @@ def knit_order_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """Open knit orders (balance > 0) compared by KO number: one row per (KO, change).
 
     change: added (open now, not open before), finished (open before, not now), rescheduled (open in both,
-    start date differs) and balance_changed (open in both, balance differs by more than 0.01 lb); a KO can be
-    both rescheduled and balance_changed. Columns: knit_order, style, change, old_balance_lbs, new_balance_lbs,
-    old_start, new_start.
+    start date differs) and balance_changed (open in both, balance differs by more than ``ROUNDING_LBS``); a KO
+    can be both rescheduled and balance_changed. Columns: knit_order, style, change, what (the change in words:
+    'knitted 1,200 lbs', 'balance up 300 lbs', 'rescheduled from 25 Aug 2025 to 15 Dec 2025'),
+    old_balance_lbs, new_balance_lbs, old_start, new_start.
     """
     a, b = _open_kos(old), _open_kos(new)
     both = a.join(b, how="outer", suffixes=("_old", "_new"))
@@ -72,18 +81,39 @@ def knit_order_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         "added": in_new & ~in_old,
         "finished": in_old & ~in_new,
         "rescheduled": in_old & in_new & ~same_start,
-        "balance_changed": in_old & in_new & ((both["balance_lbs_new"] - both["balance_lbs_old"]).abs() > 0.01),
+        "balance_changed": in_old & in_new & ((both["balance_lbs_new"] - both["balance_lbs_old"]).abs()
+                                              > ROUNDING_LBS),
     }
     parts = []
     for change, mask in masks.items():
         rows = both.loc[mask.to_numpy(dtype=bool)]
         parts.append(pd.DataFrame({
             "knit_order": rows.index.astype("string"), "style": rows["style_new"].fillna(rows["style_old"]),
-            "change": change, "old_balance_lbs": rows["balance_lbs_old"].fillna(0.0),
+            "change": change, "what": [_ko_words(change, r) for r in rows.itertuples()],
+            "old_balance_lbs": rows["balance_lbs_old"].fillna(0.0),
             "new_balance_lbs": rows["balance_lbs_new"].fillna(0.0), "old_start": rows["start_date_old"],
-            "new_start": rows["start_date_new"]}))
+            "new_start": rows["start_date_new"]}, columns=KO_CHANGE_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
-    return out.astype({"knit_order": "string", "style": "string", "change": "string"})
+    return out.astype({"knit_order": "string", "style": "string", "change": "string", "what": "string"})
+
+
+KO_CHANGE_COLUMNS = ["knit_order", "style", "change", "what", "old_balance_lbs", "new_balance_lbs", "old_start",
+                     "new_start"]
+
+
+def _day(value) -> str:
+    return "no date" if pd.isna(value) else f"{pd.Timestamp(value).day} {pd.Timestamp(value):%b %Y}"
+
+
+def _ko_words(change: str, row) -> str:
+    if change == "balance_changed":
+        delta = row.balance_lbs_new - row.balance_lbs_old
+        return f"knitted {-delta:,.0f} lbs" if delta < 0 else f"balance up {delta:,.0f} lbs"
+    if change == "rescheduled":
+        return f"rescheduled from {_day(row.start_date_old)} to {_day(row.start_date_new)}"
+    if change == "finished":
+        return f"finished ({row.balance_lbs_old:,.0f} lbs were open)"
+    return f"added ({row.balance_lbs_new:,.0f} lbs)"
 
 
 # ------------------------------------------------------------------------------------------------ POs
@@ -101,8 +131,11 @@ def _po_schedule(expected: pd.DataFrame, as_of: date) -> pd.DataFrame:
     for monday, lbs in long:
         for po in open_lines.loc[(lbs > SCHEDULE_LBS).to_numpy(dtype=bool), "po_number"]:
             weeks[po].add(monday)
-    out = open_lines.groupby("po_number").agg(balance_lbs=("po_balance_lbs", "sum"),
-                                              yarn_id=("yarn_id", "first"))
+    # eFab's negative "Unscheduled or Past Due" nets its week view: only positive past-due lbs are past due
+    past_due = (open_lines["past_due_lbs"].clip(lower=0.0) if "past_due_lbs" in open_lines
+                else pd.Series(0.0, index=open_lines.index))
+    out = open_lines.assign(_past_due=past_due).groupby("po_number").agg(
+        balance_lbs=("po_balance_lbs", "sum"), yarn_id=("yarn_id", "first"), past_due_lbs=("_past_due", "sum"))
     out["weeks"] = out.index.map(lambda po: frozenset(weeks[po]))
     out.attrs["covered"] = frozenset([first, *week_cols.values()])
     return out
@@ -112,10 +145,13 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
                            new_as_of: date) -> pd.DataFrame:
     """Open POs of the expected-yarn report (PO Bal > 0) compared by PO number: one row per (PO, change).
 
-    change: added, closed, received (open in both, balance lower) and rescheduled (open in both, the weeks it is
-    due differ among the weeks both reports show: each report's "This Week" is its as-of week, then its
-    date-named weeks; past-due and later lbs are not compared).
-    Columns: po_number, yarn_id, change, old_balance_lbs, new_balance_lbs.
+    change: added, closed, received (open in both, balance lower by more than ``ROUNDING_LBS``: 11,640 →
+    11,639.7 is rounding), past_due (open in both, its "Unscheduled or Past Due" lbs up by more than
+    ``ROUNDING_LBS``: it became past due) and rescheduled (open in both, the weeks it is due differ among the weeks
+    both reports show: each report's "This Week" is its as-of week, then its date-named weeks; past-due and later
+    lbs are not compared). A PO can have several changes.
+    Columns: po_number, yarn_id, change, what (in words: 'received 500 lbs', 'became past due (5,820 lbs)'),
+    old_balance_lbs, new_balance_lbs.
     """
     a, b = _po_schedule(old, old_as_of), _po_schedule(new, new_as_of)
     covered = a.attrs["covered"] & b.attrs["covered"]
@@ -131,7 +167,8 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
     masks = {
         "added": in_new & ~in_old,
         "closed": in_old & ~in_new,
-        "received": in_old & in_new & (both["balance_lbs_old"] - both["balance_lbs_new"] > 0.01),
+        "received": in_old & in_new & (both["balance_lbs_old"] - both["balance_lbs_new"] > ROUNDING_LBS),
+        "past_due": in_old & in_new & (both["past_due_lbs_new"] - both["past_due_lbs_old"] > ROUNDING_LBS),
         "rescheduled": in_old & in_new & moved,
     }
     parts = []
@@ -140,10 +177,26 @@ def purchase_order_changes(old: pd.DataFrame, new: pd.DataFrame, *, old_as_of: d
         parts.append(pd.DataFrame({
             "po_number": rows.index.astype("string"),
             "yarn_id": rows["yarn_id_new"].fillna(rows["yarn_id_old"]).astype("Int64"), "change": change,
+            "what": [_po_words(change, r) for r in rows.itertuples()],
             "old_balance_lbs": rows["balance_lbs_old"].fillna(0.0),
-            "new_balance_lbs": rows["balance_lbs_new"].fillna(0.0)}))
+            "new_balance_lbs": rows["balance_lbs_new"].fillna(0.0)}, columns=PO_CHANGE_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
-    return out.astype({"po_number": "string", "change": "string", "yarn_id": "Int64"})
+    return out.astype({"po_number": "string", "change": "string", "what": "string", "yarn_id": "Int64"})
+
+
+PO_CHANGE_COLUMNS = ["po_number", "yarn_id", "change", "what", "old_balance_lbs", "new_balance_lbs"]
+
+
+def _po_words(change: str, row) -> str:
+    if change == "received":
+        return f"received {row.balance_lbs_old - row.balance_lbs_new:,.0f} lbs"
+    if change == "past_due":
+        return f"became past due ({row.past_due_lbs_new - row.past_due_lbs_old:,.0f} lbs)"
+    if change == "closed":
+        return f"closed ({row.balance_lbs_old:,.0f} lbs were open)"
+    if change == "added":
+        return f"added ({row.balance_lbs_new:,.0f} lbs)"
+    return "rescheduled"
 
 
 # ---------------------------------------------------------------------------------------------- stock
@@ -167,20 +220,13 @@ def stock_changes(old: pd.DataFrame, new: pd.DataFrame, *, threshold_lbs: float 
 # ------------------------------------------------------------------------------------------ shortages
 
 
-def _shortage(result: dict) -> pd.Series:
-    # the shortage_lbs column of yarn.by_yarn_table (`yarn-demand --by yarn`), read from the frame it copies:
-    # by_yarn_table itself fails on a plan without any short yarn
-    balance = result["yarn_balance"]
-    return balance.groupby("yarn_id")["shortage_lbs"].sum().astype("float64")
-
-
 def shortage_changes(old_plan: dict, new_plan: dict) -> pd.DataFrame:
     """Yarns short (shortage_lbs > 0.5) on either day: one row per yarn whose shortage state changed.
 
     change: new (short now, not before), cleared (short before, not now), deeper / shallower (short on both days,
     shortage up / down by more than 0.5 lb). Columns: yarn_id, change, old_shortage_lbs, new_shortage_lbs.
     """
-    a, b = _shortage(old_plan), _shortage(new_plan)
+    a, b = shortage_lbs(old_plan), shortage_lbs(new_plan)
     both = pd.DataFrame({"old_shortage_lbs": a, "new_shortage_lbs": b}).fillna(0.0)
     old_short, new_short = both["old_shortage_lbs"] > SHORT_LBS, both["new_shortage_lbs"] > SHORT_LBS
     delta = both["new_shortage_lbs"] - both["old_shortage_lbs"]
@@ -247,23 +293,25 @@ def _changed_ids(before: pd.DataFrame, after: pd.DataFrame, yarn_id: int, *, tol
 
 def shortage_causes(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.DataFrame], *,
                     old_as_of: date, new_as_of: date, old_plan: dict | None = None,
-                    new_plan: dict | None = None) -> pd.DataFrame:
+                    new_plan: dict | None = None, plan_params: Mapping | None = None) -> pd.DataFrame:
     """Every yarn whose shortage changed, with the change split by the ordered attribution of the module doc.
 
     One row per yarn: yarn_id, old_shortage_lbs, new_shortage_lbs, shortage_change_lbs, demand, receipts, stock,
     other (lbs; demand + receipts + stock + other = shortage_change_lbs), kos (KO numbers whose demand for this
     yarn changed, largest first; only when demand ≠ 0), pos (PO numbers whose receipts of this yarn changed;
-    only when receipts ≠ 0). Largest changes first. Raises what the yarn plan raises (MissingDataError).
+    only when receipts ≠ 0). Largest changes first. Every plan is run with ``plan_params`` (default
+    ``yarn.APP_VIEW``). Raises what the yarn plan raises (MissingDataError).
     """
-    s0 = old_plan if old_plan is not None else yarn.plan(old_frames, as_of=old_as_of)
+    params = dict(yarn.APP_VIEW if plan_params is None else plan_params)
+    s0 = old_plan if old_plan is not None else yarn.plan(old_frames, as_of=old_as_of, **params)
     mix1 = _swap(old_frames, new_frames, DEMAND_KINDS)
     mix2 = _swap(mix1, new_frames, RECEIPT_KINDS)
     mix3 = _swap(mix2, new_frames, STOCK_KINDS)
-    s1 = yarn.plan(mix1, as_of=old_as_of)
-    s2 = yarn.plan(mix2, as_of=old_as_of)
-    s3 = yarn.plan(mix3, as_of=old_as_of)
-    s4 = new_plan if new_plan is not None else yarn.plan(new_frames, as_of=new_as_of)
-    levels = pd.DataFrame({f"s{i}": _shortage(s) for i, s in enumerate((s0, s1, s2, s3, s4))}).fillna(0.0)
+    s1 = yarn.plan(mix1, as_of=old_as_of, **params)
+    s2 = yarn.plan(mix2, as_of=old_as_of, **params)
+    s3 = yarn.plan(mix3, as_of=old_as_of, **params)
+    s4 = new_plan if new_plan is not None else yarn.plan(new_frames, as_of=new_as_of, **params)
+    levels = pd.DataFrame({f"s{i}": shortage_lbs(s) for i, s in enumerate((s0, s1, s2, s3, s4))}).fillna(0.0)
     out = pd.DataFrame({"yarn_id": levels.index.astype("int64"), "old_shortage_lbs": levels["s0"].to_numpy(),
                         "new_shortage_lbs": levels["s4"].to_numpy()})
     out["shortage_change_lbs"] = out["new_shortage_lbs"] - out["old_shortage_lbs"]
@@ -286,42 +334,70 @@ def shortage_causes(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[
 # ---------------------------------------------------------------------------------------------- diff
 
 
-def _cause_detail(causes: pd.DataFrame, kos: pd.DataFrame, pos: pd.DataFrame) -> pd.Series:
-    """Per cause row: its KOs and POs with what happened to each (``K1 added; P3 rescheduled, received``)."""
-    what_ko = kos.groupby("knit_order")["change"].agg(lambda c: ", ".join(c)).to_dict()
-    what_po = pos.groupby("po_number")["change"].agg(lambda c: ", ".join(c)).to_dict()
+def _on_hand(frames: Mapping[str, pd.DataFrame]) -> pd.Series:
+    inventory = frames.get("yarn_inventory")
+    if inventory is None:
+        return pd.Series(dtype="float64")
+    return inventory.groupby("yarn_id")["theoretical_balance_lbs"].sum().astype("float64")
+
+
+def _cause_detail(causes: pd.DataFrame, kos: pd.DataFrame, pos: pd.DataFrame, *, old_on_hand: pd.Series,
+                  new_on_hand: pd.Series, same_day: bool) -> pd.Series:
+    """Per cause row, what happened, never empty: its KOs and POs with what happened to each ('K1 knitted
+    1,200 lbs; P3 became past due (5,820 lbs)'), then the parts no KO or PO explains (stock on hand before →
+    now; other: master data or a day passing)."""
+    what_ko = kos.groupby("knit_order")["what"].agg(lambda c: ", ".join(c)).to_dict()
+    what_po = pos.groupby("po_number")["what"].agg(lambda c: ", ".join(c)).to_dict()
     text = []
-    for ko_ids, po_ids in zip(causes["kos"], causes["pos"], strict=True):
-        parts = [f"{k} {what_ko.get(k, 'changed')}" for k in ko_ids] + [f"{p} {what_po.get(p, 'changed')}"
-                                                                        for p in po_ids]
+    for row in causes.itertuples(index=False):
+        parts = [f"{k} {what_ko.get(k, 'demand moved between weeks')}" for k in row.kos]
+        parts += [f"{p} {what_po.get(p, 'delivery moved between weeks')}" for p in row.pos]
+        if abs(row.demand) > CHANGE_LBS and not row.kos:
+            parts.append("knit orders' demand moved between weeks")
+        if abs(row.receipts) > CHANGE_LBS and not row.pos:
+            parts.append("open POs' deliveries moved between weeks")
+        if abs(row.stock) > CHANGE_LBS:
+            parts.append(f"stock on hand {old_on_hand.get(row.yarn_id, 0.0):,.0f} → "
+                         f"{new_on_hand.get(row.yarn_id, 0.0):,.0f} lbs")
+        if abs(row.other) > CHANGE_LBS:
+            parts.append("master data changed (BOM, knit rates, suppliers)" if same_day else
+                         "a day passing (knitting and deliveries move between weeks) or master data")
         text.append("; ".join(parts))
     return pd.Series(text, index=causes.index, dtype="string")
 
 
 def diff(old_frames: Mapping[str, pd.DataFrame], new_frames: Mapping[str, pd.DataFrame], *, old_as_of: date,
-         new_as_of: date, stock_threshold_lbs: float = STOCK_THRESHOLD_LBS) -> dict:
-    """What changed from an earlier snapshot to a later one.
+         new_as_of: date, stock_threshold_lbs: float = STOCK_THRESHOLD_LBS, plan_params: Mapping | None = None) -> dict:
+    """What changed from an earlier snapshot to a later one: the one comparison of two snapshots (the Overview and
+    Yarn inventory show it, ``python -m bk diff`` writes it).
 
     Keys: ``knit_orders`` (knit_order_changes), ``purchase_orders`` (purchase_order_changes; empty without an
     expected-yarn report on both days), ``stock`` (stock_changes), ``shortages`` (shortage_changes), ``causes``
-    (shortage_causes plus ``detail``: each named KO / PO with what happened to it), ``summary`` (old/new as-of
-    dates and the count of every change kind).
+    (shortage_causes plus ``detail``: what happened, never empty), ``summary`` (old/new as-of dates and the count
+    of every change kind). The plans are run with ``plan_params`` (default ``yarn.APP_VIEW``, the later day then
+    with the loop closed on the earlier one, as the pages plan it).
     """
-    old_plan = yarn.plan(old_frames, as_of=old_as_of)
-    new_plan = yarn.plan(new_frames, as_of=new_as_of)
+    params = dict(yarn.APP_VIEW if plan_params is None else plan_params)
+    old_plan = yarn.plan(old_frames, as_of=old_as_of, **params)
+    # the later day as the app plans it: the loop closed on the earlier day (KO paces, suppliers' slips since),
+    # so that compared with the day before its shortages are the yarn page's; the change this makes is "other"
+    closed = {"earlier_frames": old_frames, "earlier_as_of": old_as_of} if plan_params is None else {}
+    new_plan = yarn.plan(new_frames, as_of=new_as_of, **params, **closed)
     kos = knit_order_changes(old_frames["knit_orders"], new_frames["knit_orders"])
     if "expected_yarn" in old_frames and "expected_yarn" in new_frames:
         pos = purchase_order_changes(old_frames["expected_yarn"], new_frames["expected_yarn"], old_as_of=old_as_of,
                                      new_as_of=new_as_of)
     else:
         pos = pd.DataFrame({"po_number": pd.Series(dtype="string"), "yarn_id": pd.Series(dtype="Int64"),
-                            "change": pd.Series(dtype="string"), "old_balance_lbs": pd.Series(dtype="float64"),
+                            "change": pd.Series(dtype="string"), "what": pd.Series(dtype="string"),
+                            "old_balance_lbs": pd.Series(dtype="float64"),
                             "new_balance_lbs": pd.Series(dtype="float64")})
     stock = stock_changes(old_frames["yarn_inventory"], new_frames["yarn_inventory"], threshold_lbs=stock_threshold_lbs)
     shortages = shortage_changes(old_plan, new_plan)
     causes = shortage_causes(old_frames, new_frames, old_as_of=old_as_of, new_as_of=new_as_of, old_plan=old_plan,
-                             new_plan=new_plan)
-    causes["detail"] = _cause_detail(causes, kos, pos)
+                             new_plan=new_plan, plan_params=params)
+    causes["detail"] = _cause_detail(causes, kos, pos, old_on_hand=_on_hand(old_frames),
+                                     new_on_hand=_on_hand(new_frames), same_day=old_as_of == new_as_of)
     summary = {
         "old_as_of": old_as_of.isoformat(), "new_as_of": new_as_of.isoformat(),
         "attribution_order": list(ATTRIBUTION_ORDER),
@@ -366,81 +442,6 @@ def briefing_diff(frames: Mapping[str, pd.DataFrame], *, as_of: date, earlier_fr
     return diff(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of,
                 stock_threshold_lbs=stock_threshold_lbs)
 
-
-# ---------------------------------------------------------------------------------------------- today
-
-
-ACTION_VIEW = ["yarn_id", "action", "expedite", "po_number", "lbs", "cost_usd", "order_by", "need_week", "supplier",
-               "reason"]
-
-
-def purchase_actions(plan_result: dict, *, as_of: date) -> pd.DataFrame:
-    """The yarn plan's purchase actions (``plan_result["actions"]``, DOMAIN.md §7) as the briefing lists them:
-    ACTION_VIEW columns (yarn_id, action buy / expedite / reconcile / defer, expedite flag, po_number, lbs,
-    cost_usd, order_by, need_week, supplier, reason), one row per action, in the plan's order.
-
-    This is the plan's own action list, not a second derivation: a buy whose order-by has passed has
-    ``expedite`` True (action stays 'buy'); an 'expedite' row names an open PO that arrives after the yarn needs it.
-    """
-    actions = plan_result["actions"]
-    out = actions[[c for c in ACTION_VIEW if c in actions.columns]].copy()
-    for c in ACTION_VIEW:
-        if c not in out.columns:
-            out[c] = pd.NA
-    out = out[ACTION_VIEW].astype({"action": "string", "reason": "string", "po_number": "string",
-                                   "supplier": "string", "expedite": "bool", "yarn_id": "int64"})
-    out["need_week"] = pd.to_datetime(out["need_week"])
-    out["order_by"] = pd.to_datetime(out["order_by"])
-    return out.reset_index(drop=True)
-
-
-LATE_COLUMNS = ["knit_order", "days_late", "finish", "quoted_date", "style", "on_machines", "work_center",
-                "balance_lbs", "placement"]
-
-
-def today(plan_result: dict, *, as_of: date, capacity_result: dict | None = None) -> dict:
-    """What needs doing this week.
-
-    Keys: ``buy`` (the plan's actions: buys whose order-by falls on or before the Sunday of the as-of week, and
-    every PO expedite; expedite-flagged first, then by order-by), ``reconcile`` (records to correct), ``late_kos``
-    (``capacity.late_kos``: KOs finishing after their quoted date, committed and suggested, most days late
-    first), ``hot_spots`` (``capacity.hot_spots``), ``counts`` (with ``no_date_kos``: scheduled KOs without a
-    quoted date). Capacity keys are empty frames (counts 0) when ``capacity_result`` is None.
-    """
-    actions = purchase_actions(plan_result, as_of=as_of)
-    week_end = pd.Timestamp(week_monday(as_of) + timedelta(days=6))
-    # a buy is due when its order-by falls in this week or before; a PO expedite is due now (the PO already
-    # arrives after the yarn needs it: the call to the supplier cannot wait for a date)
-    buy_due = (actions["action"] == "buy") & (actions["order_by"] <= week_end).fillna(False)
-    due = (buy_due | (actions["action"] == "expedite")).to_numpy(dtype=bool)
-    buy = actions.loc[due].sort_values(["expedite", "order_by", "need_week"], ascending=[False, True, True],
-                                       na_position="first", kind="stable")
-    reconcile = actions.loc[(actions["action"] == "reconcile").to_numpy(dtype=bool)]
-    if capacity_result is not None:  # the capacity page's own definitions, so both pages show one count
-        late = capacity.late_kos(capacity_result)[LATE_COLUMNS]
-        no_date = capacity.lateness_counts(capacity_result)["no_date_kos"]
-        hot = capacity.hot_spots(capacity_result)
-    else:
-        late = pd.DataFrame(columns=LATE_COLUMNS)
-        no_date = 0
-        hot = pd.DataFrame(columns=["work_center", "machines", "hot_weeks", "first_hot_week", "utilization"])
-    counts = {"buy": int((~buy["expedite"]).sum()), "expedite": int(buy["expedite"].sum()),
-              "reconcile": int(len(reconcile)), "late_kos": int(len(late)), "no_date_kos": int(no_date),
-              "hot_spots": int(len(hot))}
-    return {"buy": buy.reset_index(drop=True), "reconcile": reconcile.reset_index(drop=True),
-            "late_kos": late.reset_index(drop=True), "hot_spots": hot.reset_index(drop=True), "counts": counts}
-
-
-def today_view(frames: Mapping[str, pd.DataFrame], *, as_of: date, horizon_weeks: int = 12,
-               bottleneck_threshold: float = capacity.HOT_SPOT_UTILISATION) -> dict:
-    """``today`` as an operation: the yarn plan and, when the machine report is there, the capacity plan."""
-    plan_result = yarn.plan(frames, as_of=as_of)
-    try:
-        capacity_result = capacity.plan(frames, as_of=as_of, horizon_weeks=horizon_weeks,
-                                        bottleneck_threshold=bottleneck_threshold)
-    except MissingDataError:
-        capacity_result = None
-    return today(plan_result, as_of=as_of, capacity_result=capacity_result)
 
 
 OPERATIONS = {"briefing.diff": briefing_diff, "briefing.today": today_view}

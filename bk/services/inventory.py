@@ -1,9 +1,8 @@
 """Inventory analyzer: yarn positions, shortages, usage and weeks of cover, ABC, safety stock and reorder
-points, roll-ups and chart data, and what changed between two snapshots."""
+points, roll-ups and chart data (what changed between two snapshots is ``briefing.diff``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import date
 from statistics import NormalDist
@@ -16,7 +15,6 @@ from bk.services import suppliers as suppliers_service
 
 ABC_CUTS = (0.80, 0.95)  # A: the items making up the first 80 % of annual consumption value, B: next 15 %, C: rest
 PLANNING_TOLERANCE_LBS = 0.015  # the export rounds each column to 0.01 lbs: three roundings stay below this
-DIFF_TOLERANCE_LBS = 0.01  # on-order moves smaller than this are rounding, not a receipt or a new PO
 WEEKS_PER_YEAR = 52.0
 SIGMA_METHODS = ("cv", "ko_buckets")
 COVER_BINS = (0.0, 2.0, 4.0, 8.0, 13.0, 26.0, 52.0, np.inf)
@@ -462,13 +460,13 @@ def analyze(frames: Mapping[str, pd.DataFrame], *, as_of: date, service_level: f
         "as_of": pd.Timestamp(as_of).date().isoformat(),
         "service_level": float(service_level),
         "z": round(z, 4),
-        "z_rule": "z = standard normal inverse CDF of the service level (NormalDist.inv_cdf)",
-        "sigma_method": sigma_method,
+        "z_rule": "z = the standard normal quantile of the service level (1.645 for 95 %)",
+        "sigma_method": {"cv": "demand variability × usage", "ko_buckets": "eFab's weekly KO demand"}[sigma_method],
         "demand_cv": float(demand_cv),
-        "sigma_rule": ("σ of weekly demand = demand_cv × weekly usage: the exports hold no weekly consumption "
-                       "history" if sigma_method == "cv" else
+        "sigma_rule": ("σ of weekly demand = demand variability (CV) × weekly usage: the exports hold no weekly "
+                       "consumption history" if sigma_method == "cv" else
                        "σ of weekly demand = standard deviation of eFab's weekly KO demand buckets "
-                       "(This Week + Week N); demand_cv × weekly usage where a yarn has none"),
+                       "(This Week + Week N); demand variability (CV) × weekly usage where a yarn has none"),
         "horizon_weeks": float(horizon_weeks),
         "weekly_usage_rule": ("|Consumed| ÷ weeks from the reconcile date to as-of; where unknown or zero, open KO "
                               f"demand (balance × BOM fraction) ÷ {horizon_weeks:g} weeks; else 0"),
@@ -549,59 +547,6 @@ def report_keys(frames: Mapping[str, pd.DataFrame], *, as_of: date) -> dict:
     shortage_count, shortage_lbs (Σ |planning balance| of the shortages), planning_balance_lbs,
     on_hand_value_usd (Σ on hand × cost/lb), below_reorder_count; plain ints and floats."""
     return report_keys_from(positions(frames, as_of=as_of))
-
-
-# ------------------------------------------------------------------------------------------------- diff
-
-
-def diff(frames_earlier: Mapping[str, pd.DataFrame], frames_current: Mapping[str, pd.DataFrame], *,
-         top_n: int = 20) -> dict:
-    """What changed in the yarn inventory between an earlier and the current snapshot.
-
-    Among yarns present in both (one row per yarn; columns yarn_id, supplier, description, then *_before,
-    *_now and *_change_lbs for on hand, on order and planning balance): new_shortages (planning balance
-    ≥ 0 before, < 0 now), cleared_shortages (< 0 before, ≥ 0 now), biggest_moves (the ``top_n`` largest
-    |planning change|), po_received (on order down by more than 0.01 lbs), po_slipped (on order up by more
-    than 0.01 lbs: POs added or receipts that did not come). added / gone: yarns only in the current /
-    earlier snapshot (their stock columns). summary: counts per key and the net planning change (JSON).
-
-    Raises MissingDataError naming the snapshot that lacks the yarn_inventory export.
-    """
-    a = stock(frames_earlier, who="the comparison (earlier snapshot)")
-    b = stock(frames_current, who="the comparison (current snapshot)")
-    measures = ("on_hand_lbs", "on_order_lbs", "planning_balance_lbs")
-    both = a.merge(b, on="yarn_id", suffixes=("_before", "_now"))
-    out = pd.DataFrame({"yarn_id": both["yarn_id"],
-                        "supplier": both["supplier_now"].fillna(both["supplier_before"]),
-                        "description": both["description_now"].fillna(both["description_before"])})
-    for m in measures:
-        stem = m.removesuffix("_lbs")
-        out[f"{stem}_before_lbs"] = both[f"{m}_before"]
-        out[f"{stem}_now_lbs"] = both[f"{m}_now"]
-        out[f"{stem}_change_lbs"] = both[f"{m}_now"] - both[f"{m}_before"]
-    out = out.sort_values("yarn_id", kind="stable").reset_index(drop=True)
-    before, now = out["planning_balance_before_lbs"], out["planning_balance_now_lbs"]
-    change = out["on_order_change_lbs"]
-    moves = out.assign(_abs=out["planning_balance_change_lbs"].abs()).sort_values(
-        ["_abs", "yarn_id"], ascending=[False, True], kind="stable").drop(columns="_abs")
-    stock_cols = ["yarn_id", "supplier", "description", "on_hand_lbs", "allocated_lbs", "on_order_lbs",
-                  "planning_balance_lbs"]
-    result = {
-        "new_shortages": out[(before >= 0) & (now < 0)].sort_values("planning_balance_now_lbs", kind="stable"),
-        "cleared_shortages": out[(before < 0) & (now >= 0)],
-        "biggest_moves": moves.head(max(int(top_n), 0)),
-        "po_received": out[change < -DIFF_TOLERANCE_LBS].sort_values("on_order_change_lbs", kind="stable"),
-        "po_slipped": out[change > DIFF_TOLERANCE_LBS].sort_values("on_order_change_lbs", ascending=False,
-                                                                   kind="stable"),
-        "added": b.loc[~b["yarn_id"].isin(a["yarn_id"]), stock_cols].sort_values("yarn_id"),
-        "gone": a.loc[~a["yarn_id"].isin(b["yarn_id"]), stock_cols].sort_values("yarn_id"),
-    }
-    result = {k: v.reset_index(drop=True) for k, v in result.items()}
-    summary: dict = {k: int(len(v)) for k, v in result.items()}
-    net = float(out["planning_balance_change_lbs"].sum())
-    summary["net_planning_change_lbs"] = net if math.isfinite(net) else 0.0
-    result["summary"] = summary
-    return result
 
 
 OPERATIONS = {"inventory.analyze": analyze}

@@ -32,8 +32,8 @@ UOM_ALIASES = {"yds": "yds", "yd": "yds", "yard": "yds", "yards": "yds",
 GREIGE_ORDER_PREFIX = "(greige)"
 MIN_BASE_PREFIX = 4  # a base-prefix match needs at least this many characters
 SOURCE_ROLLS, SOURCE_SPEC, SOURCE_MEDIAN = "style's F01/I01 rolls", "QuadS finished spec", "median of all styles"
-VALUE_NOTE = ("value = lbs × the yarn content cost of the greige style: Σ BOM fraction × yarn Cost/Pound "
-              "(yarn_inventory) ÷ Σ fraction, known when every BOM yarn has a cost; G00 by its style, G02 by "
+VALUE_NOTE = ("value = lbs × the yarn content cost of the greige style: Σ BOM fraction × the yarn "
+              "inventory's Cost/Pound ÷ Σ fraction, known when every BOM yarn has a cost; G00 by its style, G02 by "
               "its gStyle. Finished stages (I01, F01, P01) carry no cost in the exports: their value is unknown.")
 
 

@@ -17,7 +17,7 @@ def test_data_page_upload_shows_the_kind(server, page, tmp_path):
     upload.write_bytes(MACHINES)
     page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", str(upload))
     # st.dataframe draws on a canvas; its cells exist in a hidden accessible grid
-    page.get_by_text("machines", exact=True).first.wait_for(state="attached", timeout=60_000)
+    page.get_by_text("Machines", exact=True).first.wait_for(state="attached", timeout=60_000)  # its title
     wait_for_app(page)
     screenshot(page, "data-upload")
     assert exceptions_on(page) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bk.ingest.schema import KINDS
 from tests.browser.conftest import exceptions_on, open_page, screenshot, wait_for_app
 from tests.conftest import REAL_SNAPSHOT
 
@@ -30,7 +31,9 @@ def test_every_page_on_the_demo_then_on_the_uploaded_real_snapshot(server, page)
     open_page(page, server["url"] + "/data", "Data")
     files = sorted(str(p) for p in REAL_SNAPSHOT.iterdir())
     page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", files)
-    page.get_by_text("yarn_demand_by_style_ko", exact=True).first.wait_for(state="attached", timeout=180_000)
+    # the last kind recognised, by its title (kind codes are not shown)
+    page.get_by_text(KINDS["yarn_demand_by_style_ko"].title, exact=True).first.wait_for(state="attached",
+                                                                                        timeout=180_000)
     wait_for_app(page, 180_000)
     page.get_by_role("button", name="Save snapshot").click()
     page.get_by_text("it is now active").first.wait_for(timeout=180_000)

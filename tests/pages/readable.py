@@ -1,4 +1,5 @@
-"""What every page's tables must look like to a planner (used by the page AppTests)."""
+"""What every page must look like to a planner (used by the page AppTests): readable tables, no internals (export
+kind codes, snapshot ids, code identifiers), one date format, blanks for missing values."""
 
 from __future__ import annotations
 
@@ -6,27 +7,78 @@ import re
 
 import pandas as pd
 
+from bk.ingest.schema import KINDS
+
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+SNAKE_WORD = re.compile(r"(?<![\w.\-/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\-/])")  # balance_changed, demand_cv
+FILE_NAME = re.compile(r"[^\s;,:'\"]+(?: \(\d+\))?\.(?:csv|xlsx|xls|json)\b", re.IGNORECASE)  # an export's own name may have _
+SNAPSHOT_ID = re.compile(r"\b\d{4}-\d{2}-\d{2}_[0-9a-f]{6,}\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+SLASH_DATE = re.compile(r"\b\d{4} ?/ ?\d{2} ?/ ?\d{2}\b")
+PADDED_DAY = re.compile(r"(?<![\d,.])0\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")  # '02 Sep'
+WEEKDAY_DATE = re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2}")  # 'Tue 02 Sep 2025'
+MISSING = re.compile(r"(?<![\w'])(?:None|nan|NaN|NaT|<NA>)(?![\w'])")
+CODE_CALL = re.compile(r"\b[A-Za-z]\w*\.\w+\(|\b[A-Z]\w+\.[a-z_]+\b")  # NormalDist.inv_cdf, yarn.plan(
+# text a page shows in its own words (Streamlit's own widgets, e.g. the data grid, are not checked here)
+
+
+def text_problems(text: str, where: str) -> list[str]:
+    """Internals and mixed formats in one piece of page text."""
+    text = FILE_NAME.sub("", str(text))
+    problems = []
+    for pattern, what in ((SNAPSHOT_ID, "a snapshot id"), (ISO_DATE, "an ISO date"), (SLASH_DATE, "a y/m/d date"),
+                          (PADDED_DAY, "a zero-padded day"), (WEEKDAY_DATE, "a date with its weekday"),
+                          (MISSING, "a missing value as text"), (CODE_CALL, "a code identifier"),
+                          (SNAKE_WORD, "a code name")):
+        found = pattern.search(text)
+        if found:
+            problems.append(f"{what} in {where}: {found.group(0)!r} in {text[:80]!r}")
+    return problems
 
 
 def unreadable(frame: pd.DataFrame) -> list[str]:
-    """Problems of one shown table: snake_case headers, JSON text in a cell, times at midnight."""
+    """Problems of one shown table: snake_case headers, JSON text in a cell, times at midnight, code values
+    (an export kind, a change code), snapshot ids, ISO dates and 'None' / 'nan' in text cells."""
     problems = [f"snake_case header {c!r}" for c in frame.columns if SNAKE.match(str(c))]
     for column in frame.columns:
         s = frame[column]
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
-            text = s.dropna().astype(str).str.strip()
+            values = s.dropna()
+            text = values[values.map(lambda v: isinstance(v, str))].astype(str).str.strip()  # dates are dates
             json_like = text[text.str.match(r"^[\[{].*[\]}]$")]
             if len(json_like):
                 problems.append(f"JSON text in {column!r}: {json_like.iloc[0][:60]!r}")
+            codes = text[text.isin(list(KINDS)) | text.str.fullmatch(SNAKE.pattern)]
+            if len(codes):
+                problems.append(f"a code as a value in {column!r}: {codes.iloc[0]!r}")
+            for value in text.drop_duplicates().head(400):  # the first distinct values: enough to catch a habit
+                problems += [p for p in text_problems(value, f"column {column!r}") if "code name" not in p]
+                if len(problems) > 20:
+                    return problems
     if "00:00:00" in frame.to_string():
         problems.append("a time 00:00:00 on screen")
     return problems
 
 
+def page_text(at) -> list[tuple[str, str]]:
+    """(where, text) of every piece of text the page writes in its own words."""
+    out: list[tuple[str, str]] = []
+    for name in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        out += [(name, e.value) for e in getattr(at, name)]
+    for m in at.metric:
+        out += [("metric label", m.label), ("metric value", str(m.value))]
+    for e in at.expander:
+        out.append(("expander", e.label))
+    for box in at.selectbox:  # the options as shown (formatted)
+        out += [("selectbox option", str(o)) for o in box.options[:50]]
+    return out
+
+
 def assert_readable(at) -> None:
-    """Every table of the page run is readable, and nothing is shown as JSON."""
+    """Every table of the page run is readable, nothing is shown as JSON, and the page's own text carries no
+    internals and one date format."""
     problems = [p for df in at.dataframe for p in unreadable(df.value)]
+    problems += [p for where, text in page_text(at) for p in text_problems(text, where)]
     assert problems == [], problems
     assert len(at.json) == 0, "st.json on the page: show a small table instead"
 

@@ -79,10 +79,10 @@ def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypat
                for x, t in zip(heat["x"], row, strict=True) if t}
     # hot spots: A's hand-made 125 % and C (K2's 30 suggested days fill its one machine) in the first 4 weeks;
     # C's fifth week is as full but beyond the hot-spot weeks; A's other weeks are below 85 %
-    assert flagged == {("A", "wk of 28 Jul"), ("C", "wk of 28 Jul"), ("C", "wk of 4 Aug"), ("C", "wk of 11 Aug"),
-                       ("C", "wk of 18 Aug")}
+    assert flagged == {("A", "wk of 28 Jul 2025"), ("C", "wk of 28 Jul 2025"), ("C", "wk of 4 Aug 2025"),
+                       ("C", "wk of 11 Aug 2025"), ("C", "wk of 18 Aug 2025")}
     z = values(heat["z"])
-    assert heat["x"][4] == "wk of 25 Aug" and z[1][4] == 100 and heat["text"][1][4] == ""
+    assert heat["x"][4] == "wk of 25 Aug 2025" and z[1][4] == 100 and heat["text"][1][4] == ""
     assert heat["text"][0][0] == "125 % ▲" and z[0][0] == 100  # the colour stops at full
     assert heat["colorscale"][0][1] == "#f2f2f2"  # idle is pale grey, not green
     assert any("(2 work centres with one)" in c.value for c in at.caption)

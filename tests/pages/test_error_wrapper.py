@@ -77,7 +77,7 @@ def _script_with_stop():
 def test_a_bk_error_is_shown_as_its_own_message():
     at = AppTest.from_function(_script_with_bk_error, default_timeout=TIMEOUT_S).run()
     no_exceptions(at)
-    assert [e.value for e in at.error] == ["capacity planning needs the Machines (machines) export"]
+    assert [e.value for e in at.error] == ["capacity planning needs the Machines export"]  # no kind code on screen
 
 
 def test_st_stop_passes_through_the_guard():
@@ -96,8 +96,9 @@ def test_inventory_page_works_from_the_yarn_inventory_alone(isolated_store):
     no_exceptions(at)
     assert not at.error
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Short in the horizon"] == "—" and labels["Stock value"].startswith("$")
+    assert labels["Yarns short"] == "" and labels["Stock value"].startswith("$")  # blank, never a stand-in
     infos = " ".join(i.value for i in at.info)
     assert "Projected shortages are not shown" in infos and "Bill of materials" in infos
     captions = " ".join(c.value for c in at.caption)
-    assert "Not shown — no Bill of materials (bom)" in captions and "(knit_orders)" in captions
+    assert "Not shown — no Bill of materials" in captions and "Knit orders" in captions
+    assert "(bom)" not in captions and "knit_orders" not in captions  # titles, never kind codes

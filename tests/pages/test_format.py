@@ -11,8 +11,18 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.format import LABELS, bucket_labels, column_label, display_frame, facts_table, fmt_lbs, fmt_usd
-from ui.state import DEMO_ID, DEMO_LABEL, comparable_snapshots, snapshot_label
+from tests.pages.readable import text_problems, unreadable
+from ui.format import (
+    LABELS,
+    bucket_labels,
+    column_label,
+    display_frame,
+    facts_table,
+    fmt_lbs,
+    fmt_usd,
+    screen_text,
+)
+from ui.state import DEMO_ID, DEMO_LABEL, snapshot_label
 from ui.table import search_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +38,9 @@ def test_every_vocabulary_label_is_human():
     ("order_cost_usd", ("Order cost ($)", "usd")),
     ("lead_time_days", ("Lead time (days)", "days")),
     ("moq_lbs", ("Minimum order (lbs)", "lbs")),
-    ("demand_week_of_2025-09-01", ("Demand wk of 1 Sep (lbs)", "lbs")),
-    ("week_of_2025-08-25", ("Wk of 25 Aug (lbs)", "lbs")),
-    ("efab_week_of_2025-10-20", ("eFab wk of 20 Oct (lbs)", "lbs")),
+    ("demand_week_of_2025-09-01", ("Demand wk of 1 Sep 2025 (lbs)", "lbs")),
+    ("week_of_2025-08-25", ("Wk of 25 Aug 2025 (lbs)", "lbs")),
+    ("efab_week_of_2025-10-20", ("eFab wk of 20 Oct 2025 (lbs)", "lbs")),
     ("week_2025_36_lbs", ("ISO week 2025-36 (lbs)", "lbs")),
     ("something_new_yds", ("Something new (yds)", "yds")),
     ("brand_new_flag", ("Brand new flag", "text")),
@@ -41,11 +51,11 @@ def test_column_labels(column, expected):
 
 
 def test_later_bucket_is_named_by_the_day_after_the_last_week():
-    assert column_label("balance_later", last_week=pd.Timestamp("2025-10-20")) == ("Balance after 26 Oct (lbs)", "lbs")
+    assert column_label("balance_later", last_week=pd.Timestamp("2025-10-20")) == ("Balance after 26 Oct 2025 (lbs)", "lbs")
     buckets = pd.DataFrame({"bucket": ["week_of_2025-08-25", "week_of_2025-09-01", "later"],
                             "bucket_start": pd.to_datetime(["2025-08-25", "2025-09-01", None])})
-    assert bucket_labels(buckets) == {"week_of_2025-08-25": "wk of 25 Aug", "week_of_2025-09-01": "wk of 1 Sep",
-                                      "later": "after 7 Sep"}
+    assert bucket_labels(buckets) == {"week_of_2025-08-25": "wk of 25 Aug 2025",
+                                      "week_of_2025-09-01": "wk of 1 Sep 2025", "later": "after 7 Sep 2025"}
 
 
 def _frame() -> pd.DataFrame:
@@ -66,11 +76,12 @@ def test_display_frame_orders_labels_rounds_and_neutralises():
     shown, config = display_frame(frame, "yarn_positions")
     pd.testing.assert_frame_equal(frame, before)  # input unchanged
     # decision columns first, in the table's order; the rest after, in their own order
-    assert list(shown.columns) == ["Yarn", "First short week", "Short now (lbs)", "Weeks of cover", "Note",
+    assert list(shown.columns) == ["Yarn", "First short week", "Below zero in eFab (lbs)", "Weeks of cover", "Note",
                                    "Cumulative share (%)", "Abc counts"]
     # sorted by shortage now, largest first (no horizon column in this frame), empty last
     assert list(shown["Yarn"]) == [19003, 18868, 10002, 14882]
-    assert list(shown["Short now (lbs)"].iloc[:3]) == [42858.0, 1234.0, 0.0]  # lbs: no decimals
+    assert config["First short week"]["width"] == 112  # '28 Sep 2025' never cut
+    assert list(shown["Below zero in eFab (lbs)"].iloc[:3]) == [42858.0, 1234.0, 0.0]  # lbs: no decimals
     assert list(shown["Weeks of cover"].iloc[[0, 1, 3]]) == [1.2, 52.1, 0.0]
     assert pd.isna(shown["Weeks of cover"].iloc[2])  # ∞ (no usage) shown empty, explained in the header help
     assert list(shown["Cumulative share (%)"]) == [10.0, 100.0, 50.0, 87.0]
@@ -79,7 +90,7 @@ def test_display_frame_orders_labels_rounds_and_neutralises():
     assert "00:00:00" not in shown.to_string()
     assert config["Yarn"]["pinned"] is True and config["Note"].get("pinned") is None
     assert config["First short week"]["type_config"]["format"] == "D MMM YYYY"
-    assert config["Short now (lbs)"]["type_config"]["format"] == "localized"
+    assert config["Below zero in eFab (lbs)"]["type_config"]["format"] == "localized"
 
 
 def test_facts_table_is_text_never_json():
@@ -112,26 +123,45 @@ def test_search_keeps_rows_with_every_word():
     assert len(search_rows(frame, "  ")) == 3
 
 
-def test_snapshot_label_is_as_of_date_and_short_id():
-    assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28)) == "28 Aug 2025 · 5d9988"
-    assert snapshot_label("2025-08-28_5d9988ef49") == "5d9988"
+def test_a_snapshot_is_named_by_its_date_never_its_id():
+    assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28)) == "28 Aug 2025"
+    assert snapshot_label("2025-08-28_5d9988ef49", date(2025, 8, 28),
+                          "2025-08-29T14:03:09+00:00") == "28 Aug 2025, saved 29 Aug 2025 14:03:09"
+    assert "5d9988" not in snapshot_label("2025-08-28_5d9988ef49")
     assert snapshot_label(DEMO_ID, date(2025, 9, 11)) == "Demo data (synthetic) · 11 Sep 2025"
     assert snapshot_label("demo-2025-09-08", date(2025, 9, 8)) == "Demo data (synthetic) · 8 Sep 2025"
     assert snapshot_label(DEMO_ID) == DEMO_LABEL
 
 
-def test_compare_lists_real_snapshots_only_and_demo_days_only_for_the_demo():
-    choices = [("2025-08-28_aaaaaa1111", "28 Aug 2025 · aaaaaa"), ("2025-08-21_bbbbbb2222", "21 Aug 2025 · bbbbbb"),
-               (DEMO_ID, DEMO_LABEL)]
-    assert comparable_snapshots("2025-08-28_aaaaaa1111", choices) == [("2025-08-21_bbbbbb2222",
-                                                                      "21 Aug 2025 · bbbbbb")]
-    assert comparable_snapshots(DEMO_ID, choices) == []
-    # demo days compare with demo days only, and real snapshots never with them
-    with_days = [*choices, ("demo-2025-09-08", "Demo data (synthetic) · 8 Sep 2025")]
-    assert comparable_snapshots(DEMO_ID, with_days) == [("demo-2025-09-08", "Demo data (synthetic) · 8 Sep 2025")]
-    assert comparable_snapshots("2025-08-21_bbbbbb2222", with_days) == [("2025-08-28_aaaaaa1111",
-                                                                        "28 Aug 2025 · aaaaaa")]
+def test_messages_on_screen_name_exports_by_title_without_their_kind_code():
+    message = ("the yarn plan needs the Bill of materials (bom) export; no Expected yarn report (expected_yarn) or "
+               "Yarn POs (yarn_po): lead times are the default (a note (kept))")
+    assert screen_text(message) == ("the yarn plan needs the Bill of materials export; no Expected yarn report or "
+                                     "Yarn POs: lead times are the default (a note (kept))")
 
+
+def test_missing_values_and_json_dates_read_as_planners_write_them():
+    assert facts_table({"as_of": "2025-08-28", "none": None, "nan": float("nan")})["Value"].tolist() == [
+        "28 Aug 2025", "", ""]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Compared with 2025-08-28_5d9988ef49", "a snapshot id"), ("arrives 2025-09-01", "an ISO date"),
+    ("2025 / 09 / 02", "a y/m/d date"), ("as of 02 Sep 2025", "a zero-padded day"),
+    ("As of Tue 2 Sep 2025", "a date with its weekday"), ("cost None", "a missing value as text"),
+    ("z = NormalDist.inv_cdf(0.95)", "a code identifier"), ("σ = demand_cv × usage", "a code name"),
+    ("K1 balance_changed", "a code name")])
+def test_the_readability_check_catches_internals_and_other_date_formats(text, found):
+    assert any(p.startswith(found) for p in text_problems(text, "caption")), text_problems(text, "caption")
+
+
+def test_the_readability_check_lets_plain_words_pass():
+    for text in ("2 Sep 2025 compared with 28 Aug 2025", "wk of 1 Sep 2025", "file yarn_inventory (5).xlsx",
+                 "K2508810 finished (1,000 lbs were open); stock on hand 2,031 → 31 lbs", "PO Y2403004 (Deca Global)"):
+        assert text_problems(text, "caption") == [], text
+    frame = pd.DataFrame({"Change": ["balance_changed"], "Export": ["expected_yarn"], "Note": ["fine words"]})
+    assert [p.split(" in ")[1] for p in unreadable(frame)] == ["'Change': 'balance_changed'",
+                                                              "'Export': 'expected_yarn'"]
 
 def _grid_script():
     import pandas as pd

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bk.ingest.snapshot import SnapshotStore
+import pandas as pd
+
+from bk.ingest.snapshot import SnapshotStore, load_paths
+from bk.services import yarn
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, open_tab, page
+from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable, table_with, unreadable
 
 
@@ -15,16 +18,22 @@ def test_inventory_page_on_the_demo():
     no_exceptions(at)
     assert at.title[0].value == "Yarn inventory"
     labels = [m.label for m in at.metric]
-    assert labels == ["Short in the horizon", "Short now", "Below reorder point", "Stock value"]
+    assert labels == ["Yarns short", "Below zero in eFab", "Below reorder point", "Stock value"]
     assert_readable(at)
-    positions = table_with(at, "Yarn", "Description", "Short in horizon (lbs)", "Short now (lbs)")
+    positions = table_with(at, "Yarn", "Description", "Short (lbs)", "Below zero in eFab (lbs)")
     assert list(positions.columns)[:3] == ["Yarn", "Description", "Supplier"]
-    # the filter lists as many yarns as the headline counts
-    short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
-    at.segmented_control[0].set_value("Short in horizon").run()
+    # the filter lists as many yarns as the headline counts, each with the plan's planning-balance shortage
+    short = int(next(m.value for m in at.metric if m.label == "Yarns short"))
+    at.segmented_control[0].set_value("Short").run()
     no_exceptions(at)
-    assert len(table_with(at, "Yarn", "Short in horizon (lbs)")) == short
-    assert (table_with(at, "Yarn", "Short in horizon (lbs)")["Short in horizon (lbs)"] > 0).all()
+    shown = table_with(at, "Yarn", "Short (lbs)").set_index("Yarn")["Short (lbs)"]
+    snapshot, _ = load_paths([DEMO])
+    pb = yarn.plan(snapshot.frames, as_of=snapshot.as_of, **yarn.APP_VIEW)["planning_balance"]
+    expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
+    assert len(shown) == short == len(expected)
+    assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5
+    open_expanders(at, "Assumptions")
+    assert_readable(at)  # the assumptions in words: no NormalDist.inv_cdf, no demand_cv
     open_tab(at, "inv_tab", "Compare snapshots")
     no_exceptions(at)
     # the demo days compare with each other only (the demo is never compared with real data)
@@ -33,27 +42,32 @@ def test_inventory_page_on_the_demo():
     assert not at.segmented_control  # the positions tab's body no longer runs
 
 
-def test_inventory_diff_between_two_saved_snapshots(isolated_store):
+def test_inventory_compares_snapshots_with_the_overviews_figures(isolated_store):
     store = SnapshotStore(isolated_store)
     files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
     store.save(list(files.items()), as_of=date(2025, 8, 21))
-    # a week later the second yarn of the inventory is gone
-    lines = files["yarn_inventory.csv"].decode("utf-8-sig").splitlines()
-    assert lines[2].startswith("10002,")
-    files["yarn_inventory.csv"] = ("\ufeff" + "\n".join(lines[:2] + lines[3:]) + "\n").encode()
+    # a week later knit order K2508810 is gone
+    lines = files["eFab_Knit_Orders.csv"].decode("utf-8-sig").splitlines()
+    gone = [i for i, line in enumerate(lines) if line.startswith("DM5181/2,K2508810&nbsp;<i class=")]
+    files["eFab_Knit_Orders.csv"] = ("\ufeff" + "\n".join(lines[:gone[0]] + lines[gone[0] + 1:]) + "\n").encode()
     store.save(list(files.items()), as_of=date(2025, 8, 28))
     at = page("inventory.py")
     at.session_state["inv_tab"] = "Compare snapshots"
     at.run()
     no_exceptions(at)
-    diff_headers = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert any(h.startswith("**Gone** (1)") for h in diff_headers), diff_headers
-    assert any(h.startswith("**Added** (0)") for h in diff_headers), diff_headers
-    compare = at.selectbox(key="diff_with")
-    assert compare.options == ["21 Aug 2025 · " + store.list()[0].snapshot_id.split("_")[1][:6]]  # no demo
+    assert at.selectbox(key="diff_with").options == ["21 Aug 2025"]  # no demo, no id
+    assert any(m.value == "**28 Aug 2025 compared with 21 Aug 2025**" for m in at.markdown)
     assert_readable(at)
-    gone = [df.value for df in at.dataframe if "Yarn" in df.value.columns][-1]  # the last diff table
-    assert list(gone["Yarn"]) == [10002]
+    overview = page("overview.py").run()
+    no_exceptions(overview)
+    assert next(h.value for h in overview.subheader if "compared with" in h.value) == (
+        "28 Aug 2025 compared with 21 Aug 2025")
+    # one comparison: every count and every cause row the same on both pages
+    counts = {m.label: m.value for m in at.metric if ": " in m.label}
+    assert counts and counts == {m.label: m.value for m in overview.metric if m.label in counts}
+    assert counts["Knit orders: finished"] == "1"
+    mine, theirs = (table_with(x, "Shortage change (lbs)", "What happened") for x in (at, overview))
+    pd.testing.assert_frame_equal(mine.reset_index(drop=True), theirs.reset_index(drop=True))
 
 
 def test_pipeline_page_on_the_demo():
@@ -82,30 +96,23 @@ def test_pipeline_page_on_the_demo():
 
 
 def test_inventory_page_on_the_real_snapshot_agrees_with_the_yarn_plan(real_dir, isolated_store):
-    SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
+    info = SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
     at = page("inventory.py").run()
     no_exceptions(at)
     assert_readable(at)
     metrics = {m.label: m.value for m in at.metric}
-    # planning view, the same figure as Yarn requirements: the yarns the app's plan buys (one store snapshot:
-    # no earlier day to close the loop with)
-    from bk.ingest.snapshot import load_paths
-    from bk.services import yarn
-
-    snapshot, _ = load_paths([real_dir])
-    plan = yarn.plan(snapshot.frames, as_of=snapshot.as_of, **yarn.APP_VIEW)
-    buys = plan["actions"].query("action == 'buy'").set_index("yarn_id")
-    assert metrics["Short in the horizon"] == str(len(buys)) and len(buys) > 0
-    assert metrics["Short now"] == "30"
-    positions = table_with(at, "Yarn", "Short in horizon (lbs)", "Short now (lbs)")
-    y19003 = positions[positions["Yarn"] == 19003].iloc[0]
-    # the same yarn, both views named: the plan's shortage (the buy's net on Yarn requirements), eFab now 43,994.61
-    assert y19003["Short in horizon (lbs)"] == round(buys.loc[19003, "net_shortage_lbs"])
-    assert y19003["Short now (lbs)"] == 43995.0
-    at.segmented_control[0].set_value("Short in horizon").run()
-    shown = table_with(at, "Yarn", "Short in horizon (lbs)")
-    # 14882 is used by a BOM but unknown to inventory and master: a record to reconcile, never a buy
-    assert len(shown) == len(buys) and 19003 in set(shown["Yarn"]) and 14882 not in set(shown["Yarn"])
+    # oracles: the plan the pages open with (its planning balance), and eFab's own column of the raw export
+    snapshot, _ = load_paths([real_dir], as_of=info.as_of)
+    pb = yarn.plan(snapshot.frames, as_of=info.as_of, **yarn.APP_VIEW)["planning_balance"]
+    expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
+    raw = pd.read_csv(real_dir / "yarn_inventory.csv", encoding="utf-8-sig", thousands=",")
+    efab = raw.groupby("Desc#")["Planning Balance"].sum()
+    assert metrics["Yarns short"] == str(len(expected))
+    assert metrics["Below zero in eFab"] == str(int((efab < -0.015).sum()))
+    at.segmented_control[0].set_value("Short").run()
+    shown = table_with(at, "Yarn", "Short (lbs)").set_index("Yarn")["Short (lbs)"]
+    assert sorted(shown.index) == sorted(expected.index)
+    assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5
 
 
 def test_pipeline_page_on_the_real_snapshot_is_readable(real_dir, isolated_store):

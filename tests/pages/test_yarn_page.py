@@ -4,10 +4,13 @@ picker searches names and colours and follows ?yarn=, and a what-if shows before
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from tests.pages.conftest import no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
@@ -29,6 +32,27 @@ def chart_x(at) -> list[str]:
     return list(spec["data"][0]["x"])
 
 
+def values(y) -> list:
+    """A Plotly trace's values, also when sent as typed binary ({'dtype', 'bdata'})."""
+    if isinstance(y, dict):
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    return list(y)
+
+
+def demo_plan() -> dict:
+    from bk.ingest.snapshot import load_paths
+    from bk.services import yarn
+    from tests.conftest import DEMO
+
+    demo, _ = load_paths([DEMO])
+    return yarn.plan(demo.frames, as_of=demo.as_of, **yarn.APP_VIEW)
+
+
+def panel_heading(at) -> str:
+    """The evidence panel's heading: 'buy · yarn 10001 · … lbs · order by …' in bold."""
+    return next(m.value for m in at.markdown if re.match(r"^\*\*(buy|chase|expedite|reconcile|defer) · yarn ", m.value))
+
+
 def test_yarn_page_leads_with_the_actions_in_readable_labels():
     at = page("yarn.py").run()
     no_exceptions(at)
@@ -38,17 +62,48 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     assert list(first.columns)[:6] == ACTION_COLUMNS and len(first) > 0
     dated = first["Order by"].dropna()
     assert list(dated) == sorted(dated)
-    assert {m.label for m in at.metric} >= {"Buy", "Expedite", "Reconcile", "Defer", "Actions without a price",
-                                            "Short in the horizon"}
-    evidence = [e for e in at.expander if e.label.startswith(("buy ·", "expedite ·"))]
-    assert len(evidence) == first["Action"].isin(["buy", "expedite"]).sum() > 0  # every action, none left out
+    assert {m.label for m in at.metric} >= {"Buy", "Buys past order-by", "Expedite", "Reconcile", "Defer",
+                                            "Actions without a price", "Yarns short"}
+    # the evidence is one panel under the table, never one expander per action
+    assert not [e for e in at.expander if re.match(r"^(buy|chase|expedite|reconcile|defer) · ", e.label)]
+    assert f"yarn {first['Yarn'].iloc[0]} " in panel_heading(at)  # the first row is selected on arrival
+    # money only where it is a spend: a PO already ordered has no cost in the list
+    assert first.loc[first["Action"] != "buy", "Cost ($)"].isna().all()
+    assert first.loc[first["Action"] == "buy", "Cost ($)"].notna().all()
     assert_readable(at)
-    short = int(next(m.value for m in at.metric if m.label == "Short in the horizon"))
-    assert len(table_with(at, "Yarn", "Short in horizon (lbs)", "First short week")) == short
+    # the short yarns are the plan's planning balance below zero (oracle: the plan run here, not the page)
+    plan = demo_plan()
+    pb = plan["planning_balance"]
+    expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
+    short = int(next(m.value for m in at.metric if m.label == "Yarns short"))
+    table = table_with(at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
+    assert short == len(table) == len(expected) > 0
+    assert (table["Short (lbs)"] - expected.reindex(table.index)).abs().max() <= 0.5  # shown in whole lbs
     x = chart_x(at)  # the balance chart's weeks are dates, the open bucket "after <date>"
-    assert len(x) == 10 and all(v.startswith("wk of ") for v in x[:9]) and x[-1].startswith("after ")
+    assert len(x) == 10 and all(v.startswith("wk of ") and v.endswith(" 2025") for v in x[:9])
+    assert x[-1].startswith("after ")
     assert not any("week_of" in v or v == "later" for v in x)
     assert "$" in at.metric[0].value and "." not in at.metric[0].value
+
+
+def test_selecting_an_action_row_shows_that_actions_evidence():
+    at = page("yarn.py").run()
+    actions = action_table(at)
+    k = int(actions.index[actions["Action"] != actions["Action"].iloc[0]][0])  # another kind than the first
+    at.session_state["action_table"] = {"selection": {"rows": [k], "columns": []}}
+    at.run()
+    no_exceptions(at)
+    yarn_id, action = int(actions["Yarn"].iloc[k]), actions["Action"].iloc[k]
+    assert panel_heading(at).startswith(f"**{action} · yarn {yarn_id} ")
+    plan = demo_plan()
+    pos = plan["open_pos"]
+    supply = table_with(at, "PO", "Open on PO (lbs)")
+    assert sorted(supply["PO"]) == sorted(pos.loc[pos["yarn_id"] == yarn_id, "po_number"])
+    traces = {t["name"]: values(t["y"]) for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    planning = next(v for n, v in traces.items() if n.startswith("Planning balance"))
+    balance = plan["projected_balance"]
+    assert planning == pytest.approx(list(balance.loc[balance["yarn_id"] == yarn_id, "planning_balance_lbs"]))
+    assert_readable(at)
 
 
 def test_the_page_opens_on_the_observed_pace_and_stalled_kos_are_flagged():
@@ -77,16 +132,17 @@ def test_machine_schedule_lists_the_kos_whose_yarn_moves():
 
 def test_forecast_driven_actions_are_marked_and_show_their_forecast():
     at = page("yarn.py").run()
-    assert not any("from forecast" in e.label for e in at.expander)
     at.toggle(key="with_forecast").set_value(True).run()
     no_exceptions(at)
-    assert action_table(at)["From forecast"].any()
-    assert any(e.label.endswith("· from forecast") for e in at.expander)
-    assert not [df for e in at.expander for df in e.dataframe]  # closed: the evidence is not rendered yet
-    open_expanders(at, "buy ·", "expedite ·")
-    marked = [e for e in at.expander if e.label.endswith("· from forecast")]
-    forecast = [df.value for df in marked[0].dataframe if {"Series", "Model"} <= set(df.value.columns)]
-    assert forecast and len(forecast[0]) > 0
+    actions = action_table(at)
+    assert actions["From forecast"].any()
+    k = int(actions.index[actions["From forecast"]][0])
+    at.session_state["action_table"] = {"selection": {"rows": [k], "columns": []}}
+    at.run()
+    no_exceptions(at)
+    assert panel_heading(at).endswith("· from forecast**")
+    forecast = table_with(at, "Series", "Model", "Knitted in")
+    assert len(forecast) > 0
     assert_readable(at)
 
 
@@ -115,8 +171,7 @@ def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     linked.run()
     no_exceptions(linked)
     assert linked.selectbox(key="yarn_pick").value == target
-    evidence = [e for e in linked.expander if e.label.startswith(("buy ·", "expedite ·", "reconcile ·", "defer ·"))]
-    assert f"yarn {target} " in evidence[0].label and evidence[0].proto.expanded  # its evidence first and open
+    assert f" · yarn {target} " in panel_heading(linked)  # its action selected: its evidence under the table
 
 
 def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
@@ -143,7 +198,7 @@ def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
     assert any("what-if" in w.value for w in at.warning)
     assert at.metric[0].value != before_buy and action_table(at)["Lbs"].sum() > before_lbs
     change = {m.label: m.value for m in at.metric if "before → after" in m.label}
-    assert set(change) == {"Yarns short in the horizon: before → after", "Buy (lbs): before → after",
+    assert set(change) == {"Yarns to buy: before → after", "Buy (lbs): before → after",
                            "Buy ($): before → after"}
     b, a = change["Buy (lbs): before → after"].split(" → ")
     assert float(a.removesuffix(" lbs").replace(",", "")) > float(b.removesuffix(" lbs").replace(",", ""))
@@ -156,11 +211,11 @@ def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
 def test_the_plans_dated_later_bucket_is_still_after_the_last_week():
     from ui.format import bucket_labels
 
-    # yarn.plan dates 'later' by the Monday after the last week (27 Oct): it is labelled "after 26 Oct"
+    # yarn.plan dates 'later' by the Monday after the last week (27 Oct): it is labelled "after 26 Oct 2025"
     buckets = pd.DataFrame({"bucket": ["week_of_2025-10-13", "week_of_2025-10-20", "later"],
                             "bucket_start": pd.to_datetime(["2025-10-13", "2025-10-20", "2025-10-27"])})
-    assert bucket_labels(buckets) == {"week_of_2025-10-13": "wk of 13 Oct", "week_of_2025-10-20": "wk of 20 Oct",
-                                      "later": "after 26 Oct"}
+    assert bucket_labels(buckets) == {"week_of_2025-10-13": "wk of 13 Oct 2025",
+                                      "week_of_2025-10-20": "wk of 20 Oct 2025", "later": "after 26 Oct 2025"}
 
 
 def test_with_the_forecast_the_chart_draws_the_yarns_safety_stock_and_reorder_point():
@@ -176,7 +231,8 @@ def test_with_the_forecast_the_chart_draws_the_yarns_safety_stock_and_reorder_po
     yarn_id = next(int(o.split(" · ")[0]) for o in picker.options if int(o.split(" · ")[0]) in ss.index)
     picker.set_value(yarn_id).run()
     no_exceptions(at)
-    traces = {t["name"]: t["y"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("balance_chart"))  # the picker's
+    traces = {t["name"]: t["y"] for t in json.loads(chart.proto.spec)["data"]}
     safety = next(v for n, v in traces.items() if n.startswith("Safety stock (forecast error)"))
     reorder = next(v for n, v in traces.items() if n.startswith("Reorder point"))
     assert set(safety) == {ss.loc[yarn_id, "safety_stock_lbs"]} and set(reorder) == {ss.loc[yarn_id, "reorder_point_lbs"]}

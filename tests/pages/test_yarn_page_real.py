@@ -35,8 +35,10 @@ def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliatio
     linked = page("yarn.py")
     linked.query_params["yarn"] = "18870"
     linked.run()
-    evidence = [e for e in linked.expander if e.label.startswith("reconcile · yarn 18870")]
-    assert evidence and any("BOM from" in df.value.columns for df in evidence[0].dataframe)
+    no_exceptions(linked)
+    assert any(m.value.startswith("**reconcile · yarn 18870 ") for m in linked.markdown)  # its row selected
+    pegging = table_with(linked, "Knit order", "BOM from")  # the evidence right under the table
+    assert len(pegging) > 0
     open_expanders(at, "Reconciliation", "Add a what-if knit order")
     labels = [m.label for m in at.metric]
     assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
@@ -53,19 +55,17 @@ def test_one_yarns_shortage_is_the_same_on_yarn_requirements_and_yarn_inventory(
     inventory_at = page("inventory.py").run()
     no_exceptions(yarn_at)
     no_exceptions(inventory_at)
-    count = metric(yarn_at, "Short in the horizon")
-    assert count.value == metric(inventory_at, "Short in the horizon").value
-    for m in (count, metric(inventory_at, "Short in the horizon")):  # one definition, stated on both pages
-        assert m.proto.help.startswith("Planning view") and "projected balance goes below zero" in m.proto.help
-    on_yarn = table_with(yarn_at, "Yarn", "Short in horizon (lbs)", "First short week").set_index("Yarn")
-    on_inventory = table_with(inventory_at, "Yarn", "Short in horizon (lbs)", "Short now (lbs)").set_index("Yarn")
-    assert len(on_yarn) == int(count.value)
-    y = on_yarn.loc[19003]
-    assert y["Short in horizon (lbs)"] > 0
-    assert y["Short in horizon (lbs)"] == on_inventory.loc[19003, "Short in horizon (lbs)"]
-    assert y["First short week"] == on_inventory.loc[19003, "First short week"]
-    shorts = on_inventory[on_inventory["Short in horizon (lbs)"] > 0]["Short in horizon (lbs)"]
-    assert shorts.sort_index().to_dict() == on_yarn["Short in horizon (lbs)"].sort_index().to_dict()
+    count = metric(yarn_at, "Yarns short")
+    assert count.value == metric(inventory_at, "Yarns short").value
+    for m in (count, metric(inventory_at, "Yarns short")):  # one definition, stated on both pages
+        assert "planning balance" in m.proto.help and "goes below" in m.proto.help
+    on_yarn = table_with(yarn_at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
+    on_inventory = table_with(inventory_at, "Yarn", "Short (lbs)", "Below zero in eFab (lbs)").set_index("Yarn")
+    assert len(on_yarn) == int(count.value) > 0
+    shorts = on_inventory[on_inventory["Short (lbs)"] > 0]["Short (lbs)"]
+    assert shorts.sort_index().to_dict() == on_yarn["Short (lbs)"].sort_index().to_dict()
+    weeks = on_inventory.loc[on_yarn.index, "First short week"]
+    assert (weeks == on_yarn["First short week"]).all()
 
 
 def gantt_starts(at) -> dict[str, pd.Timestamp]:

@@ -89,7 +89,8 @@ def test_one_po_moved_is_receipts_and_names_the_po():
     assert (c["shortage_change_lbs"], c["demand"], c["receipts"], c["stock"], c["other"]) == pytest.approx(
         (1500.0, 0.0, 1500.0, 0.0, 0.0))
     assert list(c["pos"]) == ["P1"] and list(c["kos"]) == []
-    assert result["summary"]["purchase_orders"] == {"added": 0, "closed": 0, "received": 0, "rescheduled": 1}
+    assert result["summary"]["purchase_orders"] == {"added": 0, "closed": 0, "received": 0, "past_due": 0,
+                                                   "rescheduled": 1}
     assert result["purchase_orders"]["po_number"].tolist() == ["P1"]
 
 
@@ -160,6 +161,49 @@ def test_purchase_order_changes_by_kind():
     assert got == [("P1", "received"), ("P2", "closed"), ("P3", "rescheduled"), ("P4", "added")]
 
 
+def test_a_receipt_is_a_balance_fall_above_rounding_and_past_due_is_named():
+    """Issue 25: 11,640 -> 11,639.7 is rounding, and half of that PO becoming past due is not a receipt."""
+    old = day(pos=[("P1", 1, 11640.0, 0.0, 11640.0, 0.0), ("P2", 2, 800.0, 800.0, 0.0, 0.0)])["expected_yarn"]
+    new = day(pos=[("P1", 1, 11639.7, 0.0, 5819.7, 0.0), ("P2", 2, 799.0, 799.0, 0.0, 0.0)])["expected_yarn"]
+    new.loc[new["po_number"] == "P1", "past_due_lbs"] = 5820.0
+    changes = briefing.purchase_order_changes(old, new, old_as_of=AS_OF, new_as_of=AS_OF)
+    got = sorted(zip(changes["po_number"], changes["change"], changes["what"], strict=True))
+    # P1 lost 0.3 lb (rounding) and 5,820 lbs became past due (the rest still due the week of 4 Aug: not
+    # rescheduled); P2 fell by 1 lb: above rounding, a receipt
+    assert got == [("P1", "past_due", "became past due (5,820 lbs)"), ("P2", "received", "received 1 lbs")]
+
+
+def test_knit_order_changes_in_words_and_rounding_is_no_change():
+    old = day(kos=[("K1", "A/1", 3000.0, "2025-07-28"), ("K2", "A/1", 100.0, None), ("K3", "A/1", 40.0, None)])
+    new = day(kos=[("K1", "A/1", 1800.0, "2025-08-04"), ("K2", "A/1", 100.3, None), ("K3", "A/1", 60.0, None)])
+    changes = briefing.knit_order_changes(old["knit_orders"], new["knit_orders"])
+    got = sorted(zip(changes["knit_order"], changes["what"], strict=True))
+    assert got == [("K1", "knitted 1,200 lbs"), ("K1", "rescheduled from 28 Jul 2025 to 4 Aug 2025"),
+                   ("K3", "balance up 20 lbs")]  # K2's 0.3 lb is rounding
+
+
+def test_what_happened_is_never_empty_and_names_a_stock_move():
+    # yarn 1 loses 300 lbs on hand: nothing but stock moved; yarn 1 short 500 -> 800
+    causes, _ = causes_by_yarn(day(), day(on_hand={1: 700.0, 2: 500.0}))
+    assert list(causes) == [1]
+    assert causes[1]["stock"] == pytest.approx(300.0)
+    assert causes[1]["detail"] == "stock on hand 1,000 → 700 lbs"
+
+
+def test_the_diffs_shortage_is_the_plans_planning_balance_on_the_apps_view():
+    # the planning balance counts every open PO: P1's 1,500 lbs arrive past due (recent) and count this week,
+    # which eFab's view leaves out; the diff reads the app's plan (observed pace) and its planning balance
+    f = day(pos=[("P1", 1, 1500.0, 0.0, 0.0, 0.0), ("P2", 2, 200.0, 0.0, 200.0, 0.0)])
+    f["expected_yarn"].loc[f["expected_yarn"]["po_number"] == "P1", "past_due_lbs"] = 1500.0
+    plan = yarn.plan(f, as_of=AS_OF, **yarn.APP_VIEW)
+    efab_view = plan["yarn_balance"].set_index("yarn_id")["shortage_lbs"]
+    planning = plan["planning_balance"].set_index("yarn_id")["shortage_lbs"]
+    assert efab_view[1] != planning[1]  # the two views differ for yarn 1 here
+    out = briefing.diff(day(on_hand={1: 5000.0, 2: 500.0}), f, old_as_of=AS_OF, new_as_of=AS_OF)
+    new = out["causes"].set_index("yarn_id")["new_shortage_lbs"]
+    assert new.get(1, 0.0) == pytest.approx(planning[1])
+
+
 def test_diff_json_contract_and_identity_after_rounding():
     new = day(kos=[("K1", "A/1", 3000.0, None), ("K2", "B/1", 1200.0, None)], on_hand={1: 999.997, 2: 500.0})
     out = briefing.diff_json(briefing.diff(day(), new, old_as_of=AS_OF, new_as_of=AS_OF))
@@ -190,14 +234,17 @@ def test_today_lists_buys_due_this_week_and_reconcile_items():
     plan = yarn.plan(f, as_of=AS_OF)
     result = briefing.today(plan, as_of=AS_OF)
     # yarn 1 is short from the week of 28 Jul; order-by 25 Jul is past: the plan's buy, flagged expedite
-    assert result["buy"][["yarn_id", "action", "expedite"]].values.tolist() == [[1, "buy", True]]
+    assert result["buy"][["yarn_id", "action", "order_by_passed"]].values.tolist() == [[1, "buy", True]]
     assert result["buy"]["lbs"].tolist() == pytest.approx([500.0])
     assert result["buy"]["cost_usd"].tolist() == pytest.approx([1000.0])  # 500 lbs at $2
     # the plan also defers P2 (yarn 2 has no demand): a defer is not a thing to do today
     assert "defer" in set(plan["actions"]["action"]) and "defer" not in set(result["buy"]["action"])
     assert result["reconcile"][["yarn_id", "action", "lbs"]].values.tolist() == [[3, "reconcile", 40.0]]
-    assert result["counts"] == {"buy": 0, "expedite": 1, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
-                                 "hot_spots": 0}
+    # one definition per count: the passed buy is not an expedite (the plan has no PO to pull in)
+    assert result["counts"] == {"buy": 0, "buys_past_order_by": 1, "expedite": 0, "chase": 0, "reconcile": 1,
+                                "late_kos": 0, "no_date_kos": 0, "hot_spots": 0}
+    assert result["counts"]["expedite"] == plan["summary"]["expedites"]
+    assert result["counts"]["buys_past_order_by"] == plan["summary"]["buys_past_order_by"]
 
 
 def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
@@ -215,11 +262,14 @@ def test_today_reads_the_plans_actions_frame_and_keeps_what_is_due_this_week():
     actions["reason"] = "r"
     actions["supplier"] = "S"
     result = briefing.today({"actions": actions}, as_of=AS_OF)
-    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[13, "expedite"], [12, "buy"], [10, "buy"]]
-    assert result["buy"]["po_number"].tolist()[0] == "P9"
+    # passed buys first, then the expedite (no order-by: due now), then this week's buys
+    assert result["buy"][["yarn_id", "action"]].values.tolist() == [[12, "buy"], [13, "expedite"], [10, "buy"]]
+    assert result["buy"]["po_number"].tolist()[1] == "P9"
     assert result["reconcile"]["yarn_id"].tolist() == [15]
-    assert result["counts"] == {"buy": 1, "expedite": 2, "reconcile": 1, "late_kos": 0, "no_date_kos": 0,
-                                 "hot_spots": 0}
+    assert result["counts"] == {"buy": 1, "buys_past_order_by": 1, "expedite": 1, "chase": 0, "reconcile": 1,
+                                "late_kos": 0, "no_date_kos": 0, "hot_spots": 0}
+    # the expedite's PO value and the defer's are no spend: blank; the buys keep theirs
+    assert result["buy"]["cost_usd"].isna().tolist() == [False, True, False]
     assert list(result["buy"].columns) == briefing.ACTION_VIEW
 
 
@@ -231,7 +281,7 @@ def test_cause_detail_says_what_happened_to_each_ko_and_po():
     # K1 (3000) finished, K2 (2600) added: 1000 - 2600 + 1500 = -100, demand -400; then P1 leaves this week:
     # 1000 - 2600 = -1600, receipts +1500
     assert causes.loc[1, "demand"] == pytest.approx(-400.0) and causes.loc[1, "receipts"] == pytest.approx(1500.0)
-    assert causes.loc[1, "detail"] == "K1 finished; K2 added; P1 rescheduled"
+    assert causes.loc[1, "detail"] == "K1 finished (3,000 lbs were open); K2 added (2,600 lbs); P1 rescheduled"
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -229,36 +229,6 @@ def test_repeated_yarn_rows_are_summed_and_noted_and_any_index_works():
 def test_missing_yarn_inventory_names_the_export_and_says_to_upload_it():
     with pytest.raises(MissingDataError, match=r"yarn_inventory.*upload"):
         inventory.analyze({}, as_of=AS_OF)
-    with pytest.raises(MissingDataError, match="earlier snapshot"):
-        inventory.diff({}, {"yarn_inventory": inv([])})
-
-
-# -------------------------------------------------------------------------------------------- diff
-
-
-def test_snapshot_diff():
-    before = {"yarn_inventory": inv([(1, "S", 0.0, 0.0, 100.0, 100.0, 1.0, 0.0, None),
-                                     (2, "S", 0.0, 0.0, 0.0, -50.0, 1.0, 0.0, None),
-                                     (3, "S", 0.0, 0.0, 500.0, 500.0, 1.0, 0.0, None),
-                                     (4, "S", 0.0, 0.0, 0.0, 7.0, 1.0, 0.0, None),
-                                     (6, "S", 0.0, 0.0, 100.0, 100.0, 1.0, 0.0, None),
-                                     (7, "S", 0.0, 0.0, 0.0, -10.0, 1.0, 0.0, None)])}
-    now = {"yarn_inventory": inv([(1, "S", 0.0, 0.0, 100.0, -25.0, 1.0, 0.0, None),  # new shortage (−125)
-                                  (2, "S", 0.0, 0.0, 0.0, 10.0, 1.0, 0.0, None),  # cleared (+60)
-                                  (3, "S", 300.0, 0.0, 200.0, 500.0, 1.0, 0.0, None),  # 300 lbs received
-                                  (5, "S", 0.0, 0.0, 300.0, 300.0, 1.0, 0.0, None),  # added
-                                  (6, "S", 0.0, 0.0, 400.0, 400.0, 1.0, 0.0, None),  # on order up (+300)
-                                  (7, "S", 0.0, 0.0, 0.0, -20.0, 1.0, 0.0, None)])}  # short before and now
-    d = inventory.diff(before, now, top_n=2)
-    assert d["new_shortages"]["yarn_id"].tolist() == [1]
-    assert d["cleared_shortages"]["yarn_id"].tolist() == [2]
-    assert d["po_received"]["yarn_id"].tolist() == [3]
-    assert d["po_received"]["on_order_change_lbs"].tolist() == [-300.0]
-    assert d["po_slipped"]["yarn_id"].tolist() == [6]
-    assert d["added"]["yarn_id"].tolist() == [5] and d["gone"]["yarn_id"].tolist() == [4]
-    assert d["biggest_moves"]["yarn_id"].tolist() == [6, 1]  # |+300| then |−125|
-    assert d["summary"]["new_shortages"] == 1
-    assert d["summary"]["net_planning_change_lbs"] == -125.0 + 60.0 + 300.0 - 10.0
 
 
 def test_service_z_is_the_standard_normal_quantile_from_the_tables():
