@@ -23,6 +23,21 @@ DEMO_FIRST = min(DEMO_DAYS.iterdir())  # the first day: exactly the single-day d
 DEMO = max(DEMO_DAYS.iterdir())  # the newest day: what the app opens on
 
 
+def app_plan(day: Path = DEMO) -> dict:
+    """The yarn plan the app shows for a demo day (an oracle computed here, not by the page): ``yarn.APP_VIEW``,
+    the loop closed on the demo day before it (``ui.services.plan_view``)."""
+    from bk.ingest.snapshot import load_paths
+    from bk.services import yarn
+
+    days = sorted(DEMO_DAYS.iterdir())
+    snapshot, _ = load_paths([day], trusted=True)
+    closed = {}
+    if days.index(day):
+        earlier, _ = load_paths([days[days.index(day) - 1]], trusted=True)
+        closed = {"earlier_frames": earlier.frames, "earlier_as_of": earlier.as_of}
+    return yarn.plan(snapshot.frames, as_of=snapshot.as_of, **yarn.APP_VIEW, **closed)
+
+
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     if not REAL_SNAPSHOT.is_dir():

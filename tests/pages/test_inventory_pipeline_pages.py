@@ -8,7 +8,7 @@ import pandas as pd
 
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
-from tests.conftest import DEMO
+from tests.conftest import DEMO_FIRST, app_plan
 from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable, table_with, unreadable
 
@@ -27,8 +27,7 @@ def test_inventory_page_on_the_demo():
     at.segmented_control[0].set_value("Short").run()
     no_exceptions(at)
     shown = table_with(at, "Yarn", "Short (lbs)").set_index("Yarn")["Short (lbs)"]
-    snapshot, _ = load_paths([DEMO])
-    pb = yarn.plan(snapshot.frames, as_of=snapshot.as_of, **yarn.APP_VIEW)["planning_balance"]
+    pb = app_plan()["planning_balance"]
     expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
     assert len(shown) == short == len(expected)
     assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5
@@ -44,7 +43,7 @@ def test_inventory_page_on_the_demo():
 
 def test_inventory_compares_snapshots_with_the_overviews_figures(isolated_store):
     store = SnapshotStore(isolated_store)
-    files = {p.name: p.read_bytes() for p in DEMO.iterdir()}
+    files = {p.name: p.read_bytes() for p in DEMO_FIRST.iterdir()}
     store.save(list(files.items()), as_of=date(2025, 8, 21))
     # a week later knit order K2508810 is gone
     lines = files["eFab_Knit_Orders.csv"].decode("utf-8-sig").splitlines()

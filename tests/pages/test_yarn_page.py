@@ -40,12 +40,9 @@ def values(y) -> list:
 
 
 def demo_plan() -> dict:
-    from bk.ingest.snapshot import load_paths
-    from bk.services import yarn
-    from tests.conftest import DEMO
+    from tests.conftest import app_plan
 
-    demo, _ = load_paths([DEMO])
-    return yarn.plan(demo.frames, as_of=demo.as_of, **yarn.APP_VIEW)
+    return app_plan()
 
 
 def panel_heading(at) -> str:
