@@ -5,6 +5,7 @@ value; selecting an action's row opens its evidence under the table."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -36,24 +37,35 @@ ROWS_JS = ("g => [...g.querySelectorAll('[role=row]')].map(r => [...r.querySelec
            "'[role=columnheader],[role=gridcell]')].map(c => c.innerText.trim()))")
 
 
-def grid_rows(pg, *headers: str) -> list[dict[str, str]]:
-    """The rows an st.dataframe with these column headers shows (its accessible grid: raw values, read at once)."""
-    for grid in pg.locator("[data-testid='stDataFrame']").all():
-        rows = grid.evaluate(ROWS_JS)
-        if rows and set(headers) <= set(rows[0]):
-            grid.scroll_into_view_if_needed()  # the grid fills its cells only on screen
-            pg.wait_for_timeout(300)
+def grid_rows(pg, *headers: str, timeout_s: float = 60.0) -> list[dict[str, str]]:
+    """The rows an st.dataframe with these column headers shows (its accessible grid: raw values, read at once),
+    waiting until the page has drawn it (a page may still be drawing its tables after its title)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for grid in pg.locator("[data-testid='stDataFrame']").all():
             rows = grid.evaluate(ROWS_JS)
-            return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
-    raise AssertionError(f"no table with {headers}")
+            if rows and set(headers) <= set(rows[0]):
+                grid.scroll_into_view_if_needed()  # the grid fills its cells only on screen
+                pg.wait_for_timeout(300)
+                rows = grid.evaluate(ROWS_JS)
+                return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no table with {headers}")
+        pg.wait_for_timeout(250)
 
 
-def metrics(pg) -> dict[str, str]:
-    out = {}
-    for m in pg.locator("[data-testid='stMetric']").all():
-        out[m.locator("[data-testid='stMetricLabel']").inner_text().strip()] = (
-            m.locator("[data-testid='stMetricValue']").inner_text().strip())
-    return out
+def metrics(pg, timeout_s: float = 60.0) -> dict[str, str]:
+    """The page's metrics by label, read once two reads half a second apart agree (the page has drawn them)."""
+    deadline, last = time.monotonic() + timeout_s, None
+    while True:
+        out = {}
+        for m in pg.locator("[data-testid='stMetric']").all():
+            out[m.locator("[data-testid='stMetricLabel']").inner_text().strip()] = (
+                m.locator("[data-testid='stMetricValue']").inner_text().strip())
+        if out and out == last or time.monotonic() > deadline:
+            return out
+        last = out
+        pg.wait_for_timeout(500)
 
 
 def search(pg, text: str, headers: tuple[str, ...]) -> dict[str, str]:
