@@ -131,7 +131,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
     balance = (efab_view if not include_past_due
                else with_forecast_columns(balance_frame(flows, as_of, include_past_due=True), forecast, labels))
     terms = yarn_terms(frames, planning["yarn_id"], pos)
-    actions = purchase_actions(planning, efab_view, delivered, terms, as_of=as_of)
+    actions = purchase_actions(planning, delivered, terms, as_of=as_of)
     shortages = purchase_suggestions(actions, planning, terms)
     balance = balance.copy()
     balance.insert(1, "supplier", balance["yarn_id"].map(terms["supplier"]).astype("string"))

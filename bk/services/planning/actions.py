@@ -53,14 +53,13 @@ class _PoLine:
         return f"PO {self.number}" + (f" ({'; '.join(about)})" if about else "")
 
 
-def purchase_actions(planning: pd.DataFrame, efab: pd.DataFrame, pos: pd.DataFrame, terms: pd.DataFrame, *,
-                     as_of: date, defer_weeks: int = DEFER_WEEKS) -> pd.DataFrame:
+def purchase_actions(planning: pd.DataFrame, pos: pd.DataFrame, terms: pd.DataFrame, *, as_of: date,
+                     defer_weeks: int = DEFER_WEEKS) -> pd.DataFrame:
     """One netted action per yarn that needs one, with a reason a buyer can read (DOMAIN.md §7, issue 23).
 
     ``planning`` is the planning balance (``balance_frame`` over ``supply.deliveries``: every PO line at most
-    its balance, recent past due in the as-of week, old past due left out); ``efab`` is eFab's view (kept for
-    the wide frame's readers, not used for decisions); ``pos`` is ``supply.deliveries``; ``terms`` is
-    ``yarn_terms``. The horizon is the 9 weekly buckets (demand of ``later`` is not bought yet). In this order:
+    its balance, recent past due in the as-of week, old past due left out; eFab's view decides nothing);
+    ``pos`` is ``supply.deliveries``; ``terms`` is ``yarn_terms``. The horizon is the 9 weekly buckets (demand of ``later`` is not bought yet). In this order:
 
     - reconcile: a yarn unknown to yarn inventory and yarn master, or negative stock: a record to fix first.
     - buy: what stock plus every open PO (chased ones included) cannot cover over the horizon, raised to the MOQ
