@@ -205,9 +205,9 @@ def save_three(paths: list[Path], as_of, env: dict) -> dict:
 def _pick_snapshot(page, info) -> None:
     """Choose the snapshot ``info`` in the sidebar's picker and wait until the page has run on it (the sidebar
     names its as-of date)."""
-    label = f"{info.as_of.day} {info.as_of:%b %Y} · {info.snapshot_id.rsplit('_', 1)[1][:6]}"
+    label = f"{info.as_of.day} {info.as_of:%b %Y}"  # a snapshot's one name: its as-of date (ui.state)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
-    page.locator("[role='option']").filter(has_text=label).first.click()
+    page.locator("[role='option']").filter(has_text=re.compile(rf"^{re.escape(label)}$")).first.click()
     page.wait_for_function(f"""() => {{
       const app = document.querySelector("[data-testid='stApp']");
       const side = document.querySelector("[data-testid='stSidebar']");
