@@ -212,7 +212,7 @@ def _pick_snapshot(page, info) -> None:
       const app = document.querySelector("[data-testid='stApp']");
       const side = document.querySelector("[data-testid='stSidebar']");
       return app.getAttribute('data-test-script-state') === 'notRunning'
-        && side.innerText.includes({f"as of {info.as_of:%a %d %b %Y}"!r});
+        && side.innerText.includes({f"as of {info.as_of.day} {info.as_of:%b %Y}"!r});
     }}""", timeout=180_000, polling=10)
 
 
