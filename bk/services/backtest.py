@@ -27,6 +27,7 @@ from bk.services import yarn
 from bk.services.planning.calendar import bucket_labels, bucket_starts
 from bk.services.planning.reliability import receipt_score
 from bk.services.planning.schedule import EFAB_DAY_WEIGHTS
+from bk.services.planning.supply import po_key
 
 PROGRESS_MIN_LBS = 1.0  # a balance decrease below this is rounding, not knitting
 OPEN_MIN_LBS = 0.5  # a KO with less left is finished for the back-test
@@ -103,7 +104,7 @@ def _po_numbers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({"po_number": pd.Series(dtype="string"), "yarn_id": pd.Series(dtype="Int64")})
     out = pd.concat(parts, ignore_index=True)
-    return out.assign(po_number=out["po_number"].astype("string").str.strip().str.upper(),
+    return out.assign(po_number=po_key(out["po_number"]),
                       yarn_id=out["yarn_id"].astype("Int64")).dropna()
 
 

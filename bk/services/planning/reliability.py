@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bk.services.planning.calendar import bucket_labels, bucket_starts
-from bk.services.planning.supply import open_pos
+from bk.services.planning.supply import open_pos, po_key
 from bk.services.suppliers import supplier_key
 
 RECEIPT_MIN_LBS = 0.5  # a PO balance change below this is rounding, not a receipt
@@ -35,7 +35,7 @@ def _due_lines(pos: pd.DataFrame, *, as_of: date, until: date) -> pd.DataFrame:
     # a negative past-due figure is eFab netting its week view (weeks above the balance), not a negative receipt
     due = np.clip(past + scheduled, 0.0, np.maximum(balance, 0.0))
     out = pos[["po_number", "yarn_id", "supplier"]].copy()
-    out["po_number"] = out["po_number"].astype("string").str.strip().str.upper()
+    out["po_number"] = po_key(out["po_number"])
     out["po_balance_lbs"], out["due_lbs"] = balance, due
     out["past_due_part_lbs"] = np.minimum(np.clip(past, 0.0, None), due)
     return out.loc[out["due_lbs"] > RECEIPT_MIN_LBS].reset_index(drop=True)
@@ -48,13 +48,13 @@ def _scheduled_date(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as
     fridays = np.array([np.datetime64(d + timedelta(days=4), "D") for d in bucket_starts(as_of)])
     lbs = pos[labels].to_numpy(dtype=float) > RECEIPT_MIN_LBS
     first = np.where(lbs.any(axis=1), fridays[lbs.argmax(axis=1)], np.datetime64("NaT"))
-    key = pd.MultiIndex.from_arrays([pos["po_number"].astype("string").str.strip().str.upper(),
+    key = pd.MultiIndex.from_arrays([po_key(pos["po_number"]),
                                      pos["yarn_id"].astype(int)], names=["po_number", "yarn_id"])
     dates = pd.Series(pd.to_datetime(first), index=key).groupby(level=[0, 1]).min()
     if "yarn_po" in frames and "requested_date" in frames["yarn_po"]:
         po = frames["yarn_po"].dropna(subset=["yarn_id"])
         requested = pd.Series(po["requested_date"].to_numpy(), index=pd.MultiIndex.from_arrays(
-            [po["po_number"].astype("string").str.strip().str.upper(), po["yarn_id"].astype(int)])).groupby(
+            [po_key(po["po_number"]), po["yarn_id"].astype(int)])).groupby(
             level=[0, 1]).min()
         dates = requested.combine_first(dates)
     return dates
@@ -67,7 +67,7 @@ def receipt_score(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFram
     new_pos, _ = open_pos(new, as_of=new_as_of)
     due = _due_lines(old_pos, as_of=old_as_of, until=new_as_of)
     key = ["po_number", "yarn_id"]
-    new_bal = new_pos.assign(po_number=new_pos["po_number"].astype("string").str.strip().str.upper()).groupby(
+    new_bal = new_pos.assign(po_number=po_key(new_pos["po_number"])).groupby(
         key)["po_balance_lbs"].sum()
     idx = pd.MultiIndex.from_frame(due[key].astype({"yarn_id": int}))
     remaining = new_bal.reindex(idx).to_numpy(dtype=float)

@@ -94,18 +94,23 @@ def past_due_days() -> float:
     return env_number(PAST_DUE_ENV, DEFAULT_PAST_DUE_DAYS, low=0.0, high=3650.0, example="30")
 
 
+def po_key(numbers: pd.Series) -> pd.Series:
+    """PO numbers compared across exports and days: stripped, upper case ('y2508014 ' = 'Y2508014')."""
+    return numbers.astype("string").str.strip().str.upper()
+
+
 def _requested_dates(frames: Mapping[str, pd.DataFrame], pos: pd.DataFrame) -> np.ndarray:
     """The Yarn PO's requested delivery date of each PO line (matched on PO number and yarn, else PO number),
     as datetime64[D]; NaT where that export does not say."""
     po = frames.get("yarn_po")
     if po is None or po.empty or "requested_date" not in po or "po_number" not in po:
         return np.full(len(pos), np.datetime64("NaT"), dtype="datetime64[D]")
-    number = po["po_number"].astype("string").str.strip().str.upper().to_numpy(dtype=object, na_value="")
+    number = po_key(po["po_number"]).to_numpy(dtype=object, na_value="")
     yarn = po["yarn_id"].to_numpy(dtype=float, na_value=np.nan)
     dates = pd.Series(po["requested_date"].to_numpy(dtype="datetime64[ns]"))
     by_line = dates.groupby([number, yarn]).min()
     by_po = dates.groupby(number).min()
-    wanted = pos["po_number"].astype("string").str.strip().str.upper().to_numpy(dtype=object, na_value="")
+    wanted = po_key(pos["po_number"]).to_numpy(dtype=object, na_value="")
     line = by_line.reindex(pd.MultiIndex.from_arrays([wanted, pos["yarn_id"].to_numpy(dtype=float)]))
     found = line.to_numpy(dtype="datetime64[ns]")
     fallback = by_po.reindex(wanted).to_numpy(dtype="datetime64[ns]")
