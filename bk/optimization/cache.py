@@ -262,27 +262,34 @@ class ResultCache:
         self.directory = Path(self.directory)
         if self.signing_key is None:
             self.signing_key = signing_key(self.directory)
-        self._cache: diskcache.Cache | None = None
-        self._pinned: diskcache.Cache | None = None
+        self._caches: tuple[diskcache.Cache, diskcache.Cache] | None = None  # (LRU, pinned)
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
         self.stats: dict[str, OpStats] = {}
         self.degraded_reason: str | None = None
 
-    def _open(self) -> diskcache.Cache | None:
-        if self._cache is not None and self.directory.is_dir():
-            return self._cache
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.directory, 0o700)
-            self._cache = self._diskcache(self.directory, eviction_policy="least-recently-used",
-                                          size_limit=self.size_limit_bytes)
-            self._pinned = self._diskcache(self.directory / PINNED_DIR, eviction_policy="none", size_limit=2**62)
-            os.chmod(self.directory / PINNED_DIR, 0o700)
-            self.degraded_reason = None
-        except (OSError, sqlite3.Error) as exc:
-            self._cache = self._pinned = None
-            self.degraded_reason = self._without_path(f"cache directory unusable ({exc}); computing every time")
-        return self._cache
+    def _open(self) -> tuple[diskcache.Cache, diskcache.Cache] | None:
+        """The LRU diskcache and the pinned one, opened once, as one pair (a session thread never sees one
+        without the other); None when the folder is unusable."""
+        pair = self._caches
+        if pair is not None and self.directory.is_dir():
+            return pair
+        with self._open_lock:
+            if self._caches is not None and self.directory.is_dir():
+                return self._caches
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.chmod(self.directory, 0o700)
+                lru = self._diskcache(self.directory, eviction_policy="least-recently-used",
+                                      size_limit=self.size_limit_bytes)
+                pinned = self._diskcache(self.directory / PINNED_DIR, eviction_policy="none", size_limit=2**62)
+                os.chmod(self.directory / PINNED_DIR, 0o700)
+                self._caches = (lru, pinned)
+                self.degraded_reason = None
+            except (OSError, sqlite3.Error) as exc:
+                self._caches = None
+                self.degraded_reason = self._without_path(f"cache directory unusable ({exc}); computing every time")
+            return self._caches
 
     def _diskcache(self, folder: Path, **settings) -> diskcache.Cache:
         return diskcache.Cache(str(folder), disk=RefusePickleDisk, cull_limit=self.cull_limit,
@@ -317,20 +324,21 @@ class ResultCache:
 
     def has(self, operation: str, digest: str, params: dict, *, pinned_only: bool = False) -> bool:
         """Whether an entry is stored for the key (not decoded, not counted; an LRU entry may have expired)."""
-        cache = self._open()
-        if cache is None:
+        caches = self._open()
+        if caches is None:
             return False
+        cache, pinned = caches
         key = self.key(operation, digest, params)
         try:
-            return key in self._pinned or (not pinned_only and key in cache)
+            return key in pinned or (not pinned_only and key in cache)
         except (OSError, sqlite3.Error):
             return False
 
     def _read(self, operation: str, key: str, *, pin: str | None = None):
-        cache = self._open()
-        if cache is None:
+        caches = self._open()
+        if caches is None:
             return _MISS
-        pinned = self._pinned
+        cache, pinned = caches
         value = self._read_from(pinned, operation, key)
         if value is _MISS:
             value = self._read_from(cache, operation, key, raw=pin is not None)
@@ -369,16 +377,17 @@ class ResultCache:
         return (data, value) if raw else value
 
     def _write(self, operation: str, key: str, value, data_type: str, *, pin: str | None = None) -> None:
-        cache = self._open()
-        if cache is None:
+        caches = self._open()
+        if caches is None:
             return
+        cache, pinned = caches
         ttl = math.inf if pin is not None else self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
         try:
             data = encode(value, expires_at=self.clock() + ttl)
         except (TypeError, ValueError) as exc:
             self._note_error(operation, exc)
             return
-        self._store(self._pinned if pin is not None else cache, operation, key, data, tag=pin)
+        self._store(pinned if pin is not None else cache, operation, key, data, tag=pin)
 
     def _store(self, cache, operation: str, key: str, data: bytes, *, tag: str | None = None) -> None:
         try:
@@ -394,26 +403,27 @@ class ResultCache:
     def release_pins(self, keep: Collection[str], *, data_type: str = "frame") -> int:
         """Move the pinned entries of snapshots not in ``keep`` (ids) into the LRU with the usual TTL from now,
         where they age out like any other; returns how many moved. Entries that fail a check are dropped."""
-        cache = self._open()
-        if cache is None:
+        caches = self._open()
+        if caches is None:
             return 0
+        cache, pinned = caches
         moved = 0
         ttl = self.ttl_s.get(data_type, self.ttl_s.get("default", 3600))
         try:
-            keys = list(self._pinned.iterkeys())
+            keys = list(pinned.iterkeys())
         except (OSError, sqlite3.Error) as exc:
             self._note_error("release_pins", exc)
             return 0
         for key in keys:
             operation = key.split(":", 1)[0] if isinstance(key, str) else "?"
             try:
-                tag = self._pinned.get(key, default=None, tag=True)[1]
+                tag = pinned.get(key, default=None, tag=True)[1]
             except (ValueError, OSError, sqlite3.Error):
                 tag = None  # unreadable: checked (and dropped) below
             if tag in keep:
                 continue
-            found = self._read_from(self._pinned, operation, key, raw=True)
-            self._discard(self._pinned, key)
+            found = self._read_from(pinned, operation, key, raw=True)
+            self._discard(pinned, key)
             if found is not _MISS:
                 self._store(cache, operation, key, self._with_expiry(found[0], self.clock() + ttl))
                 moved += 1
@@ -433,22 +443,22 @@ class ResultCache:
             self._stat(operation).errors += 1
         if isinstance(exc, sqlite3.DatabaseError | OSError):
             self.degraded_reason = self._without_path(f"cache error ({type(exc).__name__}: {exc}); computing instead")
-            self._cache = None
+            self._caches = None
 
     def clear(self) -> None:
-        cache = self._open()
-        if cache is not None:
-            cache.clear()
-            self._pinned.clear()
+        caches = self._open()
+        if caches is not None:
+            for cache in caches:
+                cache.clear()
 
     def status(self) -> dict:
         """Whether it works, why not, entries and bytes on disk (never the folder's path)."""
-        cache = self._open()
+        caches = self._open()
         entries = volume = pinned = 0
-        if cache is not None:
+        if caches is not None:
             try:
-                pinned = len(self._pinned)
-                entries, volume = len(cache) + pinned, cache.volume() + self._pinned.volume()
+                pinned = len(caches[1])
+                entries, volume = len(caches[0]) + pinned, caches[0].volume() + caches[1].volume()
             except (OSError, sqlite3.Error) as exc:
                 self.degraded_reason = self._without_path(f"cache unreadable ({exc})")
         # no directory: the status is shown to every viewer (App health, its JSON report)

@@ -50,7 +50,10 @@ async def _session(browser, base: str, n: int, deadline: float, tmp, stats: dict
                 await page.goto(f"{base}/{rng.choice(PAGES)}")
                 await _settle(page)
                 stats["pages"] += 1
-            stats["exceptions"] += await page.locator("[data-testid='stException']").count()
+            shown = page.locator("[data-testid='stException']")
+            for i in range(await shown.count()):
+                stats["exceptions"] += 1
+                stats["exception_texts"].append(f"session {n} on {page.url}: {(await shown.nth(i).inner_text())[:600]}")
     except Exception as exc:  # reported by the assertion on stats["errors"]
         stats["errors"].append(f"session {n}: {type(exc).__name__}: {str(exc)[:200]}")
     finally:
@@ -71,7 +74,7 @@ def test_ten_browser_sessions_for_a_minute(fresh_server, tmp_path):
     server = fresh_server
     proc = psutil.Process(server["proc"].pid)
     rss_start = proc.memory_info().rss / 2**20
-    stats = {"pages": 0, "saves": 0, "exceptions": 0, "errors": []}
+    stats = {"pages": 0, "saves": 0, "exceptions": 0, "exception_texts": [], "errors": []}
     # in a thread of its own: the session's sync Playwright keeps an event loop on this one
     runner = threading.Thread(target=lambda: asyncio.run(_run(server["url"], tmp_path, stats)))
     runner.start()
@@ -85,7 +88,7 @@ def test_ten_browser_sessions_for_a_minute(fresh_server, tmp_path):
     print(f"\nconcurrency: {SESSIONS} browser sessions × {DURATION_S:.0f} s: {stats['pages']} page loads, "
           f"{stats['saves']} saves, {len(infos)} snapshots, {stats['exceptions']} exceptions, "
           f"{len(stats['errors'])} errors; server RSS {rss_start:.0f} → {rss_end:.0f} MB")
-    assert stats["errors"] == [] and stats["exceptions"] == 0
+    assert stats["errors"] == [] and stats["exceptions"] == 0, stats["exception_texts"]
     assert stats["pages"] + stats["saves"] >= SESSIONS and stats["saves"] >= 2
     assert leftovers == []
     assert rss_end < 1500

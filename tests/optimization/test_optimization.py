@@ -152,13 +152,45 @@ def test_lru_order_follows_reads_and_the_oldest_is_evicted_first(tmp_path, monke
     db = sqlite3.connect(tmp_path / "c" / "cache.db")
     order = [k.split(":")[1] for (k,) in db.execute("SELECT key FROM Cache ORDER BY access_time")]
     assert order == ["b", "c", "a"]
-    disk = cache._open()
+    disk = cache._open()[0]
     disk.reset("size_limit", 1)  # over the limit: the next write culls least recently used first
     disk.reset("cull_limit", 1)
     tick["t"] += 1
     cache.get_or_compute("op", "d", {}, lambda: "d")
     left = [k.split(":")[1] for (k,) in db.execute("SELECT key FROM Cache ORDER BY access_time")]
     assert "b" not in left and "a" in left
+
+
+def test_sessions_opening_the_cache_at_once_all_read_it(tmp_path, monkeypatch):
+    """Ten session threads reach a fresh cache together while its two diskcaches open slowly: none may see the
+    LRU cache without its pinned partner (a browser session once got AttributeError on 'NoneType'.get)."""
+    import threading
+    import time as clock
+
+    opened = ResultCache._diskcache
+
+    def slow(self, folder, **settings):
+        clock.sleep(0.05)
+        return opened(self, folder, **settings)
+
+    monkeypatch.setattr(ResultCache, "_diskcache", slow)
+    cache = ResultCache(tmp_path / "c", signing_key="k")
+    failures, results = [], []
+
+    def session(n):
+        clock.sleep(0.015 * n)  # arriving one after another, some while the first is still opening
+        try:
+            results.append(cache.get_or_compute("op", "d", {}, lambda: "value")[0])
+        except Exception as exc:  # collected: the assertion below names it
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=session, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert results == ["value"] * 10
 
 
 def test_frames_round_trip_through_the_cache(tmp_path):

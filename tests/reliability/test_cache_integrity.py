@@ -76,7 +76,7 @@ def test_a_planted_entry_in_our_format_without_the_signature_is_recomputed(tmp_p
     cache = ResultCache(tmp_path / "cache")
     cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)
     planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
-    cache._open().set(cache.key("pipeline.wip", "d1", {}), planted)
+    cache._open()[0].set(cache.key("pipeline.wip", "d1", {}), planted)
     value, hit = cache.get_or_compute("pipeline.wip", "d1", {}, lambda: RESULT)
     assert not hit and set(value) == {"summary", "stages"}
     assert cache.stats_dict()["pipeline.wip"] == {"hits": 0, "misses": 2, "errors": 1, "hit_rate": 0.0}
@@ -87,10 +87,10 @@ def test_a_planted_entry_in_our_format_without_the_signature_is_recomputed(tmp_p
 def test_a_signed_entry_moved_to_another_key_or_edited_is_recomputed(tmp_path):
     cache = ResultCache(tmp_path / "cache", signing_key="k")
     cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT)
-    stored = cache._open().get(cache.key("pipeline.wip", "d0", {}))
-    cache._open().set(cache.key("pipeline.wip", "d1", {}), stored)  # a real entry, replayed under another key
+    stored = cache._open()[0].get(cache.key("pipeline.wip", "d0", {}))
+    cache._open()[0].set(cache.key("pipeline.wip", "d1", {}), stored)  # a real entry, replayed under another key
     assert cache.get_or_compute("pipeline.wip", "d1", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
-    cache._open().set(cache.key("pipeline.wip", "d0", {}), stored[:-1] + bytes([stored[-1] ^ 1]))
+    cache._open()[0].set(cache.key("pipeline.wip", "d0", {}), stored[:-1] + bytes([stored[-1] ^ 1]))
     assert cache.get_or_compute("pipeline.wip", "d0", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
 
 
@@ -125,11 +125,11 @@ def test_with_the_key_file_a_restart_trusts_its_own_entries_and_still_drops_plan
     restarted = ResultCache(tmp_path / "cache")
     restarted._open()
     planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
-    restarted._pinned.set(restarted.key("pipeline.wip", "d2", {}), bytes(32) + planted, tag="kept-snapshot")
-    stored = restarted._pinned.get(restarted.key("pipeline.wip", "d1", {}))
+    restarted._open()[1].set(restarted.key("pipeline.wip", "d2", {}), bytes(32) + planted, tag="kept-snapshot")
+    stored = restarted._open()[1].get(restarted.key("pipeline.wip", "d1", {}))
     edited = stored.replace(b'["aging_days", 90]', b'["aging_days", 91]')  # a figure changed in the header
     assert edited != stored
-    restarted._pinned.set(restarted.key("pipeline.wip", "d1", {}), edited, tag="kept-snapshot")
+    restarted._open()[1].set(restarted.key("pipeline.wip", "d1", {}), edited, tag="kept-snapshot")
     value, hit = restarted.get_or_compute("pipeline.wip", "d0", {}, lambda: pytest.fail("not trusted"))
     assert hit and value["summary"] == {"aging_days": 90}  # its own entry, written before the restart
     for digest in ("d1", "d2"):  # edited and planted pinned entries: dropped and recomputed
@@ -143,7 +143,7 @@ def test_releasing_pins_never_launders_a_planted_entry_into_the_lru(tmp_path):
     cache = ResultCache(tmp_path / "cache", signing_key="k")
     cache.get_or_compute("pipeline.wip", "d0", {}, lambda: RESULT, pin="old")
     planted = encode({"surprise": 1}, expires_at=time.time() + 3600)
-    cache._pinned.set(cache.key("pipeline.wip", "d1", {}), bytes(32) + planted, tag="old")
+    cache._open()[1].set(cache.key("pipeline.wip", "d1", {}), bytes(32) + planted, tag="old")
     assert cache.release_pins(set()) == 1  # only the signed one moved
     assert cache.get_or_compute("pipeline.wip", "d1", {}, lambda: {"recomputed": True})[0] == {"recomputed": True}
     value, hit = cache.get_or_compute("pipeline.wip", "d0", {}, lambda: None)
