@@ -181,7 +181,9 @@ if schedule != EFAB_RULE:
         st.caption("KO totals are the same under both schedules; only the week the yarn is drawn changes.")
         st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
         if len(changes["moves"]):
-            show_table(changes["moves"], "schedule_moves", key="moves", download="yarn_moves_by_ko")
+            # the other schedule's week under its own name (its label names the schedule)
+            moves = changes["moves"].rename(columns={"other_first_week": f"{KNITTING[schedule]}_first_week"})
+            show_table(moves, "schedule_moves", key="moves", download="yarn_moves_by_ko")
         for name, title in (("appear", f"Shortages that appear with the {schedule}"),
                             ("vanish", f"Shortages that vanish with the {schedule}")):
             st.markdown(f"**{title}** ({len(changes[name])})")
