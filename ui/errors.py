@@ -1,5 +1,5 @@
-"""The app-wide safety net: an unexpected error on a page becomes one friendly message naming the page and the
-operation (with a reference), the traceback goes to the server log, never to the browser.
+"""The app-wide safety net: an unexpected error on a page becomes one friendly message naming the page and
+what it was computing (with a reference), the traceback goes to the server log, never to the browser.
 
 ``app.py`` wraps the page run in ``page_guard``; ``ui.services.run`` names the operation in progress with
 ``operation`` so that the message can say what failed. A ``BkError`` that a page did not catch is shown as
@@ -21,6 +21,10 @@ from ui.format import screen_text
 log = logging.getLogger("bk.ui")
 _OPERATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("bk_operation", default=None)
 _ATTR = "_bk_operation"
+# what a planner calls the work of an operation (by the service its name starts with); the name itself is logged
+_DOING = {"yarn": "the yarn plan", "inventory": "the yarn inventory", "pipeline": "the fabric pipeline",
+          "capacity": "the knitting capacity plan", "forecast": "the sales forecast", "plan": "the plan's back-test",
+          "briefing": "the morning briefing"}
 
 
 @contextmanager
@@ -45,7 +49,7 @@ def message_for(page: str, exc: BaseException, reference: str) -> str:
     if isinstance(exc, BkError):
         return screen_text(exc)
     doing = getattr(exc, _ATTR, None)
-    where = f"while computing '{doing}'" if doing else "while showing it"
+    where = f"while computing {_DOING.get(doing.split('.')[0], 'its figures')}" if doing else "while showing it"
     return (f"Sorry — the {page} page stopped {where} because of an unexpected error. The other pages still "
             f"work; reloading may help. If it happens again, tell the administrator reference {reference} "
             "(the details are in the server log).")

@@ -26,7 +26,7 @@ def _script_running_an_operation():
                      service_level=0.95)
 
 
-def test_an_unexpected_error_in_an_operation_names_the_page_and_the_operation(monkeypatch, caplog):
+def test_an_unexpected_error_in_an_operation_names_the_page_and_what_it_was_computing(monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("secret internal detail")
 
@@ -36,7 +36,8 @@ def test_an_unexpected_error_in_an_operation_names_the_page_and_the_operation(mo
     no_exceptions(at)  # no raw exception element in the browser
     assert len(at.error) == 1
     message = at.error[0].value
-    assert "Yarn inventory page" in message and "'inventory.analyze'" in message
+    assert "Yarn inventory page" in message and "while computing the yarn inventory" in message
+    assert "inventory.analyze" not in message  # the operation's code name is for the log
     assert "secret internal detail" not in _shown(at) and "Traceback" not in _shown(at)
     logged = [r for r in caplog.records if r.name == "bk.ui"]
     assert len(logged) == 1 and logged[0].exc_info and logged[0].exc_info[0] is ZeroDivisionError
