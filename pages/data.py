@@ -55,8 +55,9 @@ if files:
     guessed, source = infer_as_of(exports, [u.name for u, _ in parsed]) if exports else (date.today(), "today")
     as_of = st.date_input("As-of date", value=guessed, help=f"Guessed from the {source}.")
     if parsed:
-        names = state.snapshot_names()
-        earlier = [(names[i.snapshot_id], i.as_of, i.kinds) for i in state.saved_snapshots()]
+        listed = state.saved_snapshots()  # one listing: another session may save meanwhile
+        names = state.snapshot_names(listed)
+        earlier = [(names[i.snapshot_id], i.as_of, i.kinds) for i in listed]
         missing = missing_exports(exports, as_of=as_of, earlier=earlier)
         taken = inherited_kinds(exports, as_of=as_of, earlier=earlier)
         for donor in sorted(set(taken.values())):
@@ -99,7 +100,7 @@ infos = state.saved_snapshots()
 if not infos:
     st.info("No snapshot saved yet: the app shows the demo data.")
 else:
-    labels = state.snapshot_names()
+    labels = state.snapshot_names(infos)
     table = pd.DataFrame([{"snapshot": labels[i.snapshot_id], "as_of": i.as_of,
                            "saved": f"{short_date(i.saved_at)} {pd.Timestamp(i.saved_at):%H:%M}", "files": len(i.files),
                            "exports": ", ".join(sorted(KINDS[k].title for k in i.kinds))} for i in reversed(infos)])

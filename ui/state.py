@@ -174,10 +174,11 @@ def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | 
     return label
 
 
-def snapshot_names() -> dict[str, str]:
+def snapshot_names(infos: tuple | None = None) -> dict[str, str]:
     """id -> name of every saved snapshot (``snapshot_label``): the as-of date, with the time saved only where
-    several snapshots share that date."""
-    infos = saved_snapshots()
+    several snapshots share that date. Pass the listing the names are looked up for: another session may save
+    or delete a snapshot between two listings."""
+    infos = saved_snapshots() if infos is None else infos
     days = Counter(i.as_of for i in infos)
     return {i.snapshot_id: snapshot_label(i.snapshot_id, i.as_of, i.saved_at if days[i.as_of] > 1 else None)
             for i in infos}
@@ -192,19 +193,25 @@ def source_args(snapshot_id: str) -> list[str]:
 
 def snapshot_choices() -> list[tuple[str, str]]:
     """(id, label) of the saved snapshots, newest first, then the demo days, newest first."""
-    names = snapshot_names()
-    choices = [(i.snapshot_id, names[i.snapshot_id]) for i in reversed(saved_snapshots())]
+    infos = saved_snapshots()
+    names = snapshot_names(infos)
+    choices = [(i.snapshot_id, names[i.snapshot_id]) for i in reversed(infos)]
     return choices + [(i, snapshot_label(i, day)) for i, day, _ in reversed(demo_days())]
 
 
 def earlier_snapshots(current_id: str) -> list[tuple[str, str]]:
     """(id, name) of the snapshots of the same kind before the current one (as-of, then time saved), latest
     first: what a comparison compares it with — saved snapshots for a saved one, demo days for a demo day."""
-    family = history(current_id)
+    if is_demo(current_id):
+        family = history(current_id)
+        names = {i: snapshot_label(i, day) for i, day in family}
+    else:
+        infos = saved_snapshots()
+        family = [(i.snapshot_id, i.as_of) for i in infos]
+        names = snapshot_names(infos)
     ids = [i for i, _ in family]
     if current_id not in ids:
         return []
-    names = snapshot_names() if not is_demo(current_id) else {i: snapshot_label(i, day) for i, day in family}
     return [(i, names[i]) for i, _ in family[:ids.index(current_id)][::-1]]
 
 
