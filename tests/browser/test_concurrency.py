@@ -1,5 +1,6 @@
 """Ten browser sessions at once for 60 s against one real server: seven open pages, three upload and save
-snapshots. Zero exceptions (on screen or in the server log), a consistent store, bounded server RSS; the figures are printed for the note."""
+snapshots. Zero exceptions (on screen or in the server log), a consistent store, bounded server RSS; the figures
+are printed for the note."""
 
 from __future__ import annotations
 
