@@ -169,28 +169,28 @@ show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
            caption="Short = the deepest planning balance below zero, the figure of Yarn inventory and the Overview; "
                    "the yarn's action beside it (blank: short only after the 9 weeks the plan buys for)")
 
-if schedule != EFAB_RULE:
-    st.subheader(f"{schedule.capitalize()} against eFab's rule")
-    try:
-        efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items()
-                                                           if k not in ("knitting", "earlier_snapshot_id")}))
-    except BkError as exc:
-        st.error(plain(exc))
-    else:
-        changes = schedule_changes(efab_plan, plan)
-        st.caption("KO totals are the same under both schedules; only the week the yarn is drawn changes.")
-        st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
-        if len(changes["moves"]):
-            # the other schedule's week under its own name (its label names the schedule)
-            moves = changes["moves"].rename(columns={"other_first_week": f"{KNITTING[schedule]}_first_week"})
-            show_table(moves, "schedule_moves", key="moves", download="yarn_moves_by_ko")
-        for name, title in (("appear", f"Shortages that appear with the {schedule}"),
-                            ("vanish", f"Shortages that vanish with the {schedule}")):
-            st.markdown(f"**{title}** ({len(changes[name])})")
-            if len(changes[name]):
-                show_table(changes[name], "schedule_buys", key=f"changes-{name}", search=False)
-
-st.subheader("Projected balance of any yarn")
+if schedule != EFAB_RULE and (box := lazy_expander(
+        f"{schedule.capitalize()} against eFab's rule: the KOs whose yarn moves, the shortages that appear or vanish",
+        key="schedule_against_efab")) is not None:
+    with box:
+        try:
+            efab_plan = services.run("yarn.plan", snapshot, **({k: v for k, v in params.items()
+                                                               if k not in ("knitting", "earlier_snapshot_id")}))
+        except BkError as exc:
+            st.error(plain(exc))
+        else:
+            changes = schedule_changes(efab_plan, plan)
+            st.caption("KO totals are the same under both schedules; only the week the yarn is drawn changes.")
+            st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
+            if len(changes["moves"]):
+                # the other schedule's week under its own name (its label names the schedule)
+                moves = changes["moves"].rename(columns={"other_first_week": f"{KNITTING[schedule]}_first_week"})
+                show_table(moves, "schedule_moves", key="moves", download="yarn_moves_by_ko")
+            for name, title in (("appear", f"Shortages that appear with the {schedule}"),
+                                ("vanish", f"Shortages that vanish with the {schedule}")):
+                st.markdown(f"**{title}** ({len(changes[name])})")
+                if len(changes[name]):
+                    show_table(changes[name], "schedule_buys", key=f"changes-{name}", search=False)
 
 
 def picker() -> pd.DataFrame:
@@ -198,41 +198,51 @@ def picker() -> pd.DataFrame:
     return yarns.assign(label=yarn_picker_labels(yarns))
 
 
-yarns = services.derived("yarn.picker", snapshot, picker, sources=(plan,))
-
-if len(yarns):
+def any_yarn_balance() -> None:
+    """A yarn picker (search, the linked yarn first) and the picked yarn's projected balance."""
+    yarns = services.derived("yarn.picker", snapshot, picker, sources=(plan,))
+    if not len(yarns):
+        return
     query = st.text_input("Find a yarn", key="yarn_search", placeholder="id, description, supplier or colour")
     found = search_yarns(yarns, query)
     if linked_yarn is not None and linked_yarn in set(yarns["yarn_id"]) and linked_yarn not in set(found["yarn_id"]):
         found = pd.concat([yarns[yarns["yarn_id"] == linked_yarn], found])
     if found.empty:
         st.info(f"No yarn of the plan matches '{plain(query)}'.")
-    else:
-        labels = dict(zip(found["yarn_id"], found["label"], strict=True))
-        options = list(labels)[:PICKER_MAX]  # yarns with an action first; a browser list of 1,000 is slow
-        if linked_yarn in labels and linked_yarn not in options:
-            options.insert(0, linked_yarn)
-        listed = f"{len(labels):,} found" + (f", first {len(options):,} listed: type to narrow"
-                                             if len(options) < len(labels) else "")
-        pick = st.selectbox(f"Yarn ({listed})", options, key="yarn_pick",
-                            index=options.index(linked_yarn) if linked_yarn in options else 0,
-                            format_func=labels.__getitem__)
-        safety = forecast_ss = None
-        if with_forecast:
-            try:
-                forecast_ss = services.run("forecast.safety_stock", snapshot)
-            except BkError as exc:
-                st.caption(f"No forecast safety stock: {plain(exc)}")
-            else:
-                ss = forecast_ss["safety_stock"].set_index("yarn_id")
-                if pick in ss.index:
-                    safety = ss.loc[pick]
-                    st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
-                               f"{safety['sigma_week_lbs']:,.0f} lbs/week, lead time {safety['lead_time_days']:g} "
-                               f"days, {safety['service_level']:.0%} service); reorder point = weekly forecast × L + "
-                               "safety stock.")
-        st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety),
-                                        sources=(plan, forecast_ss), pick=pick), width="stretch", key="balance_chart")
+        return
+    labels = dict(zip(found["yarn_id"], found["label"], strict=True))
+    options = list(labels)[:PICKER_MAX]  # yarns with an action first; a browser list of 1,000 is slow
+    if linked_yarn in labels and linked_yarn not in options:
+        options.insert(0, linked_yarn)
+    listed = f"{len(labels):,} found" + (f", first {len(options):,} listed: type to narrow"
+                                         if len(options) < len(labels) else "")
+    pick = st.selectbox(f"Yarn ({listed})", options, key="yarn_pick",
+                        index=options.index(linked_yarn) if linked_yarn in options else 0,
+                        format_func=labels.__getitem__)
+    safety = forecast_ss = None
+    if with_forecast:
+        try:
+            forecast_ss = services.run("forecast.safety_stock", snapshot)
+        except BkError as exc:
+            st.caption(f"No forecast safety stock: {plain(exc)}")
+        else:
+            ss = forecast_ss["safety_stock"].set_index("yarn_id")
+            if pick in ss.index:
+                safety = ss.loc[pick]
+                st.caption(f"Safety stock = z·σ·√L from the forecast's one-week-ahead errors (σ "
+                           f"{safety['sigma_week_lbs']:,.0f} lbs/week, lead time {safety['lead_time_days']:g} "
+                           f"days, {safety['service_level']:.0%} service); reorder point = weekly forecast × L + "
+                           "safety stock.")
+    st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety),
+                                    sources=(plan, forecast_ss), pick=pick), width="stretch", key="balance_chart")
+
+
+# the selected action's balance is in its evidence; any other yarn's on demand (open at once for a linked yarn
+# without an action: the Overview's and Yarn inventory's links)
+if (box := lazy_expander("Projected balance of any yarn", key="any_yarn_balance",
+                         expanded=linked_yarn is not None and linked_yarn not in set(actions["yarn_id"]))) is not None:
+    with box:
+        any_yarn_balance()
 
 st.subheader("What-if knit orders")
 # the form lists every BOM style (thousands): it renders only while open

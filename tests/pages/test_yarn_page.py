@@ -107,8 +107,10 @@ def test_the_page_opens_on_the_observed_pace_and_stalled_kos_are_flagged():
     at = page("yarn.py").run()
     no_exceptions(at)
     assert at.segmented_control(key="knitting").value == "observed pace"
-    assert any(s.value == "Observed pace against eFab's rule" for s in at.subheader)
     assert any("are stalled" in w.value for w in at.warning)  # the demo has KOs started weeks ago, nothing knitted
+    assert not any("moves by a week" in m.value for m in at.markdown)  # the comparison runs only when opened
+    open_expanders(at, "Observed pace against eFab's rule")
+    no_exceptions(at)
     header = next(m.value for m in at.markdown if m.value.startswith("**KOs whose yarn moves by a week or more**"))
     if not header.endswith("(0)"):  # the other schedule's column names observed pace, never the machine schedule
         table_with(at, "Knit order", "Yarn drawn from, eFab rule", "Yarn drawn from, observed pace")
@@ -121,6 +123,7 @@ def test_the_page_opens_on_the_observed_pace_and_stalled_kos_are_flagged():
 def test_machine_schedule_lists_the_kos_whose_yarn_moves():
     at = page("yarn.py").run()
     at.segmented_control(key="knitting").set_value("machine schedule").run()
+    open_expanders(at, "Machine schedule against eFab's rule")
     no_exceptions(at)
     header = next(m.value for m in at.markdown if m.value.startswith("**KOs whose yarn moves by a week or more**"))
     moves = table_with(at, "Knit order", "Moved by (weeks)", "Yarn drawn from, machine schedule")
@@ -149,6 +152,8 @@ def test_forecast_driven_actions_are_marked_and_show_their_forecast():
 
 def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     at = page("yarn.py").run()
+    assert not [sb for sb in at.selectbox if sb.key == "yarn_pick"]  # any yarn's balance: on demand
+    open_expanders(at, "Projected balance of any yarn")
     box = at.selectbox(key="yarn_pick")
     options, total = box.options, found_count(box.label)
     assert total > 10 and len(options) == min(total, 100)  # a long list is cut: typing narrows it
@@ -171,8 +176,16 @@ def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     linked.query_params["yarn"] = str(target)
     linked.run()
     no_exceptions(linked)
-    assert linked.selectbox(key="yarn_pick").value == target
     assert f" · yarn {target} " in panel_heading(linked)  # its action selected: its evidence under the table
+    assert not [sb for sb in linked.selectbox if sb.key == "yarn_pick"]  # its balance is in the evidence
+
+    without = sorted(set(demo_plan()["projected_balance"]["yarn_id"]) - set(actions["Yarn"]))[0]
+    linked = page("yarn.py")
+    linked.query_params["yarn"] = str(without)
+    linked.run()
+    no_exceptions(linked)  # a yarn without an action: the picker opens on it, its balance drawn
+    assert linked.selectbox(key="yarn_pick").value == without
+    assert any(c.proto.id.endswith("balance_chart") for c in linked.get("plotly_chart"))
 
 
 def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
@@ -228,6 +241,7 @@ def test_with_the_forecast_the_chart_draws_the_yarns_safety_stock_and_reorder_po
     ss = safety_stock_view(demo.frames, as_of=demo.as_of)["safety_stock"].set_index("yarn_id")
     at = page("yarn.py").run()
     at.toggle(key="with_forecast").set_value(True).run()
+    open_expanders(at, "Projected balance of any yarn")
     picker = at.selectbox(key="yarn_pick")
     yarn_id = next(int(o.split(" · ")[0]) for o in picker.options if int(o.split(" · ")[0]) in ss.index)
     picker.set_value(yarn_id).run()

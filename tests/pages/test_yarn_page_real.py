@@ -91,6 +91,7 @@ def test_a_kos_start_week_on_capacity_is_the_week_the_machine_schedule_draws_its
 
     yarn_at = page("yarn.py").run()
     yarn_at.segmented_control(key="knitting").set_value("machine schedule").run()
+    open_expanders(yarn_at, "Machine schedule against eFab's rule")
     no_exceptions(yarn_at)
     assert_readable(yarn_at)
     moves = table_with(yarn_at, "Knit order", "Yarn drawn from, machine schedule").set_index("Knit order")
