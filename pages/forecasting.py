@@ -18,7 +18,7 @@ from ui import services, state
 from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import downloads
+from ui.widgets import downloads, lazy_tabs
 
 require_shell()
 
@@ -165,42 +165,53 @@ if below is not None:
     st.subheader(f"Inside {series}: by {LEVEL_NAMES[below]}")
     show_table(children, "forecast_drill", key="fc_drill")
 
-st.subheader("Already ordered and still to come")
-booked_series, booked_period = services.derived("forecast.booked", snapshot, booked_frames, sources=(result,),
-                                                key=key)
-st.caption("Per period: open sales orders by quoted date (past due or without a date in the first period; in "
-           "yds) beside the forecast, and the part of the forecast not yet ordered. Orders in other units are "
-           "left out; orders of a style, family or customer (by Sold To) without sales history count in the "
-           "total only.")
-show_table(booked_period, "forecast_booked", key="fc_booked_total", search=False)
-show_table(booked_series.loc[booked_series["series"] == series], "forecast_booked", key="fc_booked_series",
-           caption=f"{series} only", search=False)
 
-st.subheader("Accuracy of every series (out of sample)")
-shown_accuracy = services.derived("forecast.accuracy_words", snapshot, lambda: accuracy.assign(
-    selected=accuracy["selected"].map(model_name), scored_model=accuracy["scored_model"].map(model_name)),
-    sources=(result,))
-show_table(shown_accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
-st.subheader("Out-of-sample accuracy by demand class")
-show_table(result["classes"], "forecast_classes", key="fc_classes")
-st.subheader("Forecast value added (the windows the current model was chosen on)")
-fva_shown, fva_download = services.derived("forecast.value_added", snapshot, value_added, sources=(result,))
-st.caption("WAPE of each candidate model (%), the series' demand class and the model it uses")
-show_table(fva_shown, "forecast_value_added", key="fc_fva")
-downloads(fva_download, f"forecast_value_added_{level}")
-st.subheader(f"Forecasts from {first_period}")
-forecasts_shown = services.derived("forecast.forecasts_words", snapshot, lambda: result["forecasts"].assign(
-    model=result["forecasts"]["model"].map(model_name)), sources=(result,))
-show_table(forecasts_shown, "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
+def forecasts_tab() -> None:
+    forecasts_shown = services.derived("forecast.forecasts_words", snapshot, lambda: result["forecasts"].assign(
+        model=result["forecasts"]["model"].map(model_name)), sources=(result,))
+    st.caption(f"Forecasts from {first_period}, every series of the level")
+    show_table(forecasts_shown, "forecasts", key="fc_forecasts", download=f"forecasts_{level}")
 
-st.subheader("Coherent levels")
-if st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
+
+def booked_tab() -> None:
+    booked_series, booked_period = services.derived("forecast.booked", snapshot, booked_frames, sources=(result,),
+                                                    key=key)
+    st.caption("Per period: open sales orders by quoted date (past due or without a date in the first period; in "
+               "yds) beside the forecast, and the part of the forecast not yet ordered. Orders in other units are "
+               "left out; orders of a style, family or customer (by Sold To) without sales history count in the "
+               "total only.")
+    show_table(booked_period, "forecast_booked", key="fc_booked_total", search=False)
+    show_table(booked_series.loc[booked_series["series"] == series], "forecast_booked", key="fc_booked_series",
+               caption=f"{series} only", search=False)
+
+
+def accuracy_tab() -> None:
+    shown_accuracy = services.derived("forecast.accuracy_words", snapshot, lambda: accuracy.assign(
+        selected=accuracy["selected"].map(model_name), scored_model=accuracy["scored_model"].map(model_name)),
+        sources=(result,))
+    st.caption("Every series, out of sample")
+    show_table(shown_accuracy, "forecast_accuracy", key="fc_accuracy", download=f"forecast_accuracy_{level}")
+    st.caption("By demand class, out of sample")
+    show_table(result["classes"], "forecast_classes", key="fc_classes")
+
+
+def value_added_tab() -> None:
+    fva_shown, fva_download = services.derived("forecast.value_added", snapshot, value_added, sources=(result,))
+    st.caption("WAPE of each candidate model (%) on the windows the current model was chosen on, the series' "
+               "demand class and the model it uses")
+    show_table(fva_shown, "forecast_value_added", key="fc_fva")
+    downloads(fva_download, f"forecast_value_added_{level}")
+
+
+def coherent_tab() -> None:
+    if not st.toggle("Reconcile style, customer and total bottom-up (style × customer series)", key="fc_coherent"):
+        return
     try:
         with st.spinner("Forecasting every style × customer series…"):
             co = services.run("forecast.coherent", snapshot, horizon=horizon)
     except BkError as exc:
         st.error(plain(exc))
-        st.stop()
+        return
     acc = co["total_accuracy"]
     k = st.columns(3)
     k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=model_name(acc["direct"]["model"]))
@@ -211,3 +222,10 @@ if st.toggle("Reconcile style, customer and total bottom-up (style × customer s
     show_table(co["forecasts"]["total"], "forecasts", key="fc_co_total")
     pick = st.selectbox("Level", ["style", "customer"], key="fc_coherent_level")
     show_table(co["forecasts"][pick], "forecasts", key="fc_co_level")
+
+
+# one open at a time: only the open tab's tables are drawn
+TABS = {"Forecasts": forecasts_tab, "Already ordered and still to come": booked_tab,
+        "Accuracy (out of sample)": accuracy_tab, "Forecast value added": value_added_tab,
+        "Coherent levels": coherent_tab}
+lazy_tabs(TABS, key="fc_tab")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -28,6 +28,10 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     assert_readable(at)
     history_note = [t.value for t in [*at.warning, *at.caption] if "History ends" in t.value]
     assert len(history_note) == 1 and not re.search(r"\d{4}-\d{2}-\d{2}", history_note[0])  # '18 Aug 2025'
+    assert not [df for df in at.dataframe if "Demand class" in df.value.columns and "Series (count)" in df.value.columns]
+    table_with(at, "Series", "Forecast (yds)")
+    open_tab(at, "fc_tab", "Accuracy (out of sample)")
+    no_exceptions(at)
     classes = table_with(at, "Demand class", "Series (count)")
     assert list(classes["Demand class"]) == ["smooth", "erratic", "intermittent", "lumpy", "all"]
     assert classes["Series (count)"].iloc[:4].sum() == int(at.metric[0].value)
@@ -38,6 +42,7 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     assert not codes & set(accuracy["Model used"])  # model names in words
     flagged = [s.value for s in at.subheader if s.value.startswith("Series that do not beat naive and zero")]
     assert len(flagged) == 1
+    open_tab(at, "fc_tab", "Already ordered and still to come")
     booked = table_with(at, "On open orders (yds)", "Forecast not yet ordered (yds)", "Forecast (yds)")
     assert (booked["Forecast not yet ordered (yds)"] <= booked["Forecast (yds)"] + 0.5).all()
     at.selectbox(key="fc_level").set_value("total").run()
@@ -51,6 +56,7 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
 
 def test_coherent_levels_on_the_demo():
     at = page("forecasting.py").run()
+    open_tab(at, "fc_tab", "Coherent levels")
     at.toggle(key="fc_coherent").set_value(True).run()
     no_exceptions(at)
     labels = [m.label for m in at.metric]
