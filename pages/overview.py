@@ -15,6 +15,7 @@ from ui import comparison, services, state
 from ui.format import findings_frame, plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
+from ui.widgets import lazy_expander
 
 require_shell()
 CAPACITY_VIEW = dict(DEFAULT_VIEWS)["capacity.plan"]  # the Knitting capacity page's default horizon and threshold
@@ -122,14 +123,19 @@ if snapshot.inherited:
 missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:
     st.caption("Not in this snapshot: " + ", ".join(missing))
-st.subheader("Files")
-show_table(summary, "files", key="files")
-st.subheader("Data-quality findings")
-if findings.empty:
-    st.success("No findings.")
-else:
-    severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
-                                    selection_mode="multi")
-    shown = services.derived("overview.findings_shown", snapshot,
-                             lambda: findings[findings["severity"].isin(severity or [])], severity=severity or [])
-    show_table(shown, "findings", key="findings", download="findings")
+# the files and every finding on demand: the counts above say whether to look
+files_box = lazy_expander(f"Files ({len(summary)}) and data-quality findings ({len(findings)})", key="overview_files")
+if files_box is not None:
+    with files_box:
+        st.markdown("**Files**")
+        show_table(summary, "files", key="files")
+        st.markdown("**Data-quality findings**")
+        if findings.empty:
+            st.success("No findings.")
+        else:
+            severity = st.segmented_control("Severity", ["error", "warning", "info"], default=["error", "warning"],
+                                            selection_mode="multi")
+            shown = services.derived("overview.findings_shown", snapshot,
+                                     lambda: findings[findings["severity"].isin(severity or [])],
+                                     severity=severity or [])
+            show_table(shown, "findings", key="findings", download="findings")

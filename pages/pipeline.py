@@ -1,7 +1,6 @@
 """Fabric pipeline: what sits in each stage, how old it is, and which sales orders it covers."""
 
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
@@ -31,14 +30,10 @@ except BkError as exc:
 stages = wip["stages"]
 cols = st.columns(len(stages))
 for col, row in zip(cols, stages.itertuples(), strict=True):
-    col.metric(row.stage, fmt_lbs(row.lbs), help=f"{row.label}: {row.rolls:,} rolls, {row.styles:,} styles; "
-                                                 f"{row.aged_rolls:,} rolls older than {int(aging_days)} days")
-st.plotly_chart(services.figure("pipeline.flow", snapshot, lambda: go.Figure(go.Funnel(
-    y=stages["stage"] + " · " + stages["label"], x=stages["lbs"], texttemplate="%{x:,.0f} lbs",
-    hovertemplate="%{y}: %{x:,.0f} lbs<extra></extra>")).update_layout(
-    height=260, margin={"t": 40, "b": 10}, title="Lbs by stage (G00 → G02 → I01 → F01)"),
-    sources=(wip,)), width="stretch")
-
+    col.metric(f"{row.stage} · {row.label}", fmt_lbs(row.lbs), help=f"{row.rolls:,} rolls, {row.styles:,} "
+               f"styles; {row.aged_rolls:,} rolls older than {int(aging_days)} days")
+st.caption("Lbs at each stage, from the knitting machines to the warehouse (each figure's help: its rolls, styles "
+           "and aged rolls)")
 
 
 def age_tab() -> None:

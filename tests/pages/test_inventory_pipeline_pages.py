@@ -73,7 +73,9 @@ def test_pipeline_page_on_the_demo():
     at = page("pipeline.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Fabric pipeline"
-    assert [m.label for m in at.metric][:4] == ["G00", "G02", "I01", "F01"]
+    assert [m.label.split(" · ")[0] for m in at.metric][:4] == ["G00", "G02", "I01", "F01"]
+    assert at.metric[0].label == "G00 · greige at the mill"  # the stage in words: no funnel repeats the figures
+    assert len(at.get("plotly_chart")) == 1  # the open Age tab's chart; no funnel repeats the four figures
     assert all(m.value.endswith(" lbs") and "." not in m.value for m in at.metric[:4])
     assert_readable(at)
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")

@@ -13,7 +13,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO, DEMO_FIRST
-from tests.pages.conftest import no_exceptions, page
+from tests.pages.conftest import no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 STOCK_CUT_LBS = 2000.0
@@ -140,3 +140,17 @@ def test_headline_counts_shared_with_yarn_requirements_are_one_value():
     shared = {"Expedite", "Buys past order-by", "Reconcile"}
     assert shared <= set(a) & set(b)
     assert {k: a[k] for k in shared} == {k: b[k] for k in shared}
+
+
+def test_overview_lists_the_files_and_findings_on_demand():
+    at = page("overview.py").run()
+    no_exceptions(at)
+    assert not [df for df in at.dataframe if {"Export", "File"} <= set(df.value.columns)]  # closed: not drawn
+    box = next(e.label for e in at.expander if e.label.startswith("Files ("))
+    open_expanders(at, "Files (")
+    no_exceptions(at)
+    files = table_with(at, "Export", "File", "Rows")
+    assert box.startswith(f"Files ({len(files)}) and data-quality findings (")
+    assert int(next(m.value for m in at.metric if m.label == "Files")) == len(files)
+    findings = table_with(at, "Severity", "File", "Row", "Column")
+    assert set(findings["Severity"]) <= {"error", "warning"}  # info hidden until asked for
