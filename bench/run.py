@@ -157,6 +157,7 @@ def felt_speed(browser, base: str, *, rounds: int = 4) -> dict:
             "first_visit_max_s": max(v[0] for v in switch.values()),
             "page_switch_p50_s": round(statistics.median(cached), 3) if cached else None,
             "page_switch_p95_s": round(cached[int(0.95 * (len(cached) - 1))], 3) if cached else None,
+            "page_switch_p50_s_by_page": {n: statistics.median(v[1:]) for n, v in switch.items() if v[1:]},
             "page_switch_note": f"sidebar clicks in Chromium, {rounds} rounds over every page; p50/p95 of rounds 2.."}
 
 
