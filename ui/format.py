@@ -21,6 +21,7 @@ import streamlit as st
 
 from bk.ingest.schema import KINDS
 from bk.services.forecast_levels import MODEL_NAMES
+from bk.text import day
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Markdown (and Streamlit's :colour[...] / :material/...: / $LaTeX$) punctuation: escaped, it shows as itself
@@ -252,8 +253,7 @@ _SUFFIX_UNIT = (("_lbs", " (lbs)", "lbs"), ("_yds", " (yds)", "yds"), ("_usd", "
 
 def short_date(d) -> str:
     """A date as '1 Sep 2025' (no time, no leading zero)."""
-    d = pd.Timestamp(d)
-    return f"{d.day} {d:%b %Y}"
+    return day(pd.Timestamp(d))
 
 
 def week_label(d) -> str:

@@ -15,7 +15,7 @@ from bk.errors import BkError
 from bk.ingest.reader import Export, read_export
 from bk.ingest.schema import KINDS
 from bk.ingest.snapshot import Snapshot, SnapshotStore, cross_findings, files_in
-from ui.format import plain
+from ui.format import plain, short_date
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_ID = "demo"  # the newest demo day; earlier ones are 'demo-YYYY-MM-DD'
@@ -154,23 +154,19 @@ def load(snapshot_id: str) -> Snapshot:
 DEMO_LABEL = "Demo data (synthetic)"
 
 
-def _day(d) -> str:
-    return f"{d.day} {d:%b %Y}"
-
-
 def snapshot_label(snapshot_id: str, as_of: date | None = None, saved_at: str | None = None) -> str:
     """The one name of a snapshot on every screen: its as-of date, '28 Aug 2025', never its id; with
     ``saved_at`` (two snapshots of one day) also when it was saved: '28 Aug 2025, saved 29 Aug 2025 14:03:09'
     (to the second: two saves of a minute stay apart in a picker).
     A demo day is 'Demo data (synthetic) · 11 Sep 2025' ('Demo data (synthetic)' without a date)."""
     if is_demo(snapshot_id):
-        return DEMO_LABEL if as_of is None else f"{DEMO_LABEL} · {_day(as_of)}"
+        return DEMO_LABEL if as_of is None else f"{DEMO_LABEL} · {short_date(as_of)}"
     if as_of is None:
         return "a saved snapshot"
-    label = _day(as_of)
+    label = short_date(as_of)
     if saved_at:
         saved = datetime.fromisoformat(saved_at)
-        label += f", saved {_day(saved)} {saved:%H:%M:%S}"
+        label += f", saved {short_date(saved)} {saved:%H:%M:%S}"
     return label
 
 
@@ -273,7 +269,7 @@ def sidebar_picker() -> Snapshot | None:
         st.session_state["snapshot_id"] = picked
         snapshot = active_snapshot()
         if snapshot is not None:
-            st.caption(f"{len(snapshot.exports)} exports · as of **{_day(snapshot.as_of)}**")
+            st.caption(f"{len(snapshot.exports)} exports · as of **{short_date(snapshot.as_of)}**")
             if snapshot.inherited:
                 st.caption("Taken from earlier snapshots: " + ", ".join(sorted(KINDS[k].title for k in snapshot.inherited)))
         return snapshot

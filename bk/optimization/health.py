@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
+from bk.text import day
+
 PAGE_PREFIX = "page:"  # the profiler operation of a page run (ui.services.page_timer)
 PAGE_TARGET_MS = 500.0
 LOADS_WINDOW, MIN_LOADS = 100, 20
@@ -79,10 +81,6 @@ class HealthInputs:
 
 def _clip(x: float) -> float:
     return max(0.0, min(1.0, x))
-
-
-def _day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
 
 
 def _seconds(ms: float) -> str:
@@ -177,8 +175,8 @@ def _data(h: HealthInputs) -> dict[str, tuple[float, str, list[str]]]:
     else:
         age = ((h.today or date.today()) - h.data_as_of).days
         share = _clip(1 - (age - 1) / 6)
-        detail = f"The exports are of {_day(h.data_as_of)}, {_plural(age, 'day')} ago"
-        alert = [f"The data is {_plural(age, 'day')} old (exports of {_day(h.data_as_of)}): save the latest "
+        detail = f"The exports are of {day(h.data_as_of)}, {_plural(age, 'day')} ago"
+        alert = [f"The data is {_plural(age, 'day')} old (exports of {day(h.data_as_of)}): save the latest "
                  "exports on the Data page."] if share < 1 else []
         recent = (share, detail, alert)
     return {"complete": (complete, f"{present} of the {h.expected_exports} exports the pages use are in this "

@@ -32,6 +32,7 @@ from bk.services.planning.supply import receipts
 from bk.services.shortage import SHORT_LBS, shortage_lbs
 from bk.services.styles import week_monday
 from bk.services.today import ACTION_VIEW, action_view, purchase_actions, today, today_view  # noqa: F401 (re-export)
+from bk.text import day
 
 CHANGE_LBS = 0.01  # smaller changes of a shortage are rounding, not a change
 ROUNDING_LBS = 0.5  # a KO or PO balance moving by less is the exports' rounding, not knitting or a receipt
@@ -102,7 +103,7 @@ KO_CHANGE_COLUMNS = ["knit_order", "style", "change", "what", "old_balance_lbs",
 
 
 def _day(value) -> str:
-    return "no date" if pd.isna(value) else f"{pd.Timestamp(value).day} {pd.Timestamp(value):%b %Y}"
+    return "no date" if pd.isna(value) else day(pd.Timestamp(value))
 
 
 def _ko_words(change: str, row) -> str:

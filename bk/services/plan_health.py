@@ -20,6 +20,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from bk.text import day
+
 WEIGHTS = {"knitting": 40, "buys": 30, "receipts": 30}
 GOOD, FAIR = 75, 50
 COMPONENT_NAMES = {"knitting": "Knitting as planned", "buys": "Buys followed by a PO",
@@ -27,8 +29,7 @@ COMPONENT_NAMES = {"knitting": "Knitting as planned", "buys": "Buys followed by 
 
 
 def _day(iso: str) -> str:
-    d = date.fromisoformat(iso)
-    return f"{d.day} {d:%b %Y}"
+    return day(date.fromisoformat(iso))
 
 
 def _pct(share: float) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from bk.services.lookup import isin
 from bk.services.planning.calendar import LATER, bucket_labels, bucket_starts
+from bk.text import day as _day
 
 DEFER_WEEKS = 4  # an open PO arriving this many weeks (or more) before it is first needed is excess
 
@@ -27,10 +28,6 @@ ROUNDING_LBS = 0.5  # a need or an excess below this is rounding, not an action
 
 def _lbs(x: float) -> str:
     return f"{x:,.0f} lbs"
-
-
-def _day(d: datetime | date) -> str:
-    return f"{d.day} {d:%b %Y}"
 
 
 @dataclass
