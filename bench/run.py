@@ -206,14 +206,16 @@ def save_three(paths: list[Path], as_of, env: dict) -> dict:
 def _pick_snapshot(page, info) -> None:
     """Choose the snapshot ``info`` in the sidebar's picker and wait until the page has run on it (the sidebar
     names its as-of date)."""
-    label = f"{info.as_of.day} {info.as_of:%b %Y}"  # a snapshot's one name: its as-of date (ui.state)
+    from bk.text import day
+
+    label = day(info.as_of)  # a snapshot's one name: its as-of date (ui.state)
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
     page.locator("[role='option']").filter(has_text=re.compile(rf"^{re.escape(label)}$")).first.click()
     page.wait_for_function(f"""() => {{
       const app = document.querySelector("[data-testid='stApp']");
       const side = document.querySelector("[data-testid='stSidebar']");
       return app.getAttribute('data-test-script-state') === 'notRunning'
-        && side.innerText.includes({f"as of {info.as_of.day} {info.as_of:%b %Y}"!r});
+        && side.innerText.includes({f"as of {label}"!r});
     }}""", timeout=180_000, polling=10)
 
 
