@@ -57,22 +57,19 @@ def test_a_refusal_in_the_worker_is_the_same_refusal_and_the_worker_is_kept(pool
     assert pool.started == 1  # one worker read both files
 
 
-def test_running_out_of_memory_is_a_refusal_naming_the_file_and_the_worker_is_replaced(pool, monkeypatch):
-    monkeypatch.setenv("BK_PARSE_MEMORY_MB", "450")  # the worker itself takes ~390 MB of address space
-    with pytest.raises(InvalidExportError, match=r"^big\.csv: could not be read within 450 MB / 60 s \(it needs more "
-                                                 r"memory\)"):
-        pool.read("big.csv", _many_machines(1_000_000))
-    monkeypatch.delenv("BK_PARSE_MEMORY_MB")
-    assert pool.read("m.csv", _machines(3)).rows == 3
-    assert pool.started == 2
-
-
-def test_taking_too_long_is_a_refusal_naming_the_file(pool, monkeypatch):
-    monkeypatch.setenv("BK_PARSE_SECONDS", "0.05")
-    with pytest.raises(InvalidExportError, match=r"^slow\.csv: could not be read within 2 GB / 0\.05 s \(it takes "
-                                                 r"longer\)"):
-        pool.read("slow.csv", _many_machines(300_000))
-    monkeypatch.delenv("BK_PARSE_SECONDS")
+@pytest.mark.parametrize("setting, value, name, data, refusal", [
+    # the worker itself takes ~390 MB of address space
+    ("BK_PARSE_MEMORY_MB", "450", "big.csv", lambda: _many_machines(1_000_000),
+     r"^big\.csv: could not be read within 450 MB / 60 s \(it needs more memory\)"),
+    ("BK_PARSE_SECONDS", "0.05", "slow.csv", lambda: _many_machines(300_000),
+     r"^slow\.csv: could not be read within 2 GB / 0\.05 s \(it takes longer\)"),
+], ids=["memory", "time"])
+def test_a_file_over_a_limit_is_a_refusal_naming_the_file_and_the_worker_is_replaced(pool, monkeypatch, setting, value,
+                                                                                      name, data, refusal):
+    monkeypatch.setenv(setting, value)
+    with pytest.raises(InvalidExportError, match=refusal):
+        pool.read(name, data())
+    monkeypatch.delenv(setting)
     assert pool.read("m.csv", _machines(3)).rows == 3
     assert pool.started == 2
 
