@@ -13,6 +13,7 @@ pinned in the tier-2 cache, and a server's first warming fills what those snapsh
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import importlib
 import logging
@@ -195,6 +196,18 @@ class ServiceManager:
             self._thread.missed = False
         return missed
 
+    def pair_digest(self, snapshot: Snapshot, earlier_id: str, read: list[Snapshot] | None = None) -> str:
+        """The cache digest of a two-snapshot operation: both snapshots' digests. The earlier one's comes from the
+        store's manifests when ``snapshot_digest`` can say, else the snapshot is read (and kept in ``read``)."""
+        if self.snapshot_digest is None:
+            earlier = self._earlier(earlier_id)
+            if read is not None:
+                read.append(earlier)
+            earlier_digest = earlier.digest
+        else:
+            earlier_digest = self.snapshot_digest(earlier_id)
+        return hashlib.sha256(f"{snapshot.digest}:{earlier_digest}".encode()).hexdigest()
+
     def run(self, operation: str, snapshot: Snapshot, **params):
         """The result of ``operation`` on the snapshot's frames at its as-of date (cached per digest+params)."""
         self._thread.missed = True
@@ -208,10 +221,7 @@ class ServiceManager:
         if earlier_id is not None:
             # a two-snapshot operation: cached on both digests; the earlier snapshot is read only to compute
             # (when its digest can be had from the store's manifests)
-            if self.snapshot_digest is None:
-                read.append(self._earlier(earlier_id))
-            earlier_digest = read[0].digest if read else self.snapshot_digest(earlier_id)
-            digest = hashlib.sha256(f"{snapshot.digest}:{earlier_digest}".encode()).hexdigest()
+            digest = self.pair_digest(snapshot, earlier_id, read)
 
         def compute():
             extra = {}
@@ -424,10 +434,7 @@ def warm_views(manager: ServiceManager, snapshot: Snapshot, views: Sequence[tupl
 
 def _view_digest(manager: ServiceManager, snapshot: Snapshot, params: dict) -> str:
     earlier_id = params.get("earlier_snapshot_id")
-    if earlier_id is None:
-        return snapshot.digest
-    earlier = manager.snapshot_digest(earlier_id) if manager.snapshot_digest else manager._earlier(earlier_id).digest
-    return hashlib.sha256(f"{snapshot.digest}:{earlier}".encode()).hexdigest()
+    return snapshot.digest if earlier_id is None else manager.pair_digest(snapshot, earlier_id)
 
 
 def fill_store(root: str | Path, first: Sequence[str], *, operations: Sequence[str] | None = None,
@@ -443,13 +450,17 @@ def fill_store(root: str | Path, first: Sequence[str], *, operations: Sequence[s
     history = [(i.snapshot_id, i.as_of) for i in store.list()]
     ids = [sid for sid, _ in history]
     kept = kept_ids(ids)
-    manager = manager or ServiceManager.from_environment(snapshot_loader=store.load, snapshot_digest=store.digest,
+    # within one run the store is as listed: each digest from the manifests once, and the snapshot just warmed
+    # (the next one's earlier side) not read again
+    load = functools.lru_cache(maxsize=2)(store.load)
+    manager = manager or ServiceManager.from_environment(snapshot_loader=load,
+                                                         snapshot_digest=functools.cache(store.digest),
                                                          kept=lambda: kept)
     done: dict[str, list[str]] = {}
     for position, snapshot_id in enumerate(dict.fromkeys([*first, *kept])):
         if snapshot_id not in ids:
             continue
-        snapshot = store.load(snapshot_id)
+        snapshot = load(snapshot_id)
         views = [(op, p) for op, p in [*DEFAULT_VIEWS, *history_views(history, snapshot_id)]
                  if not operations or op in operations]
         done[snapshot_id] = warm_views(manager, snapshot, views, announce=announce_first and position == 0,
@@ -480,15 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.store:
         if not args.snapshot:
             parser.error("--store needs --snapshot")
-        snapshot = SnapshotStore(args.store).load(args.snapshot[0])
+        digest = SnapshotStore(args.store).digest(args.snapshot[0])  # from its manifest: fill_store reads it
     else:
         snapshot, _ = load_paths(args.paths, trusted=True)  # the server passes its demo folder here
-    if args.digest and snapshot.digest != args.digest:
-        print(f"snapshot digest {snapshot.digest[:10]} is not the expected {args.digest[:10]}; nothing warmed",
+        digest = snapshot.digest
+    if args.digest and digest != args.digest:
+        print(f"snapshot digest {digest[:10]} is not the expected {args.digest[:10]}; nothing warmed",
               file=sys.stderr)
         return 2
     if args.store:
-        del snapshot
         done = fill_store(args.store, args.snapshot, operations=args.operations, announce_first=True)
         print("warmed: " + "; ".join(f"{i}: {' '.join(ops)}" for i, ops in done.items()))
         return 0
