@@ -16,7 +16,7 @@ from bk.services.styles import RATE_MEDIAN, family_key, knit_rates, norm_key
 # Rate when the snapshot has no usable Production Lbs at all: about the median of the 2025-08-28 file (544.4).
 DEFAULT_LBS_PER_DAY = 544.0
 # A KO needing more than ten years of one machine is a record error (a Balance of 1e11 lbs): reported, not queued.
-MAX_MACHINE_DAYS = 5.5 * 52 * 10
+MAX_MACHINE_DAYS = workdays.DEFAULT_WORK_WEEK * 52 * 10
 
 
 def style_work_centers(greige: pd.DataFrame | None, styles: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 
 from bk.services.styles import knit_rates
+from bk.services.workdays import DEFAULT_WORK_WEEK, week_pattern
 
-SATURDAY_SHARE = 0.5  # the mill's week: Mon-Fri whole days, Saturday half a day (5.5 working days)
-WORKING_DAYS_PER_WEEK = 5.0 + SATURDAY_SHARE
+# the mill's default week (bk.services.workdays): Mon-Fri whole days, Saturday half a day (5.5 working days)
+SATURDAY_SHARE = week_pattern(DEFAULT_WORK_WEEK)[5]
+WORKING_DAYS_PER_WEEK = DEFAULT_WORK_WEEK
 MIN_HISTORY_DAYS = 3.0  # fewer working days of history say nothing about a pace
 PROGRESS_LBS = 1.0  # less knitted is no progress (balances move by tenths of a pound in rounding)
 MIN_MEASURED_KOS = 3  # a work centre with fewer measured KOs takes the mill's efficiency
