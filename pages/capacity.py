@@ -38,7 +38,7 @@ except BkError as exc:
     st.stop()
 s = plan["summary"]
 schedule = plan["schedule"]
-hot_spots = capacity.hot_spots(plan)
+hot_spots = services.derived("capacity.hot_spots", snapshot, lambda: capacity.hot_spots(plan), sources=(plan,))
 for finding in plan["findings"].itertuples(index=False):
     (st.warning if finding.severity == "warning" else st.info)(finding.message)
 m = st.columns(4) + st.columns(4)[:3]  # two rows: labels stay whole at 1280 px
@@ -230,8 +230,8 @@ def machine_timeline() -> None:
 
 
 def late_risk() -> None:
-    kos = capacity.lateness(plan)
-    late = capacity.late_kos(plan)
+    kos, late = services.derived("capacity.lateness", snapshot, lambda: (capacity.lateness(plan),
+                                                                         capacity.late_kos(plan)), sources=(plan,))
     no_date = kos[(kos["status"] == capacity.NO_DATE).to_numpy(dtype=bool)]
     st.caption(f"Of {len(kos)} scheduled KOs, {len(late)} finish after their quoted date, {len(no_date)} have no "
                f"quoted date (lateness unknown) and {len(kos) - len(late) - len(no_date)} are on time. A split KO "

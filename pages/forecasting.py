@@ -27,8 +27,8 @@ snapshot = state.active_snapshot()
 if snapshot is None:
     st.stop()
 if "sales_activity" in snapshot.inherited:
-    donor = snapshot.inherited["sales_activity"].split("_", 1)[0]
-    st.info(f"This snapshot has no Sales Activity Report: the sales history saved on {short_date(donor)} is used "
+    donor = state.snapshot_names().get(snapshot.inherited["sales_activity"], "an earlier snapshot")
+    st.info(f"This snapshot has no Sales Activity Report: the sales history of the snapshot of {donor} is used "
             "(history is carried over like master data).")
 horizon = st.slider("Horizon (periods ahead)", 1, 12, 4, key="fc_horizon")
 try:

@@ -154,8 +154,8 @@ else:
     else:
         row = actions.loc[order[chosen[0]]]
         evidence_panel(row, evidence, weeks=weeks, short=short, forecast_rows=plan.get("forecast_evidence"),
-                       chart=lambda y: services.figure("yarn.evidence_chart", snapshot, lambda: balance_chart(y, None),
-                                                       sources=(plan,), pick=y))
+                       chart=lambda y: services.figure("yarn.balance", snapshot, lambda: balance_chart(y, None),
+                                                       sources=(plan, None), pick=y))
 
 findings = plan["lead_time_findings"]
 if len(findings) and (box := lazy_expander(f"Lead times taken from the suppliers' PO history ({len(findings)} "
@@ -179,13 +179,17 @@ if schedule != EFAB_RULE and (box := lazy_expander(
         except BkError as exc:
             st.error(plain(exc))
         else:
-            changes = schedule_changes(efab_plan, plan)
+            def compared() -> dict:  # the other schedule's week under its own name (its label names the schedule)
+                changes = schedule_changes(efab_plan, plan)
+                return {**changes, "moves": changes["moves"].rename(
+                    columns={"other_first_week": f"{KNITTING[schedule]}_first_week"})}
+
+            changes = services.derived("yarn.schedule_changes", snapshot, compared, sources=(efab_plan, plan),
+                                       schedule=schedule)
             st.caption("KO totals are the same under both schedules; only the week the yarn is drawn changes.")
             st.markdown(f"**KOs whose yarn moves by a week or more** ({len(changes['moves'])})")
             if len(changes["moves"]):
-                # the other schedule's week under its own name (its label names the schedule)
-                moves = changes["moves"].rename(columns={"other_first_week": f"{KNITTING[schedule]}_first_week"})
-                show_table(moves, "schedule_moves", key="moves", download="yarn_moves_by_ko")
+                show_table(changes["moves"], "schedule_moves", key="moves", download="yarn_moves_by_ko")
             for name, title in (("appear", f"Shortages that appear with the {schedule}"),
                                 ("vanish", f"Shortages that vanish with the {schedule}")):
                 st.markdown(f"**{title}** ({len(changes[name])})")
