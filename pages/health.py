@@ -44,6 +44,12 @@ with st.sidebar:
     refresh = st.toggle("Live refresh (2 s)", value=True)
 
 
+def _components(score: dict) -> pd.DataFrame:
+    """A score's parts as the health_components table lists them (plan health and app health alike)."""
+    return pd.DataFrame([{"component": c["name"], "points": c["points"], "max": c["max"], "detail": c["detail"]}
+                         for c in score["components"].values()], columns=["component", "points", "max", "detail"])
+
+
 def plan_trend_chart(trend: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(x=trend["checked_on"], y=trend["score"], mode="lines+markers", name="Plan health (0-100)",
@@ -77,10 +83,7 @@ def plan_health_section() -> None:
     st.metric("Plan health", score, help=f"{latest['status'].capitalize()}: the plan of {latest['period']}, "
               "checked against what happened. Knitting counts 40 points, buys followed 30, receipts on time 30.")
     st.caption(f"The plan of {latest['period']}: {latest['status']}.")
-    parts = services.derived("health.plan_components", snapshot, lambda: pd.DataFrame(
-        [{"component": c["name"], "points": c["points"], "max": c["max"], "detail": c["detail"]}
-         for c in latest["components"].values()], columns=["component", "points", "max", "detail"]),
-        sources=(latest,))
+    parts = services.derived("health.plan_components", snapshot, lambda: _components(latest), sources=(latest,))
     show_table(parts, "health_components", key="plan_components", search=False)
     trend = services.derived("health.plan_trend", snapshot, lambda: plan_health.trend(results), sources=(results,))
     if len(trend) > 1:
@@ -106,9 +109,7 @@ def live() -> None:
         "memory on its typical use over 5 minutes. A part's points change only when it moves by 2 points or "
         "more, so the score moves when something changed, not with every refresh."))
     st.caption(f"{health['status'].capitalize()}: 80 and more is good, 50 to 79 fair, below 50 poor.")
-    parts = pd.DataFrame([{"component": c["name"], "points": c["points"], "max": c["max"], "detail": c["detail"]}
-                          for c in health["components"].values()], columns=["component", "points", "max", "detail"])
-    show_table(parts, "health_components", key="app_components", search=False)
+    show_table(_components(health), "health_components", key="app_components", search=False)
     st.markdown("**What needs attention**")
     for alert in health["alerts"]:
         st.warning(alert)

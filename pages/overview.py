@@ -14,7 +14,7 @@ from bk.services.today import today as briefing_today
 from ui import comparison, services, state
 from ui.format import findings_frame, plain, short_date
 from ui.shell import require_shell
-from ui.table import show_table
+from ui.table import pick_row, show_table
 from ui.widgets import lazy_expander
 
 require_shell()
@@ -98,7 +98,7 @@ else:
             ("reconcile", "Reconcile", "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")):
         if len(today[part]):
             st.subheader(heading)
-            comparison.pick_row(today[part], spec, key, target, param, column)
+            pick_row(today[part], spec, key, target, param, column)
     if not any(v for k, v in n.items() if k != "no_date_kos"):  # a missing date is not a thing due
         st.success("Nothing due this week.")
 

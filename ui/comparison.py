@@ -11,7 +11,7 @@ from bk.ingest.snapshot import Snapshot
 from bk.services.briefing import CHANGE_WORDS
 from ui import services, state
 from ui.format import plain
-from ui.table import show_table, shown_form, table_height
+from ui.table import pick_row, show_table
 from ui.widgets import lazy_expander
 
 # (section of the summary, its title, the change codes shown as metrics in this order)
@@ -44,10 +44,10 @@ def _words(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(change=frame["change"].map(lambda c: CHANGE_WORDS.get(c, c)).astype("string"))
 
 
-def show(snapshot: Snapshot, earlier_id: str, *, key: str, link_yarns: bool = True) -> None:
+def show(snapshot: Snapshot, earlier_id: str, *, key: str) -> None:
     """The comparison of the active snapshot with ``earlier_id``: counts, each shortage change split into its
-    causes with what happened, and the changed KOs, POs, stock and shortages (in an expander). With
-    ``link_yarns`` a selected cause row opens its yarn on Yarn requirements."""
+    causes with what happened (a selected cause row opens its yarn on Yarn requirements), and the changed KOs,
+    POs, stock and shortages (in an expander)."""
     try:
         change = services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier_id)
     except BkError as exc:
@@ -70,10 +70,7 @@ def show(snapshot: Snapshot, earlier_id: str, *, key: str, link_yarns: bool = Tr
         st.info("No yarn's shortage changed.")
     else:
         shown = causes.assign(kos=causes["kos"].map(", ".join), pos=causes["pos"].map(", ".join))
-        if link_yarns:
-            pick_row(shown, "briefing_causes", f"{key}_causes", "pages/yarn.py", "yarn", "yarn_id")
-        else:
-            show_table(shown, "briefing_causes", key=f"{key}_causes")
+        pick_row(shown, "briefing_causes", f"{key}_causes", "pages/yarn.py", "yarn", "yarn_id")
     box = lazy_expander("Changed knit orders, POs, stock and shortages", key=f"{key}_changed")
     if box is not None:
         with box:
@@ -82,13 +79,3 @@ def show(snapshot: Snapshot, earlier_id: str, *, key: str, link_yarns: bool = Tr
                 st.markdown(f"**{heading}** ({len(change[name])})")
                 show_table(_words(change[name]), "briefing_changes", key=f"{key}_{name}")
 
-
-def pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
-    """A table (labelled by ``TABLES[table]``) whose selected row opens ``page`` with ``?param=<value of column>``."""
-    shown = shown_form(frame, table)
-    event = st.dataframe(shown.table, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row", column_config=shown.config, placeholder="",
-                         height=table_height(shown.table.num_rows))
-    rows = event.selection.rows if event is not None else []
-    if rows:  # the shown rows keep the frame's index (the spec may sort them)
-        st.switch_page(page, query_params={param: str(frame.loc[shown.index[rows[0]], column])})

@@ -96,3 +96,14 @@ def show_facts(facts: Mapping, *, key: str, key_label: str = "Assumption", value
     """A dict (assumptions, causes) as a small table, never JSON."""
     st.dataframe(facts_table(facts, key_label=key_label, value_label=value_label), hide_index=True,
                  width="stretch", key=key, placeholder="")
+
+
+def pick_row(frame: pd.DataFrame, table: str, key: str, page: str, param: str, column: str) -> None:
+    """A table (labelled by ``TABLES[table]``) whose selected row opens ``page`` with ``?param=<value of column>``."""
+    shown = shown_form(frame, table)
+    event = st.dataframe(shown.table, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row", column_config=shown.config, placeholder="",
+                         height=table_height(shown.table.num_rows))
+    rows = event.selection.rows if event is not None else []
+    if rows:  # the shown rows keep the frame's index (the spec may sort them)
+        st.switch_page(page, query_params={param: str(frame.loc[shown.index[rows[0]], column])})
