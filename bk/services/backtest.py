@@ -160,7 +160,8 @@ def backtest(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], *
     new_plan = yarn.plan(new, as_of=new_as_of, knitting=knitting)
     planned = planned_knitting(old_plan["kos"], as_of=old_as_of, until=new_as_of)
     buys = set(old_plan["actions"].loc[old_plan["actions"]["action"] == "buy", "yarn_id"].astype(int))
-    receipts, suppliers = receipt_score(old, new, old_as_of=old_as_of, new_as_of=new_as_of)
+    receipts, suppliers = receipt_score(old, new, old_as_of=old_as_of, new_as_of=new_as_of,
+                                        old_pos=old_plan["open_pos"], new_pos=new_plan["open_pos"])
     return {"old_as_of": old_as_of.isoformat(), "new_as_of": new_as_of.isoformat(), "schedule": knitting,
             "days": (new_as_of - old_as_of).days,
             "knitting": knitting_score(old["knit_orders"], new["knit_orders"], planned),

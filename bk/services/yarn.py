@@ -116,7 +116,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
                                  efab_ko=efab_ko, efab_style=efab_style, buckets_source=buckets_source)
     pos, supply_source = open_pos(frames, as_of=as_of)
     supply = receipts_by_yarn(pos, as_of)
-    slips = (supplier_slips(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of)
+    slips = (supplier_slips(earlier_frames, frames, old_as_of=earlier_as_of, new_as_of=as_of, new_pos=pos)
              if history and any(k in earlier_frames for k in ("expected_yarn", "yarn_po")) else {})
     delivered = deliveries(pos, frames, as_of=as_of, slip_days=slips)
     on_hand = on_hand_by_yarn(inventory)

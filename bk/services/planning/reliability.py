@@ -61,10 +61,12 @@ def _scheduled_date(pos: pd.DataFrame, frames: Mapping[str, pd.DataFrame], *, as
 
 
 def receipt_score(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], *, old_as_of: date,
-                  new_as_of: date) -> tuple[dict, list[dict]]:
-    """The ``receipts`` and ``suppliers`` keys (see the module docstring)."""
-    old_pos, _ = open_pos(old, as_of=old_as_of)
-    new_pos, _ = open_pos(new, as_of=new_as_of)
+                  new_as_of: date, old_pos: pd.DataFrame | None = None,
+                  new_pos: pd.DataFrame | None = None) -> tuple[dict, list[dict]]:
+    """The ``receipts`` and ``suppliers`` keys (see the module docstring). ``old_pos``/``new_pos``: the days'
+    ``open_pos`` where the caller has them already (a plan of that day)."""
+    old_pos = open_pos(old, as_of=old_as_of)[0] if old_pos is None else old_pos
+    new_pos = open_pos(new, as_of=new_as_of)[0] if new_pos is None else new_pos
     due = _due_lines(old_pos, as_of=old_as_of, until=new_as_of)
     key = ["po_number", "yarn_id"]
     new_bal = new_pos.assign(po_number=po_key(new_pos["po_number"])).groupby(
@@ -105,10 +107,10 @@ def receipt_score(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFram
 
 
 def supplier_slips(old: Mapping[str, pd.DataFrame], new: Mapping[str, pd.DataFrame], *, old_as_of: date,
-                   new_as_of: date) -> dict[str, float]:
+                   new_as_of: date, new_pos: pd.DataFrame | None = None) -> dict[str, float]:
     """Median slip in days of each supplier's rescheduled POs between two snapshots, by supplier key
     (``suppliers.supplier_key``), only where it is positive (POs arriving later than scheduled)."""
-    _, suppliers = receipt_score(old, new, old_as_of=old_as_of, new_as_of=new_as_of)
+    _, suppliers = receipt_score(old, new, old_as_of=old_as_of, new_as_of=new_as_of, new_pos=new_pos)
     out = {}
     for row in suppliers:
         key = supplier_key(pd.Series([row["supplier"]], dtype="string")).iloc[0]
