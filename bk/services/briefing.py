@@ -28,7 +28,7 @@ import pandas as pd
 from bk.ingest.schema import ISO_WEEK_COLUMN
 from bk.services import yarn
 from bk.services.planning.calendar import LATER
-from bk.services.planning.supply import receipts
+from bk.services.planning.supply import on_hand_by_yarn, receipts
 from bk.services.shortage import SHORT_LBS, shortage_lbs
 from bk.services.styles import week_monday
 from bk.services.today import ACTION_VIEW, action_view, purchase_actions, today, today_view  # noqa: F401 (re-export)
@@ -209,8 +209,7 @@ def stock_changes(old: pd.DataFrame, new: pd.DataFrame, *, threshold_lbs: float 
     One row per yarn: yarn_id, old_on_hand_lbs, new_on_hand_lbs, change_lbs (a yarn missing on one day counts
     as 0 there), largest moves first.
     """
-    a = old.groupby("yarn_id")["theoretical_balance_lbs"].sum()
-    b = new.groupby("yarn_id")["theoretical_balance_lbs"].sum()
+    a, b = on_hand_by_yarn(old), on_hand_by_yarn(new)  # the plans' own figures, kept per frame
     both = pd.DataFrame({"old_on_hand_lbs": a, "new_on_hand_lbs": b}).fillna(0.0)
     both["change_lbs"] = both["new_on_hand_lbs"] - both["old_on_hand_lbs"]
     out = both.loc[both["change_lbs"].abs() > threshold_lbs].reset_index(names="yarn_id")
@@ -339,7 +338,7 @@ def _on_hand(frames: Mapping[str, pd.DataFrame]) -> pd.Series:
     inventory = frames.get("yarn_inventory")
     if inventory is None:
         return pd.Series(dtype="float64")
-    return inventory.groupby("yarn_id")["theoretical_balance_lbs"].sum().astype("float64")
+    return on_hand_by_yarn(inventory).astype("float64")
 
 
 def _cause_detail(causes: pd.DataFrame, kos: pd.DataFrame, pos: pd.DataFrame, *, old_on_hand: pd.Series,
