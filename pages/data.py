@@ -79,7 +79,8 @@ if files:
     elif st.button("Save snapshot", type="primary"):
         before = {i.snapshot_id: i for i in state.saved_snapshots()}
         try:
-            info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of)
+            info = state.store().save([(u.name, u.getvalue()) for u, _ in parsed], as_of=as_of,
+                                      exports={e.kind: e for _, e in parsed})  # parsed above: not again
         except BkError as exc:
             st.error(plain(exc))
         else:

@@ -73,6 +73,8 @@ class Export:
     header_row: int  # 1-based spreadsheet row of the header
     source_columns: list[str] = field(default_factory=list)
     dates_in_content: list[date] = field(default_factory=list)
+    # the parsed copy (``bk.ingest.parsed``) a sandbox worker made of it: saved as it is, never made again
+    parsed_bytes: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> int:

@@ -203,6 +203,7 @@ class Pool:
             if export is None:
                 raise InvalidExportError(name, "could not be passed back from its reader; please report this with "
                                                "the file")
+            export.parsed_bytes = payload  # what a save stores as the parsed copy
             return export
         if outcome == "unshippable":
             # the worker read it within the limits, but its frame does not survive parquet: read here, bounded now

@@ -280,19 +280,24 @@ class SnapshotStore:
         infos = self.list()
         return infos[-1] if infos else None
 
-    def save(self, files: Sequence[tuple[str, bytes]], *, as_of: date | None = None) -> SnapshotInfo:
-        """Parse and save uploaded (name, bytes) files as one snapshot; returns its info.
+    def save(self, files: Sequence[tuple[str, bytes]], *, as_of: date | None = None,
+             exports: Mapping[str, Export] | None = None) -> SnapshotInfo:
+        """Parse and save uploaded (name, bytes) files as one snapshot; returns its info. ``exports``: the files
+        already parsed, by kind (the Data page's uploads): not parsed a second time.
 
         Raises ``SnapshotError`` (nothing written) when a file cannot be read, when no file was given, or when
         the disk refuses the write. Saving the same files with the same as-of date again returns the existing one.
         """
         if not files:
             raise SnapshotError("no files to save")
-        exports, failures = parse_files(files)
-        if failures:
-            raise SnapshotError("nothing saved; fix these files first:\n" + "\n".join(str(f) for f in failures))
-        source_as_of = as_of or infer_as_of(exports, [n for n, _ in files])[0]
         by_hash = {hashlib.sha256(data).hexdigest(): (name, data) for name, data in files}
+        if exports is None:
+            exports, failures = parse_files(files)
+            if failures:
+                raise SnapshotError("nothing saved; fix these files first:\n" + "\n".join(map(str, failures)))
+        elif sorted(e.sha256 for e in exports.values()) != sorted(by_hash):
+            raise SnapshotError("nothing saved: the parsed exports are not the files given")
+        source_as_of = as_of or infer_as_of(exports, [n for n, _ in files])[0]
         snapshot = Snapshot(exports, source_as_of, "given")
         snapshot_id = f"{source_as_of.isoformat()}_{snapshot.digest[:10]}"
         existing = {i.snapshot_id: i for i in self.list()}

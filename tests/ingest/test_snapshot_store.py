@@ -187,3 +187,32 @@ def test_cross_findings_name_open_kos_whose_style_has_no_bom():
     assert [f.message for f in found] == [
         "open knit order K2 style 'C' has no BOM (20 lbs without yarn demand)",
         "open knit order K3 style '<NA>' has no BOM (30 lbs without yarn demand)"]
+
+
+def test_files_parsed_already_are_saved_without_parsing_again(tmp_path, monkeypatch):
+    """The Data page parsed the uploads in the sandbox: saving them stores the worker's parsed copies and parses
+    nothing a second time; the snapshot is the one a save from the bytes alone writes."""
+    import bk.ingest.snapshot as snapshot_module
+    from bk.ingest.sandbox import read_untrusted
+
+    files = [MACHINES, SUPPLIERS]
+    parsed = {e.kind: e for e in (read_untrusted(data, name=name) for name, data in files)}
+    assert all(e.parsed_bytes for e in parsed.values())  # the sandbox worker's copies
+    plain = SnapshotStore(tmp_path / "plain").save(files, as_of=date(2025, 8, 28))
+
+    def no_second_parse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(snapshot_module, "parse_files", no_second_parse)
+    monkeypatch.setattr("pyarrow.parquet.write_table", no_second_parse)  # no parquet copy made again either
+    info = SnapshotStore(tmp_path / "given").save(files, as_of=date(2025, 8, 28), exports=parsed)
+    assert info.snapshot_id == plain.snapshot_id
+    assert [(f["kind"], f["sha256"], f.get("parsed_as")) for f in info.files] == \
+        [(f["kind"], f["sha256"], f.get("parsed_as")) for f in plain.files]
+    for entry in info.files:  # the stored parsed copy is the worker's, byte for byte
+        stored = (tmp_path / "given" / info.snapshot_id / entry["parsed_as"]).read_bytes()
+        assert stored == parsed[entry["kind"]].parsed_bytes
+    loaded = SnapshotStore(tmp_path / "given").load(info.snapshot_id)
+    pd.testing.assert_frame_equal(loaded.frame("machines"), parsed["machines"].frame)
+    with pytest.raises(SnapshotError, match="not the files given"):
+        SnapshotStore(tmp_path / "other").save([MACHINES], exports=parsed)
