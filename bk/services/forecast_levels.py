@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bk.services import forecasting
-from bk.services.forecasting import PROVEN_RATIO, forecast_all, series_key
+from bk.services.forecasting import PROVEN_RATIO, forecast_all, period_starts, series_key
 
 PAGE_LEVELS = ("total", "customer", "family", "style")  # broadest first: the page drills down in this order
 FREQS = {"W": "weeks", "M": "months"}
@@ -180,8 +180,7 @@ def booked_and_forecast(frames: Mapping[str, pd.DataFrame], result: dict, *, lev
                               "qty": o["balance_qty"].astype("float64")}, index=o.index)
         periods = pd.DatetimeIndex(sorted(fc["period"].unique()))
         quoted = pd.to_datetime(o["quoted_date"]) if "quoted_date" in o else pd.Series(pd.NaT, index=o.index)
-        start = quoted - pd.to_timedelta(quoted.dt.day_of_week, unit="D") if freq == "W" else \
-            quoted.dt.to_period("M").dt.to_timestamp()
+        start = period_starts(quoted, freq)
         start = start.dt.normalize().where(start >= periods[0], periods[0]).fillna(periods[0])
         lines["period"] = start.to_numpy()
         lines["series"] = series_key(lines, level).to_numpy()

@@ -51,8 +51,7 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     other = s.loc[uom != "yds", ["sales_order", "invoice_date", "sales_style", "qty", "uom"]].reset_index(drop=True)
     yds = s.loc[uom == "yds"]
     dates = yds["invoice_date"]
-    period = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize() if freq == "W" else \
-        dates.dt.to_period("M").dt.to_timestamp()
+    period = period_starts(dates, freq)
     key = series_key(yds, level)
     wide = yds["qty"].astype("float64").groupby([period, key]).sum().unstack(fill_value=0.0)
     if len(s):
@@ -66,6 +65,12 @@ def sales_series(sales: pd.DataFrame, *, level: str = "style", freq: str = "W") 
     wide.index.name = "period"
     wide.columns = wide.columns.astype(str)
     return wide.astype("float64"), other
+
+
+def period_starts(dates: pd.Series, freq: str) -> pd.Series:
+    """The period of each date: the Monday of its week ('W', at midnight) or the first of its month ('M')."""
+    return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize() if freq == "W" else \
+        dates.dt.to_period("M").dt.to_timestamp()
 
 
 def series_key(lines: pd.DataFrame, level: str) -> pd.Series:
