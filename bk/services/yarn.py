@@ -5,7 +5,7 @@ what-if, reconciliation with eFab's reports, comparing two plans, and the CLI's 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from bk.services.planning.actions import (
     purchase_suggestions,
 )
 from bk.services.planning.balance import balance_flows, balance_frame, long_balance, with_forecast_columns
-from bk.services.planning.calendar import bucket_labels, bucket_starts
+from bk.services.planning.calendar import bucket_edges, bucket_labels
 from bk.services.planning.demand import bom_differences, forecast_by_yarn, prepared_bom
 from bk.services.planning.reconcile import reconcile_ko, reconcile_receipts
 from bk.services.planning.reliability import supplier_slips
@@ -156,8 +156,7 @@ def plan(frames: Mapping[str, pd.DataFrame], *, as_of: date, include_past_due: b
         "bom_findings": bom_findings.copy(),
         "lead_time_findings": lead_time_findings(frames),
         "bom_differences": bom_differences(bom, efab_ko, efab_style),
-        "buckets": pd.DataFrame({"bucket": labels, "bucket_start": pd.to_datetime(
-            [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)])}),
+        "buckets": pd.DataFrame({"bucket": labels, "bucket_start": pd.to_datetime(bucket_edges(as_of))}),
         "summary": {
             "as_of": as_of.isoformat(), "open_kos": int(len(kos)), "kos_without_bom": int((~kos["has_bom"]).sum()),
             "lbs_without_bom": float(kos.loc[~kos["has_bom"], "balance_lbs"].sum()),

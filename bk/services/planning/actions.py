@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bk.services.lookup import isin
-from bk.services.planning.calendar import LATER, bucket_labels, bucket_starts
+from bk.services.planning.calendar import LATER, bucket_edges, bucket_labels
 from bk.text import day as _day
 
 DEFER_WEEKS = 4  # an open PO arriving this many weeks (or more) before it is first needed is excess
@@ -74,8 +74,7 @@ def purchase_actions(planning: pd.DataFrame, pos: pd.DataFrame, terms: pd.DataFr
     """
     labels = bucket_labels(as_of)
     horizon = len(labels) - 1
-    starts = [datetime.combine(d, datetime.min.time())
-              for d in [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)]]
+    starts = [datetime.combine(d, datetime.min.time()) for d in bucket_edges(as_of)]
     week_names = [f"the week of {_day(d)}" for d in starts[:-1]] + [f"after {_day(starts[-1])}"]
     as_of_ts = datetime.combine(as_of, datetime.min.time())
     plan_bal = planning.set_index("yarn_id")

@@ -4,12 +4,12 @@ open PO, past due in the as-of week), wide and long."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from bk.services.planning.calendar import bucket_labels, bucket_starts
+from bk.services.planning.calendar import bucket_edges, bucket_labels
 
 
 def projected_balance(on_hand: pd.Series, demand: pd.DataFrame, supply: pd.DataFrame, *, as_of: date,
@@ -68,8 +68,7 @@ def balance_frame(flows: Flows, as_of: date, *, include_past_due: bool = False) 
     negative = balance < -1e-9
     has_short = negative.any(axis=1)
     first_k = np.where(has_short, negative.argmax(axis=1), 0)
-    starts = np.array([np.datetime64(d_, "D") for d_ in bucket_starts(as_of)]
-                      + [np.datetime64(bucket_starts(as_of)[-1] + timedelta(weeks=1), "D")])
+    starts = np.array([np.datetime64(d_, "D") for d_ in bucket_edges(as_of)])
     out = pd.DataFrame(columns)
     out["first_shortage_week"] = pd.to_datetime(np.where(has_short, starts[first_k], np.datetime64("NaT")))
     out["shortage_lbs"] = np.where(has_short, -balance.min(axis=1), 0.0)
@@ -87,7 +86,7 @@ def with_forecast_columns(balance: pd.DataFrame, forecast: pd.DataFrame, labels:
 
 def long_balance(balance: pd.DataFrame, as_of: date) -> pd.DataFrame:
     labels = bucket_labels(as_of)
-    starts = [*bucket_starts(as_of), bucket_starts(as_of)[-1] + timedelta(weeks=1)]
+    starts = bucket_edges(as_of)
     n = len(balance)
     return pd.DataFrame({
         "yarn_id": np.repeat(balance["yarn_id"].to_numpy(), len(labels)),

@@ -19,6 +19,12 @@ def bucket_starts(as_of: date) -> list[date]:
     return [first + timedelta(weeks=k) for k in range(N_WEEKS)]
 
 
+def bucket_edges(as_of: date) -> list[date]:
+    """Monday of each bucket, ``later`` included: the 9 weeks' Mondays and the Monday after them."""
+    starts = bucket_starts(as_of)
+    return [*starts, starts[-1] + timedelta(weeks=1)]
+
+
 def bucket_labels(as_of: date) -> list[str]:
     """``week_of_YYYY-MM-DD`` for the 9 weeks, then ``later``."""
     return [f"week_of_{d.isoformat()}" for d in bucket_starts(as_of)] + [LATER]
