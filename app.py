@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import errors, metrics, services, state
 
-st.set_page_config(page_title="Beverly Knits planning", page_icon="🧶", layout="wide")
+st.set_page_config(page_title="Beverly Knits planning", page_icon=":material/texture:", layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -142,9 +142,10 @@ else:
             st.session_state["action_table"] = {"selection": {"rows": rows_of[:1], "columns": []}}
     st.caption("Select an action's row to see why: its reason, the knit orders behind the demand, its POs and its "
                "projected balance, right under the table.")
+    # nothing is selected on arrival (a ?yarn= link selects its yarn's action): the panel's chart and two tables
+    # are a third of the page's time in the browser, paid on every visit for an action the planner may not want
     event = st.dataframe(table.table, hide_index=True, width="stretch", column_config=table.config,
-                         key="action_table", on_select="rerun", selection_mode="single-row",
-                         selection_default={"selection": {"rows": [0]}}, placeholder="",
+                         key="action_table", on_select="rerun", selection_mode="single-row", placeholder="",
                          height=table_height(table.table.num_rows, 420))
     evidence = services.run("yarn.evidence", snapshot, **params)
     downloads(evidence["actions"], "purchase_actions")

@@ -63,7 +63,10 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
                                             "Actions without a price", "Yarns short"}
     # the evidence is one panel under the table, never one expander per action
     assert not [e for e in at.expander if re.match(r"^(buy|chase|expedite|reconcile|defer) · ", e.label)]
-    assert f"yarn {first['Yarn'].iloc[0]} " in panel_heading(at)  # the first row is selected on arrival
+    # nothing is selected on arrival: the evidence opens by selecting a row
+    assert not [m for m in at.markdown if re.match(r"^\*\*(buy|chase|expedite|reconcile|defer) · yarn ", m.value)]
+    assert any(i.value == "Select an action's row to see its evidence." for i in at.info)
+    assert not at.get("plotly_chart")
     # money only where it is a spend: a PO already ordered has no cost in the list
     assert first.loc[first["Action"] != "buy", "Cost ($)"].isna().all()
     assert first.loc[first["Action"] == "buy", "Cost ($)"].notna().all()
@@ -76,6 +79,9 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     table = table_with(at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
     assert short == len(table) == len(expected) > 0
     assert (table["Short (lbs)"] - expected.reindex(table.index)).abs().max() <= 0.5  # shown in whole lbs
+    at.session_state["action_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert f"yarn {first['Yarn'].iloc[0]} " in panel_heading(at)  # the first row's evidence once selected
     x = chart_x(at)  # the balance chart's weeks are dates, the open bucket "after <date>"
     assert len(x) == 10 and all(v.startswith("wk of ") and v.endswith(" 2025") for v in x[:9])
     assert x[-1].startswith("after ")
