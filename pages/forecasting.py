@@ -18,7 +18,7 @@ from ui import services, state
 from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import downloads, lazy_tabs
+from ui.widgets import downloads, lazy_expander, lazy_tabs
 
 require_shell()
 
@@ -98,8 +98,12 @@ st.caption("Each series gets a demand class (smooth, erratic, intermittent or lu
 
 flagged = levels["flagged"][key]
 st.subheader(f"Series that do not beat naive and zero ({len(flagged)} of {summary['series']})")
-if len(flagged):
-    show_table(flagged, "forecast_flagged", key="fc_flagged", download=f"forecast_not_beating_{level}")
+if len(flagged):  # the count is the finding; the list (a table in the browser on every visit) on demand
+    listed = lazy_expander(f"The {len(flagged)} series, with their errors against naive and zero",
+                           key="fc_flagged_box")
+    if listed is not None:
+        with listed:
+            show_table(flagged, "forecast_flagged", key="fc_flagged", download=f"forecast_not_beating_{level}")
 else:
     st.caption("Every series beats both benchmarks out of sample.")
 
@@ -161,9 +165,10 @@ st.caption(caption)
 st.plotly_chart(fig, width="stretch")
 below, children = services.derived("forecast.drill", snapshot, lambda: drill_down(
     levels, level=level, freq=freq, series=series), sources=(levels,), key=key, series=series)
-if below is not None:
-    st.subheader(f"Inside {series}: by {LEVEL_NAMES[below]}")
-    show_table(children, "forecast_drill", key="fc_drill")
+if below is not None and (inside := lazy_expander(f"Inside {series}: by {LEVEL_NAMES[below]}",
+                                                 key="fc_drill_box")) is not None:
+    with inside:
+        show_table(children, "forecast_drill", key="fc_drill")
 
 
 def forecasts_tab() -> None:

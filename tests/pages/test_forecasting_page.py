@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.conftest import no_exceptions, open_tab, page
+from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -49,7 +49,12 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     no_exceptions(at)
     assert at.metric[0].value == "1"
     assert at.selectbox(key="fc_series").options == ["total"]
-    assert any(s.value == "Inside total: by fabric family (base style)" for s in at.subheader)
+    # the level below, on demand: one more table (the families inside the total) once opened
+    assert any(e.label == "Inside total: by fabric family (base style)" for e in at.expander)
+    tables = len(at.dataframe)
+    open_expanders(at, "Inside total")
+    no_exceptions(at)
+    assert len(at.dataframe) == tables + 1 and len(at.dataframe[-1].value) > 1
     health = [e.value for e in [*at.success, *at.warning, *at.error] if e.value.startswith("Forecast at this level")]
     assert len(health) == 1
 
