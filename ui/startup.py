@@ -57,9 +57,14 @@ def preload() -> str | None:
         return None
     snapshot = state.load(choices[0][0])
     services.warm(snapshot)
-    # the Overview's two results (the page a session opens on), from the tier-2 cache into the shared ones
+    # the Overview's results (the page a session opens on), from the tier-2 cache into the shared ones: the plan,
+    # the capacity plan, how the previous day's plan did and what changed since the latest earlier snapshot
     services.run("yarn.plan", snapshot, **services.plan_view(snapshot))
     services.run("capacity.plan", snapshot, **dict(DEFAULT_VIEWS)["capacity.plan"])
+    if pairs := services.plan_pairs(snapshot):
+        services.plan_check(snapshot, pairs[-1][0])
+    if earlier := state.earlier_snapshots(snapshot.snapshot_id):
+        services.run("briefing.diff", snapshot, earlier_snapshot_id=earlier[0][0])
     return snapshot.snapshot_id
 
 

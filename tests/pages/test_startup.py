@@ -9,9 +9,8 @@ from datetime import date
 
 from bk.cli import save
 from bk.ingest.snapshot import SnapshotStore
-from bk.optimization.manager import DEFAULT_VIEWS
 from tests.conftest import DEMO
-from tests.pages.conftest import ROOT
+from tests.pages.conftest import ROOT, no_exceptions, page
 
 
 def test_streamlit_run_finds_the_app_and_importing_it_runs_no_page():
@@ -46,21 +45,21 @@ def test_after_start_up_a_sessions_snapshot_and_overview_results_are_read_from_m
     from ui import startup
 
     monkeypatch.delenv("BK_CACHE_KEY", raising=False)
-    assert save([str(DEMO)], as_of=date(2025, 8, 27)) == 0
-    newest = SnapshotStore(isolated_store).latest().snapshot_id
+    for day in (26, 27):  # two export days: the Overview also scores the earlier plan and compares the two
+        assert save([str(DEMO)], as_of=date(2025, 8, day)) == 0
+    _, newest = (i.snapshot_id for i in SnapshotStore(isolated_store).list())
     st.cache_resource.clear()  # a server just started
     assert startup.preload() == newest  # the snapshot the sidebar opens on: the newest saved
-    from ui import services, state
 
     def no_reading(*args, **kwargs):
         raise AssertionError("read again after start-up")
 
     monkeypatch.setattr(SnapshotStore, "load", no_reading)
     monkeypatch.setattr(ServiceManager, "run", no_reading)
-    snapshot = state.load(newest)  # what the first page asks for: already in memory
-    assert snapshot.snapshot_id == newest
-    services.run("yarn.plan", snapshot, **services.plan_view(snapshot))
-    services.run("capacity.plan", snapshot, **dict(DEFAULT_VIEWS)["capacity.plan"])
+    at = page("overview.py").run()  # a session's first page: its snapshot and every result already in memory
+    no_exceptions(at)
+    assert any(h.value.startswith("Since") for h in at.header)  # the comparison with the older day, served
+    assert any(m.value.startswith("**How the last plan did.**") for m in at.markdown)
 
 
 def test_a_failed_preload_is_logged_and_leaves_the_work_to_the_first_page(monkeypatch, caplog):
