@@ -12,7 +12,7 @@ from bk.services import capacity
 from bk.services.plan_health import headline as plan_headline
 from bk.services.today import today as briefing_today
 from ui import comparison, services, state
-from ui.format import findings_frame, plain, short_date
+from ui.format import findings_frame, plain
 from ui.shell import require_shell
 from ui.table import pick_row, show_table
 from ui.widgets import lazy_expander
@@ -47,16 +47,14 @@ expected_kinds = [k for k in KINDS if k not in OPTIONAL_KINDS]
 present = [k for k in expected_kinds if k in snapshot.exports]
 demo = state.is_demo(snapshot.snapshot_id)
 health = services.manager().health(snapshot)
-c = st.columns(6)
-c[0].metric("As of", short_date(snapshot.as_of))
-c[1].metric("Files", len(snapshot.exports))
-c[2].metric("Rows", f"{int(summary['rows'].sum()):,}")
-c[3].metric("App health", f"{health['score']:.0f}/100",
-            help=f"The app and its data: {health['status']} (the score and its parts on the App health page)")
-c[4].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
+# the as-of date and the number of exports are the sidebar's (one figure per fact); rows per file in the files table
+c = st.columns(3)
+c[0].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
             help="Days since the snapshot's as-of date")
-c[5].metric("Complete", f"{len(present)}/{len(expected_kinds)}",
+c[1].metric("Complete", f"{len(present)}/{len(expected_kinds)}",
             help="Exports in this snapshot, of those the pages use")
+c[2].metric("App health", f"{health['score']:.0f}/100",
+            help=f"The app and its data: {health['status']} (the score and its parts on the App health page)")
 if demo:
     st.info("You are looking at **synthetic demo data**. Upload the day's exports on the Data page.")
 
@@ -113,9 +111,9 @@ if earlier_id is not None:
 st.header("Files and findings")
 findings = services.derived("overview.findings", snapshot, lambda: findings_frame(snapshot.findings))
 counts = findings["severity"].value_counts()
-c = st.columns(2)
-c[0].metric("Warnings", int(counts.get("warning", 0)))
-c[1].metric("Errors", int(counts.get("error", 0)))
+errors, warnings = int(counts.get("error", 0)), int(counts.get("warning", 0))
+if errors:
+    st.error(f"{errors} data-quality error(s) in this snapshot's files: see them below.")
 if snapshot.inherited:
     st.warning("Some master data or sales history is not in this snapshot and was taken from earlier ones: "
                + "; ".join(f"{KINDS[k].title} from {names.get(v, 'an earlier snapshot')}"
@@ -124,7 +122,8 @@ missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:
     st.caption("Not in this snapshot: " + ", ".join(missing))
 # the files and every finding on demand: the counts above say whether to look
-files_box = lazy_expander(f"Files ({len(summary)}) and data-quality findings ({len(findings)})", key="overview_files")
+files_box = lazy_expander(f"Files ({len(summary)}) and data-quality findings ({len(findings)}: {errors} errors, "
+                          f"{warnings} warnings)", key="overview_files")
 if files_box is not None:
     with files_box:
         st.markdown("**Files**")

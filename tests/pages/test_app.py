@@ -12,8 +12,11 @@ def test_overview_shows_the_demo_snapshot():
     no_exceptions(at)
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
-    assert labels[:3] == ["As of", "Files", "Rows"]
-    assert int(at.metric[1].value) >= 18
+    assert labels[:3] == ["Data age", "Complete", "App health"]
+    assert at.metric[0].value == "demo"
+    # the as-of date and the number of exports once, in the sidebar
+    exports = [c.value for c in at.sidebar.caption if " exports · as of " in c.value]
+    assert len(exports) == 1 and int(exports[0].split()[0]) >= 18
     assert any("synthetic demo data" in i.value for i in at.info)
 
 
