@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -22,10 +22,15 @@ LOG = logging.getLogger("bk.startup")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def page_imports(root: Path = ROOT) -> list[str]:
-    """The modules ``app.py`` and ``pages/*.py`` import (absolute imports, read from their source: no page runs)."""
+FIRST_PAGE = "overview.py"  # the page a session opens on (app.py's default)
+
+
+def page_imports(root: Path = ROOT, *, pages: Iterable[str] | None = None) -> list[str]:
+    """The modules ``app.py`` and the pages import (``pages/*.py``, or those named): absolute imports, read from
+    their source (no page runs)."""
     names: set[str] = set()
-    for path in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+    files = sorted((root / "pages").glob("*.py")) if pages is None else [root / "pages" / p for p in pages]
+    for path in [root / "app.py", *files]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
@@ -45,9 +50,21 @@ def _is_module(name: str) -> bool:
 
 
 def preload() -> str | None:
-    """Import what the pages import, read the snapshot a new session opens and start its warming; that
-    snapshot's id (None without one)."""
-    for name in page_imports():
+    """Import what the first page imports, read the snapshot a new session opens, start its warming and take the
+    first page's results into memory; then import what the other pages import. The snapshot's id (None without
+    one). In that order: a browser asks for the first page about a second after the server starts, and importing
+    every page's modules takes longer than that."""
+    first = page_imports(pages=[FIRST_PAGE])
+    try:
+        return _first_page(first)
+    finally:
+        for name in page_imports():
+            if name not in first:
+                importlib.import_module(name)
+
+
+def _first_page(imports: list[str]) -> str | None:
+    for name in imports:
         importlib.import_module(name)
     from bk.optimization.manager import DEFAULT_VIEWS
     from ui import services, state
@@ -55,8 +72,9 @@ def preload() -> str | None:
     choices = state.snapshot_choices()
     if not choices:
         return None
-    snapshot = state.load(choices[0][0])
+    snapshot = state.load(choices[0][0])  # its files' metadata: frames are decoded when a computation reads them
     services.warm(snapshot)
+    snapshot.cross_findings  # noqa: B018 - the Overview counts the findings; the cross-file ones read three frames
     # the Overview's results (the page a session opens on), from the tier-2 cache into the shared ones: the plan,
     # the capacity plan, how the previous day's plan did and what changed since the latest earlier snapshot
     services.run("yarn.plan", snapshot, **services.plan_view(snapshot))

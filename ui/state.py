@@ -14,7 +14,7 @@ import streamlit as st
 from bk.errors import BkError
 from bk.ingest.reader import Export, read_export
 from bk.ingest.schema import KINDS
-from bk.ingest.snapshot import Snapshot, SnapshotStore, cross_findings, files_in
+from bk.ingest.snapshot import Snapshot, SnapshotStore, files_in
 from ui.format import plain, short_date
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,9 +107,7 @@ def _load_demo(snapshot_id: str) -> Snapshot:
             except BkError as exc:
                 raise BkError(f"the demo data is damaged: {exc}") from exc
         exports[export.kind] = export
-    snapshot = Snapshot(exports, day, "given", snapshot_id=snapshot_id)
-    snapshot.cross_findings = cross_findings(exports)
-    return snapshot
+    return Snapshot(exports, day, "given", snapshot_id=snapshot_id)
 
 
 def kept_ids() -> list[str]:

@@ -7,6 +7,8 @@ import functools
 import hashlib
 import io
 import json
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -67,13 +69,63 @@ def parsed_copy(export: Export) -> bytes | None:
     return data
 
 
-def read_parsed_copy(path: Path, *, name: str, sha256: str) -> Export | None:
-    """The Export kept in a parsed copy, or None when it is missing, unreadable, for another file or stale."""
+class StoredExport(Export):
+    """An export read back from its parsed copy, its frame decoded when first used: loading a snapshot reads its
+    files' metadata (rows, findings, header), and a page served from cached results decodes no frame. When the
+    copy's data cannot be decoded, ``fallback`` (the original file, parsed) gives the frame."""
+
+    def __init__(self, *, rows: int, data: bytes, string_categories: list[str],
+                 fallback: Callable[[], pd.DataFrame] | None, **fields):
+        self._rows, self._frame = rows, None
+        self._source: tuple | None = (data, string_categories, fallback)
+        self._lock = threading.Lock()
+        super().__init__(frame=None, **fields)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            with self._lock:  # two sessions asking at once decode it once
+                if self._frame is None:
+                    self._frame = self._decode()
+                    self._source = None  # the bytes go once the frame exists
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame | None) -> None:
+        if value is not None:  # the dataclass's __init__ sets None: the frame comes from the copy
+            self._frame = value
+
+    @property
+    def rows(self) -> int:
+        return self._rows if self._frame is None else len(self._frame)
+
+    def _decode(self) -> pd.DataFrame:
+        import pyarrow as pa
+
+        data, string_categories, fallback = self._source
+        try:
+            return _frame_from_parquet(data, string_categories=string_categories)
+        except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+            if fallback is None:
+                raise
+            return fallback()
+
+
+def read_parsed_copy(path: Path, *, name: str, sha256: str,
+                     fallback: Callable[[], pd.DataFrame] | None = None) -> Export | None:
+    """The Export kept in a parsed copy (a ``StoredExport``: its frame is decoded when first used), or None when
+    the copy is missing, unreadable, for another file or stale."""
+    import pyarrow as pa
+
     try:
         data = path.read_bytes()
-    except OSError:
+        meta, rows = _parsed_meta(data)
+        if meta is None or meta.get("sha256") != sha256 or meta.get("parser") != parser_fingerprint():
+            return None
+        return StoredExport(rows=rows, data=data, string_categories=meta["string_categories"], fallback=fallback,
+                            **_export_fields(meta, name=name, sha256=sha256))
+    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
         return None
-    return export_from_copy(data, name=name, sha256=sha256)
 
 
 def export_from_copy(data: bytes, *, name: str, sha256: str, any_parser: bool = False) -> Export | None:
@@ -82,27 +134,32 @@ def export_from_copy(data: bytes, *, name: str, sha256: str, any_parser: bool = 
     import pyarrow as pa
 
     try:
-        meta = _parsed_meta(data)
+        meta, _ = _parsed_meta(data)
         if meta is None or meta.get("sha256") != sha256 or (not any_parser and meta.get("parser") != parser_fingerprint()):
             return None
         frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
-        name = safe_display_name(name)
-        return Export(
-            name=name, kind=meta["kind"], frame=frame,
-            findings=[Finding(name, row, column, severity, message)
-                      for row, column, severity, message in meta["findings"]],
-            sha256=sha256, header_row=meta["header_row"], source_columns=list(meta["source_columns"]),
-            dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
+        return Export(frame=frame, **_export_fields(meta, name=name, sha256=sha256))
     except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
-def _parsed_meta(data: bytes) -> dict | None:
+def _export_fields(meta: dict, *, name: str, sha256: str) -> dict:
+    """An Export's fields but its frame, from a parsed copy's metadata."""
+    name = safe_display_name(name)
+    return dict(name=name, kind=meta["kind"], sha256=sha256, header_row=meta["header_row"],
+                findings=[Finding(name, row, column, severity, message)
+                          for row, column, severity, message in meta["findings"]],
+                source_columns=list(meta["source_columns"]),
+                dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
+
+
+def _parsed_meta(data: bytes) -> tuple[dict | None, int]:
+    """A parsed copy's metadata (None when it has none) and its number of rows, from the file's footer."""
     import pyarrow.parquet as pq
 
-    metadata = pq.read_schema(io.BytesIO(data)).metadata or {}
-    raw = metadata.get(_PARSED_KEY)
-    return json.loads(raw) if raw else None
+    footer = pq.ParquetFile(io.BytesIO(data)).metadata
+    raw = (footer.schema.to_arrow_schema().metadata or {}).get(_PARSED_KEY)
+    return (json.loads(raw) if raw else None), footer.num_rows
 
 
 def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.DataFrame:

@@ -47,11 +47,19 @@ class Snapshot:
     as_of_source: str  # 'given', 'file names', 'contents' or 'today'
     snapshot_id: str = "unsaved"
     inherited: dict[str, str] = field(default_factory=dict)  # carried kind -> snapshot id it was taken from
-    cross_findings: list[Finding] = field(default_factory=list)
+    _cross: list[Finding] | None = field(default=None, repr=False, compare=False)
 
     @property
-    def frames(self) -> dict[str, pd.DataFrame]:
-        return {kind: export.frame for kind, export in self.exports.items()}
+    def frames(self) -> Mapping[str, pd.DataFrame]:
+        """The frames by kind; a stored export's frame is decoded when first asked for (``Frames``)."""
+        return Frames(self.exports)
+
+    @property
+    def cross_findings(self) -> list[Finding]:
+        """Findings that need two exports (``cross_findings``), found when first asked for: they read frames."""
+        if self._cross is None:
+            self._cross = cross_findings(self.exports)
+        return self._cross
 
     @property
     def digest(self) -> str:
@@ -81,6 +89,23 @@ class Snapshot:
                 "inherited_from": self.inherited.get(kind, ""),
             })
         return pd.DataFrame(rows)
+
+
+class Frames(Mapping):
+    """A snapshot's frames by kind, each taken from its export when asked for: a computation decodes the frames
+    it reads, not every frame of the snapshot (``bk.ingest.parsed.StoredExport``)."""
+
+    def __init__(self, exports: Mapping[str, Export]):
+        self._exports = exports
+
+    def __getitem__(self, kind: str) -> pd.DataFrame:
+        return self._exports[kind].frame
+
+    def __iter__(self):
+        return iter(self._exports)
+
+    def __len__(self) -> int:
+        return len(self._exports)
 
 
 def content_digest(as_of: date, sha256_by_kind: Mapping[str, str]) -> str:
@@ -219,7 +244,6 @@ def load_paths(paths: Iterable[str | Path], *, as_of: date | None = None, truste
     if as_of is None:
         as_of, source = infer_as_of(exports, [f.name for f in files])
     snapshot = Snapshot(exports, as_of, source, snapshot_id=str(files[0].parent if files else "empty"))
-    snapshot.cross_findings = cross_findings(exports)
     return snapshot, failures + parse_failures
 
 
@@ -348,9 +372,7 @@ class SnapshotStore:
         for kind, donor in _donors(info, infos).items():
             exports[kind] = self._read(donor, only=kind)[kind]
             inherited[kind] = donor.snapshot_id
-        snapshot = Snapshot(exports, info.as_of, "given", snapshot_id=snapshot_id, inherited=inherited)
-        snapshot.cross_findings = cross_findings(exports)
-        return snapshot
+        return Snapshot(exports, info.as_of, "given", snapshot_id=snapshot_id, inherited=inherited)
 
     def digest(self, snapshot_id: str) -> str:
         """The digest ``load(snapshot_id).digest`` has, from the manifests alone (no file is read)."""
@@ -374,7 +396,8 @@ class SnapshotStore:
                 raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: its manifest names "
                                     f"'{safe_display_name(str(entry.get('stored_as')))}', not a file of the snapshot")
             copy = _safe_child(folder, entry.get("parsed_as"))
-            export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"]) if copy else None
+            export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"],
+                                      fallback=_original_frame(path, entry["name"], info.snapshot_id)) if copy else None
             if export is not None:
                 exports[entry["kind"]] = export
                 continue
@@ -400,6 +423,16 @@ class SnapshotStore:
         for p in stale:
             shutil.rmtree(p, ignore_errors=True)
         return len(stale)
+
+
+def _original_frame(path: Path, name: str, snapshot_id: str):
+    """How a parsed copy whose data cannot be decoded gets its frame: the original, parsed in the sandbox."""
+    def frame() -> pd.DataFrame:
+        try:
+            return read_untrusted(path, name=name).frame
+        except InvalidExportError as exc:
+            raise SnapshotError(f"snapshot {snapshot_id} is damaged: {exc}") from exc
+    return frame
 
 
 def _safe_child(folder: Path, name: str | None) -> Path | None:

@@ -41,4 +41,4 @@ def test_every_page_on_the_demo_then_on_the_uploaded_real_snapshot(server, page)
     visit_all(page, server["url"], "real")
     open_page(page, server["url"], "Overview")
     assert "synthetic demo data" not in page.locator("[data-testid='stMain']").inner_text()
-    assert page.locator("[data-testid='stMetricValue']").nth(1).inner_text() == "21"  # files of the real day
+    assert "21 exports · as of 28 Aug 2025" in page.locator("[data-testid='stSidebar']").inner_text()  # the real day

@@ -81,6 +81,49 @@ def test_loading_reads_the_parsed_copy_without_parsing_and_gets_the_same_exports
     assert any(f.severity != "info" for f in loaded.findings)  # the bad 'abc' cell came back as a finding
 
 
+def test_loading_decodes_no_frame_until_a_computation_reads_it(tmp_path, originals, monkeypatch):
+    store, info = _saved(tmp_path / "store")
+    decoded: list[int] = []
+    real = parsed_module._frame_from_parquet
+
+    def counting(data, **kwargs):
+        decoded.append(len(data))
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(parsed_module, "_frame_from_parquet", counting)
+    loaded = store.load(info.snapshot_id)
+    # what a page served from cached results reads of a snapshot: rows, findings, the files table, the digest
+    assert {kind: e.rows for kind, e in loaded.exports.items()} == {"knit_orders": 3, "suppliers": 2}
+    assert list(loaded.summary()["rows"]) == [3, 2] and loaded.digest
+    assert any(f.severity != "info" for e in loaded.exports.values() for f in e.findings)
+    assert decoded == []
+    frames = loaded.frames
+    assert sorted(frames) == ["knit_orders", "suppliers"] and decoded == []  # listing kinds decodes nothing
+    assert list(frames["suppliers"]["supplier"]) == ["DECA GLOBAL", "FERR"] and len(decoded) == 1  # the one read
+    assert frames["suppliers"] is loaded.frames["suppliers"] and len(decoded) == 1  # decoded once
+    _assert_same_exports(loaded, _parsed(tmp_path))
+
+
+def test_a_copy_whose_data_cannot_be_decoded_gives_the_frame_of_the_original(tmp_path, originals, monkeypatch):
+    import pyarrow as pa
+
+    store, info = _saved(tmp_path / "store")
+    loaded = store.load(info.snapshot_id)  # its footer reads: the data is decoded when first used
+    real = parsed_module._frame_from_parquet
+    calls: list[int] = []
+
+    def bad_pages(data, **kwargs):  # the stored copy's data fails (the first decode); the original's parse works
+        calls.append(1)
+        if len(calls) == 1:
+            raise pa.ArrowInvalid("a damaged data page")
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(parsed_module, "_frame_from_parquet", bad_pages)
+    pd.testing.assert_frame_equal(loaded.frames["knit_orders"], _parsed(tmp_path).frames["knit_orders"],
+                                  check_exact=True)
+    assert len(calls) >= 2  # the stored copy failed, then the original was parsed
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "missing", "stale", "other_file"])
 def test_an_untrusted_parsed_copy_falls_back_to_parsing_the_original(tmp_path, originals, monkeypatch, damage):
     store, info = _saved(tmp_path / "store")

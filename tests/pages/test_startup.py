@@ -3,6 +3,7 @@ what the pages import and reads the snapshot a new session opens before any brow
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -26,7 +27,7 @@ def test_streamlit_run_finds_the_app_and_importing_it_runs_no_page():
 
 
 def test_page_imports_are_the_absolute_imports_of_the_app_and_its_pages(tmp_path):
-    from ui.startup import page_imports
+    from ui.startup import FIRST_PAGE, page_imports
 
     (tmp_path / "pages").mkdir()
     (tmp_path / "app.py").write_text("import streamlit as st\nfrom ui import state\n")
@@ -36,6 +37,16 @@ def test_page_imports_are_the_absolute_imports_of_the_app_and_its_pages(tmp_path
     assert page_imports(tmp_path) == ["bk.services.yarn", "numpy", "pandas", "streamlit", "ui", "ui.state"]
     real = page_imports()
     assert {"pandas", "plotly.graph_objects", "ui.services", "bk.services.today"} <= set(real)
+    first = page_imports(pages=[FIRST_PAGE])  # imported first: the page a session opens on
+    assert "bk.services.today" in first and "bk.services.forecast_levels" not in first
+    assert set(first) < set(real)
+
+
+def test_the_first_page_preloaded_is_the_apps_default_page():
+    from ui.startup import FIRST_PAGE
+
+    default = re.search(r'st\.Page\("pages/([a-z_]+\.py)"[^)]*default=True', (ROOT / "app.py").read_text())
+    assert default and default.group(1) == FIRST_PAGE
 
 
 def test_after_start_up_a_sessions_snapshot_and_overview_results_are_read_from_memory(isolated_store, monkeypatch):
