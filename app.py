@@ -1,4 +1,5 @@
-"""Beverly Knits planning dashboard: routes to the pages and shows the snapshot picker; nothing else."""
+"""Beverly Knits planning dashboard: routes to the pages and shows the snapshot picker; nothing else. Imported by
+`streamlit run app.py` (no session), it declares the `st.App` served, whose start-up work is ui.startup's."""
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx

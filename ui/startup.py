@@ -1,10 +1,11 @@
 """What the server does as it starts, before a browser asks (the ``st.App`` lifespan that ``app.py`` declares).
 
 A browser that opens the app spends its first second loading Streamlit's scripts; the server is idle meanwhile. On
-a thread started with the server, the modules every page imports are imported (pandas, Plotly, the services: most
-of a first page's server time) and the snapshot a new session opens is read, its default views taken from the
-tier-2 cache into the shared results and the warming worker started — what the first page would otherwise do
-while its viewer waits. Nothing here is needed for correctness: a page that runs first does the same work itself.
+a thread started with the server, the modules the first page imports are imported (pandas, Plotly, the services:
+most of a first page's server time), the snapshot a new session opens is read, the first page's results taken from
+the tier-2 cache into the shared ones and the warming worker started — what the first page would otherwise do
+while its viewer waits — and then the other pages' modules are imported. Nothing here is needed for correctness:
+a page that runs first does the same work itself.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from pathlib import Path
 
 LOG = logging.getLogger("bk.startup")
 ROOT = Path(__file__).resolve().parent.parent
-
-
+THREAD = "bk-startup"
 FIRST_PAGE = "overview.py"  # the page a session opens on (app.py's default)
 
 
@@ -99,9 +99,6 @@ class _NotFromStartup(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.threadName != THREAD
-
-
-THREAD = "bk-startup"
 
 
 @asynccontextmanager
