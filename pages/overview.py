@@ -111,9 +111,9 @@ if earlier_id is not None:
 st.header("Files and findings")
 findings = services.derived("overview.findings", snapshot, lambda: findings_frame(snapshot.findings))
 counts = findings["severity"].value_counts()
-errors, warnings = int(counts.get("error", 0)), int(counts.get("warning", 0))
-if errors:
-    st.error(f"{errors} data-quality error(s) in this snapshot's files: see them below.")
+n_errors, n_warnings = int(counts.get("error", 0)), int(counts.get("warning", 0))
+if n_errors:
+    st.error(f"{n_errors} data-quality error(s) in this snapshot's files: see them below.")
 if snapshot.inherited:
     st.warning("Some master data or sales history is not in this snapshot and was taken from earlier ones: "
                + "; ".join(f"{KINDS[k].title} from {names.get(v, 'an earlier snapshot')}"
@@ -122,8 +122,8 @@ missing = [KINDS[k].title for k in expected_kinds if k not in snapshot.exports]
 if missing:
     st.caption("Not in this snapshot: " + ", ".join(missing))
 # the files and every finding on demand: the counts above say whether to look
-files_box = lazy_expander(f"Files ({len(summary)}) and data-quality findings ({len(findings)}: {errors} errors, "
-                          f"{warnings} warnings)", key="overview_files")
+files_box = lazy_expander(f"Files ({len(summary)}) and data-quality findings ({len(findings)}: {n_errors} errors, "
+                          f"{n_warnings} warnings)", key="overview_files")
 if files_box is not None:
     with files_box:
         st.markdown("**Files**")

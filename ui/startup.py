@@ -54,17 +54,15 @@ def preload() -> str | None:
     first page's results into memory; then import what the other pages import. The snapshot's id (None without
     one). In that order: a browser asks for the first page about a second after the server starts, and importing
     every page's modules takes longer than that."""
-    first = page_imports(pages=[FIRST_PAGE])
     try:
-        return _first_page(first)
+        return _first_page()
     finally:
-        for name in page_imports():
-            if name not in first:
-                importlib.import_module(name)
+        for name in page_imports():  # those the first page imported already are a lookup
+            importlib.import_module(name)
 
 
-def _first_page(imports: list[str]) -> str | None:
-    for name in imports:
+def _first_page() -> str | None:
+    for name in page_imports(pages=[FIRST_PAGE]):
         importlib.import_module(name)
     from bk.optimization.manager import DEFAULT_VIEWS
     from ui import services, state

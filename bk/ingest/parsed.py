@@ -119,8 +119,8 @@ def read_parsed_copy(path: Path, *, name: str, sha256: str,
 
     try:
         data = path.read_bytes()
-        meta, rows = _parsed_meta(data)
-        if meta is None or meta.get("sha256") != sha256 or meta.get("parser") != parser_fingerprint():
+        meta, rows = _trusted_meta(data, sha256=sha256)
+        if meta is None:
             return None
         return StoredExport(rows=rows, data=data, string_categories=meta["string_categories"], fallback=fallback,
                             **_export_fields(meta, name=name, sha256=sha256))
@@ -134,8 +134,8 @@ def export_from_copy(data: bytes, *, name: str, sha256: str, any_parser: bool = 
     import pyarrow as pa
 
     try:
-        meta, _ = _parsed_meta(data)
-        if meta is None or meta.get("sha256") != sha256 or (not any_parser and meta.get("parser") != parser_fingerprint()):
+        meta, _ = _trusted_meta(data, sha256=sha256, any_parser=any_parser)
+        if meta is None:
             return None
         frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
         return Export(frame=frame, **_export_fields(meta, name=name, sha256=sha256))
@@ -153,13 +153,17 @@ def _export_fields(meta: dict, *, name: str, sha256: str) -> dict:
                 dates_in_content=[date.fromisoformat(d) for d in meta["dates_in_content"]])
 
 
-def _parsed_meta(data: bytes) -> tuple[dict | None, int]:
-    """A parsed copy's metadata (None when it has none) and its number of rows, from the file's footer."""
+def _trusted_meta(data: bytes, *, sha256: str, any_parser: bool = False) -> tuple[dict | None, int]:
+    """A parsed copy's metadata and its number of rows, from the file's footer; the metadata is None when it has
+    none, is for another file (``sha256``) or, unless ``any_parser``, was written by another parser."""
     import pyarrow.parquet as pq
 
     footer = pq.ParquetFile(io.BytesIO(data)).metadata
     raw = (footer.schema.to_arrow_schema().metadata or {}).get(_PARSED_KEY)
-    return (json.loads(raw) if raw else None), footer.num_rows
+    meta = json.loads(raw) if raw else None
+    if meta is None or meta.get("sha256") != sha256 or (not any_parser and meta.get("parser") != parser_fingerprint()):
+        meta = None
+    return meta, footer.num_rows
 
 
 def _frame_from_parquet(data: bytes, *, string_categories: list[str]) -> pd.DataFrame:

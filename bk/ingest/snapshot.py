@@ -8,6 +8,7 @@ original is parsed, so the originals stay the only source of truth.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -396,15 +397,11 @@ class SnapshotStore:
                 raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: its manifest names "
                                     f"'{safe_display_name(str(entry.get('stored_as')))}', not a file of the snapshot")
             copy = _safe_child(folder, entry.get("parsed_as"))
+            original = functools.partial(_read_original, path, entry["name"], info.snapshot_id)
+            # a copy's data that fails to decode later takes the original's frame
             export = read_parsed_copy(copy, name=entry["name"], sha256=entry["sha256"],
-                                      fallback=_original_frame(path, entry["name"], info.snapshot_id)) if copy else None
-            if export is not None:
-                exports[entry["kind"]] = export
-                continue
-            try:  # an original is an upload: parsed in the sandbox like one (only our parquet copies are trusted)
-                exports[entry["kind"]] = read_untrusted(path, name=entry["name"])
-            except InvalidExportError as exc:
-                raise SnapshotError(f"snapshot {info.snapshot_id} is damaged: {exc}") from exc
+                                      fallback=lambda original=original: original().frame) if copy else None
+            exports[entry["kind"]] = export if export is not None else original()
         return exports
 
     def remove_stale_temporaries(self, *, older_than_s: float = 0.0) -> int:
@@ -425,14 +422,12 @@ class SnapshotStore:
         return len(stale)
 
 
-def _original_frame(path: Path, name: str, snapshot_id: str):
-    """How a parsed copy whose data cannot be decoded gets its frame: the original, parsed in the sandbox."""
-    def frame() -> pd.DataFrame:
-        try:
-            return read_untrusted(path, name=name).frame
-        except InvalidExportError as exc:
-            raise SnapshotError(f"snapshot {snapshot_id} is damaged: {exc}") from exc
-    return frame
+def _read_original(path: Path, name: str, snapshot_id: str) -> Export:
+    """A saved original, parsed in the sandbox like an upload (only our parquet copies are trusted)."""
+    try:
+        return read_untrusted(path, name=name)
+    except InvalidExportError as exc:
+        raise SnapshotError(f"snapshot {snapshot_id} is damaged: {exc}") from exc
 
 
 def _safe_child(folder: Path, name: str | None) -> Path | None:
