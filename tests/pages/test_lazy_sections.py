@@ -39,7 +39,7 @@ def test_every_tab_runs_when_opened_and_only_then(name):
     assert all(seen)
 
 
-@pytest.mark.parametrize("name", ["yarn.py", "capacity.py", "inventory.py", "pipeline.py", "health.py"])
+@pytest.mark.parametrize("name", ["overview.py", "yarn.py", "capacity.py", "inventory.py", "pipeline.py", "health.py"])
 def test_every_lazy_expander_renders_its_body_when_opened(name):
     at = page(name).run()
     no_exceptions(at)

@@ -154,3 +154,22 @@ def test_overview_lists_the_files_and_findings_on_demand():
     assert not [m for m in at.metric if m.label in ("As of", "Files", "Rows", "Warnings", "Errors")]  # said once
     findings = table_with(at, "Severity", "File", "Row", "Column")
     assert set(findings["Severity"]) <= {"error", "warning"}  # info hidden until asked for
+
+
+def test_today_lists_the_buys_and_opens_the_other_lists_on_demand():
+    """The buy and expedite table is drawn; late KOs and the records to reconcile open on demand, each as long
+    as its count above (the demo has both)."""
+    at = page("overview.py").run()
+    no_exceptions(at)
+    counts = {m.label: int(m.value) for m in at.metric if m.label in ("Late KOs", "Reconcile")}
+    assert counts["Late KOs"] > 0 and counts["Reconcile"] > 0
+    assert [s.value for s in at.subheader if s.value.startswith(("Buy", "Late", "Reconcile"))] == [
+        "Buy and expedite this week"]
+    lists = {e.label: e for e in at.expander if e.label in ("Late knit orders", "Reconcile")}
+    assert set(lists) == {"Late knit orders", "Reconcile"}
+    assert all(len(e.children) == 0 for e in lists.values())  # closed: nothing drawn
+    open_expanders(at, "Late knit orders", "Reconcile")
+    no_exceptions(at)
+    assert len(table_with(at, "Knit order")) == counts["Late KOs"]
+    reconcile = [e for e in at.expander if e.label == "Reconcile"][0]
+    assert len(reconcile.dataframe) == 1 and len(reconcile.dataframe[0].value) == counts["Reconcile"]
