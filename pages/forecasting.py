@@ -45,7 +45,9 @@ best = table.set_index("key").loc[levels["best"]]
 if best["beats_both"]:
     st.caption(f"Opened at the level that beats forecasting zero and naive by the widest margin: "
                f"{LEVEL_NAMES[best_level]}, by {best_periods} ({best['margin']:.0%} better than the better of "
-               "the two). Every figure is out of sample: each model was scored on weeks it had not seen.")
+               "the two). Every figure is out of sample: each model was scored on weeks it had not seen. WAPE = Σ|error| ÷ "
+               "Σ actual, all series of the level pooled, each series' model chosen on the windows before the ones "
+               "scored.")
 else:
     st.error("No level forecasts better than zero or naive out of sample: read these forecasts as a rough guide, "
              "not as demand.")
@@ -77,16 +79,11 @@ else:
                + periods_note)
 
 health = summary["health"]
-m = st.columns(5)
-m[0].metric("Series", summary["series"])
-m[1].metric("WAPE, selected (out of sample)", f"{summary['wape_selected_pooled']:.1%}",
-            help="Σ|error| ÷ Σ actual on the last scored windows, each series' model chosen on the windows before "
-                 "them (nested rolling origin); all series pooled")
-m[2].metric("WAPE, naive", f"{summary['wape_naive_pooled']:.1%}")
-m[3].metric("WAPE, zero forecast", f"{summary['wape_zero_pooled']:.1%}")
-m[4].metric("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_pooled']:.1%}",
-            delta=f"naive {summary['wape_cum_naive_pooled']:.1%}", delta_color="off",
-            help="|Σ forecast − Σ actual| over each whole horizon window: what a yarn buy depends on")
+# the level's series count and pooled WAPEs (chosen, naive, zero) are its row in the table above: said once
+st.columns(3)[0].metric("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_pooled']:.1%}",
+                        delta=f"naive {summary['wape_cum_naive_pooled']:.1%}", delta_color="off",
+                        help="|Σ forecast − Σ actual| over each whole horizon window, all series pooled, out of "
+                             "sample: what a yarn buy depends on")
 status = {"ok": st.success, "warning": st.warning, "poor": st.error}[health["status"]]
 status(f"Forecast at this level: {health['message']}. Accuracy is measured {horizon} {unit} ahead at most; the "
        f"forecast shown is {gap + 1}–{gap + horizon} {unit} ahead.")
