@@ -87,21 +87,18 @@ else:
     c[2].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
                 f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
                 f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
-    # the buys and expedites are listed; the other lists open on demand (their counts are the metrics above):
-    # three tables fewer to draw on every visit of the page a planner opens first
+    if len(today["buy"]):
+        st.subheader("Buy and expedite this week")
+        pick_row(today["buy"], "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id")
+    # the other lists open on demand (their counts are the metrics above): three tables fewer to draw on every
+    # visit of the page a planner opens first
     # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)
     for part, heading, spec, key, target, param, column in (
-            ("buy", "Buy and expedite this week", "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id"),
             ("late_kos", "Late knit orders", "late_kos", "today_late", "pages/capacity.py", "knit_order", "knit_order"),
             ("hot_spots", "Capacity hot spots (next 4 weeks)", "hot_spots", "today_hot", "pages/capacity.py",
              "work_center", "work_center"),
             ("reconcile", "Reconcile", "today_reconcile", "today_reconcile", "pages/yarn.py", "yarn", "yarn_id")):
-        if not len(today[part]):
-            continue
-        if part == "buy":
-            st.subheader(heading)
-            pick_row(today[part], spec, key, target, param, column)
-        elif (box := lazy_expander(heading, key=f"{key}_list")) is not None:
+        if len(today[part]) and (box := lazy_expander(heading, key=f"{key}_list")) is not None:
             with box:
                 pick_row(today[part], spec, key, target, param, column)
     if not any(v for k, v in n.items() if k != "no_date_kos"):  # a missing date is not a thing due

@@ -69,6 +69,13 @@ def parsed_copy(export: Export) -> bytes | None:
     return data
 
 
+def _copy_errors() -> tuple[type[BaseException], ...]:
+    """What reading a parsed copy raises when the copy is damaged or not ours (pyarrow imported when needed)."""
+    import pyarrow as pa
+
+    return (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError)
+
+
 class StoredExport(Export):
     """An export read back from its parsed copy, its frame decoded when first used: loading a snapshot reads its
     files' metadata (rows, findings, header), and a page served from cached results decodes no frame. When the
@@ -100,12 +107,10 @@ class StoredExport(Export):
         return self._rows if self._frame is None else len(self._frame)
 
     def _decode(self) -> pd.DataFrame:
-        import pyarrow as pa
-
         data, string_categories, fallback = self._source
         try:
             return _frame_from_parquet(data, string_categories=string_categories)
-        except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+        except _copy_errors():
             if fallback is None:
                 raise
             return fallback()
@@ -115,8 +120,6 @@ def read_parsed_copy(path: Path, *, name: str, sha256: str,
                      fallback: Callable[[], pd.DataFrame] | None = None) -> Export | None:
     """The Export kept in a parsed copy (a ``StoredExport``: its frame is decoded when first used), or None when
     the copy is missing, unreadable, for another file or stale."""
-    import pyarrow as pa
-
     try:
         data = path.read_bytes()
         meta, rows = _trusted_meta(data, sha256=sha256)
@@ -124,22 +127,20 @@ def read_parsed_copy(path: Path, *, name: str, sha256: str,
             return None
         return StoredExport(rows=rows, data=data, string_categories=meta["string_categories"], fallback=fallback,
                             **_export_fields(meta, name=name, sha256=sha256))
-    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+    except _copy_errors():
         return None
 
 
 def export_from_copy(data: bytes, *, name: str, sha256: str, any_parser: bool = False) -> Export | None:
     """The Export in parquet bytes made by ``parsed_copy``, or None when they are unreadable, for another file
     (``sha256``) or, unless ``any_parser`` (bytes just made by a sandbox worker), from another parser."""
-    import pyarrow as pa
-
     try:
         meta, _ = _trusted_meta(data, sha256=sha256, any_parser=any_parser)
         if meta is None:
             return None
         frame = _frame_from_parquet(data, string_categories=meta["string_categories"])
         return Export(frame=frame, **_export_fields(meta, name=name, sha256=sha256))
-    except (OSError, pa.ArrowException, AttributeError, KeyError, TypeError, ValueError):
+    except _copy_errors():
         return None
 
 
