@@ -15,7 +15,7 @@ from ui import services, state
 from ui.format import fmt_lbs, plain, plot_label, short_date, week_label
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import lazy_expander, lazy_tabs
+from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
 
 require_shell()
 DEFAULT_VIEW = dict(DEFAULT_VIEWS)["capacity.plan"]  # warmed in the background, shared with the Overview
@@ -41,22 +41,22 @@ schedule = plan["schedule"]
 hot_spots = services.derived("capacity.hot_spots", snapshot, lambda: capacity.hot_spots(plan), sources=(plan,))
 for finding in plan["findings"].itertuples(index=False):
     (st.warning if finding.severity == "warning" else st.info)(finding.message)
-m = st.columns(4) + st.columns(4)[:3]  # two rows: labels stay whole at 1280 px
-m[0].metric("Machines", s["machines"])
-m[1].metric("Scheduled KOs", s["assigned_kos"], help="Open KOs on a machine (remnants to close not counted)")
-m[2].metric("Unassigned KOs", s["unassigned_kos"],
-            help=f"{s['unassigned_kos_in_load']} of them are in the load on a suggested machine")
-m[4].metric("Late KOs", s["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the quoted "
-            f"date ({s['late_suggested_kos']} of them unassigned, on a suggested machine)")
-m[5].metric("No quoted date", s["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
-m[6].metric("Capacity hot spots", len(hot_spots),
-            help=f"Work centres with a week at {HOT:.0%} or more of their machine-days in the next "
-                 f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
+figures([  # two rows of four at most: labels stay whole at 1280 px
+    Figure("Machines", s["machines"]),
+    Figure("Scheduled KOs", s["assigned_kos"], "Open KOs on a machine (remnants to close not counted)"),
+    Figure("Unassigned KOs", s["unassigned_kos"],
+           f"{s['unassigned_kos_in_load']} of them are in the load on a suggested machine"),
+    Figure("To close", s["remnant_kos"], f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} lbs left "
+           f"({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed"),
+    Figure("Late KOs", s["late_kos"], "Scheduled or suggested KOs whose last part finishes after the quoted date "
+           f"({s['late_suggested_kos']} of them unassigned, on a suggested machine)"),
+    Figure("No quoted date", s["no_date_kos"], "Scheduled KOs without a quoted date: lateness unknown"),
+    Figure("Capacity hot spots", len(hot_spots),
+           f"Work centres with a week at {HOT:.0%} or more of their machine-days in the next "
+           f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")], per_row=4)
 if s["stalled_kos"]:
     st.warning(f"{s['stalled_kos']} open KOs ({fmt_lbs(s['stalled_lbs'])}) are stalled: their start has passed and "
                "nothing has been knitted. The yarn plan's observed pace times them at their work centre's pace.")
-m[3].metric("To close", s["remnant_kos"], help=f"Remnants: open KOs with less than {s['remnant_threshold_lbs']:g} "
-            f"lbs left ({s['remnant_lbs']:,.1f} lbs in all); not scheduled, never late, their yarn not needed")
 closed = [c for c in plan["weeks"]["closed"].head(horizon).dropna() if c]
 st.caption(
     "Each machine knits its open KOs one after another (by start date, then KO number), never before the KO's "

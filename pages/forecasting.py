@@ -18,7 +18,7 @@ from ui import services, state
 from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import downloads, lazy_expander, lazy_tabs
+from ui.widgets import Figure, downloads, figures, lazy_expander, lazy_tabs
 
 require_shell()
 
@@ -80,10 +80,9 @@ else:
 
 health = summary["health"]
 # the level's series count and pooled WAPEs (chosen, naive, zero) are its row in the table above: said once
-st.columns(3)[0].metric("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_pooled']:.1%}",
-                        delta=f"naive {summary['wape_cum_naive_pooled']:.1%}", delta_color="off",
-                        help="|Σ forecast − Σ actual| over each whole horizon window, all series pooled, out of "
-                             "sample: what a yarn buy depends on")
+figures([Figure("Cumulative WAPE over the horizon", f"{summary['wape_cum_selected_pooled']:.1%}",
+                "|Σ forecast − Σ actual| over each whole horizon window, all series pooled, out of sample: what a "
+                "yarn buy depends on", note=f"naive {summary['wape_cum_naive_pooled']:.1%}")], per_row=3)
 status = {"ok": st.success, "warning": st.warning, "poor": st.error}[health["status"]]
 status(f"Forecast at this level: {health['message']}. Accuracy is measured {horizon} {unit} ahead at most; the "
        f"forecast shown is {gap + 1}–{gap + horizon} {unit} ahead.")
@@ -215,10 +214,9 @@ def coherent_tab() -> None:
         st.error(plain(exc))
         return
     acc = co["total_accuracy"]
-    k = st.columns(3)
-    k[0].metric("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", help=model_name(acc["direct"]["model"]))
-    k[1].metric("Total WAPE, bottom-up", f"{acc['bottom_up']['wape']:.1%}", help=acc["bottom_up"]["model"])
-    k[2].metric("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")
+    figures([Figure("Total WAPE, direct model", f"{acc['direct']['wape']:.1%}", model_name(acc["direct"]["model"])),
+             Figure("Total WAPE, bottom-up", f"{acc['bottom_up']['wape']:.1%}", acc["bottom_up"]["model"]),
+             Figure("Total WAPE, naive", f"{acc['direct']['wape_naive']:.1%}")])
     st.caption(f"Method: {co['method']}; the style, customer and total forecasts below are sums of the same "
                "bottom forecasts, so they add up (means only). Accuracy: out of sample, weekly.")
     show_table(co["forecasts"]["total"], "forecasts", key="fc_co_total")

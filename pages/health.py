@@ -18,7 +18,7 @@ from ui.coverage import missing_exports
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import lazy_expander, lazy_tabs
+from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
 
 require_shell()
 GC_SYMBOLS = ("circle", "square", "diamond")  # one marker per GC generation
@@ -80,8 +80,9 @@ def plan_health_section() -> None:
     latest = services.derived("health.plan_score", snapshot, lambda: plan_health.plan_score(results[-1]),
                               sources=(results,))
     score = "no figures" if latest["score"] is None else f"{latest['score']} / 100"
-    st.metric("Plan health", score, help=f"{latest['status'].capitalize()}: the plan of {latest['period']}, "
-              "checked against what happened. Knitting counts 40 points, buys followed 30, receipts on time 30.")
+    figures([Figure("Plan health", score, f"{latest['status'].capitalize()}: the plan of {latest['period']}, checked "
+                    "against what happened. Knitting counts 40 points, buys followed 30, receipts on time 30.")],
+            per_row=4)
     st.caption(f"The plan of {latest['period']}: {latest['status']}.")
     parts = services.derived("health.plan_components", snapshot, lambda: _components(latest), sources=(latest,))
     show_table(parts, "health_components", key="plan_components", search=False)
@@ -103,11 +104,11 @@ def live() -> None:
     """The one score, its parts with the figure behind each, and what needs attention (refreshed every 2 s)."""
     health = manager.health(snapshot, leak_alert_mb_per_min=services.alert_thresholds()["leak_mb_per_min"])
     st.subheader("The app and its data")
-    st.metric("App health", f"{health['score']} / 100", help=(
+    figures([Figure("App health", f"{health['score']} / 100", (
         "The sum of the points of the parts below. First visits to a page (loading and computing) are not "
         f"counted as slow; pages are judged on their last 100 loads against {PAGE_TARGET_MS / 1000:.1f} s, "
         "memory on its typical use over 5 minutes. A part's points change only when it moves by 2 points or "
-        "more, so the score moves when something changed, not with every refresh."))
+        "more, so the score moves when something changed, not with every refresh."))], per_row=4)
     st.caption(f"{health['status'].capitalize()}: 80 and more is good, 50 to 79 fair, below 50 poor.")
     show_table(_components(health), "health_components", key="app_components", search=False)
     st.markdown("**What needs attention**")
@@ -239,11 +240,10 @@ def cache() -> None:
     tier2 = manager.cache.stats_dict() if manager.cache else {}
     hits2 = sum(s["hits"] for s in tier2.values())
     total2 = hits2 + sum(s["misses"] for s in tier2.values())
-    c = st.columns(3)
-    c[0].metric("Tier 1 hit rate (shared results)", "n/a" if not tier1 or tier1["hit_rate"] is None
-                else f"{tier1['hit_rate']:.0%}")
-    c[1].metric("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a")
-    c[2].metric("Updated", time.strftime("%H:%M:%S"))
+    figures([Figure("Tier 1 hit rate (shared results)", "n/a" if not tier1 or tier1["hit_rate"] is None
+                    else f"{tier1['hit_rate']:.0%}"),
+             Figure("Tier 2 hit rate (disk)", f"{hits2 / total2:.0%}" if total2 else "n/a"),
+             Figure("Updated", time.strftime("%H:%M:%S"))])
     if tier2:
         show_table(_per_operation(tier2), "cache_stats", key="cache_stats", search=False)
 

@@ -12,7 +12,7 @@ from ui import comparison, services, state
 from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table
-from ui.widgets import lazy_expander, lazy_tabs
+from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
 
 require_shell()
 
@@ -46,16 +46,15 @@ no_plan = pd.DataFrame({"yarn_id": pd.Series(dtype="Int64"), "first_shortage_wee
 positions = services.derived("inventory.positions", snapshot, lambda: with_horizon(
     result["positions"], no_plan if plan_shortages is None else plan_shortages), sources=(result, plan_shortages))
 with right:
-    c = st.columns(4)
-    c[0].metric("Yarns short", "" if plan_shortages is None else int(positions["short_in_horizon"].sum()),
-                help="Yarns whose planning balance (stock and every open PO, the observed knitting pace) goes below "
-                     f"zero: the figure of Yarn requirements ({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at "
-                     "the deepest points)")
-    c[1].metric("Below zero in eFab", summary["shortage_count"],
-                help="eFab's own figure: the yarn inventory export's Planning Balance (on hand + allocated + on "
-                     f"order) below zero today ({fmt_lbs(summary['shortage_lbs'])})")
-    c[2].metric("Below reorder point", summary["below_reorder_count"])
-    c[3].metric("Stock value", fmt_usd(summary["on_hand_value_usd"]), help=f"{summary['yarn_count']:,} yarns")
+    figures([
+        Figure("Yarns short", "" if plan_shortages is None else int(positions["short_in_horizon"].sum()),
+               "Yarns whose planning balance (stock and every open PO, the observed knitting pace) goes below zero: "
+               f"the figure of Yarn requirements ({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at the deepest "
+               "points)"),
+        Figure("Below zero in eFab", summary["shortage_count"], "eFab's own figure: the yarn inventory export's "
+               f"Planning Balance (on hand + allocated + on order) below zero today ({fmt_lbs(summary['shortage_lbs'])})"),
+        Figure("Below reorder point", summary["below_reorder_count"]),
+        Figure("Stock value", fmt_usd(summary["on_hand_value_usd"]), f"{summary['yarn_count']:,} yarns")])
 assumptions = lazy_expander("Assumptions behind these numbers", key="inv_assumptions")
 if assumptions is not None:
     with assumptions:

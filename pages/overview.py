@@ -15,7 +15,7 @@ from ui import comparison, services, state
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
 from ui.table import pick_row, show_table
-from ui.widgets import lazy_expander
+from ui.widgets import Figure, figures, lazy_expander
 
 require_shell()
 CAPACITY_VIEW = dict(DEFAULT_VIEWS)["capacity.plan"]  # the Knitting capacity page's default horizon and threshold
@@ -48,13 +48,12 @@ present = [k for k in expected_kinds if k in snapshot.exports]
 demo = state.is_demo(snapshot.snapshot_id)
 health = services.manager().health(snapshot)
 # the as-of date and the number of exports are the sidebar's (one figure per fact); rows per file in the files table
-c = st.columns(3)
-c[0].metric("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
-            help="Days since the snapshot's as-of date")
-c[1].metric("Complete", f"{len(present)}/{len(expected_kinds)}",
-            help="Exports in this snapshot, of those the pages use")
-c[2].metric("App health", f"{health['score']:.0f}/100",
-            help=f"The app and its data: {health['status']} (the score and its parts on the App health page)")
+figures([
+    Figure("Data age", "demo" if demo else f"{(date.today() - snapshot.as_of).days} days",
+           "Days since the snapshot's as-of date"),
+    Figure("Complete", f"{len(present)}/{len(expected_kinds)}", "Exports in this snapshot, of those the pages use"),
+    Figure("App health", f"{health['score']:.0f}/100",
+           f"The app and its data: {health['status']} (the score and its parts on the App health page)")], per_row=4)
 if demo:
     st.info("You are looking at **synthetic demo data**. Upload the day's exports on the Data page.")
 
@@ -73,20 +72,19 @@ except BkError as exc:
     st.error(plain(exc))
 else:
     n = today["counts"]
-    c = st.columns(4)
-    c[0].metric("Expedite", n["expedite"], help="Open POs that arrive after the yarn needs them: pull them in "
-                "(the yarn plan's expedite actions, as on Yarn requirements)")
-    c[1].metric("Buys past order-by", n["buys_past_order_by"], help="The yarn plan's buys whose order-by date "
-                "has passed: place them now")
-    c[2].metric("Buy this week", n["buy"], help="The yarn plan's buys whose order-by date falls later this week")
-    c[3].metric("Reconcile", n["reconcile"], help="Stock or yarn records to correct before buying")
-    c = st.columns(4)
-    c[0].metric("Late KOs", n["late_kos"], help="Scheduled or suggested KOs whose last part finishes after the "
-                "quoted date (the Knitting capacity page's count)")
-    c[1].metric("No quoted date", n["no_date_kos"], help="Scheduled KOs without a quoted date: lateness unknown")
-    c[2].metric("Capacity hot spots", n["hot_spots"], help=f"Work centres with a week at "
-                f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
-                f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")
+    figures([
+        Figure("Expedite", n["expedite"], "Open POs that arrive after the yarn needs them: pull them in (the yarn "
+               "plan's expedite actions, as on Yarn requirements)"),
+        Figure("Buys past order-by", n["buys_past_order_by"], "The yarn plan's buys whose order-by date has "
+               "passed: place them now"),
+        Figure("Buy this week", n["buy"], "The yarn plan's buys whose order-by date falls later this week"),
+        Figure("Reconcile", n["reconcile"], "Stock or yarn records to correct before buying"),
+        Figure("Late KOs", n["late_kos"], "Scheduled or suggested KOs whose last part finishes after the quoted "
+               "date (the Knitting capacity page's count)"),
+        Figure("No quoted date", n["no_date_kos"], "Scheduled KOs without a quoted date: lateness unknown"),
+        Figure("Capacity hot spots", n["hot_spots"], f"Work centres with a week at "
+               f"{capacity.HOT_SPOT_UTILISATION:.0%} or more of their machine-days in the next "
+               f"{capacity.HOT_SPOT_WEEKS} weeks (committed and suggested load)")], per_row=4)
     if len(today["buy"]):
         st.subheader("Buy and expedite this week")
         pick_row(today["buy"], "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id")

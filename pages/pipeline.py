@@ -8,7 +8,7 @@ from ui import services, state
 from ui.format import fmt_lbs, fmt_pct, plain
 from ui.shell import require_shell
 from ui.table import show_table
-from ui.widgets import lazy_expander, lazy_tabs
+from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
 
 # age buckets of the pipeline service, youngest first, coloured from calm to alarming
 AGE_COLOURS = {"0–30 d": "#9ecae1", "31–90 d": "#4292c6", "91–180 d": "#fdae6b", "181–365 d": "#e6550d",
@@ -28,10 +28,8 @@ except BkError as exc:
     st.stop()
 
 stages = wip["stages"]
-cols = st.columns(len(stages))
-for col, row in zip(cols, stages.itertuples(), strict=True):
-    col.metric(f"{row.stage} · {row.label}", fmt_lbs(row.lbs), help=f"{row.rolls:,} rolls, {row.styles:,} "
-               f"styles; {row.aged_rolls:,} rolls older than {int(aging_days)} days")
+figures([Figure(f"{row.stage} · {row.label}", fmt_lbs(row.lbs), f"{row.rolls:,} rolls, {row.styles:,} styles; "
+                f"{row.aged_rolls:,} rolls older than {int(aging_days)} days") for row in stages.itertuples()])
 st.caption("Lbs at each stage, from the knitting machines to the warehouse (each figure's help: its rolls, styles "
            "and aged rolls)")
 
@@ -70,12 +68,11 @@ def sales_order_tab() -> None:
         st.error(plain(exc))
     else:
         s = netting["summary"]
-        c = st.columns(4)
-        c[0].metric("Open sales orders", s["open_so_count"])
-        c[1].metric("Balance", f"{s['so_balance_yds']:,.0f} yds")
-        c[2].metric("Uncovered", f"{s['so_uncovered_yds']:,.0f} yds",
-                    help=f"{fmt_pct(100 - s['coverage_pct'])} of the balance")
-        c[3].metric("Not nettable (unit)", s["not_nettable"])
+        figures([Figure("Open sales orders", s["open_so_count"]),
+                 Figure("Balance", f"{s['so_balance_yds']:,.0f} yds"),
+                 Figure("Uncovered", f"{s['so_uncovered_yds']:,.0f} yds", f"{fmt_pct(100 - s['coverage_pct'])} of the "
+                        "balance"),
+                 Figure("Not nettable (unit)", s["not_nettable"])])
         st.caption("Orders are served earliest quoted date first from F01, I01, G02, G00, then open knit orders; "
                    "each roll and KO counts once. Lbs convert with the style's own yds/lb from F01/I01 rolls, "
                    "else the median of all styles (noted). Orders on hold are listed last.")

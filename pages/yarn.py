@@ -17,7 +17,7 @@ from ui.evidence import evidence_panel
 from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label, short_date, yarn_picker_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table, shown_form, table_height
-from ui.widgets import downloads, lazy_expander
+from ui.widgets import Figure, downloads, figures, lazy_expander
 
 require_shell()
 OBSERVED, EFAB_RULE, MACHINES = "observed pace", "eFab rule", "machine schedule"
@@ -61,21 +61,18 @@ actions = services.derived("yarn.actions", snapshot, lambda: action_view(plan["a
 short = services.derived("shortage.short_yarns", snapshot, lambda: short_yarns(plan), sources=(plan,))
 balance = plan["projected_balance"]
 st.subheader("Actions")
-c = st.columns(4)
-c[0].metric("Buy", fmt_usd(summary["buy_usd"]), help=f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])} "
-            f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need)")
-c[1].metric("Buys past order-by", summary["buys_past_order_by"], help="Buys whose order-by date has passed: "
-            "place them now")
-c[2].metric("Expedite", summary["expedites"], help=f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier")
-c[3].metric("Chase", summary["chases"], help=f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the "
-            "past-due limit: confirm a date or close them (not counted as arriving)")
-c = st.columns(4)
-c[0].metric("Reconcile", summary["reconciles"], help="Stock or yarn records to fix first: never bought")
-c[1].metric("Defer", summary["defers"], help=f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet")
-c[2].metric("Yarns short", len(short),
-            help="Yarns whose planning balance goes below zero (stock and every open PO), as on Yarn inventory "
-                 f"({fmt_lbs(short['shortage_lbs'].sum())} at the deepest points)")
-c[3].metric("Actions without a price", summary["unpriced_actions"])
+figures([
+    Figure("Buy", fmt_usd(summary["buy_usd"]), f"{summary['buys']} new orders, {fmt_lbs(summary['buy_lbs'])} "
+           f"({fmt_lbs(summary['premium_lbs'])} of it the MOQ's rise over the need)"),
+    Figure("Buys past order-by", summary["buys_past_order_by"], "Buys whose order-by date has passed: place them now"),
+    Figure("Expedite", summary["expedites"], f"{fmt_lbs(summary['expedite_lbs'])} on open POs needed earlier"),
+    Figure("Chase", summary["chases"], f"{fmt_lbs(summary['chase_lbs'])} on POs past due longer than the past-due "
+           "limit: confirm a date or close them (not counted as arriving)"),
+    Figure("Reconcile", summary["reconciles"], "Stock or yarn records to fix first: never bought"),
+    Figure("Defer", summary["defers"], f"{fmt_lbs(summary['defer_lbs'])} on POs not needed yet"),
+    Figure("Yarns short", len(short), "Yarns whose planning balance goes below zero (stock and every open PO), as on "
+           f"Yarn inventory ({fmt_lbs(short['shortage_lbs'].sum())} at the deepest points)"),
+    Figure("Actions without a price", summary["unpriced_actions"])], per_row=4)
 source = KINDS[summary["receipts_source"]].title if summary["receipts_source"] in KINDS else "PO"
 view = {OBSERVED: "each KO's observed pace", EFAB_RULE: "eFab's knitting rule",
         MACHINES: "the machine schedule (capacity plan)"}[schedule]
@@ -329,8 +326,9 @@ if (box := lazy_expander("Reconciliation with eFab's own demand reports", key="m
             recon = services.run("yarn.reconcile", snapshot)
             s = recon["summary"]
             if "ko_rows" in s:
-                st.metric("KO × yarn rows reproduced", f"{(s['ko_rows_reproduced_share'] or 0):.1%}",
-                          help=f"{s['ko_rows']} rows compared; KOs missing from the knit-order export excluded")
+                figures([Figure("KO × yarn rows reproduced", f"{(s['ko_rows_reproduced_share'] or 0):.1%}",
+                                f"{s['ko_rows']} rows compared; KOs missing from the knit-order export excluded")],
+                        per_row=4)
                 st.markdown("**Disagreements by likely cause**")
                 show_facts(s["causes"], key="recon_causes", key_label="Likely cause", value_label="KO × yarn rows")
                 disagreements = recon["reconciliation_ko"]
@@ -338,7 +336,7 @@ if (box := lazy_expander("Reconciliation with eFab's own demand reports", key="m
                 show_table(disagreements, "reconciliation_ko", key="reconciliation_ko",
                            download="reconciliation_ko")
             if "receipt_cells" in s:
-                st.metric("Receipt cells equal to eFab", f"{s['receipt_cells_matching_share']:.1%}")
+                figures([Figure("Receipt cells equal to eFab", f"{s['receipt_cells_matching_share']:.1%}")], per_row=4)
                 receipts = recon["reconciliation_receipts"]
                 receipts = receipts[~receipts["match"]]
                 show_table(receipts.assign(bucket=receipts["bucket"].map(weeks).fillna(receipts["bucket"])),

@@ -12,7 +12,7 @@ from bk.services.briefing import CHANGE_WORDS
 from ui import services, state
 from ui.format import plain
 from ui.table import pick_row, show_table
-from ui.widgets import lazy_expander
+from ui.widgets import Figure, figures, lazy_expander
 
 # (section of the summary, its title, the change codes shown as metrics in this order)
 SECTIONS = (("shortages", "Shortages", ("new", "cleared", "deeper", "shallower")),
@@ -56,9 +56,8 @@ def show(snapshot: Snapshot, earlier_id: str, *, key: str) -> None:
     counts = change["summary"]
     for section, heading, kinds in SECTIONS:
         st.caption(heading)
-        cols = st.columns(len(kinds))
-        for col, kind in zip(cols, kinds, strict=True):
-            col.metric(f"{heading}: {METRIC_WORDS[kind]}", counts[section].get(kind, 0))
+        figures([Figure(f"{heading}: {METRIC_WORDS[kind]}", counts[section].get(kind, 0)) for kind in kinds],
+                per_row=5)
     st.caption(f"Stock moves over 100 lbs: {counts['stock_changes']}. A shortage is the deepest planning balance "
                "below zero (stock and every open PO, the observed knitting pace): the figure of Yarn requirements "
                "and Yarn inventory. A PO counts as received only when its balance fell by more than 0.5 lb.")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.format import fmt_lbs, short_date
 from ui.table import show_table
+from ui.widgets import Figure, figures
 
 
 def heading(row: pd.Series) -> str:
@@ -35,18 +36,17 @@ def evidence_panel(row: pd.Series, evidence: dict, *, weeks: dict[str, str], sho
         positions = evidence["positions"].set_index("yarn_id")
         pos = positions.loc[yarn_id].to_dict() if yarn_id in positions.index else {}
         shortage = short.set_index("yarn_id")["shortage_lbs"]
-        cols = st.columns(5)
-        cols[0].metric("On hand", fmt_lbs(pos.get("on_hand_lbs", 0.0)))
-        cols[1].metric("Open POs", fmt_lbs(pos.get("open_po_lbs", 0.0)))
-        cols[2].metric("Short", fmt_lbs(shortage.get(yarn_id, 0.0)),
-                       help="Deepest planning balance below zero: the figure of Yarn inventory and the Overview")
         moq, multiple = pos.get("moq_lbs"), pos.get("order_multiple_lbs")
-        cols[3].metric("MOQ", "unknown" if moq is None or pd.isna(moq) else fmt_lbs(moq),
-                       help="order multiple: " + ("none known" if multiple is None or pd.isna(multiple)
-                                                  else fmt_lbs(multiple)))
         lead = pos.get("lead_time_days")
-        cols[4].metric("Lead time", "unknown" if lead is None or pd.isna(lead) else f"{lead:.0f} days",
-                       help=None if pd.isna(pos.get("lead_time_source")) else str(pos.get("lead_time_source")))
+        figures([
+            Figure("On hand", fmt_lbs(pos.get("on_hand_lbs", 0.0))),
+            Figure("Open POs", fmt_lbs(pos.get("open_po_lbs", 0.0))),
+            Figure("Short", fmt_lbs(shortage.get(yarn_id, 0.0)),
+                   "Deepest planning balance below zero: the figure of Yarn inventory and the Overview"),
+            Figure("MOQ", "unknown" if moq is None or pd.isna(moq) else fmt_lbs(moq),
+                   "order multiple: " + ("none known" if multiple is None or pd.isna(multiple) else fmt_lbs(multiple))),
+            Figure("Lead time", "unknown" if lead is None or pd.isna(lead) else f"{lead:.0f} days",
+                   None if pd.isna(pos.get("lead_time_source")) else str(pos.get("lead_time_source")))])
         st.plotly_chart(chart(yarn_id), width="stretch", key="evidence_chart")
         left, right = st.columns(2)
         with left:

@@ -55,13 +55,14 @@ def grid_rows(pg, *headers: str, timeout_s: float = 60.0) -> list[dict[str, str]
 
 
 def metrics(pg, timeout_s: float = 60.0) -> dict[str, str]:
-    """The page's metrics by label, read once two reads half a second apart agree (the page has drawn them)."""
+    """The page's headline figures by label (``ui.widgets.figures``), read once two reads half a second apart agree
+    (the page has drawn them)."""
     deadline, last = time.monotonic() + timeout_s, None
     while True:
         out = {}
-        for m in pg.locator("[data-testid='stMetric']").all():
-            out[m.locator("[data-testid='stMetricLabel']").inner_text().strip()] = (
-                m.locator("[data-testid='stMetricValue']").inner_text().strip())
+        for m in pg.locator(".bk-figure").all():
+            out[m.locator(".bk-figure-label").inner_text().strip()] = (
+                m.locator(".bk-figure-value").inner_text().strip())
         if out and out == last or time.monotonic() > deadline:
             return out
         last = out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -44,3 +46,48 @@ def open_tab(at: AppTest, key: str, label: str) -> AppTest:
     """Select the tab ``label`` of the lazy tabs ``key`` (only the selected tab's body runs), and rerun."""
     at.session_state[key] = label
     return at.run()
+
+
+class Shown(NamedTuple):
+    """A headline figure as the page shows it (``ui.widgets.figures``, or an ``st.metric``)."""
+
+    label: str
+    value: str
+    help: str
+    note: str
+
+
+class _Figures(HTMLParser):
+    """The figures of one ``st.html`` body: text of the elements classed bk-figure-label / -value / -note, the
+    help from the figure's title."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict] = []
+        self.into: list[str | None] = []  # per open element: the part its text belongs to
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if "bk-figure" in classes:
+            self.found.append({"label": "", "value": "", "help": attrs.get("title") or "", "note": ""})
+        part = next((c.removeprefix("bk-figure-") for c in classes if c in ("bk-figure-label", "bk-figure-value",
+                                                                           "bk-figure-note")), None)
+        self.into.append(part or (self.into[-1] if self.into else None))
+
+    def handle_endtag(self, tag):
+        self.into.pop()
+
+    def handle_data(self, data):
+        if self.found and self.into and self.into[-1]:
+            self.found[-1][self.into[-1]] += data
+
+
+def figures(at: AppTest) -> list[Shown]:
+    """Every headline figure of the page run, in page order of kind: the figure rows, then any st.metric."""
+    out = []
+    for element in at.html:
+        parser = _Figures()
+        parser.feed(element.value)
+        out += [Shown(**f) for f in parser.found]
+    return out + [Shown(m.label, m.value, m.proto.help, "") for m in at.metric]

@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from bk.ingest.schema import KINDS
+from tests.pages.conftest import figures
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 SNAKE_WORD = re.compile(r"(?<![\w.\-/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\-/])")  # balance_changed, demand_cv
@@ -65,8 +66,8 @@ def page_text(at) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for name in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
         out += [(name, e.value) for e in getattr(at, name)]
-    for m in at.metric:
-        out += [("metric label", m.label), ("metric value", str(m.value))]
+    for m in figures(at):
+        out += [("figure label", m.label), ("figure value", str(m.value))]
     for e in at.expander:
         out.append(("expander", e.label))
     for box in at.selectbox:  # the options as shown (formatted)
@@ -105,7 +106,7 @@ def shown_texts(at, *, data_columns: tuple[str, ...] = ("File", "Message")) -> l
     section labels, table headers and cells (except columns that quote the data, ``data_columns``)."""
     texts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "warning", "success",
                                   "info", "error") for e in getattr(at, kind)]
-    texts += [t for m in at.metric for t in (m.label, m.value, m.proto.help)]
+    texts += [t for m in figures(at) for t in (m.label, m.value, m.help)]
     texts += [e.label for kind in ("button", "expander", "tabs", "toggle", "text_input") for e in getattr(at, kind)]
     for df in at.dataframe:
         frame = df.value

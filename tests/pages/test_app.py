@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import ast
 
-from tests.pages.conftest import ROOT, app, no_exceptions
+from tests.pages.conftest import ROOT, app, figures, no_exceptions
 
 
 def test_overview_shows_the_demo_snapshot():
     at = app().run()
     no_exceptions(at)
     assert at.title[0].value == "Overview"
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in figures(at)]
     assert labels[:3] == ["Data age", "Complete", "App health"]
-    assert at.metric[0].value == "demo"
+    assert figures(at)[0].value == "demo"
     # the as-of date and the number of exports once, in the sidebar
     exports = [c.value for c in at.sidebar.caption if " exports · as of " in c.value]
     assert len(exports) == 1 and int(exports[0].split()[0]) >= 18

@@ -12,7 +12,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_tab, page
 
 AS_OF = date(2025, 7, 31)  # Thursday: 2.5 machine-days left
 
@@ -44,7 +44,7 @@ def patched(monkeypatch):
 
 
 def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
+    return next(m for m in figures(at) if m.label == label)
 
 
 def test_committed_and_suggested_load_are_shown_apart(patched):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
-from tests.pages.conftest import no_exceptions, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 from tests.pages.test_capacity_load_page import AS_OF, frames
 
@@ -37,8 +37,8 @@ def test_capacity_page_on_the_demo():
     at = page("capacity.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Knitting capacity"
-    assert [m.label for m in at.metric][:3] == ["Machines", "Scheduled KOs", "Unassigned KOs"]
-    assert int(at.metric[0].value) == 290
+    assert [m.label for m in figures(at)][:3] == ["Machines", "Scheduled KOs", "Unassigned KOs"]
+    assert int(figures(at)[0].value) == 290
     assert_readable(at)
     # the stalled KOs, counted as the yarn plan counts them (the same observed-pace flag)
     from bk.ingest.snapshot import load_paths
@@ -86,7 +86,7 @@ def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypat
     assert heat["text"][0][0] == "125 % ▲" and z[0][0] == 100  # the colour stops at full
     assert heat["colorscale"][0][1] == "#f2f2f2"  # idle is pale grey, not green
     assert any("(2 work centres with one)" in c.value for c in at.caption)
-    assert next(m for m in at.metric if m.label == "Capacity hot spots").value == "2"
+    assert next(m for m in figures(at) if m.label == "Capacity hot spots").value == "2"
     assert_readable(at)
     open_tab(at, "cap_tab", "Machine timeline")
     gantt = figure(at, "cap_gantt")
@@ -121,5 +121,5 @@ def test_capacity_page_on_the_real_snapshot(real_dir, isolated_store):
     SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
     at = page("capacity.py").run()
     no_exceptions(at)
-    assert int(at.metric[0].value) == 286
+    assert int(figures(at)[0].value) == 286
     assert_readable(at)

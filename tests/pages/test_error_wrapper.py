@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.services
 import ui.state
-from tests.pages.conftest import TIMEOUT_S, app, no_exceptions
+from tests.pages.conftest import TIMEOUT_S, app, figures, no_exceptions
 
 
 def _shown(at: AppTest) -> str:
@@ -96,7 +96,7 @@ def test_inventory_page_works_from_the_yarn_inventory_alone(isolated_store):
     at = page("inventory.py").run()
     no_exceptions(at)
     assert not at.error
-    labels = {m.label: m.value for m in at.metric}
+    labels = {m.label: m.value for m in figures(at)}
     assert labels["Yarns short"] == "" and labels["Stock value"].startswith("$")  # blank, never a stand-in
     infos = " ".join(i.value for i in at.info)
     assert "Projected shortages are not shown" in infos and "Bill of materials" in infos

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -23,7 +23,7 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     at.segmented_control(key="fc_freq").set_value("W").run()
     no_exceptions(at)
     # the level's series and pooled WAPEs are its row of the levels table; the one metric is not in the table
-    assert [m.label for m in at.metric] == ["Cumulative WAPE over the horizon"]
+    assert [m.label for m in figures(at)] == ["Cumulative WAPE over the horizon"]
     style = levels.set_index(["Level", "Periods"]).loc[("style", "weeks")]
     assert style["Series (count)"] >= 50 and style["WAPE, zero (%)"] == 100
     assert_readable(at)
@@ -64,7 +64,7 @@ def test_coherent_levels_on_the_demo():
     open_tab(at, "fc_tab", "Coherent levels")
     at.toggle(key="fc_coherent").set_value(True).run()
     no_exceptions(at)
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in figures(at)]
     assert "Total WAPE, bottom-up" in labels and "Total WAPE, direct model" in labels
     assert_readable(at)
     total = at.dataframe[-2].value

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.optimization.manager import EXPECTED_KINDS
 from tests.conftest import DEMO
-from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_plain_words, assert_readable, table_with
 
 PARTS = ["Pages answer quickly", "Nothing fails", "Memory stays within its budget", "Computed results are kept",
@@ -20,7 +20,7 @@ def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_close
     no_exceptions(at)
     assert at.title[0].value == "App health"
     assert [h.value for h in at.subheader] == ["Plan health", "The app and its data"]
-    scores = {m.label: m.value for m in at.metric}
+    scores = {m.label: m.value for m in figures(at)}
     assert set(scores) == {"Plan health", "App health"}  # one app score: no "Data health", no overall caption
     parts = table_with(at, "Component", "Points", "Out of", "Figure behind it")
     parts = next(df.value for df in at.dataframe if "Pages answer quickly" in set(df.value.get("Component", [])))
@@ -80,7 +80,7 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
     next(b for b in at.button if b.label.startswith("Run a 5-second load test")).click().run()  # operations
     no_exceptions(at)
     cache_labels = {"Tier 1 hit rate (shared results)", "Tier 2 hit rate (disk)", "Updated"}
-    assert not cache_labels & {m.label for m in at.metric}  # closed tabs are not drawn
+    assert not cache_labels & {m.label for m in figures(at)}  # closed tabs are not drawn
     latency_title = "Latency (ms): warm"
     assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
 
@@ -96,5 +96,5 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
 
     open_tab(at, "health_tab", "Cache")
     no_exceptions(at)
-    assert cache_labels <= {m.label for m in at.metric}
+    assert cache_labels <= {m.label for m in figures(at)}
     assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]

@@ -9,7 +9,7 @@ import pandas as pd
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO_FIRST, app_plan
-from tests.pages.conftest import no_exceptions, open_expanders, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page
 from tests.pages.readable import assert_readable, table_with, unreadable
 
 
@@ -17,13 +17,13 @@ def test_inventory_page_on_the_demo():
     at = page("inventory.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Yarn inventory"
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in figures(at)]
     assert labels == ["Yarns short", "Below zero in eFab", "Below reorder point", "Stock value"]
     assert_readable(at)
     positions = table_with(at, "Yarn", "Description", "Short (lbs)", "Below zero in eFab (lbs)")
     assert list(positions.columns)[:3] == ["Yarn", "Description", "Supplier"]
     # the filter lists as many yarns as the headline counts, each with the plan's planning-balance shortage
-    short = int(next(m.value for m in at.metric if m.label == "Yarns short"))
+    short = int(next(m.value for m in figures(at) if m.label == "Yarns short"))
     at.segmented_control[0].set_value("Short").run()
     no_exceptions(at)
     shown = table_with(at, "Yarn", "Short (lbs)").set_index("Yarn")["Short (lbs)"]
@@ -62,8 +62,8 @@ def test_inventory_compares_snapshots_with_the_overviews_figures(isolated_store)
     assert next(h.value for h in overview.subheader if "compared with" in h.value) == (
         "28 Aug 2025 compared with 21 Aug 2025")
     # one comparison: every count and every cause row the same on both pages
-    counts = {m.label: m.value for m in at.metric if ": " in m.label}
-    assert counts and counts == {m.label: m.value for m in overview.metric if m.label in counts}
+    counts = {m.label: m.value for m in figures(at) if ": " in m.label}
+    assert counts and counts == {m.label: m.value for m in figures(overview) if m.label in counts}
     assert counts["Knit orders: finished"] == "1"
     mine, theirs = (table_with(x, "Shortage change (lbs)", "What happened") for x in (at, overview))
     pd.testing.assert_frame_equal(mine.reset_index(drop=True), theirs.reset_index(drop=True))
@@ -73,10 +73,10 @@ def test_pipeline_page_on_the_demo():
     at = page("pipeline.py").run()
     no_exceptions(at)
     assert at.title[0].value == "Fabric pipeline"
-    assert [m.label.split(" · ")[0] for m in at.metric][:4] == ["G00", "G02", "I01", "F01"]
-    assert at.metric[0].label == "G00 · greige at the mill"  # the stage in words: no funnel repeats the figures
+    assert [m.label.split(" · ")[0] for m in figures(at)][:4] == ["G00", "G02", "I01", "F01"]
+    assert figures(at)[0].label == "G00 · greige at the mill"  # the stage in words: no funnel repeats the figures
     assert len(at.get("plotly_chart")) == 1  # the open Age tab's chart; no funnel repeats the four figures
-    assert all(m.value.endswith(" lbs") and "." not in m.value for m in at.metric[:4])
+    assert all(m.value.endswith(" lbs") and "." not in m.value for m in figures(at)[:4])
     assert_readable(at)
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert (rolls["Age (days)"] > 90).all() and rolls["Age (days)"].is_monotonic_decreasing
@@ -84,7 +84,7 @@ def test_pipeline_page_on_the_demo():
     assert f"{len(rolls):,} rolls" in header
     open_tab(at, "pipe_tab", "Sales-order coverage")
     no_exceptions(at)
-    assert any("Open sales orders" == m.label for m in at.metric)
+    assert any("Open sales orders" == m.label for m in figures(at))
     assert_readable(at)
     coverage = table_with(at, "Sales order", "Coverage (%)")
     assert list(coverage.columns)[:5] == ["Sales order", "Sold to", "Finished style", "Quoted date", "Coverage (%)"]
@@ -101,7 +101,7 @@ def test_inventory_page_on_the_real_snapshot_agrees_with_the_yarn_plan(real_dir,
     at = page("inventory.py").run()
     no_exceptions(at)
     assert_readable(at)
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = {m.label: m.value for m in figures(at)}
     # oracles: the plan the pages open with (its planning balance), and eFab's own column of the raw export
     snapshot, _ = load_paths([real_dir], as_of=info.as_of)
     pb = yarn.plan(snapshot.frames, as_of=info.as_of, **yarn.APP_VIEW)["planning_balance"]

@@ -13,7 +13,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO, DEMO_FIRST
-from tests.pages.conftest import no_exceptions, open_expanders, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 STOCK_CUT_LBS = 2000.0
@@ -60,8 +60,8 @@ def test_overview_briefing_between_two_saved_snapshots(isolated_store):
     # both snapshots named, by date (the time saved too: they share a date), never by id
     assert re.fullmatch(r"28 Aug 2025, saved \d+ \w{3} \d{4} \d\d:\d\d:\d\d compared with 28 Aug 2025, saved .*",
                         next(h.value for h in at.subheader if "compared with" in h.value))
-    metrics = {m.label: m.value for m in at.metric}
-    assert [m.label for m in at.metric][:3] == ["Data age", "Complete", "App health"]
+    metrics = {m.label: m.value for m in figures(at)}
+    assert [m.label for m in figures(at)][:3] == ["Data age", "Complete", "App health"]
     assert metrics["Knit orders: finished"] == "1"
     assert metrics["Knit orders: added"] == "0" and metrics["Knit orders: rescheduled"] == "0"
     assert metrics["Purchase orders: rescheduled"] == "0" and metrics["Purchase orders: received"] == "0"
@@ -99,7 +99,7 @@ def test_overview_on_the_demo_compares_with_the_previous_demo_day():
     assert any(s.value == "Demo data (synthetic) · 11 Sep 2025 compared with Demo data (synthetic) · 8 Sep 2025"
                for s in at.subheader)
     assert any("synthetic demo data" in i.value for i in at.info)
-    assert int(next(m.value for m in at.metric if m.label == "Expedite")) > 0
+    assert int(next(m.value for m in figures(at) if m.label == "Expedite")) > 0
     assert_readable(at)
 
 
@@ -117,7 +117,7 @@ def test_overview_today_lists_the_yarn_plans_actions():
     shown_pos = today.loc[today["Action"] == "expedite", "PO"]
     assert len(po_expedites) > 0 and sorted(shown_pos) == sorted(po_expedites["po_number"])
     assert set(today["Action"]) <= {"buy", "expedite"}  # no defer, no reconcile in this table
-    metrics = {m.label: int(m.value) for m in at.metric
+    metrics = {m.label: int(m.value) for m in figures(at)
                if m.label in ("Expedite", "Buy this week", "Buys past order-by")}
     # one definition each: expedite = the plan's expedite actions; passed buys are their own figure
     assert metrics["Expedite"] == len(po_expedites) == (today["Action"] == "expedite").sum()
@@ -135,8 +135,8 @@ def test_headline_counts_shared_with_yarn_requirements_are_one_value():
     overview, yarn_page = page("overview.py").run(), page("yarn.py").run()
     no_exceptions(overview)
     no_exceptions(yarn_page)
-    a = {m.label: m.value for m in overview.metric}
-    b = {m.label: m.value for m in yarn_page.metric}
+    a = {m.label: m.value for m in figures(overview)}
+    b = {m.label: m.value for m in figures(yarn_page)}
     shared = {"Expedite", "Buys past order-by", "Reconcile"}
     assert shared <= set(a) & set(b)
     assert {k: a[k] for k in shared} == {k: b[k] for k in shared}
@@ -151,7 +151,7 @@ def test_overview_lists_the_files_and_findings_on_demand():
     no_exceptions(at)
     files = table_with(at, "Export", "File", "Rows")
     assert box.startswith(f"Files ({len(files)}) and data-quality findings (")
-    assert not [m for m in at.metric if m.label in ("As of", "Files", "Rows", "Warnings", "Errors")]  # said once
+    assert not [m for m in figures(at) if m.label in ("As of", "Files", "Rows", "Warnings", "Errors")]  # said once
     findings = table_with(at, "Severity", "File", "Row", "Column")
     assert set(findings["Severity"]) <= {"error", "warning"}  # info hidden until asked for
 
@@ -161,7 +161,7 @@ def test_today_lists_the_buys_and_opens_the_other_lists_on_demand():
     as its count above (the demo has both)."""
     at = page("overview.py").run()
     no_exceptions(at)
-    counts = {m.label: int(m.value) for m in at.metric if m.label in ("Late KOs", "Reconcile")}
+    counts = {m.label: int(m.value) for m in figures(at) if m.label in ("Late KOs", "Reconcile")}
     assert counts["Late KOs"] > 0 and counts["Reconcile"] > 0
     assert [s.value for s in at.subheader if s.value.startswith(("Buy", "Late", "Reconcile"))] == [
         "Buy and expedite this week"]

@@ -15,7 +15,7 @@ from bk.services.backtest import backtest
 from bk.services.plan_health import headline, plan_score
 from bk.services.yarn import APP_VIEW
 from tests.conftest import DEMO_DAYS
-from tests.pages.conftest import app, no_exceptions, page
+from tests.pages.conftest import app, figures, no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
 DAYS = sorted(DEMO_DAYS.iterdir())
@@ -70,7 +70,7 @@ def test_health_page_scores_the_plans_of_the_demo_days():
     assert [h.value for h in at.subheader][0] == "Plan health"
     latest = plan_score(_scored(DAYS[-2], DAYS[-1]))
     assert isinstance(latest["score"], int)
-    assert next(m.value for m in at.metric if m.label == "Plan health") == f"{latest['score']} / 100"
+    assert next(m.value for m in figures(at) if m.label == "Plan health") == f"{latest['score']} / 100"
     parts = table_with(at, "Component", "Points", "Out of", "Figure behind it").set_index("Component")
     assert list(parts.index) == ["Knitting as planned", "Buys followed by a PO", "Receipts on time"]
     assert list(parts["Out of"]) == [40, 30, 30]
@@ -107,7 +107,7 @@ def test_saved_snapshots_are_scored_on_each_other_never_on_the_demo(isolated_sto
     assert "The plan of 4 Sep 2025, checked on 11 Sep 2025" in at.markdown[0].value
     at = page("health.py").run()
     no_exceptions(at)
-    assert next(m.value for m in at.metric if m.label == "Plan health") == (
+    assert next(m.value for m in figures(at) if m.label == "Plan health") == (
         f"{plan_score(_scored(DAYS[2], DAYS[-1]))['score']} / 100")
     assert any(m.value.endswith("over the last 1 checks") for m in at.markdown)
     assert _plan_chart(at) is None  # one check: a score, no trend yet

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.pages.conftest import no_exceptions, open_expanders, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 ACTION_COLUMNS = ["Order by", "Action", "Yarn", "Lbs", "Cost ($)", "Why"]
@@ -59,7 +59,7 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     assert list(first.columns)[:6] == ACTION_COLUMNS and len(first) > 0
     dated = first["Order by"].dropna()
     assert list(dated) == sorted(dated)
-    assert {m.label for m in at.metric} >= {"Buy", "Buys past order-by", "Expedite", "Reconcile", "Defer",
+    assert {m.label for m in figures(at)} >= {"Buy", "Buys past order-by", "Expedite", "Reconcile", "Defer",
                                             "Actions without a price", "Yarns short"}
     # the evidence is one panel under the table, never one expander per action
     assert not [e for e in at.expander if re.match(r"^(buy|chase|expedite|reconcile|defer) · ", e.label)]
@@ -75,7 +75,7 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     plan = demo_plan()
     pb = plan["planning_balance"]
     expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
-    short = int(next(m.value for m in at.metric if m.label == "Yarns short"))
+    short = int(next(m.value for m in figures(at) if m.label == "Yarns short"))
     table = table_with(at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
     assert short == len(table) == len(expected) > 0
     assert (table["Short (lbs)"] - expected.reindex(table.index)).abs().max() <= 0.5  # shown in whole lbs
@@ -86,7 +86,7 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     assert len(x) == 10 and all(v.startswith("wk of ") and v.endswith(" 2025") for v in x[:9])
     assert x[-1].startswith("after ")
     assert not any("week_of" in v or v == "later" for v in x)
-    assert "$" in at.metric[0].value and "." not in at.metric[0].value
+    assert "$" in figures(at)[0].value and "." not in figures(at)[0].value
 
 
 def test_selecting_an_action_row_shows_that_actions_evidence():
@@ -121,7 +121,7 @@ def test_the_page_opens_on_the_observed_pace_and_stalled_kos_are_flagged():
     if not header.endswith("(0)"):  # the other schedule's column names observed pace, never the machine schedule
         table_with(at, "Knit order", "Yarn drawn from, eFab rule", "Yarn drawn from, observed pace")
         assert not any("Yarn drawn from, machine schedule" in df.value.columns for df in at.dataframe)
-    assert {m.label for m in at.metric} >= {"Chase"}
+    assert {m.label for m in figures(at)} >= {"Chase"}
     at.segmented_control(key="knitting").set_value("eFab rule").run()
     assert not any("moves by a week" in m.value for m in at.markdown)
 
@@ -210,14 +210,14 @@ def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
     assert style in style_box.options and all(o.startswith(base + "/") for o in style_box.options)
     assert style_box.value == style_box.options[0]
     before_lbs = action_table(at)["Lbs"].sum()
-    before_buy = at.metric[0].value
+    before_buy = figures(at)[0].value
     at.number_input(key="what_if_lbs").set_value(200_000.0)
     next(b for b in at.button if b.label == "Add what-if order").click()
     at.run()
     no_exceptions(at)
     assert any("what-if" in w.value for w in at.warning)
-    assert at.metric[0].value != before_buy and action_table(at)["Lbs"].sum() > before_lbs
-    change = {m.label: m.value for m in at.metric if "before → after" in m.label}
+    assert figures(at)[0].value != before_buy and action_table(at)["Lbs"].sum() > before_lbs
+    change = {m.label: m.value for m in figures(at) if "before → after" in m.label}
     assert set(change) == {"Yarns to buy: before → after", "Buy (lbs): before → after",
                            "Buy ($): before → after"}
     b, a = change["Buy (lbs): before → after"].split(" → ")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bk.ingest.snapshot import SnapshotStore
-from tests.pages.conftest import no_exceptions, open_expanders, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, page
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -20,7 +20,7 @@ def saved_real(real_dir, isolated_store):
 
 
 def metric(at, label: str):
-    return next(m for m in at.metric if m.label == label)
+    return next(m for m in figures(at) if m.label == label)
 
 
 def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliation(saved_real):
@@ -40,7 +40,7 @@ def test_yarn_page_on_the_real_snapshot_shows_actions_evidence_and_reconciliatio
     pegging = table_with(linked, "Knit order", "BOM from")  # the evidence right under the table
     assert len(pegging) > 0
     open_expanders(at, "Reconciliation", "Add a what-if knit order")
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in figures(at)]
     assert "KO × yarn rows reproduced" in labels and "Receipt cells equal to eFab" in labels
     causes = table_with(at, "Likely cause", "KO × yarn rows")  # causes as a small table, not JSON
     assert len(causes) > 0
@@ -58,7 +58,7 @@ def test_one_yarns_shortage_is_the_same_on_yarn_requirements_and_yarn_inventory(
     count = metric(yarn_at, "Yarns short")
     assert count.value == metric(inventory_at, "Yarns short").value
     for m in (count, metric(inventory_at, "Yarns short")):  # one definition, stated on both pages
-        assert "planning balance" in m.proto.help and "goes below" in m.proto.help
+        assert "planning balance" in m.help and "goes below" in m.help
     on_yarn = table_with(yarn_at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
     on_inventory = table_with(inventory_at, "Yarn", "Short (lbs)", "Below zero in eFab (lbs)").set_index("Yarn")
     assert len(on_yarn) == int(count.value) > 0

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from bk.ingest.cleaning import strip_html
 from bk.ingest.snapshot import SnapshotStore
 from tests.conftest import DEMO
-from tests.pages.conftest import ROOT, TIMEOUT_S
+from tests.pages.conftest import ROOT, TIMEOUT_S, figures
 from ui.format import plain, plot_label, plot_labels
 
 DOUBLE = "&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;"
@@ -64,3 +64,22 @@ def test_stock_value_chart_shows_a_double_escaped_supplier_as_text(tmp_path, mon
     labels = [str(x) for trace in by_supplier["data"] for x in trace["x"]]
     assert "&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;" in labels  # shows &lt;a…
     assert not any("<a" in label for label in labels)
+
+
+def _figure_row():
+    from ui.widgets import Figure, figures
+
+    figures([Figure("<img src=x onerror=alert(1)>", "A&amp;B", 'say "hi" <b>'),
+             Figure("Late KOs", 3, note="naive 40.0%"), Figure("Plain", "1 lbs")], per_row=2)
+
+
+def test_a_figure_row_shows_data_text_as_text():
+    at = AppTest.from_function(_figure_row, default_timeout=TIMEOUT_S).run()
+    assert not at.exception and len(at.html) == 1  # one element for the row
+    body = at.html[0].value
+    assert "<img" not in body and "<b>" not in body  # escaped, never markup
+    shown = figures(at)
+    assert [(f.label, f.value, f.help, f.note) for f in shown] == [
+        ("<img src=x onerror=alert(1)>", "A&amp;B", 'say "hi" <b>', ""),  # each read back as written
+        ("Late KOs", "3", "", "naive 40.0%"), ("Plain", "1 lbs", "", "")]
+    assert "calc((100% - 1rem) / 2)" in body  # two to a row at most
