@@ -141,9 +141,11 @@ def data_problems() -> None:
     findings = services.derived("health.findings", snapshot, errors_and_warnings)
     if findings.empty:
         st.success("No error or warning when the files were read.")
-    else:
-        st.caption(f"{len(findings)} errors and warnings when the files were read")
-        show_table(findings, "findings", key="health_findings")
+    # the list on demand, as on the Overview (its files and findings): the count says whether to look
+    elif (box := lazy_expander(f"{len(findings)} errors and warnings when the files were read",
+                               key="health_findings_box")) is not None:
+        with box:
+            show_table(findings, "findings", key="health_findings")
 
 
 def engineers() -> None:

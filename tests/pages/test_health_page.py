@@ -31,8 +31,12 @@ def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_close
         ("No unexpected failure in the last", "Nothing has run yet"))
     assert any(md.value == "**What needs attention**" for md in at.markdown)
     assert any(md.value.startswith("**Data problems**") for md in at.markdown)
-    # the engineers' controls are not on the page until its last section is opened
-    assert [e.label for e in at.expander] == ["For engineers"]
+    # the read findings (the demo's 8 errors and warnings) and the engineers' controls are not on the page until
+    # their sections are opened
+    findings = [f for f in load_paths([DEMO])[0].findings if f.severity in ("error", "warning")]
+    assert [e.label for e in at.expander] == [f"{len(findings)} errors and warnings when the files were read",
+                                             "For engineers"] and len(findings) == 8
+    assert not any("Message" in df.value.columns for df in at.dataframe)
     assert not {b.label for b in at.button} & set(ENGINEERS) and not at.tabs
     assert_readable(at)
     assert_plain_words(at)
@@ -98,3 +102,12 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
     no_exceptions(at)
     assert cache_labels <= {m.label for m in figures(at)}
     assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+
+
+def test_the_read_findings_open_on_demand_with_every_error_and_warning():
+    at = open_expanders(page("health.py").run(), "8 errors and warnings")
+    no_exceptions(at)
+    shown = table_with(at, "File", "Message")
+    findings = [f for f in load_paths([DEMO])[0].findings if f.severity in ("error", "warning")]
+    assert sorted(shown["Message"]) == sorted(f.message for f in findings)
+    assert_readable(at)
