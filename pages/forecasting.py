@@ -45,9 +45,9 @@ best = table.set_index("key").loc[levels["best"]]
 if best["beats_both"]:
     st.caption(f"Opened at the level that beats forecasting zero and naive by the widest margin: "
                f"{LEVEL_NAMES[best_level]}, by {best_periods} ({best['margin']:.0%} better than the better of "
-               "the two). Every figure is out of sample: each model was scored on weeks it had not seen. WAPE = Σ|error| ÷ "
-               "Σ actual, all series of the level pooled, each series' model chosen on the windows before the ones "
-               "scored.")
+               "the two). Every figure is out of sample: each model was scored on weeks it had not seen. "
+               "WAPE = Σ|error| ÷ Σ actual, all series of the level pooled, each series' model chosen on the windows "
+               "before the ones scored.")
 else:
     st.error("No level forecasts better than zero or naive out of sample: read these forecasts as a rough guide, "
              "not as demand.")

@@ -52,7 +52,8 @@ with right:
                f"the figure of Yarn requirements ({fmt_lbs(positions['horizon_shortage_lbs'].sum())} at the deepest "
                "points)"),
         Figure("Below zero in eFab", summary["shortage_count"], "eFab's own figure: the yarn inventory export's "
-               f"Planning Balance (on hand + allocated + on order) below zero today ({fmt_lbs(summary['shortage_lbs'])})"),
+               "Planning Balance (on hand + allocated + on order) below zero today "
+               f"({fmt_lbs(summary['shortage_lbs'])})"),
         Figure("Below reorder point", summary["below_reorder_count"]),
         Figure("Stock value", fmt_usd(summary["on_hand_value_usd"]), f"{summary['yarn_count']:,} yarns")])
 assumptions = lazy_expander("Assumptions behind these numbers", key="inv_assumptions")

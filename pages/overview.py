@@ -88,7 +88,7 @@ else:
     if len(today["buy"]):
         st.subheader("Buy and expedite this week")
         pick_row(today["buy"], "today_actions", "today_buy", "pages/yarn.py", "yarn", "yarn_id")
-    # the other lists open on demand (their counts are the metrics above): three tables fewer to draw on every
+    # the other lists open on demand (their counts are the figures above): three tables fewer to draw on every
     # visit of the page a planner opens first
     # (part of today, heading, table spec, widget key, page a row opens, its query parameter, the row's column)
     for part, heading, spec, key, target, param, column in (

@@ -14,11 +14,11 @@ from ui.format import plain
 from ui.table import pick_row, show_table
 from ui.widgets import Figure, figures, lazy_expander
 
-# (section of the summary, its title, the change codes shown as metrics in this order)
+# (section of the summary, its title, the change codes shown as figures in this order)
 SECTIONS = (("shortages", "Shortages", ("new", "cleared", "deeper", "shallower")),
             ("knit_orders", "Knit orders", ("added", "finished", "rescheduled", "balance_changed")),
             ("purchase_orders", "Purchase orders", ("added", "closed", "received", "past_due", "rescheduled")))
-METRIC_WORDS = {**CHANGE_WORDS, "new": "new", "cleared": "cleared", "balance_changed": "knitted or changed"}
+FIGURE_WORDS = {**CHANGE_WORDS, "new": "new", "cleared": "cleared", "balance_changed": "knitted or changed"}
 
 
 def pick_earlier(snapshot: Snapshot, *, key: str) -> str | None:
@@ -56,7 +56,7 @@ def show(snapshot: Snapshot, earlier_id: str, *, key: str) -> None:
     counts = change["summary"]
     for section, heading, kinds in SECTIONS:
         st.caption(heading)
-        figures([Figure(f"{heading}: {METRIC_WORDS[kind]}", counts[section].get(kind, 0)) for kind in kinds],
+        figures([Figure(f"{heading}: {FIGURE_WORDS[kind]}", counts[section].get(kind, 0)) for kind in kinds],
                 per_row=5)
     st.caption(f"Stock moves over 100 lbs: {counts['stock_changes']}. A shortage is the deepest planning balance "
                "below zero (stock and every open PO, the observed knitting pace): the figure of Yarn requirements "

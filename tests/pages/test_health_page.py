@@ -15,6 +15,11 @@ PARTS = ["Pages answer quickly", "Nothing fails", "Memory stays within its budge
 ENGINEERS = ["Collect garbage now", "Run a 5-second load test", "Download JSON report"]
 
 
+def errors_and_warnings() -> list:
+    """The demo day's read findings that are errors or warnings (what App health lists on demand)."""
+    return [f for f in load_paths([DEMO])[0].findings if f.severity in ("error", "warning")]
+
+
 def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_closed():
     at = page("health.py").run()
     no_exceptions(at)
@@ -33,7 +38,7 @@ def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_close
     assert any(md.value.startswith("**Data problems**") for md in at.markdown)
     # the read findings (the demo's 8 errors and warnings) and the engineers' controls are not on the page until
     # their sections are opened
-    findings = [f for f in load_paths([DEMO])[0].findings if f.severity in ("error", "warning")]
+    findings = errors_and_warnings()
     assert [e.label for e in at.expander] == [f"{len(findings)} errors and warnings when the files were read",
                                              "For engineers"] and len(findings) == 8
     assert not any("Message" in df.value.columns for df in at.dataframe)
@@ -108,6 +113,5 @@ def test_the_read_findings_open_on_demand_with_every_error_and_warning():
     at = open_expanders(page("health.py").run(), "8 errors and warnings")
     no_exceptions(at)
     shown = table_with(at, "File", "Message")
-    findings = [f for f in load_paths([DEMO])[0].findings if f.severity in ("error", "warning")]
-    assert sorted(shown["Message"]) == sorted(f.message for f in findings)
+    assert sorted(shown["Message"]) == sorted(f.message for f in errors_and_warnings())
     assert_readable(at)
