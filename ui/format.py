@@ -662,6 +662,47 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
     return result, config
 
 
+_PRINTF = re.compile(r"%(,?)(?:\.(\d+))?([dfs%])")
+
+
+def printf(value: float, fmt: str) -> str:
+    """A number in a column's printf format as the data grid writes it: '$%,d' → '$12,345', '%.0f%%' → '40%',
+    '%.2f' → '1.25' ('%,d' groups thousands, '%d' rounds as the values were rounded to their unit)."""
+    def one(m: re.Match) -> str:
+        comma, digits, kind = m.groups()
+        if kind == "%":
+            return "%"
+        if kind == "s":
+            return str(value)
+        if kind == "d":
+            return f"{round(value):{comma}d}"
+        return f"{value:{comma}.{digits or 6}f}"
+    return _PRINTF.sub(one, fmt)
+
+
+def column_texts(values: pd.Series, config: Mapping) -> list[str]:
+    """A shown column's cells as text by its ``column_config`` (``display_frame``'s): numbers in their format,
+    'localized' with thousands grouped and at most 3 decimals, dates as '2 Sep 2025', ticks for true, blanks for
+    missing values."""
+    kind = config["type_config"]["type"]
+    fmt = config["type_config"].get("format")
+
+    def text(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+            return ""
+        if kind in ("number", "progress"):
+            if fmt in (None, "localized"):
+                out = f"{float(value):,.3f}".rstrip("0").rstrip(".")
+                return "0" if out == "-0" else out
+            return printf(float(value), fmt)
+        if kind == "date":
+            return short_date(value)
+        if kind == "checkbox":
+            return "✓" if value else ""
+        return str(value)
+    return [text(v) for v in values.astype(object)]
+
+
 def yarn_picker_labels(yarns: pd.DataFrame) -> pd.Series:
     """'id · description · supplier · colour' per yarn (blank parts left out), ' (action)' when it has one."""
     parts = [yarns["yarn_id"].astype("string")] + [yarns[c].astype("string").str.strip()

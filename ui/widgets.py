@@ -1,4 +1,5 @@
-"""Streamlit widgets shared by pages: headline figures, download buttons for a table, lazy expanders and tabs."""
+"""Streamlit widgets shared by pages: headline figures, plain tables, download buttons for a table, lazy expanders
+and tabs."""
 
 from __future__ import annotations
 
@@ -47,8 +48,44 @@ def figures(items: Sequence[Figure], *, per_row: int | None = None) -> None:
                      f'{html.escape(str(item.value))}</div>{note}</div>')
     # at most n to a row, and no narrower than 9rem: wraps on a phone like st.columns
     grid = f"repeat(auto-fill,minmax(max(9rem,calc((100% - {n - 1}rem) / {n})),1fr))"
-    st.html(f'<div class="bk-figures" style="display:grid;grid-template-columns:{grid};gap:1rem">'
-            + "".join(cells) + "</div>")
+    _draw(f'<div class="bk-figures" style="display:grid;grid-template-columns:{grid};gap:1rem">'
+          + "".join(cells) + "</div>")
+
+
+_CELL_STYLE = "padding:.3rem .6rem;border-bottom:1px solid rgba(128,128,128,.2);vertical-align:top"
+
+
+class Column(NamedTuple):
+    """One column of a plain table: its header, what it means (on hover) and whether it holds numbers."""
+
+    label: str
+    help: str | None = None
+    numeric: bool = False
+
+
+def plain_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    """A short read-only table as one HTML element: a header row, then the rows' cells as given (text, already
+    formatted), numbers right-aligned. Not ``st.dataframe``: a data grid is a canvas component whose mounting and
+    teardown cost a page switch 0.02–0.05 s each on this machine; a few rows need no sorting or scrolling."""
+    head = []
+    for column in columns:
+        align = "right" if column.numeric else "left"
+        tip = (f' title="{html.escape(column.help)}" style="text-decoration:underline dotted;{_CELL_STYLE};'
+               f'text-align:{align}"' if column.help else f' style="{_CELL_STYLE};text-align:{align}"')
+        head.append(f"<th{tip}>{html.escape(column.label)}</th>")
+    body = []
+    for row in rows:
+        cells = (f'<td style="{_CELL_STYLE};text-align:{"right" if column.numeric else "left"}">{html.escape(text)}</td>'
+                 for column, text in zip(columns, row, strict=True))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    _draw('<div style="overflow-x:auto"><table class="bk-table" style="width:100%;border-collapse:collapse;'
+          'font-size:.875rem;font-variant-numeric:tabular-nums"><thead><tr>' + "".join(head)
+          + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")
+
+
+def _draw(markup: str) -> None:
+    """The app's one HTML call: markup built in this module, every text in it escaped (Streamlit sanitises too)."""
+    st.html(markup)
 
 
 def downloads(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None:

@@ -37,11 +37,20 @@ ROWS_JS = ("g => [...g.querySelectorAll('[role=row]')].map(r => [...r.querySelec
            "'[role=columnheader],[role=gridcell]')].map(c => c.innerText.trim()))")
 
 
+PLAIN_JS = ("t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th,td')]"
+            ".map(c => c.innerText.trim()))")
+
+
 def grid_rows(pg, *headers: str, timeout_s: float = 60.0) -> list[dict[str, str]]:
-    """The rows an st.dataframe with these column headers shows (its accessible grid: raw values, read at once),
-    waiting until the page has drawn it (a page may still be drawing its tables after its title)."""
+    """The rows a table with these column headers shows: an st.dataframe's (its accessible grid: raw values, read
+    at once) or a plain table's (texts as shown), waiting until the page has drawn it (a page may still be drawing
+    its tables after its title)."""
     deadline = time.monotonic() + timeout_s
     while True:
+        for table in pg.locator("table.bk-table").all():
+            rows = table.evaluate(PLAIN_JS)
+            if rows and set(headers) <= set(rows[0]):
+                return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
         for grid in pg.locator("[data-testid='stDataFrame']").all():
             rows = grid.evaluate(ROWS_JS)
             if rows and set(headers) <= set(rows[0]):

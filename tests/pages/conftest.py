@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -81,6 +82,62 @@ class _Figures(HTMLParser):
     def handle_data(self, data):
         if self.found and self.into and self.into[-1]:
             self.found[-1][self.into[-1]] += data
+
+
+class _Tables(HTMLParser):
+    """The plain tables (``ui.widgets.plain_table``) of one ``st.html`` body: header texts, then rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and "bk-table" in (dict(attrs).get("class") or "").split():
+            self.found.append({"columns": [], "rows": [], "help": {}})
+        elif self.found and tag == "tr":
+            self.found[-1]["rows"].append([])
+        elif self.found and tag in ("th", "td"):
+            self.cell = []
+            if tag == "th" and dict(attrs).get("title"):
+                self.found[-1]["help"][len(self.found[-1]["rows"][-1])] = dict(attrs)["title"]
+
+    def handle_endtag(self, tag):
+        if self.found and tag in ("th", "td") and self.cell is not None:
+            self.found[-1]["rows"][-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def plain_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every plain table of the page run as a frame of the texts shown (header row as columns); ``attrs['help']``
+    maps a column to its help."""
+    out = []
+    for element in at.html:
+        parser = _Tables()
+        parser.feed(element.value)
+        for found in parser.found:
+            header, *rows = found["rows"]
+            frame = pd.DataFrame(rows, columns=header, dtype=object)
+            frame.attrs["help"] = {header[i]: text for i, text in found["help"].items()}
+            out.append(frame)
+    return out
+
+
+def as_numbers(column: pd.Series) -> pd.Series:
+    """A column of shown numbers as floats ('$1,234' → 1234.0, '40%' → 40.0, blank → NaN); numbers stay numbers."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype(float)
+    text = column.astype("string").str.replace(r"[$,%\s]", "", regex=True)
+    return pd.to_numeric(text.replace("", pd.NA), errors="raise").astype(float)
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table of the page run: the data grids' frames, then the plain tables' (texts as shown)."""
+    return [df.value for df in at.dataframe] + plain_tables(at)
 
 
 def figures(at: AppTest) -> list[Shown]:

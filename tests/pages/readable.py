@@ -8,7 +8,7 @@ import re
 import pandas as pd
 
 from bk.ingest.schema import KINDS
-from tests.pages.conftest import figures
+from tests.pages.conftest import figures, tables
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 SNAKE_WORD = re.compile(r"(?<![\w.\-/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.\-/])")  # balance_changed, demand_cv
@@ -78,7 +78,7 @@ def page_text(at) -> list[tuple[str, str]]:
 def assert_readable(at) -> None:
     """Every table of the page run is readable, nothing is shown as JSON, and the page's own text carries no
     internals and one date format."""
-    problems = [p for df in at.dataframe for p in unreadable(df.value)]
+    problems = [p for frame in tables(at) for p in unreadable(frame)]
     problems += [p for where, text in page_text(at) for p in text_problems(text, where)]
     assert problems == [], problems
     assert len(at.json) == 0, "st.json on the page: show a small table instead"
@@ -86,10 +86,10 @@ def assert_readable(at) -> None:
 
 def table_with(at, *columns: str) -> pd.DataFrame:
     """The shown table that has all these column labels."""
-    for df in at.dataframe:
-        if set(columns) <= set(df.value.columns):
-            return df.value
-    raise AssertionError(f"no table with {columns}: {[list(df.value.columns)[:5] for df in at.dataframe]}")
+    for frame in tables(at):
+        if set(columns) <= set(frame.columns):
+            return frame
+    raise AssertionError(f"no table with {columns}: {[list(frame.columns)[:5] for frame in tables(at)]}")
 
 
 CODE_NAMES = (  # what a code identifier or an engineer's shorthand looks like on screen
@@ -108,9 +108,8 @@ def shown_texts(at, *, data_columns: tuple[str, ...] = ("File", "Message")) -> l
                                   "info", "error") for e in getattr(at, kind)]
     texts += [t for m in figures(at) for t in (m.label, m.value, m.help)]
     texts += [e.label for kind in ("button", "expander", "tabs", "toggle", "text_input") for e in getattr(at, kind)]
-    for df in at.dataframe:
-        frame = df.value
-        texts += [str(c) for c in frame.columns]
+    for frame in tables(at):
+        texts += [str(c) for c in frame.columns] + list(frame.attrs.get("help", {}).values())
         for column in frame.columns:
             if column not in data_columns and (frame[column].dtype == object
                                                or isinstance(frame[column].dtype, pd.StringDtype)):

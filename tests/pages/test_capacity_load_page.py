@@ -12,7 +12,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
 from tests.conftest import DEMO
-from tests.pages.conftest import figures, no_exceptions, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_tab, page, tables
 
 AS_OF = date(2025, 7, 31)  # Thursday: 2.5 machine-days left
 
@@ -56,19 +56,19 @@ def test_committed_and_suggested_load_are_shown_apart(patched):
     caption = at.caption[0].value
     assert "1 open KOs use their style family's rate, 1 the median rate" in caption
     assert "2.5 machine-days left" in caption
-    hot = next(df.value for df in at.dataframe if "Hot weeks" in df.value.columns)
-    assert hot["Work centre"].tolist() == ["C"] and hot["Hot weeks"].tolist() == [4]
-    assert hot["Committed utilisation (%)"].tolist() == [0.0]  # all of it suggested
-    assert hot["Load (machine days)"].tolist() == [19.0]  # 2.5 + 3 x 5.5 machine-days, its capacity too
+    hot = next(frame for frame in tables(at) if "Hot weeks" in frame.columns)  # a short list: a plain table
+    assert hot["Work centre"].tolist() == ["C"] and hot["Hot weeks"].tolist() == ["4"]
+    assert hot["Committed utilisation (%)"].tolist() == ["0%"]  # all of it suggested
+    assert hot["Load (machine days)"].tolist() == ["19.0"]  # 2.5 + 3 x 5.5 machine-days, its capacity too
     # the 4-week averages (committed and suggested machine-days apart) sit in a closed expander
-    assert not any("Suggested (machine days)" in df.value.columns for df in at.dataframe)
+    assert not any("Suggested (machine days)" in frame.columns for frame in tables(at))
     load = next(r for r in at.radio if r.label == "Load")
     assert load.options == ["committed + suggested", "committed only"]
     load.set_value("committed only").run()
     no_exceptions(at)
     next(r for r in at.radio if r.label == "Rows").set_value("machine").run()
     no_exceptions(at)
-    assert not any("Suggested machine" in df.value.columns for df in at.dataframe)  # lazy tab: not rendered
+    assert not any("Suggested machine" in frame.columns for frame in tables(at))  # lazy tab: not rendered
     open_tab(at, "cap_tab", "Unassigned")
     no_exceptions(at)
     unassigned = next(df.value for df in at.dataframe if "Suggested machine" in df.value.columns)

@@ -16,10 +16,12 @@ from ui.format import (
     LABELS,
     bucket_labels,
     column_label,
+    column_texts,
     display_frame,
     facts_table,
     fmt_lbs,
     fmt_usd,
+    printf,
     screen_text,
 )
 from ui.state import DEMO_ID, DEMO_LABEL, snapshot_label
@@ -169,7 +171,7 @@ def _grid_script():
     from ui.table import show_table
 
     show_table(pd.DataFrame({"note": ["=cmd|' /C calc'!A0", "+1+1", "plain", "-3.5"], "shortage_lbs": [1.0, 2, 3, 4]}),
-               key="grid")
+               key="grid", download="notes")  # a table with downloads is a grid however short
 
 
 def test_show_table_neutralises_formulas_before_the_grid():
@@ -191,3 +193,43 @@ def test_findings_list_errors_first_then_warnings_then_notes():
                 F(file="b.csv", row=7, column="z", severity="error", message="e1"),
                 F(file="b.csv", row=8, column="z", severity="info", message="n2")]
     assert list(findings_frame(findings)["message"]) == ["e1", "w1", "n1", "n2"]
+
+
+def _short_and_long_script():
+    import numpy as np
+    import pandas as pd
+
+    from ui.table import show_table
+
+    show_table(pd.DataFrame({"yarn_id": [19004, 7], "description": ["<b>1/150 poly</b> & co", "=SUM(A1)"],
+                             "shortage_lbs": [1234.4, np.nan], "cost_usd": [-5200.6, 12.0],
+                             "due_date": pd.to_datetime(["2025-09-02", None]), "late": [True, False]}), key="short")
+    show_table(pd.DataFrame({"yarn_id": range(13), "shortage_lbs": 1.5}), key="long")
+
+
+def test_a_short_table_is_plain_text_as_the_grid_would_show_it_and_a_long_one_a_grid():
+    from tests.pages.conftest import plain_tables
+
+    at = AppTest.from_function(_short_and_long_script, default_timeout=30).run()
+    assert not at.exception
+    [short] = plain_tables(at)
+    assert list(short.columns) == ["Yarn", "Description", "Shortage (lbs)", "Cost ($)", "Due date", "Late"]
+    assert short.to_dict("records") == [
+        {"Yarn": "19004", "Description": "<b>1/150 poly</b> & co", "Shortage (lbs)": "1,234", "Cost ($)": "$-5,201",
+         "Due date": "2 Sep 2025", "Late": "✓"},
+        {"Yarn": "7", "Description": "'=SUM(A1)", "Shortage (lbs)": "", "Cost ($)": "$12", "Due date": "",
+         "Late": ""}]
+    assert "<b>" not in at.html[0].value  # the text is escaped, never markup
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 13  # 13 rows: a grid, as before
+
+
+@pytest.mark.parametrize("value, fmt, shown", [
+    (12345.4, "$%,d", "$12,345"), (39.6, "%.0f%%", "40%"), (1.256, "%.2f", "1.26"), (7.0, "%d", "7"),
+    (2.26, "%.1f", "2.3"), (0.5, "$%.2f", "$0.50")])
+def test_printf_formats_a_number_as_the_grid_does(value, fmt, shown):
+    assert printf(value, fmt) == shown
+
+
+def test_localized_numbers_group_thousands_and_drop_trailing_zeros():
+    config = {"type_config": {"type": "number", "format": "localized"}}
+    assert column_texts(pd.Series([1234567.0, 2.5, -0.0001, np.nan]), config) == ["1,234,567", "2.5", "0", ""]

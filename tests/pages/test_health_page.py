@@ -7,7 +7,7 @@ from __future__ import annotations
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.optimization.manager import EXPECTED_KINDS
 from tests.conftest import DEMO
-from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page
+from tests.pages.conftest import as_numbers, figures, no_exceptions, open_expanders, open_tab, page, tables
 from tests.pages.readable import assert_plain_words, assert_readable, table_with
 
 PARTS = ["Pages answer quickly", "Nothing fails", "Memory stays within its budget", "Computed results are kept",
@@ -28,10 +28,10 @@ def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_close
     scores = {m.label: m.value for m in figures(at)}
     assert set(scores) == {"Plan health", "App health"}  # one app score: no "Data health", no overall caption
     parts = table_with(at, "Component", "Points", "Out of", "Figure behind it")
-    parts = next(df.value for df in at.dataframe if "Pages answer quickly" in set(df.value.get("Component", [])))
+    parts = next(f for f in tables(at) if "Pages answer quickly" in set(f.get("Component", [])))
     assert list(parts["Component"]) == PARTS
-    assert list(parts["Out of"]) == [25, 25, 15, 5, 10, 10, 10]
-    assert float(scores["App health"].split(" / ")[0]) == round(parts["Points"].sum())
+    assert list(parts["Out of"]) == ["25", "25", "15", "5", "10", "10", "10"]
+    assert float(scores["App health"].split(" / ")[0]) == round(as_numbers(parts["Points"]).sum())
     assert parts.set_index("Component").loc["Nothing fails", "Figure behind it"].startswith(
         ("No unexpected failure in the last", "Nothing has run yet"))
     assert any(md.value == "**What needs attention**" for md in at.markdown)
@@ -41,7 +41,7 @@ def test_one_score_with_its_parts_in_plain_words_and_the_engineers_section_close
     findings = errors_and_warnings()
     assert [e.label for e in at.expander] == [f"{len(findings)} errors and warnings when the files were read",
                                              "For engineers"] and len(findings) == 8
-    assert not any("Message" in df.value.columns for df in at.dataframe)
+    assert not any("Message" in f.columns for f in tables(at))
     assert not {b.label for b in at.button} & set(ENGINEERS) and not at.tabs
     assert_readable(at)
     assert_plain_words(at)
@@ -69,9 +69,9 @@ def test_a_snapshot_without_its_bom_is_a_data_problem_not_an_app_one(isolated_st
     at = page("health.py").run()
     no_exceptions(at)
     missing = table_with(at, "Page", "Export", "Page cannot open")
-    assert ("Yarn requirements", True) in set(zip(missing["Page"], missing["Page cannot open"], strict=True))
+    assert ("Yarn requirements", "✓") in set(zip(missing["Page"], missing["Page cannot open"], strict=True))
     assert any("cannot show everything: an export" in c.value for c in at.caption)
-    parts = next(df.value for df in at.dataframe if "The exports are complete" in set(df.value.get("Component", [])))
+    parts = next(f for f in tables(at) if "The exports are complete" in set(f.get("Component", [])))
     detail = parts.set_index("Component").loc["The exports are complete", "Figure behind it"]
     full, _ = load_paths([DEMO])
     present = sum(k in full.exports for k in EXPECTED_KINDS) - 1  # the demo less its BOM
@@ -94,7 +94,7 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
     assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
 
     def operation_tables():  # the load test's, then the Latency tab's
-        return [df.value for df in at.dataframe if {"Operation", "Warm p95 (ms)"} <= set(df.value.columns)]
+        return [f for f in tables(at) if {"Operation", "Warm p95 (ms)"} <= set(f.columns)]
     assert len(operation_tables()) == 1
 
     open_tab(at, "health_tab", "Latency")

@@ -9,7 +9,7 @@ import pandas as pd
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO_FIRST, app_plan
-from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page, tables
 from tests.pages.readable import assert_readable, table_with, unreadable
 
 
@@ -120,6 +120,6 @@ def test_pipeline_page_on_the_real_snapshot_is_readable(real_dir, isolated_store
     SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
     at = page("pipeline.py").run()
     no_exceptions(at)
-    assert [p for df in at.dataframe for p in unreadable(df.value)] == []
+    assert [p for frame in tables(at) for p in unreadable(frame)] == []
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert len(rolls) == 4788  # rolls older than 90 days, one row each (was 4 stage totals)

@@ -13,7 +13,7 @@ import pytest
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO, DEMO_FIRST
-from tests.pages.conftest import figures, no_exceptions, open_expanders, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, page, tables
 from tests.pages.readable import assert_readable, table_with
 
 STOCK_CUT_LBS = 2000.0
@@ -145,7 +145,7 @@ def test_headline_counts_shared_with_yarn_requirements_are_one_value():
 def test_overview_lists_the_files_and_findings_on_demand():
     at = page("overview.py").run()
     no_exceptions(at)
-    assert not [df for df in at.dataframe if {"Export", "File"} <= set(df.value.columns)]  # closed: not drawn
+    assert not [f for f in tables(at) if {"Export", "File"} <= set(f.columns)]  # closed: not drawn
     box = next(e.label for e in at.expander if e.label.startswith("Files ("))
     open_expanders(at, "Files (")
     no_exceptions(at)

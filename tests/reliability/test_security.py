@@ -28,7 +28,7 @@ def test_html_is_drawn_in_one_place_and_no_cache_is_persisted_as_pickle():
         assert "unsafe_allow_html" not in text and "components.html" not in text, path
         drawn += [path.relative_to(ROOT).as_posix()] * text.count("st.html(")
         assert not re.search(r"cache_data\([^)]*persist", text), path
-    # the headline figures only, every text in them escaped (test_html_in_data: a figure row shows data as text)
+    # the headline figures and plain tables only, every text in them escaped (test_html_in_data, test_format)
     assert drawn == ["ui/widgets.py"]
     kernel = "\n".join(p.read_text() for p in (ROOT / "bk").rglob("*.py"))
     assert "pickle.load" not in kernel and "pd.read_pickle" not in kernel
