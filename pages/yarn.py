@@ -162,10 +162,14 @@ if len(findings) and (box := lazy_expander(f"Lead times taken from the suppliers
         for message in findings["message"]:
             st.markdown(f"- {plain(message)}")
 
-st.subheader(f"Yarns short ({len(short)})")
-show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
-           caption="Short = the deepest planning balance below zero, the figure of Yarn inventory and the Overview; "
-                   "the yarn's action beside it (blank: short only after the 9 weeks the plan buys for)")
+# the short yarns' list on demand: their count is the Actions figure above and the same yarns are Yarn inventory's
+# 'Short' view; a long grid costs 0.03-0.05 s of drawing on every visit of the page
+if len(short) and (box := lazy_expander("Yarns short: how deep, from which week, and each one's action",
+                                        key="shortages_box")) is not None:
+    with box:
+        show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
+                   caption="Short = the deepest planning balance below zero, the figure of Yarn inventory and the "
+                           "Overview; the yarn's action beside it (blank: short only after the 9 weeks the plan buys for)")
 
 if schedule != EFAB_RULE and (box := lazy_expander(
         f"{schedule.capitalize()} against eFab's rule: the KOs whose yarn moves, the shortages that appear or vanish",

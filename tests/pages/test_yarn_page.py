@@ -76,6 +76,8 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     pb = plan["planning_balance"]
     expected = pb.loc[pb["shortage_lbs"] > 0.5].set_index("yarn_id")["shortage_lbs"]
     short = int(next(m.value for m in figures(at) if m.label == "Yarns short"))
+    assert not [f for f in tables(at) if "First short week" in f.columns]  # the list of them: on demand
+    open_expanders(at, "Yarns short")
     table = table_with(at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
     assert short == len(table) == len(expected) > 0
     assert (table["Short (lbs)"] - expected.reindex(table.index)).abs().max() <= 0.5  # shown in whole lbs

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bk.ingest.snapshot import SnapshotStore
-from tests.pages.conftest import figures, no_exceptions, open_expanders, page
+from tests.pages.conftest import figures, no_exceptions, open_expanders, page, tables
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -59,6 +59,8 @@ def test_one_yarns_shortage_is_the_same_on_yarn_requirements_and_yarn_inventory(
     assert count.value == metric(inventory_at, "Yarns short").value
     for m in (count, metric(inventory_at, "Yarns short")):  # one definition, stated on both pages
         assert "planning balance" in m.help and "goes below" in m.help
+    assert not [f for f in tables(yarn_at) if "First short week" in f.columns]  # the list: on demand
+    open_expanders(yarn_at, "Yarns short")
     on_yarn = table_with(yarn_at, "Yarn", "Short (lbs)", "First short week").set_index("Yarn")
     on_inventory = table_with(inventory_at, "Yarn", "Short (lbs)", "Below zero in eFab (lbs)").set_index("Yarn")
     assert len(on_yarn) == int(count.value) > 0
