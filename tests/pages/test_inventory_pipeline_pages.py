@@ -78,6 +78,8 @@ def test_pipeline_page_on_the_demo():
     assert len(at.get("plotly_chart")) == 1  # the open Age tab's chart; no funnel repeats the four figures
     assert all(m.value.endswith(" lbs") and "." not in m.value for m in figures(at)[:4])
     assert_readable(at)
+    assert not [f for f in tables(at) if "Roll" in f.columns]  # the rolls: on demand under their count
+    open_expanders(at, "The rolls")
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert (rolls["Age (days)"] > 90).all() and rolls["Age (days)"].is_monotonic_decreasing
     header = next(m.value for m in at.markdown if m.value.startswith("**Rolls older than 90 days"))
@@ -92,6 +94,7 @@ def test_pipeline_page_on_the_demo():
     open_tab(at, "pipe_tab", "Age")
     at.number_input[0].set_value(30).run()
     no_exceptions(at)
+    open_expanders(at, "The rolls")
     rolls30 = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert len(rolls30) > len(rolls) and (rolls30["Age (days)"] > 30).all()
 
@@ -120,6 +123,7 @@ def test_pipeline_page_on_the_real_snapshot_is_readable(real_dir, isolated_store
     SnapshotStore(isolated_store).save([(p.name, p.read_bytes()) for p in sorted(real_dir.iterdir())])
     at = page("pipeline.py").run()
     no_exceptions(at)
+    open_expanders(at, "The rolls")
     assert [p for frame in tables(at) for p in unreadable(frame)] == []
     rolls = table_with(at, "Roll", "Stage", "Age (days)", "Lbs")
     assert len(rolls) == 4788  # rolls older than 90 days, one row each (was 4 stage totals)
