@@ -83,3 +83,24 @@ def test_a_figure_row_shows_data_text_as_text():
         ("<img src=x onerror=alert(1)>", "A&amp;B", 'say "hi" <b>', ""),  # each read back as written
         ("Late KOs", "3", "", "naive 40.0%"), ("Plain", "1 lbs", "", "")]
     assert "calc((100% - 1rem) / 2)" in body  # two to a row at most
+
+
+def _plain_table():
+    from ui.widgets import Column, plain_table
+
+    plain_table([Column("<img src=x onerror=alert(1)>", 'say "hi" <b>'), Column("Lbs", numeric=True)],
+                [["A&amp;B <script>alert(1)</script>", "1,234"], ["plain", ""]])
+
+
+def test_a_plain_table_shows_data_text_as_text():
+    from tests.pages.conftest import plain_tables
+
+    at = AppTest.from_function(_plain_table, default_timeout=TIMEOUT_S).run()
+    assert not at.exception and len(at.html) == 1  # one element for the table
+    body = at.html[0].value
+    assert "<img" not in body and "<script" not in body and "<b>" not in body  # escaped, never markup
+    [table] = plain_tables(at)
+    assert list(table.columns) == ["<img src=x onerror=alert(1)>", "Lbs"]  # read back as written
+    assert table.values.tolist() == [["A&amp;B <script>alert(1)</script>", "1,234"], ["plain", ""]]
+    assert table.attrs["help"] == {"<img src=x onerror=alert(1)>": 'say "hi" <b>'}
+    assert body.count("text-align:right") == 3  # the numeric column's header and cells
