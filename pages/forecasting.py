@@ -230,7 +230,7 @@ def coherent_tab() -> None:
 
 # one open at a time: only the open tab's chart or tables are drawn. The page opens on the series' chart; the
 # forecasts of every series (a long table: 0.03–0.05 s of drawing on every visit) are one click away
-TABS = {"The series over time": chart_tab, "Forecasts": forecasts_tab, "Already ordered and still to come": booked_tab,
-        "Accuracy (out of sample)": accuracy_tab, "Forecast value added": value_added_tab,
-        "Coherent levels": coherent_tab}
+TABS = {"The series over time": chart_tab, "Forecasts": forecasts_tab,
+        "Already ordered and still to come": booked_tab, "Accuracy (out of sample)": accuracy_tab,
+        "Forecast value added": value_added_tab, "Coherent levels": coherent_tab}
 lazy_tabs(TABS, key="fc_tab")

@@ -169,7 +169,8 @@ if len(short) and (box := lazy_expander("Yarns short: how deep, from which week,
     with box:
         show_table(short, "yarn_shortages", key="shortages", download="yarn_shortages",
                    caption="Short = the deepest planning balance below zero, the figure of Yarn inventory and the "
-                           "Overview; the yarn's action beside it (blank: short only after the 9 weeks the plan buys for)")
+                           "Overview; the yarn's action beside it (blank: short only after the 9 weeks the plan "
+                           "buys for)")
 
 if schedule != EFAB_RULE and (box := lazy_expander(
         f"{schedule.capitalize()} against eFab's rule: the KOs whose yarn moves, the shortages that appear or vanish",

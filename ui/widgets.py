@@ -66,7 +66,7 @@ class Column(NamedTuple):
 def plain_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
     """A short read-only table as one HTML element: a header row, then the rows' cells as given (text, already
     formatted), numbers right-aligned. Not ``st.dataframe``: a data grid is a canvas component whose mounting and
-    teardown cost a page switch 0.02–0.05 s each on this machine; a few rows need no sorting or scrolling."""
+    teardown cost a page switch 0.02–0.05 s each (bench VM); a few rows need no sorting or scrolling."""
     head = []
     for column in columns:
         align = "right" if column.numeric else "left"
@@ -75,8 +75,8 @@ def plain_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Non
         head.append(f"<th{tip}>{html.escape(column.label)}</th>")
     body = []
     for row in rows:
-        cells = (f'<td style="{_CELL_STYLE};text-align:{"right" if column.numeric else "left"}">{html.escape(text)}</td>'
-                 for column, text in zip(columns, row, strict=True))
+        cells = (f'<td style="{_CELL_STYLE};text-align:{"right" if column.numeric else "left"}">'
+                 f"{html.escape(text)}</td>" for column, text in zip(columns, row, strict=True))
         body.append("<tr>" + "".join(cells) + "</tr>")
     _draw('<div style="overflow-x:auto"><table class="bk-table" style="width:100%;border-collapse:collapse;'
           'font-size:.875rem;font-variant-numeric:tabular-nums"><thead><tr>' + "".join(head)

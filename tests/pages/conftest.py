@@ -128,7 +128,8 @@ def plain_tables(at: AppTest) -> list[pd.DataFrame]:
 
 
 def as_numbers(column: pd.Series) -> pd.Series:
-    """A column of shown numbers as floats ('$1,234' → 1234.0, '40%' → 40.0, blank → NaN); numbers stay numbers."""
+    """A column of shown numbers as floats ('$1,234' → 1234.0, '40%' → 40.0, blank → NaN); numbers stay
+    numbers."""
     if pd.api.types.is_numeric_dtype(column):
         return column.astype(float)
     text = column.astype("string").str.replace(r"[$,%\s]", "", regex=True)
