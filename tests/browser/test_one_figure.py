@@ -102,7 +102,10 @@ def test_one_yarns_shortage_is_the_plans_on_every_page(two_days, pg):
     open_page(pg, two_days["url"] + "/inventory", "Yarn inventory")
     position = search(pg, str(yarn_id), ("Yarn", "Short (lbs)", "Below zero in eFab (lbs)"))
     open_page(pg, two_days["url"] + "/yarn", "Yarn requirements")
-    pg.get_by_role("heading", name=re.compile(r"^Yarns short")).scroll_into_view_if_needed()
+    listed = pg.locator("[data-testid='stExpander'] summary", has_text="Yarns short")  # the list: on demand
+    listed.scroll_into_view_if_needed()
+    listed.click()
+    wait_for_app(pg)
     short = search(pg, str(yarn_id), ("Yarn", "Short (lbs)", "The yarn's action"))
     assert [float(cause["Short now (lbs)"]), float(position["Short (lbs)"]), float(short["Short (lbs)"])] == [
         expected] * 3
