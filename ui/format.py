@@ -662,7 +662,7 @@ def display_frame(frame: pd.DataFrame, table: str | None = None) -> tuple[pd.Dat
     return result, config
 
 
-_PRINTF = re.compile(r"%(,?)(?:\.(\d+))?([dfs%])")
+_PRINTF = re.compile(r"%(,?)(?:\.(\d+))?([df%])")
 
 
 def printf(value: float, fmt: str) -> str:
@@ -672,8 +672,6 @@ def printf(value: float, fmt: str) -> str:
         comma, digits, kind = m.groups()
         if kind == "%":
             return "%"
-        if kind == "s":
-            return str(value)
         if kind == "d":
             return f"{round(value):{comma}d}"
         return f"{value:{comma}.{digits or 6}f}"
@@ -688,7 +686,7 @@ def column_texts(values: pd.Series, config: Mapping) -> list[str]:
     fmt = config["type_config"].get("format")
 
     def text(value) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        if pd.isna(value):  # None, NaN, NA and NaT alike (cells are scalars: nested values are text by now)
             return ""
         if kind in ("number", "progress"):
             if fmt in (None, "localized"):

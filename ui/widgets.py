@@ -67,17 +67,14 @@ def plain_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Non
     """A short read-only table as one HTML element: a header row, then the rows' cells as given (text, already
     formatted), numbers right-aligned. Not ``st.dataframe``: a data grid is a canvas component whose mounting and
     teardown cost a page switch 0.02–0.05 s each (bench VM); a few rows need no sorting or scrolling."""
+    styles = [f"{_CELL_STYLE};text-align:{'right' if column.numeric else 'left'}" for column in columns]
     head = []
-    for column in columns:
-        align = "right" if column.numeric else "left"
-        tip = (f' title="{html.escape(column.help)}" style="text-decoration:underline dotted;{_CELL_STYLE};'
-               f'text-align:{align}"' if column.help else f' style="{_CELL_STYLE};text-align:{align}"')
-        head.append(f"<th{tip}>{html.escape(column.label)}</th>")
-    body = []
-    for row in rows:
-        cells = (f'<td style="{_CELL_STYLE};text-align:{"right" if column.numeric else "left"}">'
-                 f"{html.escape(text)}</td>" for column, text in zip(columns, row, strict=True))
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    for column, style in zip(columns, styles, strict=True):  # a header with help: dotted, the help on hover
+        tip = f' title="{html.escape(column.help)}"' if column.help else ""
+        dotted = "text-decoration:underline dotted;" if column.help else ""
+        head.append(f'<th{tip} style="{dotted}{style}">{html.escape(column.label)}</th>')
+    body = ["<tr>" + "".join(f'<td style="{style}">{html.escape(text)}</td>'
+                             for style, text in zip(styles, row, strict=True)) + "</tr>" for row in rows]
     _draw('<div style="overflow-x:auto"><table class="bk-table" style="width:100%;border-collapse:collapse;'
           'font-size:.875rem;font-variant-numeric:tabular-nums"><thead><tr>' + "".join(head)
           + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")

@@ -94,7 +94,7 @@ class _Tables(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "table" and "bk-table" in (dict(attrs).get("class") or "").split():
-            self.found.append({"columns": [], "rows": [], "help": {}})
+            self.found.append({"rows": [], "help": {}})
         elif self.found and tag == "tr":
             self.found[-1]["rows"].append([])
         elif self.found and tag in ("th", "td"):

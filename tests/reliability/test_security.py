@@ -1,5 +1,5 @@
-"""Security settings and habits: XSRF on, upload limit, no HTML from exports (one escaped figure row), no pickles,
-safe downloads."""
+"""Security settings and habits: XSRF on, upload limit, no HTML from exports (escaped figure rows and plain tables
+only), no pickles, safe downloads."""
 
 from __future__ import annotations
 
