@@ -3,7 +3,6 @@ the chosen level's series over time, then in tabs: forecasts from the as-of peri
 forecast, accuracy, the value each model adds, coherent levels."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
@@ -15,7 +14,8 @@ from bk.services.forecast_levels import (
     drill_down,
     model_name,
 )
-from ui import services, state
+from ui import charts, services, state
+from ui.charts import LBS, ZOOM, Chart, colours
 from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
@@ -105,7 +105,7 @@ else:
     st.caption("Every series beats both benchmarks out of sample.")
 
 
-def series_view(series: str) -> tuple[str, go.Figure]:
+def series_view(series: str) -> tuple[str, Chart]:
     """One series: its caption (class, model, accuracy) and its chart (history, forecast with intervals, the gap
     to the as-of date, one-step-ahead out-of-sample forecasts)."""
     history = result["history"][series]
@@ -116,21 +116,41 @@ def series_view(series: str) -> tuple[str, go.Figure]:
     caption = (f"{series}: {row['demand_class']} (ADI {row['adi']:.2f}, CV² {row['cv2']:.2f}); forecasting with "
                f"{model_name(row['selected'])}; out of sample ({model_name(row['scored_model'])}): WAPE "
                f"{row['wape_selected']:.1%} against naive {row['wape_naive']:.1%} and zero {row['wape_zero']:.1%}.")
-    fig = go.Figure()
-    fig.add_scatter(x=history.index, y=history.to_numpy(), name="actual (yds)", mode="lines+markers")
-    fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi95"]) + list(fc["lo95"])[::-1],
-                    fill="toself", name="95 %", line={"width": 0}, opacity=0.2)
-    fig.add_scatter(x=list(fc["period"]) + list(fc["period"])[::-1], y=list(fc["hi80"]) + list(fc["lo80"])[::-1],
-                    fill="toself", name="80 %", line={"width": 0}, opacity=0.35)
-    if len(gap_fc):
-        fig.add_scatter(x=gap_fc["period"], y=gap_fc["mean"], name="gap to the as-of date (forecast)",
-                        mode="lines", line={"dash": "dot"})
-    fig.add_scatter(x=fc["period"], y=fc["mean"], name=f"forecast ({model_name(fc['model'].iloc[0]) if len(fc) else ''})",
-                    mode="lines+markers")
-    fig.add_scatter(x=bt["period"], y=bt["selected"], name="out of sample, 1 step ahead", mode="markers",
-                    marker={"symbol": "x"})
-    fig.update_layout(height=420, margin={"t": 20})
-    return caption, services.shared_figure(fig)
+    forecast = f"forecast ({model_name(fc['model'].iloc[0])})" if len(fc) else "forecast"
+    gap, tested = "gap to the as-of date (forecast)", "out of sample, 1 step ahead"
+    lines = {"actual (yds)": "#1f77b4", forecast: "#2ca02c", gap: "#9467bd", tested: "#d62728",
+             "95 %": "#2ca02c", "80 %": "#2ca02c"}
+    rows = pd.concat([
+        pd.DataFrame({"period": history.index, "yds": history.to_numpy(dtype=float), "what": "actual (yds)"}),
+        pd.DataFrame({"period": fc["period"], "lo": fc["lo95"], "hi": fc["hi95"], "what": "95 %"}),
+        pd.DataFrame({"period": fc["period"], "lo": fc["lo80"], "hi": fc["hi80"], "what": "80 %"}),
+        pd.DataFrame({"period": gap_fc["period"], "yds": gap_fc["mean"], "what": gap}),
+        pd.DataFrame({"period": fc["period"], "yds": fc["mean"], "what": forecast}),
+        pd.DataFrame({"period": bt["period"], "yds": bt["selected"], "what": tested})], ignore_index=True)
+    legend = {"orient": "bottom", "labelLimit": 0, "columns": 3, "symbolType": "circle"}
+    colour = {"field": "what", "type": "nominal", "title": None, **colours(lines), "legend": legend}
+    tips = [{"field": "period", "type": "temporal", "format": "%d %b %Y"}, {"field": "what", "title": "line"}]
+    y = {"field": "yds", "type": "quantitative", "title": "yds", "axis": {"format": LBS}}
+    spec = {"description": f"{series}: sales by period, the forecast with its 80 and 95 % intervals, the gap to the "
+                           "as-of date and the out-of-sample forecasts",
+            "height": 420, "encoding": {"x": {"field": "period", "type": "temporal", "title": None}}, "layer": [
+        {"transform": [{"filter": {"field": "what", "oneOf": ["95 %", "80 %"]}}],
+         "mark": {"type": "area"},
+         "encoding": {"y": {**y, "field": "lo", "stack": None}, "y2": {"field": "hi"}, "color": colour,
+                      "opacity": {"field": "what", "scale": {"domain": ["95 %", "80 %"], "range": [0.2, 0.35]},
+                                  "legend": None},
+                      "tooltip": [*tips, {"field": "lo", "format": LBS}, {"field": "hi", "format": LBS}]}},
+        {"transform": [{"filter": {"field": "what", "oneOf": ["actual (yds)", gap, forecast]}}],
+         "mark": {"type": "line", "point": True}, "params": [ZOOM],
+         "encoding": {"y": y, "color": colour,
+                      "strokeDash": {"field": "what", "scale": {"domain": ["actual (yds)", forecast, gap],
+                                                                "range": [[1, 0], [1, 0], [4, 3]]},
+                                     "legend": None},
+                      "tooltip": [*tips, {"field": "yds", "format": LBS}]}},
+        {"transform": [{"filter": {"field": "what", "equal": tested}}],
+         "mark": {"type": "point", "filled": False, "size": 60, "strokeWidth": 2},
+         "encoding": {"y": y, "color": colour, "tooltip": [*tips, {"field": "yds", "format": LBS}]}}]}
+    return caption, Chart(rows, spec)
 
 
 def value_added() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -159,10 +179,10 @@ series = st.selectbox("Series", keys, key="fc_series")
 
 
 def chart_tab() -> None:
-    caption, fig = services.derived("forecast.series_chart", snapshot, lambda: series_view(series),
-                                    sources=(result,), series=series)
+    caption, chart = services.derived("forecast.series_chart", snapshot, lambda: series_view(series),
+                                      sources=(result,), series=series)
     st.caption(caption)
-    st.plotly_chart(fig, width="stretch")
+    charts.show(chart, key="fc_series_chart")
     below, children = services.derived("forecast.drill", snapshot, lambda: drill_down(
         levels, level=level, freq=freq, series=series), sources=(levels,), key=key, series=series)
     if below is not None and (inside := lazy_expander(f"Inside {series}: by {LEVEL_NAMES[below]}",

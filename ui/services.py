@@ -7,7 +7,6 @@ import os
 import threading
 from contextlib import contextmanager
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
@@ -61,36 +60,10 @@ def derived(name: str, snapshot: Snapshot, build, *, sources: tuple = (), **para
 
     ``sources`` are the result objects ``build`` reads (from ``run``: one shared object per result, so a
     recomputed result is a new source and gets a new build); ``params`` every widget value it depends on. The
-    result is shared: pages only read it (``st.plotly_chart`` copies a figure), never change it.
+    result is shared: pages only read it (``st.vega_lite_chart`` copies a spec's top level), never change it.
     """
     key = tuple(id(source) for source in sources)
     return _derived(name, snapshot.snapshot_id, snapshot.digest, key, _params_key(params), build, sources)[1]
-
-
-class SharedFigure(go.Figure):
-    """A chart shown to many sessions and reruns (a ``derived`` result): its plain dict is built once.
-
-    ``st.plotly_chart`` asks the figure for ``to_dict()`` on every rerun, a deep copy with every array encoded
-    again (4 ms for the pipeline's age chart), before it serialises the spec. The dict of a shared figure is
-    kept: shared figures are never changed after they are built (pages only read derived results).
-    """
-
-    def to_dict(self) -> dict:
-        try:
-            return self._bk_dict
-        except AttributeError:
-            self._bk_dict = super().to_dict()
-            return self._bk_dict
-
-
-def shared_figure(fig: go.Figure) -> SharedFigure:
-    """``fig`` as a SharedFigure (one copy when it is built; pages then show it from ``derived``)."""
-    return fig if isinstance(fig, SharedFigure) else SharedFigure(fig)
-
-
-def figure(name: str, snapshot: Snapshot, build, *, sources: tuple = (), **params) -> SharedFigure:
-    """A chart built once per (name, snapshot, sources, params) and shared (see ``derived`` and SharedFigure)."""
-    return derived(name, snapshot, lambda: shared_figure(build()), sources=sources, **params)
 
 
 def alert_thresholds() -> dict:

@@ -149,3 +149,30 @@ def figures(at: AppTest) -> list[Shown]:
         parser.feed(element.value)
         out += [Shown(**f) for f in parser.found]
     return out + [Shown(m.label, m.value, m.proto.help, "") for m in at.metric]
+
+
+class Drawn(NamedTuple):
+    """One chart of a page run: its description (what a screen reader says), its Vega-Lite spec and its rows."""
+
+    description: str
+    spec: dict
+    data: pd.DataFrame
+
+
+def charts(at: AppTest) -> list[Drawn]:
+    """Every chart of the page run, in page order (``st.vega_lite_chart``: the spec as JSON, the rows as Arrow)."""
+    import json
+
+    import pyarrow as pa
+
+    out = []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        rows = pa.ipc.open_stream(element.proto.data.data).read_pandas() if element.proto.data.data else pd.DataFrame()
+        out.append(Drawn(spec.get("description", ""), spec, rows))
+    return out
+
+
+def chart(at: AppTest, words: str) -> Drawn | None:
+    """The chart whose description holds ``words`` (None when the page drew none)."""
+    return next((c for c in charts(at) if words in c.description), None)

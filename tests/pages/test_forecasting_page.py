@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.conftest import as_numbers, figures, no_exceptions, open_expanders, open_tab, page, tables
+from tests.pages.conftest import (
+    as_numbers,
+    chart,
+    charts,
+    figures,
+    no_exceptions,
+    open_expanders,
+    open_tab,
+    page,
+    tables,
+)
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -31,10 +41,10 @@ def test_forecast_page_opens_at_the_best_level_and_drills_down_to_styles():
     history_note = [t.value for t in [*at.warning, *at.caption] if "History ends" in t.value]
     assert len(history_note) == 1 and not re.search(r"\d{4}-\d{2}-\d{2}", history_note[0])  # '18 Aug 2025'
     assert not [f for f in tables(at) if "Demand class" in f.columns and "Series (count)" in f.columns]
-    assert at.get("plotly_chart") and not [f for f in tables(at) if "Forecast (yds)" in f.columns]  # the chart first
+    assert chart(at, "sales by period") and not [f for f in tables(at) if "Forecast (yds)" in f.columns]  # chart first
     open_tab(at, "fc_tab", "Forecasts")
     no_exceptions(at)
-    assert table_with(at, "Series", "Forecast (yds)") is not None and not at.get("plotly_chart")
+    assert table_with(at, "Series", "Forecast (yds)") is not None and not charts(at)
     open_tab(at, "fc_tab", "Accuracy (out of sample)")
     no_exceptions(at)
     classes = table_with(at, "Demand class", "Series (count)")
