@@ -4,15 +4,14 @@ remnants to close and which orders run off their work centre."""
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
 from bk.optimization.manager import DEFAULT_VIEWS
 from bk.services import capacity
-from ui import services, state
-from ui.format import fmt_lbs, plain, plot_label, short_date, week_label
+from ui import charts, services, state
+from ui.charts import LBS, Chart, colours
+from ui.format import fmt_lbs, plain, short_date, week_label
 from ui.shell import require_shell
 from ui.table import show_table
 from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
@@ -85,11 +84,11 @@ wc_pick = st.selectbox("Work centre", [ALL, *work_centers], index=[ALL, *work_ce
 
 
 
-def heatmap(level: str, value: str) -> tuple[go.Figure | None, str, int]:
+def heatmap(level: str, value: str) -> tuple[Chart | None, str, int]:
     """The utilisation heatmap (work centres, or machines of the picked work centre), its row note and the
-    number of rows with a hot spot (``capacity.hot_spot_cells``, marked ▲); no figure when there is no load."""
+    number of rows with a hot spot (``capacity.hot_spot_cells``, marked ▲); no chart when there is no load."""
     if level == "work centre":
-        load = plan["wc_load"].assign(row=lambda d: d["work_center"].astype(str).map(plot_label))
+        load = plan["wc_load"].assign(row=lambda d: d["work_center"].astype(str))
         note = "every work centre with load"
     else:
         load = plan["machine_load"]
@@ -111,20 +110,41 @@ def heatmap(level: str, value: str) -> tuple[go.Figure | None, str, int]:
         return None, note, 0
     flagged = hot.reindex(index=heat.index, columns=heat.columns).fillna(False).to_numpy(dtype=bool)
     z = heat.to_numpy(dtype=float)
-    shown = np.round(np.nan_to_num(z) * 100).astype(int).astype(str)
-    text = np.where(flagged, np.char.add(shown, " % ▲"), "")
-    fig = go.Figure(go.Heatmap(
-        z=np.minimum(z, 1.0) * 100, x=[week_label(w) for w in heat.columns], y=list(heat.index), text=text,
-        customdata=shown, texttemplate="%{text}", textfont={"size": 11, "color": "white"},
-        colorscale=HEAT_COLOURS, zmin=0, zmax=100,
-        colorbar={"title": "utilisation", "ticksuffix": " %", "tickvals": [0, 50, HOT * 100, 100]},
-        hovertemplate="%{y}, %{x}: %{customdata} %<extra></extra>"))
-    # every row labelled: category axis, one tick per row, rows tall enough to read
-    fig.update_yaxes(type="category", tickmode="array", tickvals=list(heat.index), autorange="reversed",
-                     tickfont={"size": 11})
-    fig.update_xaxes(type="category", side="top")
-    fig.update_layout(height=max(300, 22 * len(heat) + 90), margin={"t": 60, "b": 10, "l": 10, "r": 10})
-    return services.shared_figure(fig), note, int(flagged.any(axis=1).sum())
+    rows, weeks = [str(r) for r in heat.index], [week_label(w) for w in heat.columns]
+    # one cell a row (row-major); a week without a value for the row is left blank
+    cells = pd.DataFrame({"row": np.repeat(rows, len(weeks)), "week": np.tile(weeks, len(rows)),
+                          "percent": np.round(z * 100).ravel(), "fill": np.minimum(z, 1.0).ravel() * 100,
+                          "hot": flagged.ravel()}).dropna(subset=["percent"])
+    shown = cells["percent"].astype(int).astype(str) + " %"
+    cells = cells.assign(mark=np.where(cells["hot"], shown + " ▲", ""),
+                         tip=cells["row"] + ", " + cells["week"] + ": " + shown)
+    what = "work centre" if level == "work centre" else "machine"
+    years = "–".join(sorted({str(pd.Timestamp(w).year) for w in heat.columns}))
+    tip = {"field": "tip", "type": "nominal"}
+    spec = {"description": f"Utilisation heatmap: each {what}'s load per week as a share of its machine-days "
+                           "(the colour capped at 100 %), ▲ on a hot spot",
+            "height": max(300, 22 * len(rows) + 90),
+            "encoding": {"x": {"field": "week", "type": "ordinal", "sort": weeks,
+                               "title": f"week starting (Monday), {years}",
+                               # 'wk of 1 Sep 2025' written '1 Sep': upright, whole, the year in the title
+                               "axis": {"orient": "top", "labelAngle": 0, "labelExpr": "slice(datum.label, 6, -5)",
+                                        "labelFontSize": 11, "titleFontWeight": "normal", "domain": False,
+                                        "ticks": False}},
+                         "y": {"field": "row", "type": "ordinal", "sort": rows, "title": None,
+                               "axis": {"labelFontSize": 11, "labelLimit": 0, "domain": False, "ticks": False}}},
+            "layer": [
+                {"mark": {"type": "rect"},
+                 "encoding": {"color": {"field": "fill", "type": "quantitative", "title": "utilisation",
+                                        "scale": {"domain": [stop * 100 for stop, _ in HEAT_COLOURS],
+                                                  "range": [colour for _, colour in HEAT_COLOURS], "clamp": True,
+                                                  "interpolate": "rgb"},
+                                        "legend": {"values": [0, 50, HOT * 100, 100], "format": ".0f",
+                                                   "labelExpr": "datum.label + ' %'"}},
+                              "tooltip": tip}},
+                {"transform": [{"filter": "datum.hot"}],
+                 "mark": {"type": "text", "color": "white", "fontSize": 11},
+                 "encoding": {"text": {"field": "mark", "type": "nominal"}, "tooltip": tip}}]}
+    return Chart(cells.reset_index(drop=True), spec), note, int(flagged.any(axis=1).sum())
 
 
 def utilisation() -> None:
@@ -132,14 +152,14 @@ def utilisation() -> None:
     level = left.radio("Rows", ["work centre", "machine"], horizontal=True)
     load = right.radio("Load", ["committed + suggested", "committed only"], horizontal=True)
     value = "utilization" if load == "committed + suggested" else "committed_utilization"
-    fig, note, n_hot = services.derived("capacity.heatmap", snapshot, lambda: heatmap(level, value),
-                                        sources=(plan,), level=level, value=value, work_center=wc_pick)
+    chart, note, n_hot = services.derived("capacity.heatmap", snapshot, lambda: heatmap(level, value),
+                                          sources=(plan,), level=level, value=value, work_center=wc_pick)
     rule = (f"a week of the next {capacity.HOT_SPOT_WEEKS} at {HOT:.0%} or more of the machine-days, committed "
             "and suggested load")
-    if fig is None:
+    if chart is None:
         st.info("No load in the horizon.")
     else:
-        st.plotly_chart(fig, width="stretch", key="cap_heat")
+        charts.show(chart, key="cap_heat")
         what = "work centres" if level == "work centre" else "machines"
         st.caption(f"Rows: {note}. ▲ marks a hot spot: {rule} ({n_hot} {what} with one). Colours: pale = idle, "
                    f"blue = loaded below {HOT:.0%}, orange to red = {HOT:.0%} to full.")
@@ -156,11 +176,11 @@ def utilisation() -> None:
 
 
 
-def gantt(picked: list) -> tuple[go.Figure | None, pd.DataFrame]:
+def gantt(picked: list) -> tuple[Chart | None, pd.DataFrame]:
     """The machine timeline of the picked machines (committed, split parts and suggested apart), clipped at the
-    horizon's end, and the parts it clipped (they finish later); no figure when nothing is picked."""
+    horizon's end, and the parts it clipped (they finish later); no chart when nothing is picked."""
     as_of = pd.Timestamp(s["as_of"])
-    limit = as_of + pd.Timedelta(weeks=horizon)
+    first, limit = as_of - pd.Timedelta(days=2), as_of + pd.Timedelta(weeks=horizon)
     # a KO finishing on a day occupies that day: draw its bar to the end of it
     shown = schedule[schedule["machine"].isin(picked)].assign(
         end=lambda d: (d["finish"] + pd.Timedelta(days=1)).clip(upper=limit),
@@ -169,37 +189,66 @@ def gantt(picked: list) -> tuple[go.Figure | None, pd.DataFrame]:
         status=lambda d: d["placement"].map({"assigned": "committed", "split": "split part",
                                              "suggested": "suggested"}).astype(str)
         + np.where(d["late"].fillna(False).to_numpy(dtype=bool), ", late", ""),
-        label=lambda d: d["knit_order"].astype(str).map(plot_label) + np.where(
+        label=lambda d: d["knit_order"].astype(str) + np.where(
             d["finish"] >= limit, " ▶ " + d["finish"].map(short_date), ""))
     clipped = shown.loc[shown["finish"] >= limit, ["knit_order", "machine", "finish"]]
     if shown.empty:
         return None, clipped
-    colours = {"committed": "#1f77b4", "committed, late": "#d62728", "split part": "#3a7fb0",
+    palette = {"committed": "#1f77b4", "committed, late": "#d62728", "split part": "#3a7fb0",
                "split part, late": "#e0524f", "suggested": "#9ecae1", "suggested, late": "#ff9896"}
     rows = sorted(shown["row"].unique(), key=lambda r: (int(r.split()[0][1:]), r))
-    fig = px.timeline(shown.assign(style=shown["style"].astype(str).map(plot_label)), x_start="start",
-                      x_end="end", y="row", color="status", text="label", color_discrete_map=colours,
-                      category_orders={"row": rows, "status": list(colours)},
-                      hover_data={"knit_order": True, "style": True, "balance_lbs": ":,.0f", "finish": True,
-                                  "quoted_date": True, "row": False, "label": False, "end": False})
-    fig.update_traces(textposition="inside", insidetextanchor="middle", textfont={"size": 11},
-                      marker_line_width=1.5, marker_line_color="white")
-    for trace in fig.data:
-        if trace.name.startswith("suggested"):
-            trace.marker.pattern = {"shape": "/", "fgcolor": "#444", "fgopacity": 0.5, "fillmode": "overlay"}
-        elif trace.name.startswith("split"):
-            trace.marker.pattern = {"shape": ".", "fgcolor": "#fff", "fgopacity": 0.6, "fillmode": "overlay"}
-    fig.add_shape(type="line", x0=as_of, x1=as_of, y0=0, y1=1, yref="paper", name="as-of",
-                  line={"color": "#222", "width": 2, "dash": "dash"})
-    fig.add_annotation(x=as_of, y=1, yref="paper", text=f"as of {short_date(as_of)}", showarrow=False,
-                       yanchor="bottom", font={"size": 11})
-    fig.update_yaxes(title=None)
-    fig.update_xaxes(title=None, showgrid=True, range=[as_of - pd.Timedelta(days=2), limit])
-    fig.update_layout(height=max(300, 34 * len(rows) + 120), bargap=0.25,
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
-                              "title": None},
-                      margin={"t": 50, "b": 30})
-    return services.shared_figure(fig), clipped
+    bars = pd.DataFrame({
+        "what": "knit order", "row": shown["row"], "start": shown["start"], "end": shown["end"],
+        "label_at": shown["start"].clip(lower=first), "status": shown["status"], "label": shown["label"],
+        "knit_order": shown["knit_order"].astype(str), "style": shown["style"].astype(str),
+        "balance_lbs": shown["balance_lbs"], "finish": shown["finish"], "quoted_date": shown["quoted_date"]})
+    line = pd.DataFrame({"what": ["as of"], "start": [as_of], "label": [f"as of {short_date(as_of)}"]})
+    data = pd.concat([bars, line], ignore_index=True)
+    # the frame's dates (no time zone) reach Vega as the browser's local midnights: the bounds too. domainMin /
+    # domainMax, not domain: an explicit domain in one layer of several compiles to a broken union in Vega-Lite 5
+    scale = {bound: {"year": d.year, "month": d.month, "date": d.day} for bound, d in (("domainMin", first),
+                                                                                      ("domainMax", limit))}
+    x = {"field": "start", "type": "temporal", "title": None}
+    day = {"type": "temporal", "format": "%-d %b %Y"}
+    only = {"filter": {"field": "what", "equal": "knit order"}}
+    y = {"field": "row", "type": "ordinal", "sort": rows, "title": None,
+         "scale": {"paddingInner": 0.25, "paddingOuter": 0.15}, "axis": {"labelFontSize": 11, "labelLimit": 0}}
+    light = f"indexof({[k for k in palette if k.startswith('suggested')]}, datum.status) >= 0"
+    spec = {"description": "Machine timeline: the knit orders of each picked machine from start to finish "
+                           "(committed, split parts and suggested placements), the as-of date dashed",
+            "height": max(300, 34 * len(rows) + 120), "encoding": {"x": x}, "layer": [
+                {"transform": [only],
+                 "mark": {"type": "bar", "clip": True, "stroke": "white", "strokeWidth": 1.5},
+                 "encoding": {
+                     # the scale and axis given once: the same domain in two layers is a conflict to Vega-Lite
+                     "x": {**x, "scale": scale, "axis": {"format": "%-d %b", "grid": True, "labelFontSize": 11}},
+                     "x2": {"field": "end"}, "y": y,
+                     "color": {"field": "status", "type": "nominal", "title": None, **colours(palette),
+                               "legend": {"orient": "top", "direction": "horizontal", "labelLimit": 0,
+                                          "symbolType": "square"}},
+                     # the part of a long KO split onto another machine: a dotted outline
+                     "strokeDash": {"condition": {"test": "indexof(datum.status, 'split') === 0",
+                                                  "value": [2, 2]}, "value": [1, 0]},
+                     "tooltip": [{"field": "knit_order", "title": "knit order"}, {"field": "style"},
+                                 {"field": "status"},
+                                 {"field": "balance_lbs", "type": "quantitative", "title": "balance (lbs)",
+                                  "format": LBS},
+                                 {"field": "finish", **day}, {"field": "quoted_date", "title": "quoted date", **day}]}},
+                {"transform": [only],
+                 # inside the bar from its start (or the chart's left edge), cut to the bar's width
+                 "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11, "clip": True,
+                          "limit": {"expr": "max(scale('x', datum.end) - scale('x', datum.label_at) - 6, 1)"}},
+                 "encoding": {"x": {**x, "field": "label_at"}, "y": y,
+                              "text": {"field": "label", "type": "nominal"},
+                              "color": {"condition": {"test": light, "value": "#222"}, "value": "white"},
+                              "tooltip": {"field": "knit_order", "title": "knit order"}}},
+                {"transform": [{"filter": {"field": "what", "equal": "as of"}}],
+                 "mark": {"type": "rule", "color": "#222", "strokeWidth": 2, "strokeDash": [6, 4]}},
+                {"transform": [{"filter": {"field": "what", "equal": "as of"}}],
+                 "mark": {"type": "text", "align": "left", "baseline": "bottom", "dx": 4, "dy": -4, "fontSize": 11,
+                          "color": "#222", "y": 0},
+                 "encoding": {"text": {"field": "label", "type": "nominal"}}}]}
+    return Chart(data, spec), clipped
 
 
 def machine_timeline() -> None:
@@ -212,19 +261,19 @@ def machine_timeline() -> None:
         busy = schedule.groupby("machine")["machine_days"].sum().sort_values(ascending=False)
         default = sorted(busy.index[:15].tolist())
     picked = st.multiselect("Machines", machines, default=default, key="cap_machines")
-    fig, clipped = services.derived("capacity.gantt", snapshot, lambda: gantt(picked), sources=(plan,),
-                                    machines=sorted(picked))
-    if fig is None:
+    chart, clipped = services.derived("capacity.gantt", snapshot, lambda: gantt(picked), sources=(plan,),
+                                      machines=sorted(picked))
+    if chart is None:
         st.info("Pick machines to see their knit orders.")
     else:
-        st.plotly_chart(fig, width="stretch", key="cap_gantt")
+        charts.show(chart, key="cap_gantt")
         beyond = ""
         if len(clipped):
             names = ", ".join(f"{plain(k)} ({short_date(f)})" for k, f in zip(clipped["knit_order"],
                                                                                clipped["finish"], strict=True))
             beyond = f" Cut at the horizon's end (▶ finish): {names}."
-        st.caption("One row per machine; a machine's suggested placements (hatched, on its own row) are apart from "
-                   "its committed KOs; dotted: the part of a long KO split onto another machine. Red: the KO "
+        st.caption("One row per machine; a machine's suggested placements (pale, on its own row) are apart from "
+                   "its committed KOs; dotted outline: the part of a long KO split onto another machine. Red: the KO "
                    "finishes after its quoted date. Dashed line: the as-of date." + beyond)
     show_table(schedule, "capacity_schedule", key="schedule", download="machine_schedule")
 

@@ -3,34 +3,22 @@ flagged on the heatmap, a Gantt with KO labels and the as-of line, links from th
 
 from __future__ import annotations
 
-import base64
-import json
+from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
 from bk.ingest.snapshot import SnapshotStore
 from bk.services import capacity
-from tests.pages.conftest import figures, no_exceptions, open_tab, page
+from tests.pages.conftest import chart, figures, no_exceptions, open_tab, page
 from tests.pages.readable import assert_readable, table_with
 from tests.pages.test_capacity_load_page import AS_OF, frames
 
-
-def figure(at, key: str) -> dict:
-    """The Plotly figure of the chart with this key, as JSON."""
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if chart.proto.id and key in chart.proto.id:
-            return spec
-    raise AssertionError(f"no chart {key}")
+HEATMAP, TIMELINE = "Utilisation heatmap", "Machine timeline"  # words of the charts' descriptions
 
 
-def values(spec) -> np.ndarray:
-    """A figure array as numbers: Plotly writes numpy arrays as base64 ({dtype, bdata, shape})."""
-    if isinstance(spec, dict):
-        shape = tuple(int(n) for n in str(spec.get("shape", "-1")).split(","))
-        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=spec["dtype"]).reshape(shape)
-    return np.asarray(spec, dtype="float64")
+def layer(spec: dict, mark: str) -> dict:
+    """The layer of a layered chart drawing this mark type (the first, if several)."""
+    return next(part for part in spec["layer"] if part["mark"]["type"] == mark)
 
 
 def test_capacity_page_on_the_demo():
@@ -50,10 +38,11 @@ def test_capacity_page_on_the_demo():
     assert stalled > 0 and any(w.value.startswith(f"{stalled} open KOs") and "stalled" in w.value for w in at.warning)
     at.radio[0].set_value("machine").run()
     no_exceptions(at)
-    heat = figure(at, "cap_heat")["data"][0]
-    rows = heat["y"]
+    heat = chart(at, HEATMAP)
+    rows = heat.spec["encoding"]["y"]["sort"]  # the rows in their order, each labelled
     assert all(str(r).startswith("M") for r in rows) and len(rows) == len(set(rows)) <= 40  # one row per machine
-    assert figure(at, "cap_heat")["layout"]["yaxis"]["type"] == "category"
+    assert heat.spec["encoding"]["y"]["type"] == "ordinal"  # machine numbers as categories, never a number axis
+    assert set(heat.data["row"]) == set(rows) and not heat.data.duplicated(["row", "week"]).any()
     open_tab(at, "cap_tab", "Machine timeline")
     no_exceptions(at)
     assert not at.radio  # the utilisation tab's body no longer runs
@@ -73,30 +62,65 @@ def test_overloaded_weeks_are_flagged_and_the_gantt_has_the_as_of_line(monkeypat
     monkeypatch.setattr("ui.services.run", run)
     at = page("capacity.py").run()
     no_exceptions(at)
-    heat = figure(at, "cap_heat")["data"][0]
-    assert heat["y"] == ["A", "C"]  # every work centre with load, each labelled
-    flagged = {(y, x) for y, row in zip(heat["y"], heat["text"], strict=True)
-               for x, t in zip(heat["x"], row, strict=True) if t}
+    heat = chart(at, HEATMAP)
+    assert heat.spec["encoding"]["y"]["sort"] == ["A", "C"]  # every work centre with load, each labelled
+    assert sorted(set(heat.data["row"])) == ["A", "C"]
+    cells = heat.data.set_index(["row", "week"])
+    marked = layer(heat.spec, "text")  # the ▲ layer writes the mark of the hot cells only
+    assert marked["transform"] == [{"filter": "datum.hot"}] and marked["encoding"]["text"]["field"] == "mark"
+    flagged = set(cells.index[cells["hot"].to_numpy(dtype=bool)])
     # hot spots: A's hand-made 125 % and C (K2's 30 suggested days fill its one machine) in the first 4 weeks;
     # C's fifth week is as full but beyond the hot-spot weeks; A's other weeks are below 85 %
     assert flagged == {("A", "wk of 28 Jul 2025"), ("C", "wk of 28 Jul 2025"), ("C", "wk of 4 Aug 2025"),
                        ("C", "wk of 11 Aug 2025"), ("C", "wk of 18 Aug 2025")}
-    z = values(heat["z"])
-    assert heat["x"][4] == "wk of 25 Aug 2025" and z[1][4] == 100 and heat["text"][1][4] == ""
-    assert heat["text"][0][0] == "125 % ▲" and z[0][0] == 100  # the colour stops at full
-    assert heat["colorscale"][0][1] == "#f2f2f2"  # idle is pale grey, not green
+    assert flagged == set(cells.index[cells["mark"] != ""])  # a mark on each hot spot, on nothing else
+    weeks = heat.spec["encoding"]["x"]["sort"]  # the weeks in order, as-of week first
+    assert weeks[:5] == ["wk of 28 Jul 2025", "wk of 4 Aug 2025", "wk of 11 Aug 2025", "wk of 18 Aug 2025",
+                         "wk of 25 Aug 2025"]
+    assert cells.loc[("C", weeks[4]), "fill"] == 100 and cells.loc[("C", weeks[4]), "mark"] == ""
+    a_first = cells.loc[("A", "wk of 28 Jul 2025")]
+    assert a_first["mark"] == "125 % ▲" and a_first["fill"] == 100  # the colour stops at full
+    assert a_first["tip"] == "A, wk of 28 Jul 2025: 125 %"  # the hover tells the whole load
+    colour = layer(heat.spec, "rect")["encoding"]["color"]
+    assert colour["field"] == "fill" and colour["scale"]["range"][0] == "#f2f2f2"  # idle is pale grey, not green
+    assert colour["scale"]["domain"][0] == 0 and colour["scale"]["domain"][-1] == 100
+    assert colour["legend"]["values"] == [0, 50, 85, 100]
     assert any("(2 work centres with one)" in c.value for c in at.caption)
     assert next(m for m in figures(at) if m.label == "Capacity hot spots").value == "2"
     assert_readable(at)
     open_tab(at, "cap_tab", "Machine timeline")
-    gantt = figure(at, "cap_gantt")
-    lines = [s for s in gantt["layout"]["shapes"] if s["type"] == "line"]
-    assert [pd.Timestamp(s["x0"]).date() for s in lines] == [AS_OF]
-    labels = {t for trace in gantt["data"] for t in trace["text"]}
-    assert {"K1", "K2", "K3"} <= labels  # the KO on its bar
-    statuses = {trace["name"] for trace in gantt["data"]}
-    assert {"committed", "suggested"} <= statuses
+    gantt = chart(at, TIMELINE)
+    rule = layer(gantt.spec, "rule")
+    assert rule["transform"] == [{"filter": {"field": "what", "equal": "as of"}}]
+    line = gantt.data[gantt.data["what"] == "as of"]
+    assert [pd.Timestamp(d).date() for d in line["start"]] == [AS_OF] and list(line["label"]) == ["as of 31 Jul 2025"]
+    bars = gantt.data[gantt.data["what"] == "knit order"]
+    assert {"K1", "K2", "K3"} <= set(bars["label"])  # the KO on its bar
+    assert {"committed", "suggested"} <= set(bars["status"])
+    assert set(bars["row"]) == {"M1", "M2", "M3 suggested"}  # the suggested placement on its own row
     assert_readable(at)
+
+
+def test_the_machine_timeline_is_cut_at_the_horizon(monkeypatch):
+    monkeypatch.setattr("ui.services.run",
+                        lambda operation, snapshot, **params: capacity.plan(frames(), as_of=AS_OF, **params))
+    at = page("capacity.py").run()
+    at.slider[0].set_value(4).run()  # K2's 30 days on machine 3 run past 4 weeks
+    open_tab(at, "cap_tab", "Machine timeline")
+    no_exceptions(at)
+    schedule = table_with(at, "Knit order", "Finish")
+    finish = pd.Timestamp(schedule.loc[schedule["Knit order"] == "K2", "Finish"].item()).date()
+    assert finish == date(2025, 9, 8) > AS_OF + timedelta(weeks=4)
+    gantt = chart(at, TIMELINE)
+    k2 = gantt.data[gantt.data["knit_order"] == "K2"].iloc[0]
+    assert k2["label"] == "K2 ▶ 8 Sep 2025"  # the bar says where it really ends
+    assert k2["end"].date() == AS_OF + timedelta(weeks=4)  # the bar stops at the horizon's end
+    scale = gantt.spec["layer"][0]["encoding"]["x"]["scale"]
+    assert (scale["domainMin"], scale["domainMax"]) == ({"year": 2025, "month": 7, "date": 29},
+                                                        {"year": 2025, "month": 8, "date": 28})
+    k1 = gantt.data[gantt.data["knit_order"] == "K1"].iloc[0]
+    assert k1["label"] == "K1" and k1["end"].date() > k1["finish"].date()  # uncut, drawn to the end of its day
+    assert any("Cut at the horizon's end (▶ finish): K2 (8 Sep 2025)." in c.value for c in at.caption)
 
 
 def test_a_link_from_the_overview_preselects_the_knit_order_and_its_machine(monkeypatch):
