@@ -1,15 +1,14 @@
 """Yarn inventory: positions, shortages now and projected, cover, ABC, reorder points, and what changed."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from bk.errors import BkError
 from bk.services.inventory import NO_USAGE_LABEL, with_horizon
 from bk.services.shortage import short_yarns
-from ui import comparison, services, state
-from ui.format import fmt_lbs, fmt_usd, plain, plot_labels
+from ui import charts, comparison, services, state
+from ui.charts import USD, Chart, colours
+from ui.format import fmt_lbs, fmt_usd, plain
 from ui.shell import require_shell
 from ui.table import show_facts, show_table
 from ui.widgets import Figure, figures, lazy_expander, lazy_tabs
@@ -77,43 +76,75 @@ def positions_tab() -> None:
                        "export's Planning Balance")
 
 
+def pareto_chart(pareto: pd.DataFrame) -> Chart:
+    """Usage value per year of each yarn, largest first, coloured by ABC class, and the cumulative share of usage
+    value on its own axis (0–100 %) with the class cuts at 80 and 95 %."""
+    rows = pareto[["rank", "annual_value_usd", "abc", "yarn_id", "description"]].assign(
+        abc="class " + pareto["abc"].astype(str), cumulative_pct=pareto["cumulative_share"] * 100)
+    rank = {"field": "rank", "type": "quantitative", "title": "yarns ranked by usage value per year (1 = largest)",
+            "scale": {"domain": [0, int(pareto["rank"].max()) + 1], "nice": False}}
+    share = {"type": "quantitative", "title": "cumulative share of usage value", "scale": {"domain": [0, 101]},
+             "axis": {"orient": "right", "values": [0, 20, 40, 60, 80, 95, 100], "labelExpr": "datum.value + ' %'",
+                      "grid": False}}
+    spec = {"description": "ABC (Pareto) of yarns by usage value per year with the cumulative share",
+            "title": "ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest", "height": 380,
+            "resolve": {"scale": {"y": "independent"}}, "layer": [
+                {"mark": {"type": "bar"}, "encoding": {
+                    "x": rank,
+                    "y": {"field": "annual_value_usd", "type": "quantitative", "title": "usage value per year ($)",
+                          "axis": {"format": USD}},
+                    "color": {"field": "abc", "type": "nominal", "title": None, "legend": {"orient": "top"},
+                              **colours({f"class {c}": v for c, v in (("A", "#d62728"), ("B", "#ff7f0e"),
+                                                                       ("C", "#7f7f7f"))})},
+                    "tooltip": [{"field": "rank", "title": "#"}, {"field": "yarn_id", "title": "yarn"},
+                                {"field": "description"},
+                                {"field": "annual_value_usd", "title": "per year", "format": USD}]}},
+                {"layer": [
+                    {"mark": {"type": "line", "color": "#1f77b4"},
+                     "encoding": {"x": rank, "y": {**share, "field": "cumulative_pct"},
+                                  "tooltip": [{"field": "rank", "title": "top yarns"},
+                                              {"field": "cumulative_pct", "title": "% of usage value",
+                                               "format": ".0f"}]}},
+                    {"data": {"values": [{"cut": 80}, {"cut": 95}]},
+                     "mark": {"type": "rule", "strokeDash": [2, 2], "color": "#555"},
+                     "encoding": {"y": {**share, "field": "cut"}}}]}]}
+    return Chart(rows, spec)
+
+
+def bars(rows: pd.DataFrame, category: str, value: str, *, title: str, category_title: str, value_title: str,
+         value_format: str, across: bool = False) -> Chart:
+    """One bar per row of ``rows`` in its order, its ``value`` written at its end; upright, or ``across`` the
+    chart (long names readable, one row each)."""
+    cat = {"field": category, "type": "nominal", "sort": None, "title": category_title,
+           "axis": {"labelAngle": 0, "labelLimit": 260}}
+    # room at the end of the longest bar for its value
+    val = {"field": value, "type": "quantitative", "title": value_title, "axis": {"format": value_format},
+           "scale": {"domainMax": float(rows[value].max()) * 1.15 if len(rows) else 1}}
+    tip = [{"field": category, "title": category_title}, {"field": value, "title": value_title,
+                                                          "format": value_format}]
+    label = {"type": "text", "align": "left", "dx": 4} if across else {"type": "text", "dy": -8}
+    encoding = {"y": cat, "x": val} if across else {"x": cat, "y": val}
+    return Chart(rows[[category, value]], {
+        "description": title, "title": title, "height": 24 * len(rows) + 40 if across else 340,
+        "encoding": encoding, "layer": [{"mark": {"type": "bar"}, "encoding": {"tooltip": tip}},
+                                        {"mark": label, "encoding": {"text": {"field": value,
+                                                                              "format": value_format}}}]})
+
+
 def abc_tab() -> None:
     pareto = result["pareto"]
     if pareto.empty:
         st.info("No consumption recorded: ABC needs usage.")
     else:
-        def pareto_chart():
-            colours = {"A": "#d62728", "B": "#ff7f0e", "C": "#7f7f7f"}
-            fig = make_subplots(specs=[[{"secondary_y": True}]])
-            for cls, rows in pareto.groupby("abc", sort=True):
-                fig.add_bar(x=rows["rank"], y=rows["annual_value_usd"], name=f"class {cls}",
-                            marker_color=colours.get(str(cls), "#1f77b4"),
-                            customdata=rows[["yarn_id", "description"]],
-                            hovertemplate="#%{x} yarn %{customdata[0]} %{customdata[1]}<br>$%{y:,.0f} per year"
-                                          "<extra></extra>")
-            fig.add_scatter(x=pareto["rank"], y=pareto["cumulative_share"] * 100, name="cumulative share",
-                            mode="lines", line={"color": "#1f77b4"}, secondary_y=True,
-                            hovertemplate="top %{x} yarns: %{y:.0f} % of usage value<extra></extra>")
-            fig.update_yaxes(title_text="usage value per year ($)", tickformat="$,.0f", secondary_y=False)
-            fig.update_yaxes(title_text="cumulative share of usage value", range=[0, 101], tickmode="array",
-                             tickvals=[0, 20, 40, 60, 80, 95, 100], ticksuffix=" %", showgrid=False, secondary_y=True)
-            for cut in (80, 95):
-                fig.add_hline(y=cut, line_dash="dot", line_color="#555", line_width=1, secondary_y=True)
-            fig.update_xaxes(title_text="yarns ranked by usage value per year (1 = largest)")
-            fig.update_layout(title="ABC (Pareto): A = first 80 % of usage value, B = next 15 %, C = the rest",
-                              height=380, margin={"t": 80, "b": 40}, barmode="overlay",
-                              legend={"orientation": "h", "y": 1.12, "x": 0})
-            return fig
-
-        st.plotly_chart(services.figure("inventory.pareto", snapshot, pareto_chart, sources=(result,)), width="stretch")
+        charts.show(services.derived("inventory.pareto", snapshot, lambda: pareto_chart(pareto), sources=(result,)),
+                    key="inv_pareto")
     cover = result["cover_distribution"]
     finite = cover[cover["weeks_of_cover"] != NO_USAGE_LABEL]
     no_usage = cover.loc[cover["weeks_of_cover"] == NO_USAGE_LABEL, "yarns"].sum()
-    st.plotly_chart(services.figure("inventory.cover", snapshot, lambda: px.bar(
-        finite, x="weeks_of_cover", y="yarns", text="yarns",
-        title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
-        labels={"weeks_of_cover": "weeks of cover", "yarns": "yarns"}).update_layout(
-        height=320, margin={"t": 50, "b": 40}), sources=(result,)), width="stretch")
+    charts.show(services.derived("inventory.cover", snapshot, lambda: bars(
+        finite, "weeks_of_cover", "yarns", title="Weeks of cover (on hand ÷ weekly usage), yarns with usage",
+        category_title="weeks of cover", value_title="yarns", value_format=",d"), sources=(result,)),
+        key="inv_cover")
     st.caption(f"Not drawn: {int(no_usage):,} yarns with no usage recorded (cover unlimited).")
 
 
@@ -122,10 +153,9 @@ def rollup_tab() -> None:
     key = {"supplier": "by_supplier", "yarn type": "by_yarn_type", "colour": "by_color"}[by]
     table = result[key]
     top = table.sort_values("value_usd", ascending=False).head(20)
-    st.plotly_chart(services.figure("inventory.rollup", snapshot, lambda: px.bar(
-        plot_labels(top), x=table.columns[0], y="value_usd", title=f"Stock value by {by} (top 20)",
-        labels={table.columns[0]: by, "value_usd": "stock value ($)"}).update_yaxes(tickformat="$,.0f"),
-        sources=(result,), by=by), width="stretch")
+    charts.show(services.derived("inventory.rollup", snapshot, lambda: bars(
+        top, table.columns[0], "value_usd", title=f"Stock value by {by} (top 20)", category_title=by,
+        value_title="stock value ($)", value_format=USD, across=True), sources=(result,), by=by), key="inv_rollup")
     show_table(table, "inventory_rollup", key=f"rollup-{key}", download=f"inventory_{key}")
 
 

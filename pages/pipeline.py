@@ -1,10 +1,11 @@
 """Fabric pipeline: what sits in each stage, how old it is, and which sales orders it covers."""
 
-import plotly.express as px
+import pandas as pd
 import streamlit as st
 
 from bk.errors import BkError
-from ui import services, state
+from ui import charts, services, state
+from ui.charts import LBS, Chart, colours
 from ui.format import fmt_lbs, fmt_pct, plain
 from ui.shell import require_shell
 from ui.table import show_table
@@ -34,14 +35,28 @@ st.caption("Lbs at each stage, from the knitting machines to the warehouse (each
            "and aged rolls)")
 
 
-def age_tab() -> None:
-    ages = wip["ages"]
+def age_chart(ages: pd.DataFrame) -> Chart:
+    """Lbs of each stage stacked by the age of its rolls, youngest at the bottom; stages in the pipeline's order."""
     order = [a for a in AGE_COLOURS if a in set(ages["age"])] + sorted(set(ages["age"]) - set(AGE_COLOURS))
-    st.plotly_chart(services.figure("pipeline.ages", snapshot, lambda: px.bar(
-        ages, x="stage", y="lbs", color="age", barmode="stack", title="Lbs by age of the roll",
-        category_orders={"age": order}, color_discrete_map=AGE_COLOURS,
-        labels={"lbs": "lbs", "stage": "stage", "age": "age"}).update_yaxes(tickformat=",.0f"),
-        sources=(wip,)), width="stretch")
+    rows = ages[["stage", "age", "lbs"]].assign(stacked=ages["age"].map({a: i for i, a in enumerate(order)}))
+    spec = {"description": "Lbs by age of the roll in each stage", "title": "Lbs by age of the roll", "height": 360,
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": {"field": "stage", "type": "nominal", "sort": list(dict.fromkeys(ages["stage"])),
+                      "axis": {"labelAngle": 0}, "title": "stage"},
+                "y": {"field": "lbs", "type": "quantitative", "aggregate": "sum", "axis": {"format": LBS},
+                      "title": "lbs"},
+                "color": {"field": "age", "type": "nominal", "title": "age",
+                          **colours({a: AGE_COLOURS.get(a, "#7f7f7f") for a in order})},
+                "order": {"field": "stacked", "type": "quantitative"},
+                "tooltip": [{"field": "stage"}, {"field": "age"},
+                            {"field": "lbs", "type": "quantitative", "format": LBS}]}}
+    return Chart(rows, spec)
+
+
+def age_tab() -> None:
+    charts.show(services.derived("pipeline.ages", snapshot, lambda: age_chart(wip["ages"]), sources=(wip,)),
+                key="pipe_ages")
     rolls = wip["aged_roll_list"]
     st.markdown(f"**Rolls older than {int(aging_days)} days: {len(rolls):,} rolls, "
                 f"{fmt_lbs(rolls['lbs'].sum())}**")

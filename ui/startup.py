@@ -1,7 +1,7 @@
 """What the server does as it starts, before a browser asks (the ``st.App`` lifespan that ``app.py`` declares).
 
 A browser that opens the app spends its first second loading Streamlit's scripts; the server is idle meanwhile. On
-a thread started with the server, the modules the first page imports are imported (pandas, Plotly, the services:
+a thread started with the server, the modules the first page imports are imported (pandas, the services:
 most of a first page's server time), the snapshot a new session opens is read, the first page's results taken from
 the tier-2 cache into the shared ones and the warming worker started — what the first page would otherwise do
 while its viewer waits — and then the other pages' modules are imported. Nothing here is needed for correctness:

@@ -109,3 +109,25 @@ def test_sales_history_missing_from_the_latest_snapshot_is_taken_from_an_earlier
     assert len(said) == 1 and "21 Aug 2025" in said[0]
     levels = table_with(at, "Level", "Series (count)")  # the forecast is computed on the carried-over history
     assert (as_numbers(levels["Series (count)"]) >= 1).all()
+
+
+def test_the_series_chart_draws_the_forecasts_listed_for_the_series():
+    at = page("forecasting.py").run()
+    no_exceptions(at)
+    series = at.selectbox(key="fc_series").value
+    drawn = chart(at, f"{series}: sales by period")
+    assert drawn is not None and drawn.spec["height"] == 420
+    kinds = set(drawn.data["what"])
+    forecast = next(k for k in kinds if k.startswith("forecast ("))  # named with its model, in words
+    assert {"actual (yds)", "95 %", "80 %", "out of sample, 1 step ahead"} <= kinds
+    line = drawn.data[drawn.data["what"] == forecast].sort_values("period")
+    bands = {k: drawn.data[drawn.data["what"] == k].sort_values("period") for k in ("80 %", "95 %")}
+    # the 80 % band inside the 95 % band, the forecast inside both
+    assert (bands["95 %"]["lo"].to_numpy() <= bands["80 %"]["lo"].to_numpy() + 1e-9).all()
+    assert (bands["80 %"]["hi"].to_numpy() <= bands["95 %"]["hi"].to_numpy() + 1e-9).all()
+    assert (bands["80 %"]["lo"].to_numpy() <= line["yds"].to_numpy() + 1e-9).all()
+    open_tab(at, "fc_tab", "Forecasts")
+    listed = table_with(at, "Series", "Forecast (yds)")
+    mine = as_numbers(listed.loc[listed["Series"] == series, "Forecast (yds)"]).tolist()
+    assert len(mine) == len(line) > 0
+    assert all(abs(a - b) <= 0.5 for a, b in zip(mine, line["yds"], strict=True))  # the same numbers, shown rounded

@@ -9,7 +9,17 @@ import pandas as pd
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services import yarn
 from tests.conftest import DEMO_FIRST, app_plan
-from tests.pages.conftest import figures, no_exceptions, open_expanders, open_tab, page, tables
+from tests.pages.conftest import (
+    as_numbers,
+    chart,
+    charts,
+    figures,
+    no_exceptions,
+    open_expanders,
+    open_tab,
+    page,
+    tables,
+)
 from tests.pages.readable import assert_readable, table_with, unreadable
 
 
@@ -33,6 +43,23 @@ def test_inventory_page_on_the_demo():
     assert (shown - expected.reindex(shown.index)).abs().max() <= 0.5
     open_expanders(at, "Assumptions")
     assert_readable(at)  # the assumptions in words: no NormalDist.inv_cdf, no demand_cv
+    open_tab(at, "inv_tab", "ABC and cover")
+    no_exceptions(at)
+    pareto = chart(at, "ABC (Pareto)")
+    ranked = pareto.data.sort_values("rank")
+    # largest first, class A before B before C, the cumulative share rising to 100 %
+    assert ranked["annual_value_usd"].is_monotonic_decreasing and ranked["cumulative_pct"].is_monotonic_increasing
+    assert list(dict.fromkeys(ranked["abc"])) == ["class A", "class B", "class C"]
+    assert abs(ranked["cumulative_pct"].iloc[-1] - 100) < 1e-6
+    cover = chart(at, "Weeks of cover")
+    assert not cover.data["weeks_of_cover"].str.contains("no usage").any() and cover.data["yarns"].gt(0).all()
+    open_tab(at, "inv_tab", "By supplier / type / colour")
+    no_exceptions(at)
+    by_supplier = chart(at, "Stock value by supplier")
+    table = table_with(at, "Supplier", "Value ($)")
+    top = table.assign(value=as_numbers(table["Value ($)"])).nlargest(20, "value")
+    assert by_supplier.data.iloc[:, 0].tolist() == top["Supplier"].tolist()  # the table's top 20, largest first
+    assert by_supplier.data["value_usd"].round().tolist() == top["value"].round().tolist()
     open_tab(at, "inv_tab", "Compare snapshots")
     no_exceptions(at)
     # the demo days compare with each other only (the demo is never compared with real data)
@@ -75,7 +102,15 @@ def test_pipeline_page_on_the_demo():
     assert at.title[0].value == "Fabric pipeline"
     assert [m.label.split(" · ")[0] for m in figures(at)][:4] == ["G00", "G02", "I01", "F01"]
     assert figures(at)[0].label == "G00 · greige at the mill"  # the stage in words: no funnel repeats the figures
-    assert len(at.get("plotly_chart")) == 1  # the open Age tab's chart; no funnel repeats the four figures
+    assert len(charts(at)) == 1  # the open Age tab's chart; no funnel repeats the four figures
+    # each stage's bar, its age buckets stacked, is the stage's figure; stages in the pipeline's order
+    ages = chart(at, "Lbs by age")
+    assert ages.spec["encoding"]["x"]["sort"] == ["G00", "G02", "I01", "F01"]
+    per_stage = ages.data.groupby("stage")["lbs"].sum()
+    for shown in figures(at)[:4]:
+        assert abs(per_stage[shown.label.split(" · ")[0]] - float(shown.value.removesuffix(" lbs").replace(",", ""))) < 1
+    young_first = ages.data.sort_values("stacked")["age"].drop_duplicates().tolist()
+    assert young_first[:2] == ["0–30 d", "31–90 d"]
     assert all(m.value.endswith(" lbs") and "." not in m.value for m in figures(at)[:4])
     assert_readable(at)
     assert not [f for f in tables(at) if "Roll" in f.columns]  # the rolls: on demand under their count

@@ -36,7 +36,7 @@ def test_page_imports_are_the_absolute_imports_of_the_app_and_its_pages(tmp_path
     # a name imported from a package is listed as a module when it is one (ui.state), not when it is not (plan)
     assert page_imports(tmp_path) == ["bk.services.yarn", "numpy", "pandas", "streamlit", "ui", "ui.state"]
     real = page_imports()
-    assert {"pandas", "plotly.graph_objects", "ui.services", "bk.services.today"} <= set(real)
+    assert {"pandas", "ui.charts", "ui.services", "bk.services.today"} <= set(real)
     first = page_imports(pages=[FIRST_PAGE])  # imported first: the page a session opens on
     assert "bk.services.today" in first and "bk.services.forecast_levels" not in first
     assert set(first) < set(real)
