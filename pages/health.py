@@ -7,13 +7,13 @@ import json
 import time
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
 from bk.optimization.health import PAGE_TARGET_MS
 from bk.services import plan_health
-from ui import auth, metrics, services, state
+from ui import auth, charts, metrics, services, state
+from ui.charts import Chart, colours
 from ui.coverage import missing_exports
 from ui.format import findings_frame, plain
 from ui.shell import require_shell
@@ -50,16 +50,33 @@ def _components(score: dict) -> pd.DataFrame:
                          for c in score["components"].values()], columns=["component", "points", "max", "detail"])
 
 
-def plan_trend_chart(trend: pd.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=trend["checked_on"], y=trend["score"], mode="lines+markers", name="Plan health (0-100)",
-                    line={"width": 3})
-    for column, name in (("knitting_pct", "Knitting as planned (%)"), ("buys_followed_pct", "Buys followed (%)"),
-                         ("on_time_pct", "Receipts on time (%)")):
-        fig.add_scatter(x=trend["checked_on"], y=trend[column], mode="lines+markers", name=name,
-                        line={"dash": "dot"})
-    return fig.update_layout(title="Plan health by the day the plan was checked", xaxis_title="checked on",
-                             yaxis_title="score / %", yaxis_range=[0, 100])
+PLAN_LINES = {"score": "Plan health (0-100)", "knitting_pct": "Knitting as planned (%)",
+              "buys_followed_pct": "Buys followed (%)", "on_time_pct": "Receipts on time (%)"}
+
+
+def plan_trend_chart(trend: pd.DataFrame) -> Chart:
+    """The plan health score (solid, wide) and its three parts' shares (dotted) by the day each plan was checked."""
+    rows = trend.melt(id_vars="checked_on", value_vars=list(PLAN_LINES), var_name="line", value_name="value")
+    rows = rows.assign(line=rows["line"].map(PLAN_LINES))
+    score = PLAN_LINES["score"]
+    colour = {"field": "line", "type": "nominal", "title": None,
+              **colours(dict(zip(PLAN_LINES.values(), ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"), strict=True))),
+              "legend": {"orient": "bottom", "labelLimit": 0, "columns": 4, "symbolType": "stroke"}}
+    # a date without a time zone reaches the browser as its local midnight: the local scale shows that day
+    encoding = {"x": {"field": "checked_on", "type": "temporal", "title": "checked on",
+                      "axis": {"format": "%-d %b %Y", "tickCount": {"interval": "day", "step": 1}}},
+                "y": {"field": "value", "type": "quantitative", "title": "score / %", "scale": {"domain": [0, 100]}},
+                "color": colour,
+                "tooltip": [{"field": "checked_on", "type": "temporal", "title": "checked on", "format": "%-d %b %Y"},
+                            {"field": "line", "title": "line"}, {"field": "value", "title": "value"}]}
+    spec = {"description": "Plan health by the day the plan was checked: the plan health score (0-100) and the "
+                           "shares of knitting as planned, buys followed and receipts on time (%)",
+            "title": "Plan health by the day the plan was checked", "height": 380, "encoding": encoding, "layer": [
+                {"transform": [{"filter": {"field": "line", "equal": score}}],
+                 "mark": {"type": "line", "point": True, "strokeWidth": 3}},
+                {"transform": [{"filter": {"not": {"field": "line", "equal": score}}}],
+                 "mark": {"type": "line", "point": True, "strokeWidth": 2, "strokeDash": [2, 3]}}]}
+    return Chart(rows, spec)
 
 
 def plan_health_section() -> None:
@@ -88,8 +105,8 @@ def plan_health_section() -> None:
     show_table(parts, "health_components", key="plan_components", search=False)
     trend = services.derived("health.plan_trend", snapshot, lambda: plan_health.trend(results), sources=(results,))
     if len(trend) > 1:
-        st.plotly_chart(services.figure("health.plan_trend_chart", snapshot, lambda: plan_trend_chart(trend),
-                                        sources=(trend,)), width="stretch")
+        charts.show(services.derived("health.plan_trend_chart", snapshot, lambda: plan_trend_chart(trend),
+                                     sources=(trend,)), key="plan_trend_chart")
     worst = services.derived("health.plan_suppliers", snapshot, lambda: plan_health.worst_suppliers(results),
                              sources=(results,))
     st.markdown(f"**Suppliers by pounds on time**, worst first, over the last {len(results)} checks")
@@ -202,24 +219,70 @@ def engineer_figures() -> None:
                "Latency": latency, "Cache": cache}, key="health_tab")
 
 
-# charts drawn with graph_objects: plotly express takes 50-100 ms a chart, too slow for a 2 s refresh
-def memory_charts(mem: dict) -> None:
+def memory_chart(rss: pd.DataFrame) -> Chart:
+    """The process's resident memory over time (its last 600 samples)."""
+    rows = pd.DataFrame({"time": pd.to_datetime(rss["time"], unit="s", utc=True), "rss_mb": rss["rss_mb"]})
+    spec = {"description": "Resident memory (MB) of the app over time", "title": "Resident memory (MB)",
+            "height": 340, "mark": {"type": "line"},
+            "encoding": {"x": {"field": "time", "type": "temporal", "title": "time", "axis": {"format": "%H:%M:%S"}},
+                         "y": {"field": "rss_mb", "type": "quantitative", "title": "MB"},
+                         "tooltip": [{"field": "time", "type": "temporal", "format": "%H:%M:%S"},
+                                     {"field": "rss_mb", "title": "MB", "format": ",.1f"}]}}
+    return Chart(rows, spec)
+
+
+def gc_chart(events: pd.DataFrame) -> Chart:
+    """Each garbage collection's pause over time (its last 500), coloured by what started it, shaped by
+    generation."""
+    generations = [f"generation {g}" for g in range(len(GC_SYMBOLS))]
+    rows = pd.DataFrame({"time": pd.to_datetime(events["time"], unit="s", utc=True), "pause_ms": events["pause_ms"],
+                         "source": events["source"].map(lambda s: GC_SOURCES.get(s, s)).astype(str),
+                         "generation": "generation " + events["generation"].astype(int).astype(str)})
+    legend = {"orient": "bottom", "direction": "vertical", "labelLimit": 0, "title": None}
+    spec = {"description": "Garbage collections over time: each one's pause (ms), by what started it and its "
+                           "generation",
+            "title": "Garbage collections (pause ms)", "height": 340, "mark": {"type": "point", "filled": True, "size": 50},
+            "encoding": {"x": {"field": "time", "type": "temporal", "title": "time", "axis": {"format": "%H:%M:%S"}},
+                         "y": {"field": "pause_ms", "type": "quantitative", "title": "pause (ms)"},
+                         "color": {"field": "source", "type": "nominal", "legend": legend,
+                                   "scale": {"range": ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]}},
+                         "shape": {"field": "generation", "type": "nominal", "legend": legend,
+                                   "scale": {"domain": generations, "range": list(GC_SYMBOLS)}},
+                         "tooltip": [{"field": "time", "type": "temporal", "format": "%H:%M:%S"},
+                                     {"field": "source", "title": "started"}, {"field": "generation"},
+                                     {"field": "pause_ms", "title": "pause (ms)", "format": ",.2f"}]}}
+    return Chart(rows, spec)
+
+
+def memory_charts(mem: dict) -> None:  # built on every refresh: they change every 2 s
     left, right = st.columns(2)
     rss = pd.DataFrame(mem["rss"])
     if len(rss):
-        rss = rss.tail(600)
-        left.plotly_chart(go.Figure(go.Scatter(x=pd.to_datetime(rss["time"], unit="s"), y=rss["rss_mb"],
-                                               mode="lines", name="Resident memory")).update_layout(
-            title="Resident memory (MB)", xaxis_title="time", yaxis_title="MB"), width="stretch")
+        charts.show(memory_chart(rss.tail(600)), where=left)
     gc_events = pd.DataFrame(mem["gc_events"])
     if len(gc_events):
-        fig = go.Figure()
-        for (source, generation), rows in gc_events.tail(500).groupby(["source", "generation"], sort=True):
-            fig.add_scatter(x=pd.to_datetime(rows["time"], unit="s"), y=rows["pause_ms"], mode="markers",
-                            name=f"{GC_SOURCES.get(source, source)}, generation {generation}",
-                            marker={"symbol": GC_SYMBOLS[int(generation) % len(GC_SYMBOLS)]})
-        right.plotly_chart(fig.update_layout(title="Garbage collections (pause ms)", xaxis_title="time",
-                                             yaxis_title="pause (ms)"), width="stretch")
+        charts.show(gc_chart(gc_events.tail(500)), where=right)
+
+
+def latency_chart(ops: pd.DataFrame) -> Chart:
+    """Each operation's warm and cold p50 and p95 (ms) as grouped bars."""
+    rows = ops.melt(id_vars="operation", value_vars=list(PERCENTILES), var_name="percentile", value_name="ms")
+    rows = rows.assign(percentile=rows["percentile"].map(PERCENTILES))
+    order = list(PERCENTILES.values())
+    spec = {"description": "Latency (ms) of each service operation: warm p50 and p95 (from caches, judged against "
+                           "the SLO) and cold p50 and p95 (first runs, cache misses)",
+            "title": {"text": "Latency (ms): warm (from caches, judged against the SLO) and cold (first runs, cache "
+                              "misses)", "limit": 0},
+            "height": 320, "mark": {"type": "bar"},
+            "encoding": {"x": {"field": "operation", "type": "nominal", "title": None,
+                               "axis": {"labelAngle": -30, "labelLimit": 240}},
+                         "xOffset": {"field": "percentile", "type": "nominal", "sort": order},
+                         "y": {"field": "ms", "type": "quantitative", "title": "ms"},
+                         "color": {"field": "percentile", "type": "nominal", "title": None, "sort": order,
+                                   "scale": {"domain": order}, "legend": {"orient": "bottom"}},
+                         "tooltip": [{"field": "operation"}, {"field": "percentile"},
+                                     {"field": "ms", "format": ",.1f"}]}}
+    return Chart(rows, spec)
 
 
 def latency() -> None:
@@ -228,12 +291,7 @@ def latency() -> None:
     if not len(ops):
         st.info("No service operation has run yet.")
         return
-    fig = go.Figure()
-    for percentile, name in PERCENTILES.items():
-        fig.add_bar(x=ops["operation"], y=ops[percentile], name=name)
-    st.plotly_chart(fig.update_layout(barmode="group", yaxis_title="ms", title="Latency (ms): warm (from caches, "
-                                      "judged against the SLO) and cold (first runs, cache misses)"),
-                    width="stretch")
+    charts.show(latency_chart(ops))
     show_table(ops, "operations", key="operations", search=False)
 
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from bk.errors import BkError
@@ -12,9 +11,10 @@ from bk.services.lookup import match_styles, search_yarns
 from bk.services.shortage import short_yarns
 from bk.services.today import action_view
 from bk.services.yarn import picker_yarns, plan_change, schedule_changes
-from ui import services, state
+from ui import charts, services, state
+from ui.charts import LBS, Chart, colours
 from ui.evidence import evidence_panel
-from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, plot_label, short_date, yarn_picker_labels
+from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, short_date, yarn_picker_labels
 from ui.shell import require_shell
 from ui.table import show_facts, show_table, shown_form, table_height
 from ui.widgets import Figure, downloads, figures, lazy_expander
@@ -105,25 +105,56 @@ if what_ifs:
                        + ": they add no yarn demand."))
 
 
-def balance_chart(pick: int, safety: pd.Series | None) -> go.Figure:
+BARS = {"Demand": "#d62728", "Scheduled receipts (eFab)": "#2ca02c"}
+PLANNING, EFAB = "Planning balance (every open PO): the plan's", "eFab's balance (scheduled receipts only)"
+LIMITS = (("safety_stock_lbs", "Safety stock (forecast error)", [6, 4]),
+          ("reorder_point_lbs", "Reorder point", [10, 3, 2, 3]))
+
+
+def balance_chart(pick: int, safety: pd.Series | None) -> Chart:
+    """One yarn's projected balance by week: demand (negative) and scheduled receipts as bars, the planning balance
+    (solid) and eFab's (dotted) as lines; with ``safety``, its safety stock and reorder point as dashed grey rules."""
     rows = balance[balance["yarn_id"] == pick]
-    x = [plot_label(weeks.get(b, b)) for b in rows["bucket"]]
-    fig = go.Figure()
-    fig.add_bar(x=x, y=-rows["demand_lbs"], name="Demand", marker_color="#d62728")
-    fig.add_bar(x=x, y=rows["receipts_lbs"], name="Scheduled receipts (eFab)", marker_color="#2ca02c")
-    fig.add_scatter(x=x, y=rows["planning_balance_lbs"], name="Planning balance (every open PO): the plan's",
-                    mode="lines+markers", line={"width": 3})
-    fig.add_scatter(x=x, y=rows["balance_lbs"], name="eFab's balance (scheduled receipts only)",
-                    mode="lines+markers", line={"dash": "dot"})
+    x = [weeks.get(b, b) for b in rows["bucket"]]
+    parts = [pd.DataFrame({"week": x, "what": what, "lbs": lbs}) for what, lbs in (
+        ("Demand", -rows["demand_lbs"]), ("Scheduled receipts (eFab)", rows["receipts_lbs"]),
+        (PLANNING, rows["planning_balance_lbs"]), (EFAB, rows["balance_lbs"]))]
+    names = {**BARS, PLANNING: "#1f77b4", EFAB: "#9467bd"}
+    dashes = {**{name: [1, 0] for name in BARS}, PLANNING: [1, 0], EFAB: [2, 3]}
+    limits = []
     if safety is not None:  # safety stock and reorder point from the forecast's out-of-sample error
-        for value, name, dash in ((safety["safety_stock_lbs"], "Safety stock (forecast error)", "dash"),
-                                  (safety["reorder_point_lbs"], "Reorder point", "dashdot")):
-            fig.add_scatter(x=x, y=[value] * len(x), name=f"{name} {value:,.0f} lbs", mode="lines",
-                            line={"dash": dash, "color": "#7f7f7f"})
-    fig.update_layout(barmode="relative", height=340, margin={"t": 20, "b": 20}, yaxis_title="lbs",
-                      xaxis={"type": "category", "title": "week (Monday)"}, yaxis_tickformat=",.0f",
-                      legend={"orientation": "h", "y": -0.25})
-    return fig
+        for column, name, dash in LIMITS:
+            label = f"{name} {safety[column]:,.0f} lbs"
+            limits.append(label)
+            names[label], dashes[label] = "#7f7f7f", dash
+            parts.append(pd.DataFrame({"week": [None], "what": [label], "lbs": [float(safety[column])]}))
+    data = pd.concat(parts, ignore_index=True).astype({"lbs": float})
+    # one legend: each name's colour and dash (colour and dash encode the same names, in the same order)
+    legend = {"orient": "bottom", "labelLimit": 0, "columns": 2, "symbolType": "stroke", "symbolStrokeWidth": 3}
+    colour = {"field": "what", "type": "nominal", "title": None, **colours(names), "legend": legend}
+    dash = {"field": "what", "type": "nominal", "title": None,
+            "scale": {"domain": list(dashes), "range": list(dashes.values())}, "legend": legend}
+    week = {"field": "week", "type": "nominal", "sort": x, "title": "week (Monday)",
+            "axis": {"labelAngle": -35, "labelOverlap": False, "labelLimit": 0}}
+    y = {"field": "lbs", "type": "quantitative", "title": "lbs", "axis": {"format": LBS}}
+    tips = [{"field": "what", "title": "what"}, {"field": "lbs", "title": "lbs", "format": LBS}]
+    layer = [
+        {"transform": [{"filter": {"field": "what", "oneOf": list(BARS)}}], "mark": {"type": "bar"},
+         "encoding": {"x": week, "y": y, "color": colour, "tooltip": [{"field": "week"}, *tips]}},
+        {"transform": [{"filter": {"field": "what", "oneOf": [PLANNING, EFAB]}}],
+         "mark": {"type": "line", "point": True},
+         "encoding": {"x": week, "y": y, "color": colour, "strokeDash": dash,
+                      "strokeWidth": {"condition": {"test": f"datum.what === {PLANNING!r}", "value": 3}, "value": 2},
+                      "tooltip": [{"field": "week"}, *tips]}}]
+    if limits:
+        layer.append({"transform": [{"filter": {"field": "what", "oneOf": limits}}],
+                      "mark": {"type": "rule", "strokeWidth": 2},
+                      "encoding": {"y": y, "color": colour, "strokeDash": dash, "tooltip": tips}})
+    described = " and its safety stock and reorder point" if limits else ""
+    spec = {"description": f"Projected balance of yarn {pick} by week: demand (negative) and scheduled receipts "
+                           f"as bars, the planning balance and eFab's balance as lines{described}",
+            "height": 460, "layer": layer}
+    return Chart(data, spec)
 
 
 if actions.empty:
@@ -152,8 +183,8 @@ else:
     else:
         row = actions.loc[order[chosen[0]]]
         evidence_panel(row, evidence, weeks=weeks, short=short, forecast_rows=plan.get("forecast_evidence"),
-                       chart=lambda y: services.figure("yarn.balance", snapshot, lambda: balance_chart(y, None),
-                                                       sources=(plan, None), pick=y))
+                       chart=lambda y: services.derived("yarn.balance", snapshot, lambda: balance_chart(y, None),
+                                                        sources=(plan, None), pick=y))
 
 findings = plan["lead_time_findings"]
 if len(findings) and (box := lazy_expander(f"Lead times taken from the suppliers' PO history ({len(findings)} "
@@ -240,8 +271,8 @@ def any_yarn_balance() -> None:
                            f"{safety['sigma_week_lbs']:,.0f} lbs/week, lead time {safety['lead_time_days']:g} "
                            f"days, {safety['service_level']:.0%} service); reorder point = weekly forecast × L + "
                            "safety stock.")
-    st.plotly_chart(services.figure("yarn.balance", snapshot, lambda: balance_chart(pick, safety),
-                                    sources=(plan, forecast_ss), pick=pick), width="stretch", key="balance_chart")
+    charts.show(services.derived("yarn.balance", snapshot, lambda: balance_chart(pick, safety),
+                                 sources=(plan, forecast_ss), pick=pick), key="balance_chart")
 
 
 # the selected action's balance is in its evidence; any other yarn's on demand (open at once for a linked yarn

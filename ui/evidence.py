@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from ui import charts
+from ui.charts import Chart
 from ui.format import fmt_lbs, short_date
 from ui.table import show_table
 from ui.widgets import Figure, figures
@@ -27,7 +29,7 @@ def heading(row: pd.Series) -> str:
 
 
 def evidence_panel(row: pd.Series, evidence: dict, *, weeks: dict[str, str], short: pd.DataFrame,
-                   forecast_rows: pd.DataFrame | None, chart: Callable[[int], object]) -> None:
+                   forecast_rows: pd.DataFrame | None, chart: Callable[[int], Chart]) -> None:
     """One action's evidence (``row`` of the plan's actions; ``evidence`` = the ``yarn.evidence`` operation)."""
     yarn_id = int(row["yarn_id"])
     with st.container(border=True):
@@ -47,7 +49,7 @@ def evidence_panel(row: pd.Series, evidence: dict, *, weeks: dict[str, str], sho
                    "order multiple: " + ("none known" if multiple is None or pd.isna(multiple) else fmt_lbs(multiple))),
             Figure("Lead time", "unknown" if lead is None or pd.isna(lead) else f"{lead:.0f} days",
                    None if pd.isna(pos.get("lead_time_source")) else str(pos.get("lead_time_source")))])
-        st.plotly_chart(chart(yarn_id), width="stretch", key="evidence_chart")
+        charts.show(chart(yarn_id), key="evidence_chart")
         left, right = st.columns(2)
         with left:
             st.markdown("**Demand by knit order and week** (BOM from = where the yarn split comes from)")

@@ -7,7 +7,6 @@ uses :func:`display_frame` from here. Downloads keep the machine-friendly snake_
 
 from __future__ import annotations
 
-import html
 import io
 import math
 import re
@@ -44,26 +43,6 @@ def plain(text: object) -> str:
     character escaped, so ``![pix](https:evil.example)`` is shown as written, never an image or a link; export
     kind codes left out (``screen_text``)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", screen_text(text))
-
-
-def plot_label(text: object) -> str:
-    """Text for a Plotly label (axis category, legend, hover): HTML-escaped, since Plotly renders its subset of
-    HTML (<a href>, <b>, <br>) in labels; the escaped form is shown as written."""
-    return html.escape(str(text), quote=False)
-
-
-def plot_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells, text index and text column names are safe Plotly labels."""
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
-            text = values.astype("string")
-            out[column] = text.map(plot_label, na_action="ignore").astype("string")
-    if out.index.dtype == object or isinstance(out.index.dtype, (pd.StringDtype, pd.CategoricalDtype)):
-        out.index = out.index.map(lambda v: v if pd.isna(v) else plot_label(v))
-    out.columns = [plot_label(c) if isinstance(c, str) else c for c in out.columns]
-    return out
 
 
 # ------------------------------------------------------------------------------------------ units and labels

@@ -7,7 +7,16 @@ from __future__ import annotations
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.optimization.manager import EXPECTED_KINDS
 from tests.conftest import DEMO
-from tests.pages.conftest import as_numbers, figures, no_exceptions, open_expanders, open_tab, page, tables
+from tests.pages.conftest import (
+    as_numbers,
+    chart,
+    figures,
+    no_exceptions,
+    open_expanders,
+    open_tab,
+    page,
+    tables,
+)
 from tests.pages.readable import assert_plain_words, assert_readable, table_with
 
 PARTS = ["Pages answer quickly", "Nothing fails", "Memory stays within its budget", "Computed results are kept",
@@ -90,8 +99,8 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
     no_exceptions(at)
     cache_labels = {"Tier 1 hit rate (shared results)", "Tier 2 hit rate (disk)", "Updated"}
     assert not cache_labels & {m.label for m in figures(at)}  # closed tabs are not drawn
-    latency_title = "Latency (ms): warm"
-    assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+    latency = "Latency (ms) of each service operation"
+    assert chart(at, latency) is None
 
     def operation_tables():  # the load test's, then the Latency tab's
         return [f for f in tables(at) if {"Operation", "Warm p95 (ms)"} <= set(f.columns)]
@@ -99,14 +108,21 @@ def test_charts_and_tables_in_the_engineers_section_are_drawn_one_tab_at_a_time(
 
     open_tab(at, "health_tab", "Latency")
     no_exceptions(at)
-    assert [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+    drawn = chart(at, latency)
+    assert drawn is not None
     assert len(operation_tables()) == 2
     assert "yarn.plan" in set(operation_tables()[1]["Operation"])
+    # one group of bars per operation of the tab's table, its warm and cold p50 and p95 in ms
+    assert set(drawn.data["operation"]) == set(operation_tables()[1]["Operation"])
+    assert list(drawn.spec["encoding"]["color"]["scale"]["domain"]) == ["Warm p50", "Warm p95", "Cold p50",
+                                                                          "Cold p95"]
+    assert set(drawn.data["percentile"]) == {"Warm p50", "Warm p95", "Cold p50", "Cold p95"}
+    assert drawn.spec["encoding"]["y"]["title"] == "ms"
 
     open_tab(at, "health_tab", "Cache")
     no_exceptions(at)
     assert cache_labels <= {m.label for m in figures(at)}
-    assert not [c for c in at.get("plotly_chart") if latency_title in c.proto.spec]
+    assert chart(at, latency) is None
 
 
 def test_the_read_findings_open_on_demand_with_every_error_and_warning():

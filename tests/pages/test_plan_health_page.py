@@ -3,19 +3,16 @@ is uploaded, the saved snapshots once there are some (never one against the demo
 
 from __future__ import annotations
 
-import base64
-import json
+import re
 import time
 from datetime import date
-
-import numpy as np
 
 from bk.ingest.snapshot import SnapshotStore, load_paths
 from bk.services.backtest import backtest
 from bk.services.plan_health import headline, plan_score
 from bk.services.yarn import APP_VIEW
 from tests.conftest import DEMO_DAYS
-from tests.pages.conftest import app, as_numbers, figures, no_exceptions, page
+from tests.pages.conftest import app, as_numbers, chart, figures, no_exceptions, page
 from tests.pages.readable import assert_readable, table_with
 
 DAYS = sorted(DEMO_DAYS.iterdir())
@@ -28,18 +25,7 @@ def _scored(old, new) -> dict:
 
 
 def _plan_chart(at):
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if "Plan health" in json.dumps(spec["layout"].get("title", "")):
-            return spec
-    return None
-
-
-def _values(array) -> list:
-    """A trace's values: plotly sends numbers as typed arrays ({dtype, bdata})."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
+    return chart(at, "Plan health by the day the plan was checked")
 
 
 def test_the_picker_lists_every_demo_day_newest_first():
@@ -76,12 +62,23 @@ def test_health_page_scores_the_plans_of_the_demo_days():
     assert list(parts["Out of"]) == ["40", "30", "30"]
     assert parts["Figure behind it"].str.contains("lbs|buys").all()
     # the trend: one point per consecutive pair of demo days, dated by the day each plan was checked
-    chart = _plan_chart(at)
-    assert chart is not None
-    score_line = chart["data"][0]
-    assert [x[:10] for x in score_line["x"]] == ["2025-09-01", "2025-09-04", "2025-09-08", "2025-09-11"]
-    scores = _values(score_line["y"])
+    drawn = _plan_chart(at)
+    assert drawn is not None
+    score_line = drawn.data[drawn.data["line"] == "Plan health (0-100)"].sort_values("checked_on")
+    assert [str(x)[:10] for x in score_line["checked_on"]] == ["2025-09-01", "2025-09-04", "2025-09-08",
+                                                                "2025-09-11"]
+    scores = list(score_line["value"])
     assert scores[-1] == latest["score"] and scores[0] == plan_score(_scored(DAYS[0], DAYS[1]))["score"]
+    # its three parts beside it, on a 0-100 axis over a time axis
+    assert set(drawn.data["line"]) == {"Plan health (0-100)", "Knitting as planned (%)", "Buys followed (%)",
+                                       "Receipts on time (%)"}
+    last = drawn.data[drawn.data["checked_on"] == drawn.data["checked_on"].max()].set_index("line")["value"]
+    for line, component in (("Buys followed (%)", "Buys followed by a PO"), ("Receipts on time (%)",
+                                                                           "Receipts on time")):
+        shown = re.search(r"\((\d+) %\)", parts.loc[component, "Figure behind it"])  # its share, in the table
+        assert last[line] == int(shown.group(1)), line
+    encoding = drawn.spec["encoding"]
+    assert encoding["x"]["type"] == "temporal" and encoding["y"]["scale"]["domain"] == [0, 100]
     suppliers = table_with(at, "Supplier", "On time (%)", "Due (lbs)", "Arrived (lbs)")
     assert len(suppliers) > 0 and as_numbers(suppliers["On time (%)"]).is_monotonic_increasing
     assert (as_numbers(suppliers["Arrived (lbs)"]) <= as_numbers(suppliers["Due (lbs)"])).all()

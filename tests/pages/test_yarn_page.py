@@ -4,15 +4,22 @@ picker searches names and colours and follows ?yarn=, and a what-if shows before
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from tests.pages.conftest import as_numbers, figures, no_exceptions, open_expanders, page, tables
+from tests.pages.conftest import (
+    Drawn,
+    as_numbers,
+    chart,
+    charts,
+    figures,
+    no_exceptions,
+    open_expanders,
+    page,
+    tables,
+)
 from tests.pages.readable import assert_readable, table_with
 
 ACTION_COLUMNS = ["Order by", "Action", "Yarn", "Lbs", "Cost ($)", "Why"]
@@ -27,16 +34,24 @@ def found_count(label: str) -> int:
     return int(re.search(r"\(([\d,]+) found", label).group(1).replace(",", ""))
 
 
-def chart_x(at) -> list[str]:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return list(spec["data"][0]["x"])
+def balance_chart(at, yarn_id: int | None = None) -> Drawn | None:
+    """The projected balance chart (of ``yarn_id``, when given)."""
+    return chart(at, "Projected balance of yarn" + (f" {yarn_id} by week" if yarn_id is not None else ""))
 
 
-def values(y) -> list:
-    """A Plotly trace's values, also when sent as typed binary ({'dtype', 'bdata'})."""
-    if isinstance(y, dict):
-        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
-    return list(y)
+def chart_x(drawn: Drawn) -> list[str]:
+    """The balance chart's x axis: its weeks as categories, in the order drawn."""
+    x = next(layer["encoding"]["x"] for layer in drawn.spec["layer"] if "x" in layer["encoding"])
+    assert x["type"] in ("nominal", "ordinal")
+    return list(x["sort"])
+
+
+def drawn_line(drawn: Drawn, starts: str) -> list[float]:
+    """The lbs of the chart's series whose name starts with ``starts``, week by week in the x axis' order."""
+    rows = drawn.data[drawn.data["what"].str.startswith(starts)]
+    if rows["week"].isna().all():  # a horizontal line: no week
+        return list(rows["lbs"])
+    return list(rows.set_index("week")["lbs"].reindex(chart_x(drawn)))
 
 
 def demo_plan() -> dict:
@@ -66,7 +81,7 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     # nothing is selected on arrival: the evidence opens by selecting a row
     assert not [m for m in at.markdown if re.match(r"^\*\*(buy|chase|expedite|reconcile|defer) · yarn ", m.value)]
     assert any(i.value == "Select an action's row to see its evidence." for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not charts(at)
     # money only where it is a spend: a PO already ordered has no cost in the list
     assert first.loc[first["Action"] != "buy", "Cost ($)"].isna().all()
     assert first.loc[first["Action"] == "buy", "Cost ($)"].notna().all()
@@ -84,7 +99,9 @@ def test_yarn_page_leads_with_the_actions_in_readable_labels():
     at.session_state["action_table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert f"yarn {first['Yarn'].iloc[0]} " in panel_heading(at)  # the first row's evidence once selected
-    x = chart_x(at)  # the balance chart's weeks are dates, the open bucket "after <date>"
+    drawn = balance_chart(at, int(first["Yarn"].iloc[0]))
+    x = chart_x(drawn)  # the balance chart's weeks are dates, the open bucket "after <date>"
+    assert set(drawn.data.loc[drawn.data["what"] == "Demand", "week"]) == set(x)
     assert len(x) == 10 and all(v.startswith("wk of ") and v.endswith(" 2025") for v in x[:9])
     assert x[-1].startswith("after ")
     assert not any("week_of" in v or v == "later" for v in x)
@@ -104,8 +121,7 @@ def test_selecting_an_action_row_shows_that_actions_evidence():
     pos = plan["open_pos"]
     supply = table_with(at, "PO", "Open on PO (lbs)")
     assert sorted(supply["PO"]) == sorted(pos.loc[pos["yarn_id"] == yarn_id, "po_number"])
-    traces = {t["name"]: values(t["y"]) for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
-    planning = next(v for n, v in traces.items() if n.startswith("Planning balance"))
+    planning = drawn_line(balance_chart(at, yarn_id), "Planning balance")
     balance = plan["projected_balance"]
     assert planning == pytest.approx(list(balance.loc[balance["yarn_id"] == yarn_id, "planning_balance_lbs"]))
     assert_readable(at)
@@ -193,7 +209,7 @@ def test_yarn_picker_searches_colour_and_follows_the_deep_link():
     linked.run()
     no_exceptions(linked)  # a yarn without an action: the picker opens on it, its balance drawn
     assert linked.selectbox(key="yarn_pick").value == without
-    assert any(c.proto.id.endswith("balance_chart") for c in linked.get("plotly_chart"))
+    assert balance_chart(linked, without) is not None
 
 
 def test_what_if_styles_come_from_the_bom_and_show_before_and_after():
@@ -255,10 +271,12 @@ def test_with_the_forecast_the_chart_draws_the_yarns_safety_stock_and_reorder_po
     yarn_id = next(int(o.split(" · ")[0]) for o in picker.options if int(o.split(" · ")[0]) in ss.index)
     picker.set_value(yarn_id).run()
     no_exceptions(at)
-    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("balance_chart"))  # the picker's
-    traces = {t["name"]: t["y"] for t in json.loads(chart.proto.spec)["data"]}
-    safety = next(v for n, v in traces.items() if n.startswith("Safety stock (forecast error)"))
-    reorder = next(v for n, v in traces.items() if n.startswith("Reorder point"))
-    assert set(safety) == {ss.loc[yarn_id, "safety_stock_lbs"]} and set(reorder) == {ss.loc[yarn_id, "reorder_point_lbs"]}
+    drawn = balance_chart(at, yarn_id)  # the picker's: no action is selected
+    assert [c.description for c in charts(at)] == [drawn.description]
+    safety = drawn_line(drawn, "Safety stock (forecast error)")
+    reorder = drawn_line(drawn, "Reorder point")
+    assert safety == [ss.loc[yarn_id, "safety_stock_lbs"]] and reorder == [ss.loc[yarn_id, "reorder_point_lbs"]]
+    # each named with its value
+    assert f"Safety stock (forecast error) {ss.loc[yarn_id, 'safety_stock_lbs']:,.0f} lbs" in set(drawn.data["what"])
     assert reorder[0] >= safety[0] > 0  # the reorder point adds the lead-time demand to the safety stock
     assert any("Safety stock = z·σ·√L" in c.value for c in at.caption)

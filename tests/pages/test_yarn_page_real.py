@@ -4,13 +4,11 @@ and Yarn inventory, and a KO's start week on Capacity and the week its yarn is d
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
 from bk.ingest.snapshot import SnapshotStore
-from tests.pages.conftest import figures, no_exceptions, open_expanders, page, tables
+from tests.pages.conftest import chart, figures, no_exceptions, open_expanders, page, tables
 from tests.pages.readable import assert_readable, table_with
 
 
@@ -71,14 +69,14 @@ def test_one_yarns_shortage_is_the_same_on_yarn_requirements_and_yarn_inventory(
 
 
 def gantt_starts(at) -> dict[str, pd.Timestamp]:
-    """knit_order -> start drawn on the Capacity page's machine timeline (the bar's base)."""
-    starts: dict[str, pd.Timestamp] = {}
-    for chart in at.get("plotly_chart"):
-        for trace in json.loads(chart.proto.spec)["data"]:
-            if trace.get("type") == "bar" and "base" in trace and "customdata" in trace:
-                for row, base in zip(trace["customdata"], trace["base"], strict=True):
-                    starts[str(row[0])] = pd.Timestamp(base)
-    return starts
+    """knit_order -> start drawn on the Capacity page's machine timeline (the start of its bar; a KO split over
+    machines: its first part's)."""
+    timeline = chart(at, "Machine timeline")
+    assert timeline is not None
+    bars = timeline.data.dropna(subset=["knit_order", "start"])
+    first = pd.to_datetime(bars["start"]).groupby(bars["knit_order"].astype(str)).min()
+    return {ko: pd.Timestamp(start).tz_localize(None) if pd.Timestamp(start).tzinfo else pd.Timestamp(start)
+            for ko, start in first.items()}
 
 
 def test_a_kos_start_week_on_capacity_is_the_week_the_machine_schedule_draws_its_yarn(saved_real):

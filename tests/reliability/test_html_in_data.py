@@ -1,5 +1,5 @@
 """Attack 6 (HTML and Markdown from data): entities are decoded once, so a double-escaped link stays text;
-data text reaches Plotly labels HTML-escaped; file names in error boxes are Markdown-escaped."""
+data text reaches charts as text (Vega draws no HTML); file names in error boxes are Markdown-escaped."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bk.ingest.cleaning import strip_html
 from bk.ingest.snapshot import SnapshotStore
 from tests.conftest import DEMO
 from tests.pages.conftest import ROOT, TIMEOUT_S, chart, figures
-from ui.format import plain, plot_label, plot_labels
+from ui.format import plain
 
 DOUBLE = "&amp;lt;a href=https://evil.example&amp;gt;ACME&amp;lt;/a&amp;gt;"
 
@@ -21,17 +21,6 @@ def test_entities_are_decoded_once():
     cleaned = strip_html(pd.Series([DOUBLE, "A&amp;B", "x&nbsp;y", "<b>bold</b> text", "&lt;i&gt;"]))
     assert cleaned.tolist() == ["&lt;a href=https://evil.example&gt;ACME&lt;/a&gt;", "A&B", "x y", "bold text",
                                 "<i>"]
-
-
-def test_plot_labels_escape_text_cells_index_and_names():
-    frame = pd.DataFrame({"supplier": ["<a href='x'>y</a>", "A&B", None], "value_usd": [1.0, 2.0, 3.0]},
-                         index=pd.Index(["<b>", "ok", "z"]))
-    safe = plot_labels(frame)
-    assert safe["supplier"].tolist()[:2] == ["&lt;a href='x'&gt;y&lt;/a&gt;", "A&amp;B"]
-    assert pd.isna(safe["supplier"].iloc[2])
-    assert safe["value_usd"].tolist() == [1.0, 2.0, 3.0] and list(safe.index) == ["&lt;b&gt;", "ok", "z"]
-    assert frame["supplier"].iloc[0].startswith("<a")  # input unchanged
-    assert plot_label("<br>") == "&lt;br&gt;"
 
 
 def test_markdown_in_names_is_escaped():
