@@ -70,3 +70,42 @@ def test_the_magic_check_catches_a_bare_value(tmp_path):
     probe.parent.mkdir()
     probe.write_text('"""doc"""\nimport streamlit as st\nst.title("x")\nvalue = 3\nvalue\n')
     assert magic_displays(probe) == ["pages/probe.py:5 value"]
+
+
+def undeclared(paths, requirements: str, root: Path = ROOT) -> list[str]:
+    """Third-party modules the files import (at any level, relative imports aside) whose distribution
+    ``requirements`` (pip requirement lines) does not name."""
+    import re
+    import sys
+    from importlib.metadata import packages_distributions
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    declared = {norm(m.group(0)) for line in requirements.splitlines()
+                if (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line.strip()))}
+    local = {p.name for p in ROOT.iterdir()} | {p.stem for p in ROOT.glob("*.py")}
+    dists = packages_distributions()
+    missing = []
+    for path in paths:
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or top in local or top == "__future__":
+                continue
+            if not {norm(d) for d in dists.get(top, [top])} & declared:
+                missing.append(f"{path.relative_to(root)} imports {name}")
+    return sorted(set(missing))
+
+
+def test_every_module_the_app_imports_is_a_declared_dependency():
+    # a fresh machine installs requirements.txt only: a module the app imports that it does not name (a chart
+    # library dropped from it, say) works here and fails there
+    app = [ROOT / "app.py", *[p for folder in ("pages", "ui", "bk") for p in sorted((ROOT / folder).rglob("*.py"))]]
+    assert undeclared(app, (ROOT / "requirements.txt").read_text(encoding="utf-8")) == []
+
+
+def test_an_undeclared_import_is_named(tmp_path):
+    source = tmp_path / "page.py"
+    source.write_text("import os\nimport pandas as pd\nfrom plotly import express\nfrom ui import charts\n")
+    assert undeclared([source], "pandas>=2\nstreamlit\n", root=tmp_path) == ["page.py imports plotly"]
+    assert undeclared([source], "pandas>=2\nplotly>=5  # charts\n", root=tmp_path) == []
