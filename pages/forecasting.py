@@ -15,7 +15,7 @@ from bk.services.forecast_levels import (
     model_name,
 )
 from ui import charts, services, state
-from ui.charts import LBS, ZOOM, Chart, colours
+from ui.charts import LBS, ZOOM, Chart, colours, keep
 from ui.format import plain, short_date
 from ui.shell import require_shell
 from ui.table import show_table
@@ -119,7 +119,7 @@ def series_view(series: str) -> tuple[str, Chart]:
     forecast = f"forecast ({model_name(fc['model'].iloc[0])})" if len(fc) else "forecast"
     gap, tested = "gap to the as-of date (forecast)", "out of sample, 1 step ahead"
     lines = {"actual (yds)": "#1f77b4", forecast: "#2ca02c", gap: "#9467bd", tested: "#d62728",
-             "95 %": "#2ca02c", "80 %": "#2ca02c"}
+             "95 %": "#d9f0d3", "80 %": "#a6dba0"}  # the bands pale, the narrower one darker
     rows = pd.concat([
         pd.DataFrame({"period": history.index, "yds": history.to_numpy(dtype=float), "what": "actual (yds)"}),
         pd.DataFrame({"period": fc["period"], "lo": fc["lo95"], "hi": fc["hi95"], "what": "95 %"}),
@@ -133,23 +133,18 @@ def series_view(series: str) -> tuple[str, Chart]:
     y = {"field": "yds", "type": "quantitative", "title": "yds", "axis": {"format": LBS}}
     spec = {"description": f"{series}: sales by period, the forecast with its 80 and 95 % intervals, the gap to the "
                            "as-of date and the out-of-sample forecasts",
-            "height": 420, "encoding": {"x": {"field": "period", "type": "temporal", "title": None}}, "layer": [
-        {"transform": [{"filter": {"field": "what", "oneOf": ["95 %", "80 %"]}}],
-         "mark": {"type": "area"},
-         "encoding": {"y": {**y, "field": "lo", "stack": None}, "y2": {"field": "hi"}, "color": colour,
-                      "opacity": {"field": "what", "scale": {"domain": ["95 %", "80 %"], "range": [0.2, 0.35]},
-                                  "legend": None},
-                      "tooltip": [*tips, {"field": "lo", "format": LBS}, {"field": "hi", "format": LBS}]}},
-        {"transform": [{"filter": {"field": "what", "oneOf": ["actual (yds)", gap, forecast]}}],
-         "mark": {"type": "line", "point": True}, "params": [ZOOM],
-         "encoding": {"y": y, "color": colour,
-                      "strokeDash": {"field": "what", "scale": {"domain": ["actual (yds)", forecast, gap],
-                                                                "range": [[1, 0], [1, 0], [4, 3]]},
-                                     "legend": None},
-                      "tooltip": [*tips, {"field": "yds", "format": LBS}]}},
-        {"transform": [{"filter": {"field": "what", "equal": tested}}],
-         "mark": {"type": "point", "filled": False, "size": 60, "strokeWidth": 2},
-         "encoding": {"y": y, "color": colour, "tooltip": [*tips, {"field": "yds", "format": LBS}]}}]}
+            "height": 420, "encoding": {"x": {"field": "period", "type": "temporal", "title": None},
+                                        "color": colour}, "layer": [
+        *({"transform": keep("what", band), "mark": {"type": "area"},
+           "encoding": {"y": {**y, "field": "lo", "stack": None}, "y2": {"field": "hi"},
+                        "tooltip": [*tips, {"field": "lo", "format": LBS}, {"field": "hi", "format": LBS}]}}
+          for band in ("95 %", "80 %")),
+        {"transform": keep("what", "actual (yds)", forecast), "mark": {"type": "line", "point": True}, "params": [ZOOM],
+         "encoding": {"y": y, "tooltip": [*tips, {"field": "yds", "format": LBS}]}},
+        {"transform": keep("what", gap), "mark": {"type": "line", "point": True, "strokeDash": [4, 3]},
+         "encoding": {"y": y, "tooltip": [*tips, {"field": "yds", "format": LBS}]}},
+        {"transform": keep("what", tested), "mark": {"type": "point", "filled": False, "size": 60, "strokeWidth": 2},
+         "encoding": {"y": y, "tooltip": [*tips, {"field": "yds", "format": LBS}]}}]}
     return caption, Chart(rows, spec)
 
 

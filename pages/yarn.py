@@ -12,7 +12,7 @@ from bk.services.shortage import short_yarns
 from bk.services.today import action_view
 from bk.services.yarn import picker_yarns, plan_change, schedule_changes
 from ui import charts, services, state
-from ui.charts import LBS, Chart, colours
+from ui.charts import LBS, Chart, colours, keep
 from ui.evidence import evidence_panel
 from ui.format import bucket_labels, fmt_lbs, fmt_usd, plain, short_date, yarn_picker_labels
 from ui.shell import require_shell
@@ -139,15 +139,15 @@ def balance_chart(pick: int, safety: pd.Series | None) -> Chart:
     y = {"field": "lbs", "type": "quantitative", "title": "lbs", "axis": {"format": LBS}}
     tips = [{"field": "what", "title": "what"}, {"field": "lbs", "title": "lbs", "format": LBS}]
     layer = [
-        {"transform": [{"filter": {"field": "what", "oneOf": list(BARS)}}], "mark": {"type": "bar"},
+        {"transform": keep("what", *BARS), "mark": {"type": "bar"},
          "encoding": {"x": week, "y": y, "color": colour, "tooltip": [{"field": "week"}, *tips]}},
-        {"transform": [{"filter": {"field": "what", "oneOf": [PLANNING, EFAB]}}],
+        {"transform": keep("what", PLANNING, EFAB),
          "mark": {"type": "line", "point": True},
          "encoding": {"x": week, "y": y, "color": colour, "strokeDash": dash,
                       "strokeWidth": {"condition": {"test": f"datum.what === {PLANNING!r}", "value": 3}, "value": 2},
                       "tooltip": [{"field": "week"}, *tips]}}]
     if limits:
-        layer.append({"transform": [{"filter": {"field": "what", "oneOf": limits}}],
+        layer.append({"transform": keep("what", *limits),
                       "mark": {"type": "rule", "strokeWidth": 2},
                       "encoding": {"y": y, "color": colour, "strokeDash": dash, "tooltip": tips}})
     described = " and its safety stock and reorder point" if limits else ""

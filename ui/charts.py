@@ -34,6 +34,11 @@ def colours(mapping: dict[str, str]) -> dict:
     return {"scale": {"domain": list(mapping), "range": list(mapping.values())}}
 
 
+def keep(field: str, *values: object) -> list[dict]:
+    """A layer's transform: only the rows whose ``field`` is one of ``values``."""
+    return [{"filter": {"field": field, "oneOf": list(values)}}]
+
+
 def show(chart: Chart, *, key: str | None = None, where=None) -> None:
     """Draw ``chart`` the width of its container (``where``: a column or container; the page's main area by
     default)."""
