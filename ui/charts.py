@@ -1,11 +1,11 @@
-"""Charts: a frame and a Vega-Lite spec, built once per snapshot (``services.chart``) and drawn by
+"""Charts: a frame and a Vega-Lite spec, built once per snapshot (``services.derived``) and drawn by
 ``st.vega_lite_chart``.
 
 Why Vega-Lite and not Plotly: a browser tab loads the chart library of the first chart it meets. Plotly's is
-4.7 MB of JavaScript; compiling it held the first page with a chart 0.9–1.2 s in Chromium (the click's rerun
-request left the browser only after it), on every new tab. Streamlit's Vega-Lite is 0.8 MB, and a Vega-Lite chart
-costs less to draw on every later switch too. Vega draws text as text (SVG/canvas), never as HTML, so data text
-needs no escaping here.
+4.7 MB of JavaScript; compiling it held the first page with a chart 0.9–1.5 s in Chromium (the click's rerun
+request left the browser only after it), on every new tab. Streamlit's Vega-Lite is 0.8 MB; on later switches the
+two draw alike (interleaved A/B). Vega draws text as text (SVG/canvas), never as HTML, so data text needs no
+escaping here.
 """
 
 from __future__ import annotations
