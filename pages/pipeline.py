@@ -36,7 +36,8 @@ st.caption("Lbs at each stage, from the knitting machines to the warehouse (each
 
 
 def age_chart(ages: pd.DataFrame) -> Chart:
-    """Lbs of each stage stacked by the age of its rolls, youngest at the bottom; stages in the pipeline's order."""
+    """Lbs of each stage stacked by the age of its rolls (one row per stage and age), youngest at the bottom;
+    stages in the pipeline's order."""
     order = [a for a in AGE_COLOURS if a in set(ages["age"])] + sorted(set(ages["age"]) - set(AGE_COLOURS))
     rows = ages[["stage", "age", "lbs"]].assign(stacked=ages["age"].map({a: i for i, a in enumerate(order)}))
     spec = {"description": "Lbs by age of the roll in each stage", "title": "Lbs by age of the roll", "height": 360,
@@ -44,8 +45,7 @@ def age_chart(ages: pd.DataFrame) -> Chart:
             "encoding": {
                 "x": {"field": "stage", "type": "nominal", "sort": list(dict.fromkeys(ages["stage"])),
                       "axis": {"labelAngle": 0}, "title": "stage"},
-                "y": {"field": "lbs", "type": "quantitative", "aggregate": "sum", "axis": {"format": LBS},
-                      "title": "lbs"},
+                "y": {"field": "lbs", "type": "quantitative", "axis": {"format": LBS}, "title": "lbs"},
                 "color": {"field": "age", "type": "nominal", "title": "age",
                           **colours({a: AGE_COLOURS.get(a, "#7f7f7f") for a in order})},
                 "order": {"field": "stacked", "type": "quantitative"},

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -161,10 +163,6 @@ class Drawn(NamedTuple):
 
 def charts(at: AppTest) -> list[Drawn]:
     """Every chart of the page run, in page order (``st.vega_lite_chart``: the spec as JSON, the rows as Arrow)."""
-    import json
-
-    import pyarrow as pa
-
     out = []
     for element in at.get("vega_lite_chart"):
         spec = json.loads(element.proto.spec)
